@@ -1,0 +1,7 @@
+import { CreateUsers1732240000000 } from './1732240000000-CreateUsers.js';
+
+/**
+ * Every migration, oldest first. The app (embedded mode), the TypeORM CLI and
+ * the tests all run this list; a spec fails if a file here is missing from it.
+ */
+export const migrations = [CreateUsers1732240000000];

@@ -1,0 +1,42 @@
+import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import {
+  EnvelopeExceptionFilter,
+  EnvelopeInterceptor,
+  createValidationPipe,
+} from './common/http/index.js';
+import { ConfigModule, type AppConfig } from './config/index.js';
+import { BusModule } from './infra/bus/index.js';
+import { DatabaseModule } from './infra/database/index.js';
+import { HealthModule } from './infra/health/index.js';
+import { LifecycleModule } from './infra/lifecycle/index.js';
+import { MetricsModule } from './infra/metrics/index.js';
+import { RedisModule } from './infra/redis/index.js';
+import { UsersModule } from './modules/users/index.js';
+
+/** The modular monolith: infrastructure first, then the domain modules. */
+@Module({})
+export class AppModule {
+  /** `extra` lets the e2e suite mount probe routes beside the real modules. */
+  static register(config: AppConfig, extra: ModuleMetadata['imports'] = []): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LifecycleModule,
+        MetricsModule,
+        DatabaseModule,
+        RedisModule,
+        BusModule,
+        HealthModule,
+        UsersModule,
+        ...extra,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: EnvelopeExceptionFilter },
+        { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The one table of business error codes (API.md). Every error response is
+ * built from a row here; nothing else chooses an HTTP status or a code.
+ */
+export const ERRORS = {
+  VALIDATION_FAILED: { status: 400, code: 40000, message: 'validation failed' },
+  UNAUTHORIZED: { status: 401, code: 40100, message: 'missing or invalid credentials' },
+  TOKEN_EXPIRED: { status: 401, code: 40101, message: 'access token expired' },
+  SESSION_REVOKED: { status: 401, code: 40102, message: 'session revoked' },
+  FORBIDDEN: { status: 403, code: 40300, message: 'not allowed' },
+  WECHAT_USER_RISKY: { status: 403, code: 40301, message: 'user flagged as high-risk by WeChat' },
+  NOT_FOUND: { status: 404, code: 40400, message: 'not found' },
+  CONFLICT: { status: 409, code: 40900, message: 'conflict' },
+  PAYLOAD_TOO_LARGE: { status: 413, code: 41300, message: 'body too large' },
+  WECHAT_CODE_REJECTED: { status: 422, code: 42200, message: 'WeChat rejected the login code' },
+  THROTTLED: { status: 429, code: 42900, message: 'too many requests' },
+  INTERNAL: { status: 500, code: 50000, message: 'unexpected error' },
+  WECHAT_UPSTREAM: { status: 502, code: 50200, message: 'WeChat upstream failed' },
+  UNAVAILABLE: { status: 503, code: 50300, message: 'service unavailable' },
+} as const;
+
+export type ErrorReason = keyof typeof ERRORS;
+export type ErrorRow = (typeof ERRORS)[ErrorReason];
+
+/** The row for an HTTP status raised outside our code (framework, Fastify). */
+export function rowForStatus(status: number): ErrorRow {
+  switch (status) {
+    case 400:
+      return ERRORS.VALIDATION_FAILED;
+    case 401:
+      return ERRORS.UNAUTHORIZED;
+    case 403:
+      return ERRORS.FORBIDDEN;
+    case 404:
+      return ERRORS.NOT_FOUND;
+    case 409:
+      return ERRORS.CONFLICT;
+    case 413:
+      return ERRORS.PAYLOAD_TOO_LARGE;
+    case 429:
+      return ERRORS.THROTTLED;
+    case 502:
+      return ERRORS.WECHAT_UPSTREAM;
+    case 503:
+      return ERRORS.UNAVAILABLE;
+    default:
+      return status >= 400 && status < 500 ? ERRORS.VALIDATION_FAILED : ERRORS.INTERNAL;
+  }
+}

@@ -1,0 +1,27 @@
+import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { describeForLog, toErrorResponse } from './error-response.js';
+
+/**
+ * Every error leaves through here, as an envelope: Nest also routes Fastify's
+ * own errors (malformed JSON, body too large) and unknown routes to it.
+ */
+@Catch()
+export class EnvelopeExceptionFilter implements ExceptionFilter {
+  catch(err: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const res = toErrorResponse(err);
+    if (res.unexpected) {
+      // Not under `err`: pino's error serializer would add the stack.
+      request.log.error({ error: describeForLog(err) }, 'unexpected error');
+    }
+    if (reply.sent) return;
+    if (res.headers) void reply.headers(res.headers);
+    void reply
+      .status(res.status)
+      .type('application/json; charset=utf-8')
+      .send({ code: res.code, message: res.message, data: res.data, requestId: request.id });
+  }
+}

@@ -1,0 +1,1 @@
+export { createLogger, PinoNestLogger, REDACTED_PATHS } from './logger.js';

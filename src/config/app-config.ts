@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { envSchema, type Env } from './env.schema.js';
+
+export interface DatabaseEndpoint {
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  database: string;
+}
+
+export type DatabaseConfig =
+  | {
+      kind: 'mysql';
+      primary: DatabaseEndpoint;
+      replicas: DatabaseEndpoint[];
+      poolSize: number;
+    }
+  | { kind: 'embedded'; path: string };
+
+export interface AppConfig {
+  env: Env['NODE_ENV'];
+  /** Embedded quick-start mode: no MySQL URL given outside production. */
+  embedded: boolean;
+  http: {
+    port: number;
+    host: string;
+    bodyLimit: number;
+    trustProxy: string[];
+    corsOrigins: string[];
+  };
+  log: { level: Env['LOG_LEVEL'] };
+  database: DatabaseConfig;
+  /** `undefined` means in-process stores (single replica only). */
+  redis: { url: string; keyPrefix: string; commandTimeoutMs: number } | undefined;
+  jwt: {
+    secret: string;
+    /** True when the secret was generated at boot (embedded mode only). */
+    generated: boolean;
+    accessTtl: number;
+    refreshTtl: number;
+  };
+  wechat: {
+    appId: string | undefined;
+    secret: string | undefined;
+    apiBaseUrl: string;
+  };
+  adminOpenIds: string[];
+  shutdown: { drainMs: number; timeoutMs: number };
+}
+
+/** Thrown when the environment is invalid; its message is one line naming the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseDatabaseUrl(value: string): DatabaseEndpoint {
+  const url = new URL(value);
+  return {
+    host: url.hostname,
+    port: url.port ? Number(url.port) : 3306,
+    username: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database: decodeURIComponent(url.pathname.slice(1)),
+  };
+}
+
+/**
+ * Validates the environment once and returns the typed configuration.
+ * Nothing outside src/config reads process.env.
+ */
+export function loadConfig(source: Record<string, string | undefined> = process.env): AppConfig {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message}`);
+  }
+  const env = parsed.data;
+  const production = env.NODE_ENV === 'production';
+
+  if (production) {
+    if (!env.DATABASE_URL)
+      throw new ConfigError(
+        'Invalid configuration: DATABASE_URL is required when NODE_ENV=production (the embedded database is for development only)',
+      );
+    if (!env.REDIS_URL)
+      throw new ConfigError(
+        'Invalid configuration: REDIS_URL is required when NODE_ENV=production (in-process stores serve a single replica only)',
+      );
+  }
+  const embedded = !env.DATABASE_URL;
+  if (!env.JWT_SECRET && !embedded)
+    throw new ConfigError(
+      'Invalid configuration: JWT_SECRET is required (at least 32 characters) unless running the embedded quick start',
+    );
+  if (!embedded && (!env.WECHAT_APPID || !env.WECHAT_SECRET))
+    throw new ConfigError(
+      `Invalid configuration: ${env.WECHAT_APPID ? 'WECHAT_SECRET' : 'WECHAT_APPID'} is required unless running the embedded quick start`,
+    );
+  if (env.DATABASE_REPLICA_URLS.length > 0 && embedded)
+    throw new ConfigError('Invalid configuration: DATABASE_REPLICA_URLS needs DATABASE_URL');
+
+  return {
+    env: env.NODE_ENV,
+    embedded,
+    http: {
+      port: env.PORT,
+      host: env.HOST,
+      bodyLimit: env.BODY_LIMIT_BYTES,
+      trustProxy: env.TRUST_PROXY,
+      corsOrigins: env.CORS_ORIGINS,
+    },
+    log: { level: env.LOG_LEVEL },
+    database: env.DATABASE_URL
+      ? {
+          kind: 'mysql',
+          primary: parseDatabaseUrl(env.DATABASE_URL),
+          replicas: env.DATABASE_REPLICA_URLS.map(parseDatabaseUrl),
+          poolSize: env.DATABASE_POOL_SIZE,
+        }
+      : { kind: 'embedded', path: env.EMBEDDED_DB_PATH },
+    redis: env.REDIS_URL
+      ? {
+          url: env.REDIS_URL,
+          keyPrefix: env.REDIS_KEY_PREFIX,
+          commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+        }
+      : undefined,
+    jwt: {
+      secret: env.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+      generated: !env.JWT_SECRET,
+      accessTtl: env.JWT_ACCESS_TTL,
+      refreshTtl: env.JWT_REFRESH_TTL,
+    },
+    wechat: {
+      appId: env.WECHAT_APPID,
+      secret: env.WECHAT_SECRET,
+      apiBaseUrl: env.WECHAT_API_BASE_URL.replace(/\/+$/, ''),
+    },
+    adminOpenIds: env.ADMIN_OPENIDS,
+    shutdown: {
+      drainMs: env.SHUTDOWN_DRAIN_MS,
+      timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+  };
+}

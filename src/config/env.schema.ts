@@ -1,0 +1,101 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+// Every environment variable the service reads, in one place. API.md fixes the
+// names it lists; the rest are documented in .env.example and the README.
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().min(0);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const list = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
+
+const mysqlUrl = z.string().refine(isMysqlUrl, {
+  message: 'must be mysql://user:pass@host:port/database',
+});
+
+function isMysqlUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (
+      (url.protocol === 'mysql:' || url.protocol === 'mariadb:') &&
+      url.hostname.length > 0 &&
+      url.pathname.length > 1
+    );
+  } catch {
+    return false;
+  }
+}
+
+function isRedisUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+function isAddressOrCidr(value: string): boolean {
+  const [address, bits, ...rest] = value.split('/');
+  if (rest.length > 0 || isIP(address) === 0) return false;
+  if (bits === undefined) return true;
+  const max = isIP(address) === 4 ? 32 : 128;
+  return /^\d+$/.test(bits) && Number(bits) <= max;
+}
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: optionalString.pipe(mysqlUrl.optional()),
+  DATABASE_REPLICA_URLS: list.pipe(z.array(mysqlUrl)),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+  EMBEDDED_DB_PATH: z.string().min(1).default('data/embedded.sqlite'),
+
+  REDIS_URL: optionalString.pipe(
+    z.string().refine(isRedisUrl, { message: 'must be redis://host:port/db' }).optional(),
+  ),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]{1,32}$/, '1-32 chars of [A-Za-z0-9:_.-]')
+    .default('mp:'),
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(1000),
+
+  JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  JWT_ACCESS_TTL: positiveInt.default(900),
+  JWT_REFRESH_TTL: positiveInt.default(2592000),
+
+  WECHAT_APPID: optionalString,
+  WECHAT_SECRET: optionalString,
+  WECHAT_API_BASE_URL: z.url().default('https://api.weixin.qq.com'),
+
+  TRUST_PROXY: list.pipe(
+    z.array(
+      z.string().refine(isAddressOrCidr, {
+        message: 'must be a comma-separated list of IP addresses or CIDRs',
+      }),
+    ),
+  ),
+  ADMIN_OPENIDS: list,
+  CORS_ORIGINS: list,
+  BODY_LIMIT_BYTES: positiveInt.default(262144),
+
+  SHUTDOWN_DRAIN_MS: nonNegativeInt.default(5000),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(25000),
+});
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,65 @@
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { MessageBus, type BusHandler } from './message-bus.js';
+
+/**
+ * Redis pub/sub. ioredis does not apply keyPrefix to channels, so the prefix
+ * is added here: two deployments (or two test runs) on one Redis stay apart.
+ */
+export class RedisMessageBus extends MessageBus {
+  private readonly logger = new Logger('MessageBus');
+  private readonly handlers = new Map<string, BusHandler[]>();
+  private readonly subscriber: Redis;
+
+  constructor(
+    private readonly publisher: Redis,
+    private readonly prefix: string,
+  ) {
+    super();
+    // A subscribed connection can do nothing else; it queues while offline so
+    // that subscriptions are made once Redis answers, and ioredis re-subscribes
+    // after every reconnect.
+    this.subscriber = publisher.duplicate({
+      enableOfflineQueue: true,
+      keyPrefix: undefined,
+      connectionName: 'bus',
+    });
+    this.subscriber.on('error', (err: Error) =>
+      this.logger.warn(`subscriber error: ${err.message}`),
+    );
+    this.subscriber.on('message', (channel: string, message: string) => {
+      for (const handler of this.handlers.get(channel) ?? []) handler(message);
+    });
+  }
+
+  async publish(channel: string, message: string): Promise<boolean> {
+    try {
+      await this.publisher.publish(this.prefix + channel, message);
+      return true;
+    } catch (err) {
+      this.logger.warn(`publish on ${channel} failed: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  subscribe(channel: string, handler: BusHandler): void {
+    const full = this.prefix + channel;
+    const existing = this.handlers.get(full);
+    this.handlers.set(full, [...(existing ?? []), handler]);
+    if (!existing) {
+      this.subscriber
+        .subscribe(full)
+        .catch((err: Error) => this.logger.warn(`subscribe to ${channel} failed: ${err.message}`));
+    }
+  }
+
+  /** Resolves once every subscription made so far is active on Redis. */
+  async ready(): Promise<void> {
+    if (this.handlers.size === 0) return;
+    await this.subscriber.subscribe(...this.handlers.keys());
+  }
+
+  async close(): Promise<void> {
+    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+  }
+}

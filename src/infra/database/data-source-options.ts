@@ -1,0 +1,58 @@
+import type { DataSourceOptions } from 'typeorm';
+import type { AppConfig, DatabaseEndpoint } from '../../config/index.js';
+import { migrations } from '../../../migrations/index.js';
+import { entities } from './entities.js';
+
+function credentials(e: DatabaseEndpoint) {
+  return {
+    host: e.host,
+    port: e.port,
+    username: e.username,
+    password: e.password,
+    database: e.database,
+  };
+}
+
+/**
+ * The one set of TypeORM options, used by the app and by the CLI
+ * (data-source.ts). `synchronize` is never on: the schema comes from migrations.
+ */
+export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+  const db = config.database;
+  if (db.kind === 'embedded') {
+    return {
+      type: 'sqljs',
+      location: db.path,
+      autoSave: true,
+      entities,
+      migrations,
+      migrationsRun: true,
+      synchronize: false,
+    };
+  }
+  const common = {
+    type: 'mysql' as const,
+    entities,
+    migrations,
+    synchronize: false,
+    charset: 'utf8mb4_unicode_ci',
+    timezone: 'Z',
+    supportBigNumbers: true,
+    poolSize: db.poolSize,
+    // mysql2 queues callers when the pool is busy; an upper bound keeps a
+    // flash-sale crowd from growing the queue without limit.
+    extra: { queueLimit: 1000, connectTimeout: 5000, enableKeepAlive: true },
+  };
+  if (db.replicas.length === 0) return { ...common, ...credentials(db.primary) };
+  return {
+    ...common,
+    replication: {
+      master: credentials(db.primary),
+      slaves: db.replicas.map(credentials),
+      canRetry: true,
+      removeNodeErrorCount: 5,
+      restoreNodeTimeout: 10_000,
+      selector: 'RR',
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { dataSourceOptions } from './data-source-options.js';
+
+/**
+ * The TypeORM data source (primary + replicas, or the embedded engine).
+ * @nestjs/typeorm destroys it on application shutdown, after the HTTP server
+ * has finished its in-flight requests.
+ */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => {
+        if (config.database.kind === 'embedded') {
+          mkdirSync(dirname(config.database.path), { recursive: true });
+        }
+        return { ...dataSourceOptions(config), retryAttempts: 2, retryDelay: 1000 };
+      },
+    }),
+  ],
+})
+export class DatabaseModule {}

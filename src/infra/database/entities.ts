@@ -1,0 +1,4 @@
+import { User } from '../../modules/users/index.js';
+
+/** Every entity, for the data source shared by the app and the TypeORM CLI. */
+export const entities = [User];

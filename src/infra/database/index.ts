@@ -1,0 +1,2 @@
+export { DatabaseModule } from './database.module.js';
+export { dataSourceOptions } from './data-source-options.js';

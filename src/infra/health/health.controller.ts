@@ -1,0 +1,34 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { AppError } from '../../common/errors/index.js';
+import { ShutdownState } from '../lifecycle/index.js';
+import { RedisHealthIndicator } from './redis.health.js';
+
+@ApiTags('operations')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
+    private readonly shutdown: ShutdownState,
+  ) {}
+
+  /** 200 while the process runs. */
+  @Get('live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  /** 200 when the primary database and Redis answer; 503 once shutdown begins. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    if (this.shutdown.isDraining) throw new AppError('UNAVAILABLE', 'shutting down');
+    return this.health.check([
+      () => this.db.pingCheck('database').withTimeout(1000),
+      () => this.redis.check('redis'),
+    ]);
+  }
+}

@@ -1,0 +1,23 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import type { Redis } from 'ioredis';
+import { REDIS } from '../redis/index.js';
+
+@Injectable()
+export class RedisHealthIndicator {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis | null,
+    private readonly health: HealthIndicatorService,
+  ) {}
+
+  check(key: 'redis') {
+    const redis = this.redis;
+    if (!redis) return this.health.check(key).up({ mode: 'in-process' });
+    return this.health
+      .check(key)
+      .attempt(async () => {
+        await redis.ping();
+      })
+      .withTimeout(1000);
+  }
+}

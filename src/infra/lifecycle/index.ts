@@ -1,0 +1,3 @@
+export { LifecycleModule } from './lifecycle.module.js';
+export { ShutdownState } from './shutdown-state.js';
+export { installGracefulShutdown } from './graceful-shutdown.js';

@@ -1,0 +1,2 @@
+export { RedisModule } from './redis.module.js';
+export { REDIS } from './redis.tokens.js';

@@ -1,0 +1,45 @@
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { REDIS } from './redis.tokens.js';
+
+async function connect(config: AppConfig): Promise<Redis | null> {
+  if (!config.redis) return null;
+  const client = new Redis(config.redis.url, {
+    keyPrefix: config.redis.keyPrefix,
+    lazyConnect: true,
+    // Concurrent requests share round trips instead of each paying one.
+    enableAutoPipelining: true,
+    commandTimeout: config.redis.commandTimeoutMs,
+    maxRetriesPerRequest: 1,
+    // While Redis is away, commands fail at once and callers fall back,
+    // instead of queueing up behind a dead connection.
+    enableOfflineQueue: false,
+    connectionName: 'app',
+  });
+  const logger = new Logger('Redis');
+  client.on('error', (err: Error) => logger.warn(`redis error: ${err.message}`));
+  try {
+    await client.connect();
+  } catch {
+    // ioredis keeps reconnecting; readiness reports Redis down meanwhile.
+    logger.warn('redis not reachable at boot; retrying in the background');
+  }
+  return client;
+}
+
+class RedisCloser implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.redis) return;
+    await this.redis.quit().catch(() => this.redis?.disconnect());
+  }
+}
+
+@Global()
+@Module({
+  providers: [{ provide: REDIS, inject: [APP_CONFIG], useFactory: connect }, RedisCloser],
+  exports: [REDIS],
+})
+export class RedisModule {}

@@ -1,0 +1,54 @@
+import { Writable } from 'node:stream';
+import type { ModuleMetadata } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Redis } from 'ioredis';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent.js';
+import { createApp } from '../../src/app.factory.js';
+import { loadConfig, type AppConfig } from '../../src/config/index.js';
+import { REDIS } from '../../src/infra/redis/index.js';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  http: TestAgent;
+  /** Every log line the app wrote, parsed. */
+  logs: Record<string, unknown>[];
+  /** The raw log output, to search for leaked secrets. */
+  rawLogs(): string;
+  redis(): Redis | null;
+  close(): Promise<void>;
+}
+
+/** Boots the real AppModule on Fastify with the given environment. */
+export async function startTestApp(
+  env: Record<string, string | undefined>,
+  options: { imports?: ModuleMetadata['imports'] } = {},
+): Promise<TestApp> {
+  const config = loadConfig(env);
+  const chunks: string[] = [];
+  const logDestination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  const { app } = await createApp(config, { logDestination, imports: options.imports });
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return {
+    app,
+    config,
+    http: request(app.getHttpServer()),
+    rawLogs: () => chunks.join(''),
+    redis: () => app.get<Redis | null>(REDIS),
+    get logs() {
+      return chunks
+        .join('')
+        .split('\n')
+        .filter((l) => l.trim().length > 0)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    },
+    close: () => app.close(),
+  };
+}
