@@ -1,0 +1,2 @@
+export { Authenticated, Roles, CurrentUser, AUTH_REQUIRED, AUTH_ROLES } from './auth.decorators.js';
+export type { AuthUser } from './auth.decorators.js';
