@@ -3,7 +3,8 @@ import type { QueryRunner, TableColumnOptions } from 'typeorm';
 // Migrations are written with TypeORM's schema builder so one set serves
 // MySQL/MariaDB and the embedded SQLite engine. The few defaults that differ
 // between the two engines are chosen here, matching what the entities'
-// @CreateDateColumn/@UpdateDateColumn expect, so `migration:generate` stays empty.
+// @CreateDateColumn/@UpdateDateColumn expect (TypeORM's MySQL default is
+// datetime(6)), so `migration:generate` stays empty.
 
 function isMysql(queryRunner: QueryRunner): boolean {
   const type = queryRunner.connection.options.type;
@@ -21,15 +22,17 @@ export function idColumn(name = 'id'): TableColumnOptions {
 }
 
 export function timestampColumns(queryRunner: QueryRunner): TableColumnOptions[] {
-  const now = isMysql(queryRunner) ? 'CURRENT_TIMESTAMP(3)' : "datetime('now')";
+  const mysql = isMysql(queryRunner);
+  const now = mysql ? 'CURRENT_TIMESTAMP(6)' : "datetime('now')";
+  const precision = mysql ? 6 : undefined;
   return [
-    { name: 'created_at', type: 'datetime', precision: 3, default: now },
+    { name: 'created_at', type: 'datetime', precision, default: now },
     {
       name: 'updated_at',
       type: 'datetime',
-      precision: 3,
+      precision,
       default: now,
-      onUpdate: isMysql(queryRunner) ? 'CURRENT_TIMESTAMP(3)' : undefined,
+      onUpdate: mysql ? now : undefined,
     },
   ];
 }

@@ -34,7 +34,7 @@ export async function createTestDatabase(
   );
   const url = `${TEST_MYSQL_URL.replace(/\/+$/, '')}/${name}`;
   const config = loadConfig({ ...baseEnv(url, 'unused:'), DATABASE_POOL_SIZE: '2' });
-  const dataSource = new DataSource(dataSourceOptions(config));
+  const dataSource = new DataSource(await dataSourceOptions(config));
   await dataSource.initialize();
   if (options.migrate ?? true) await dataSource.runMigrations();
   return {

@@ -1,3 +1,4 @@
+import { createConnection } from 'mysql2/promise';
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig, DatabaseEndpoint } from '../../config/index.js';
 import { migrations } from '../../../migrations/index.js';
@@ -13,11 +14,35 @@ function credentials(e: DatabaseEndpoint) {
   };
 }
 
+export type MysqlFlavour = 'mysql' | 'mariadb';
+
+/**
+ * MySQL or MariaDB? TypeORM reads column defaults differently for each, and a
+ * wrong guess makes `migration:generate` see drift that is not there.
+ */
+export async function detectFlavour(endpoint: DatabaseEndpoint): Promise<MysqlFlavour> {
+  const conn = await createConnection({
+    host: endpoint.host,
+    port: endpoint.port,
+    user: endpoint.username,
+    password: endpoint.password,
+    database: endpoint.database,
+    connectTimeout: 5000,
+  });
+  try {
+    const [rows] = await conn.query('SELECT VERSION() AS version');
+    const version = (rows as { version: string }[])[0]?.version ?? '';
+    return version.includes('MariaDB') ? 'mariadb' : 'mysql';
+  } finally {
+    await conn.end();
+  }
+}
+
 /**
  * The one set of TypeORM options, used by the app and by the CLI
  * (data-source.ts). `synchronize` is never on: the schema comes from migrations.
  */
-export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+export async function dataSourceOptions(config: AppConfig): Promise<DataSourceOptions> {
   const db = config.database;
   if (db.kind === 'embedded') {
     return {
@@ -31,7 +56,7 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
     };
   }
   const common = {
-    type: 'mysql' as const,
+    type: await detectFlavour(db.primary),
     entities,
     migrations,
     synchronize: false,

@@ -14,11 +14,11 @@ import { dataSourceOptions } from './data-source-options.js';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => {
+      useFactory: async (config: AppConfig) => {
         if (config.database.kind === 'embedded') {
           mkdirSync(dirname(config.database.path), { recursive: true });
         }
-        return { ...dataSourceOptions(config), retryAttempts: 2, retryDelay: 1000 };
+        return { ...(await dataSourceOptions(config)), retryAttempts: 2, retryDelay: 1000 };
       },
     }),
   ],

@@ -1,0 +1,78 @@
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { baseEnv, uniqueSuffix } from './helpers/env.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+
+describe('health and metrics', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp(baseEnv(db.url, `t${uniqueSuffix()}:`));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('GET /health/live answers 200 in the envelope, outside the /api/v1 prefix', async () => {
+    const res = await t.http.get('/health/live');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ code: 0, data: { status: 'ok' } });
+    expect((await t.http.get('/api/v1/health/live')).status).toBe(404);
+  });
+
+  it('GET /health/ready answers 200 when the primary and Redis answer', async () => {
+    const res = await t.http.get('/health/ready');
+    expect(res.status).toBe(200);
+    expect(res.body.data.details).toMatchObject({
+      database: { status: 'up' },
+      redis: { status: 'up' },
+    });
+  });
+
+  it('GET /metrics serves Prometheus text with request counts by route template', async () => {
+    await t.http.get('/health/live');
+    await t.http.get('/api/v1/does-not-exist/12345');
+    const res = await t.http.get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toMatch(
+      /http_requests_total\{method="GET",route="\/health\/live",status="200"\} \d+/,
+    );
+    expect(res.text).toMatch(
+      /http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/health\/live",status="200"\}/,
+    );
+    // Unknown paths share one label value instead of one series each.
+    expect(res.text).not.toContain('12345');
+    expect(res.text).toContain('nodejs_eventloop_lag_seconds');
+  });
+});
+
+describe('readiness when a dependency is down', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // Nothing listens on port 1: Redis is unreachable from the start.
+    t = await startTestApp({
+      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
+      REDIS_URL: 'redis://127.0.0.1:1/0',
+      REDIS_COMMAND_TIMEOUT_MS: '200',
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('answers 503/50300 naming Redis as down, while liveness stays 200', async () => {
+    const res = await t.http.get('/health/ready');
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe(50300);
+    expect(res.body.data.details.redis.status).toBe('down');
+    expect(res.body.data.details.database.status).toBe('up');
+    expect((await t.http.get('/health/live')).status).toBe(200);
+  });
+});
