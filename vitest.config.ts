@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     globals: true,
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {
         extends: true,
