@@ -12,6 +12,7 @@ import { HealthModule } from './infra/health/index.js';
 import { LifecycleModule } from './infra/lifecycle/index.js';
 import { MetricsModule } from './infra/metrics/index.js';
 import { RedisModule } from './infra/redis/index.js';
+import { ThrottleModule } from './infra/throttle/index.js';
 import { UsersModule } from './modules/users/index.js';
 
 /** The modular monolith: infrastructure first, then the domain modules. */
@@ -29,6 +30,7 @@ export class AppModule {
         RedisModule,
         BusModule,
         HealthModule,
+        ThrottleModule,
         UsersModule,
         ...extra,
       ],

@@ -18,6 +18,8 @@ export type DatabaseConfig =
     }
   | { kind: 'embedded'; path: string };
 
+export type ThrottleName = 'default' | 'login' | 'orders';
+
 export interface AppConfig {
   env: Env['NODE_ENV'];
   /** Embedded quick-start mode: no MySQL URL given outside production. */
@@ -46,6 +48,11 @@ export interface AppConfig {
     apiBaseUrl: string;
   };
   adminOpenIds: string[];
+  throttle: {
+    enabled: boolean;
+    /** Named limits: `default` per client, `login` per IP, `orders` per user. */
+    limits: Record<ThrottleName, { limit: number; ttlSeconds: number }>;
+  };
   shutdown: { drainMs: number; timeoutMs: number };
 }
 
@@ -139,6 +146,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       apiBaseUrl: env.WECHAT_API_BASE_URL.replace(/\/+$/, ''),
     },
     adminOpenIds: env.ADMIN_OPENIDS,
+    throttle: {
+      enabled: env.THROTTLE_ENABLED,
+      limits: {
+        default: { limit: env.THROTTLE_DEFAULT_LIMIT, ttlSeconds: env.THROTTLE_DEFAULT_TTL },
+        login: { limit: env.THROTTLE_LOGIN_LIMIT, ttlSeconds: env.THROTTLE_LOGIN_TTL },
+        orders: { limit: env.THROTTLE_ORDERS_LIMIT, ttlSeconds: env.THROTTLE_ORDERS_TTL },
+      },
+    },
     shutdown: {
       drainMs: env.SHUTDOWN_DRAIN_MS,
       timeoutMs: env.SHUTDOWN_TIMEOUT_MS,

@@ -94,6 +94,17 @@ export const envSchema = z.object({
   CORS_ORIGINS: list,
   BODY_LIMIT_BYTES: positiveInt.default(262144),
 
+  THROTTLE_ENABLED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  THROTTLE_DEFAULT_LIMIT: positiveInt.default(300),
+  THROTTLE_DEFAULT_TTL: positiveInt.default(60),
+  THROTTLE_LOGIN_LIMIT: positiveInt.default(10),
+  THROTTLE_LOGIN_TTL: positiveInt.default(60),
+  THROTTLE_ORDERS_LIMIT: positiveInt.default(20),
+  THROTTLE_ORDERS_TTL: positiveInt.default(60),
+
   SHUTDOWN_DRAIN_MS: nonNegativeInt.default(5000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(25000),
 });

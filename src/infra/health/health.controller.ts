@@ -3,8 +3,11 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { AppError } from '../../common/errors/index.js';
 import { ShutdownState } from '../lifecycle/index.js';
+import { SkipThrottle } from '../throttle/index.js';
 import { RedisHealthIndicator } from './redis.health.js';
 
+// Probes from the proxy and the orchestrator must never be refused.
+@SkipThrottle()
 @ApiTags('operations')
 @Controller('health')
 export class HealthController {

@@ -1,0 +1,111 @@
+import { Inject, Injectable, Optional, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  type ThrottlerModuleOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Counter, Registry } from 'prom-client';
+import { AppError } from '../../common/errors/index.js';
+import { APP_CONFIG, type AppConfig, type ThrottleName } from '../../config/index.js';
+import { THROTTLE_AS } from './throttle.decorators.js';
+import { ThrottleIdentity } from './throttle-identity.js';
+
+// @nestjs/throttler's metadata key for @SkipThrottle(); not exported from its index.
+const SKIP_DEFAULT = 'THROTTLER:SKIPdefault';
+
+interface Plan {
+  name: ThrottleName;
+  limit: number;
+  ttlMs: number;
+  /** Trackers of `login` are always the IP: it runs before anyone is signed in. */
+  byIpOnly: boolean;
+}
+
+/**
+ * @nestjs/throttler's guard with a plan per route computed once (the stock
+ * guard resolves metadata and hashes a key on every request), exactly one
+ * counter per request, and 429/42900 in the envelope with Retry-After and
+ * X-RateLimit-* headers.
+ */
+@Injectable()
+export class ClusterThrottlerGuard extends ThrottlerGuard {
+  private readonly plans = new WeakMap<object, Plan | null>();
+  private readonly rejections: Counter<'throttler'>;
+
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    registry: Registry,
+    @Optional() private readonly identity?: ThrottleIdentity,
+  ) {
+    super(options, storage, reflector);
+    this.rejections = new Counter({
+      name: 'throttle_rejections_total',
+      help: 'Requests refused with 429, by named limit',
+      labelNames: ['throttler'] as const,
+      registers: [registry],
+    });
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const plan = this.planFor(context);
+    if (!plan) return true;
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+
+    const userId = plan.byIpOnly ? undefined : this.identity?.userIdOf(request);
+    const tracker = userId ? `${plan.name}:u:${userId}` : `${plan.name}:ip:${request.ip}`;
+    const record = await this.storageService.increment(
+      tracker,
+      plan.ttlMs,
+      plan.limit,
+      plan.ttlMs,
+      plan.name,
+    );
+
+    void reply.header('X-RateLimit-Limit', plan.limit);
+    void reply.header('X-RateLimit-Remaining', Math.max(0, plan.limit - record.totalHits));
+    void reply.header('X-RateLimit-Reset', record.timeToExpire);
+    if (record.isBlocked) {
+      this.rejections.inc({ throttler: plan.name });
+      void reply.header('X-RateLimit-Remaining', 0);
+      throw new AppError('THROTTLED', 'too many requests', undefined, {
+        'Retry-After': String(Math.max(1, record.timeToBlockExpire)),
+      });
+    }
+    return true;
+  }
+
+  private planFor(context: ExecutionContext): Plan | null {
+    const handler = context.getHandler();
+    let plan = this.plans.get(handler);
+    if (plan === undefined) {
+      plan = this.computePlan(context);
+      this.plans.set(handler, plan);
+    }
+    return plan;
+  }
+
+  private computePlan(context: ExecutionContext): Plan | null {
+    if (!this.config.throttle.enabled) return null;
+    const targets = [context.getHandler(), context.getClass()];
+    const named = this.reflector.getAllAndOverride<Exclude<ThrottleName, 'default'> | undefined>(
+      THROTTLE_AS,
+      targets,
+    );
+    if (!named && this.reflector.getAllAndOverride<boolean>(SKIP_DEFAULT, targets)) return null;
+    const name: ThrottleName = named ?? 'default';
+    const throttler = this.throttlers.find((t) => t.name === name);
+    if (!throttler || typeof throttler.limit !== 'number' || typeof throttler.ttl !== 'number') {
+      throw new Error(`throttler "${name}" needs a numeric limit and ttl`);
+    }
+    return { name, limit: throttler.limit, ttlMs: throttler.ttl, byIpOnly: name === 'login' };
+  }
+}

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { MemoryThrottleCounter } from './memory-throttle-counter.js';
+import { RedisThrottleCounter } from './redis-throttle-counter.js';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+
+describe('RedisThrottleCounter (real Redis)', () => {
+  const prefix = `tthr${randomBytes(4).toString('hex')}:`;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    redis = new Redis(REDIS_URL, {
+      keyPrefix: prefix,
+      enableAutoPipelining: true,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+    });
+    await redis.connect();
+  });
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+    redis.disconnect();
+  });
+
+  it('admits exactly `limit` of 3x concurrent hits, atomically', async () => {
+    const c = new RedisThrottleCounter(redis, new MemoryThrottleCounter());
+    const steps = await Promise.all(
+      Array.from({ length: 30 }, () => c.hit('burst', 60_000, 10, 60_000)),
+    );
+    expect(steps.filter((s) => !s.isBlocked)).toHaveLength(10);
+    expect(steps.filter((s) => s.isBlocked)).toHaveLength(20);
+  });
+
+  it('stores hash-tagged keys with the window and block TTLs', async () => {
+    const c = new RedisThrottleCounter(redis, new MemoryThrottleCounter());
+    for (let i = 0; i < 3; i++) await c.hit('tags', 30_000, 2, 20_000);
+    const hitsTtl = await redis.pttl('thr:{tags}:h');
+    const blockTtl = await redis.pttl('thr:{tags}:b');
+    expect(hitsTtl).toBeGreaterThan(25_000);
+    expect(hitsTtl).toBeLessThanOrEqual(30_000);
+    expect(blockTtl).toBeGreaterThan(15_000);
+    expect(blockTtl).toBeLessThanOrEqual(20_000);
+  });
+
+  it('refuses while blocked without counting further hits', async () => {
+    const c = new RedisThrottleCounter(redis, new MemoryThrottleCounter());
+    for (let i = 0; i < 3; i++) await c.hit('blocked', 30_000, 2, 20_000);
+    const during = await c.hit('blocked', 30_000, 2, 20_000);
+    expect(during).toMatchObject({ isBlocked: true, totalHits: 3 });
+    expect(during.blockMs).toBeGreaterThan(0);
+  });
+
+  it('falls back to local counting when Redis is unreachable, and says so', async () => {
+    const dead = new Redis({
+      port: 1,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
+    let fallbacks = 0;
+    const c = new RedisThrottleCounter(dead, new MemoryThrottleCounter(), () => fallbacks++);
+    const steps = await Promise.all(
+      Array.from({ length: 5 }, () => c.hit('offline', 60_000, 3, 60_000)),
+    );
+    expect(steps.map((s) => s.isBlocked)).toEqual([false, false, false, true, true]);
+    expect(fallbacks).toBe(5);
+    dead.disconnect();
+  });
+});

@@ -1,0 +1,52 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
+import type { Redis } from 'ioredis';
+import { Counter, Registry } from 'prom-client';
+import { APP_CONFIG, type AppConfig, type ThrottleName } from '../../config/index.js';
+import { REDIS } from '../redis/index.js';
+import { ClusterThrottlerGuard } from './cluster-throttler.guard.js';
+import { ClusterThrottlerStorage } from './cluster-throttler.storage.js';
+import { MemoryThrottleCounter } from './memory-throttle-counter.js';
+import { RedisThrottleCounter } from './redis-throttle-counter.js';
+
+const NAMES: ThrottleName[] = ['default', 'login', 'orders'];
+
+function throttlerOptions(
+  config: AppConfig,
+  redis: Redis | null,
+  registry: Registry,
+): ThrottlerModuleOptions {
+  const fallbacks = new Counter({
+    name: 'throttle_local_fallback_total',
+    help: 'Rate-limit checks counted in this replica because Redis was unavailable',
+    registers: [registry],
+  });
+  const local = new MemoryThrottleCounter();
+  return {
+    throttlers: NAMES.map((name) => ({
+      name,
+      limit: config.throttle.limits[name].limit,
+      ttl: config.throttle.limits[name].ttlSeconds * 1000,
+    })),
+    storage: new ClusterThrottlerStorage(
+      redis ? new RedisThrottleCounter(redis, local, () => fallbacks.inc()) : local,
+    ),
+  };
+}
+
+/**
+ * Cluster-wide rate limits. Registered before the auth module so that its
+ * guard runs first (throttle → auth → role): a flood is refused before any
+ * token is checked.
+ */
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [APP_CONFIG, REDIS, Registry],
+      useFactory: throttlerOptions,
+    }),
+  ],
+  providers: [{ provide: APP_GUARD, useClass: ClusterThrottlerGuard }],
+})
+export class ThrottleModule {}

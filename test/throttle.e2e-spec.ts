@@ -1,0 +1,166 @@
+import { Controller, Get, Module, Post } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { ThrottleAs } from '../src/infra/throttle/index.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { baseEnv, uniqueSuffix } from './helpers/env.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+import { PrivateRedis } from './helpers/redis-server.js';
+
+@Controller('probe')
+class ProbeController {
+  @Get('ping')
+  ping() {
+    return { pong: true };
+  }
+
+  @Post('login')
+  @ThrottleAs('login')
+  login() {
+    return { ok: true };
+  }
+}
+
+@Module({ controllers: [ProbeController] })
+class ProbeModule {}
+
+const probe = { imports: [ProbeModule] };
+
+describe('cluster-wide throttling', () => {
+  let db: TestDatabase;
+  const apps: TestApp[] = [];
+  const start = async (env: Record<string, string>) => {
+    const t = await startTestApp(
+      { ...baseEnv(db.url, env.REDIS_KEY_PREFIX ?? `t${uniqueSuffix()}:`), ...env },
+      probe,
+    );
+    apps.push(t);
+    return t;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((t) => t.close()));
+    await db?.drop();
+  });
+
+  it('admits exactly N of a 3N concurrent burst spread over two replicas, the rest 429 with headers', async () => {
+    const prefix = `t${uniqueSuffix()}:`;
+    const env = {
+      REDIS_KEY_PREFIX: prefix,
+      THROTTLE_DEFAULT_LIMIT: '10',
+      THROTTLE_DEFAULT_TTL: '60',
+    };
+    const [a, b] = [await start(env), await start(env)];
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).http.get('/api/v1/probe/ping')),
+    );
+    const ok = responses.filter((r) => r.status === 200);
+    const refused = responses.filter((r) => r.status === 429);
+    expect(ok).toHaveLength(10);
+    expect(refused).toHaveLength(20);
+    for (const r of refused) {
+      expect(r.body).toMatchObject({ code: 42900, data: null });
+      const retryAfter = Number(r.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(r.headers['x-ratelimit-limit']).toBe('10');
+      expect(r.headers['x-ratelimit-remaining']).toBe('0');
+    }
+    const remaining = ok
+      .map((r) => Number(r.headers['x-ratelimit-remaining']))
+      .sort((x, y) => x - y);
+    expect(remaining).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const r of ok) expect(Number(r.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
+  });
+
+  it('never throttles health probes', async () => {
+    const t = await start({ THROTTLE_DEFAULT_LIMIT: '1' });
+    await t.http.get('/api/v1/probe/ping');
+    expect((await t.http.get('/api/v1/probe/ping')).status).toBe(429);
+    expect((await t.http.get('/health/live')).status).toBe(200);
+    expect((await t.http.get('/health/ready')).status).toBe(200);
+  });
+
+  it('counts a named route against its own stricter limit only', async () => {
+    const t = await start({ THROTTLE_DEFAULT_LIMIT: '100', THROTTLE_LOGIN_LIMIT: '2' });
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push((await t.http.post('/api/v1/probe/login')).status);
+    expect(codes).toEqual([201, 201, 429]);
+    const ping = await t.http.get('/api/v1/probe/ping');
+    expect(ping.status).toBe(200);
+    expect(ping.headers['x-ratelimit-limit']).toBe('100');
+  });
+
+  it('ignores X-Forwarded-For from an untrusted peer: spoofing does not buy a new bucket', async () => {
+    const t = await start({ THROTTLE_DEFAULT_LIMIT: '2' });
+    const codes = [];
+    for (let i = 0; i < 3; i++) {
+      codes.push(
+        (await t.http.get('/api/v1/probe/ping').set('X-Forwarded-For', `203.0.113.${i}`)).status,
+      );
+    }
+    expect(codes).toEqual([200, 200, 429]);
+  });
+
+  it('honours X-Forwarded-For from a trusted proxy: each client has its own bucket', async () => {
+    const t = await start({ THROTTLE_DEFAULT_LIMIT: '2', TRUST_PROXY: '127.0.0.1,::1' });
+    const codes = [];
+    for (let i = 0; i < 3; i++) {
+      codes.push(
+        (await t.http.get('/api/v1/probe/ping').set('X-Forwarded-For', `203.0.113.${i}`)).status,
+      );
+    }
+    expect(codes).toEqual([200, 200, 200]);
+    const again = [];
+    for (let i = 0; i < 2; i++) {
+      again.push(
+        (await t.http.get('/api/v1/probe/ping').set('X-Forwarded-For', '203.0.113.0')).status,
+      );
+    }
+    expect(again).toEqual([200, 429]);
+  });
+
+  it('keeps answering when Redis stops (local limits still apply) and goes back to Redis when it returns', async () => {
+    const redis = await PrivateRedis.start();
+    try {
+      const prefix = `t${uniqueSuffix()}:`;
+      const t = await start({
+        REDIS_URL: redis.url,
+        REDIS_KEY_PREFIX: prefix,
+        REDIS_COMMAND_TIMEOUT_MS: '200',
+        THROTTLE_DEFAULT_LIMIT: '5',
+      });
+      expect((await t.http.get('/api/v1/probe/ping')).status).toBe(200);
+
+      await redis.stop();
+      const during = [];
+      for (let i = 0; i < 6; i++) during.push((await t.http.get('/api/v1/probe/ping')).status);
+      expect(during).toEqual([200, 200, 200, 200, 200, 429]);
+      expect(
+        t.logs.some((l) => String(l.message).includes('fall back to per-replica memory')),
+      ).toBe(true);
+
+      await redis.start();
+      const check = new Redis(redis.url);
+      try {
+        // ioredis reconnects on its own; counting moves back to Redis.
+        await expect
+          .poll(
+            async () => {
+              await t.http.get('/api/v1/probe/ping');
+              return (await check.keys(`${prefix}thr:*`)).length;
+            },
+            { timeout: 10_000, interval: 200 },
+          )
+          .toBeGreaterThan(0);
+        expect(t.logs.some((l) => String(l.message).includes('Redis is back'))).toBe(true);
+      } finally {
+        check.disconnect();
+      }
+    } finally {
+      await redis.stop();
+    }
+  });
+});
