@@ -76,3 +76,41 @@ describe('readiness when a dependency is down', () => {
     expect((await t.http.get('/health/live')).status).toBe(200);
   });
 });
+
+describe('CORS and compression', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp({
+      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
+      CORS_ORIGINS: 'https://admin.example.com',
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('allows only the configured browser origins', async () => {
+    const allowed = await t.http
+      .options('/api/v1/anything')
+      .set('Origin', 'https://admin.example.com')
+      .set('Access-Control-Request-Method', 'POST');
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://admin.example.com');
+    const other = await t.http
+      .options('/api/v1/anything')
+      .set('Origin', 'https://evil.example.com')
+      .set('Access-Control-Request-Method', 'POST');
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('compresses large responses for clients that accept gzip, and not small ones', async () => {
+    const large = await t.http.get('/docs/json').set('Accept-Encoding', 'gzip');
+    expect(large.headers['content-encoding']).toBe('gzip');
+    expect(large.body.openapi).toMatch(/^3\./);
+    const small = await t.http.get('/health/live').set('Accept-Encoding', 'gzip');
+    expect(small.headers['content-encoding']).toBeUndefined();
+  });
+});
