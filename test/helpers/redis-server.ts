@@ -1,0 +1,85 @@
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+
+/** A free TCP port on 127.0.0.1. */
+export async function sparePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A Redis server of the test's own on a spare port, to stop and start at
+ * will: the shared one on 6379 is used by everyone else and stays up.
+ */
+export class OwnRedisServer {
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<OwnRedisServer> {
+    const server = new OwnRedisServer(await sparePort());
+    await server.up();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}/0`;
+  }
+
+  async up(): Promise<void> {
+    execFileSync('redis-server', [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'yes',
+    ]);
+    for (let i = 0; i < 100; i++) {
+      if (await this.answers()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`redis-server on ${this.port} did not start`);
+  }
+
+  async down(): Promise<void> {
+    try {
+      execFileSync('redis-cli', ['-p', String(this.port), 'shutdown', 'nosave'], {
+        stdio: 'ignore',
+      });
+    } catch {
+      // redis-cli reports the dropped connection of a successful shutdown as an error.
+    }
+    for (let i = 0; i < 100; i++) {
+      if (!(await this.answers())) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`redis-server on ${this.port} did not stop`);
+  }
+
+  private async answers(): Promise<boolean> {
+    const probe = new Redis(this.port, '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      return (await probe.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      probe.disconnect();
+    }
+  }
+}
