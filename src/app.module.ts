@@ -7,11 +7,13 @@ import {
 } from './common/http/index.js';
 import { ConfigModule, type AppConfig } from './config/index.js';
 import { BusModule } from './infra/bus/index.js';
+import { CacheModule } from './infra/cache/index.js';
 import { DatabaseModule } from './infra/database/index.js';
 import { HealthModule } from './infra/health/index.js';
 import { LifecycleModule } from './infra/lifecycle/index.js';
 import { MetricsModule } from './infra/metrics/index.js';
 import { RedisModule } from './infra/redis/index.js';
+import { CatalogModule } from './modules/catalog/index.js';
 import { UsersModule } from './modules/users/index.js';
 
 /** The modular monolith: infrastructure first, then the domain modules. */
@@ -28,8 +30,10 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         BusModule,
+        CacheModule,
         HealthModule,
         UsersModule,
+        CatalogModule,
         ...extra,
       ],
       providers: [
