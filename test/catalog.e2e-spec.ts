@@ -127,6 +127,8 @@ describe('Catalog on two replicas sharing one database and one Redis', () => {
     );
     expect(patched.status).toBe(200);
     expect(patched.body.data).toMatchObject({ id, priceCents: 4900, stock: 3, name: valid.name });
+    const [row] = await db.dataSource.query('SELECT version FROM products WHERE id = ?', [id]);
+    expect(Number(row.version)).toBe(2);
     const started = Date.now();
     const seen = await eventually(
       () => b.http.get(`/api/v1/products/${id}`),
