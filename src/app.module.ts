@@ -7,12 +7,14 @@ import {
 } from './common/http/index.js';
 import { ConfigModule, type AppConfig } from './config/index.js';
 import { BusModule } from './infra/bus/index.js';
+import { CacheModule } from './infra/cache/index.js';
 import { DatabaseModule } from './infra/database/index.js';
 import { HealthModule } from './infra/health/index.js';
 import { LifecycleModule } from './infra/lifecycle/index.js';
 import { MetricsModule } from './infra/metrics/index.js';
 import { RedisModule } from './infra/redis/index.js';
 import { ThrottleModule } from './infra/throttle/index.js';
+import { CatalogModule } from './modules/catalog/index.js';
 import { UsersModule } from './modules/users/index.js';
 
 /** The modular monolith: infrastructure first, then the domain modules. */
@@ -29,9 +31,11 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         BusModule,
+        CacheModule,
         HealthModule,
         ThrottleModule,
         UsersModule,
+        CatalogModule,
         ...extra,
       ],
       providers: [

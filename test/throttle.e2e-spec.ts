@@ -4,7 +4,7 @@ import { ThrottleAs } from '../src/infra/throttle/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { baseEnv, uniqueSuffix } from './helpers/env.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { PrivateRedis } from './helpers/redis-server.js';
+import { OwnRedisServer } from './helpers/redis-server.js';
 
 @Controller('probe')
 class ProbeController {
@@ -123,7 +123,7 @@ describe('cluster-wide throttling', () => {
   });
 
   it('keeps answering when Redis stops (local limits still apply) and goes back to Redis when it returns', async () => {
-    const redis = await PrivateRedis.start();
+    const redis = await OwnRedisServer.start();
     try {
       const prefix = `t${uniqueSuffix()}:`;
       const t = await start({
@@ -134,7 +134,7 @@ describe('cluster-wide throttling', () => {
       });
       expect((await t.http.get('/api/v1/probe/ping')).status).toBe(200);
 
-      await redis.stop();
+      await redis.down();
       const during = [];
       for (let i = 0; i < 6; i++) during.push((await t.http.get('/api/v1/probe/ping')).status);
       expect(during).toEqual([200, 200, 200, 200, 200, 429]);
@@ -142,7 +142,7 @@ describe('cluster-wide throttling', () => {
         t.logs.some((l) => String(l.message).includes('fall back to per-replica memory')),
       ).toBe(true);
 
-      await redis.start();
+      await redis.up();
       const check = new Redis(redis.url);
       try {
         // ioredis reconnects on its own; counting moves back to Redis.
@@ -160,7 +160,7 @@ describe('cluster-wide throttling', () => {
         check.disconnect();
       }
     } finally {
-      await redis.stop();
+      await redis.down();
     }
   });
 });

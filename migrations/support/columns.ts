@@ -21,10 +21,24 @@ export function idColumn(name = 'id'): TableColumnOptions {
   };
 }
 
+function datetimePrecision(queryRunner: QueryRunner): number | undefined {
+  return isMysql(queryRunner) ? 6 : undefined;
+}
+
+/** `deleted_at` of a soft-deleted table, as @DeleteDateColumn expects it. */
+export function deletedAtColumn(queryRunner: QueryRunner): TableColumnOptions {
+  return {
+    name: 'deleted_at',
+    type: 'datetime',
+    precision: datetimePrecision(queryRunner),
+    isNullable: true,
+  };
+}
+
 export function timestampColumns(queryRunner: QueryRunner): TableColumnOptions[] {
   const mysql = isMysql(queryRunner);
   const now = mysql ? 'CURRENT_TIMESTAMP(6)' : "datetime('now')";
-  const precision = mysql ? 6 : undefined;
+  const precision = datetimePrecision(queryRunner);
   return [
     { name: 'created_at', type: 'datetime', precision, default: now },
     {

@@ -35,6 +35,8 @@ export interface AppConfig {
   database: DatabaseConfig;
   /** `undefined` means in-process stores (single replica only). */
   redis: { url: string; keyPrefix: string; commandTimeoutMs: number } | undefined;
+  /** In-process tier of the two-tier cache; the max TTL bounds staleness when an invalidation is lost. */
+  cache: { l1MaxEntries: number; l1MaxBytes: number; l1MaxTtlMs: number };
   jwt: {
     secret: string;
     /** True when the secret was generated at boot (embedded mode only). */
@@ -134,6 +136,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
           commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
         }
       : undefined,
+    cache: {
+      l1MaxEntries: env.CACHE_L1_MAX_ENTRIES,
+      l1MaxBytes: env.CACHE_L1_MAX_BYTES,
+      l1MaxTtlMs: env.CACHE_L1_MAX_TTL_MS,
+    },
     jwt: {
       secret: env.JWT_SECRET ?? randomBytes(32).toString('base64url'),
       generated: !env.JWT_SECRET,

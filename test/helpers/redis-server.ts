@@ -1,68 +1,85 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 
 /** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
+export async function sparePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
+    server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
     });
-    server.on('error', reject);
   });
 }
 
 /**
- * A private redis-server on a spare port, so a test can stop and restart
- * "Redis" without touching the shared one other tests use.
+ * A Redis server of the test's own on a spare port, to stop and start at
+ * will: the shared one on 6379 is used by everyone else and stays up.
  */
-export class PrivateRedis {
-  private process: ChildProcess | undefined;
-
+export class OwnRedisServer {
   private constructor(readonly port: number) {}
 
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
-    await redis.start();
-    return redis;
+  static async start(): Promise<OwnRedisServer> {
+    const server = new OwnRedisServer(await sparePort());
+    await server.up();
+    return server;
   }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}/0`;
   }
 
-  async start(): Promise<void> {
-    this.process = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
-    const probe = new Redis({ port: this.port, lazyConnect: true, retryStrategy: () => null });
+  async up(): Promise<void> {
+    execFileSync('redis-server', [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'yes',
+    ]);
+    for (let i = 0; i < 100; i++) {
+      if (await this.answers()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`redis-server on ${this.port} did not start`);
+  }
+
+  async down(): Promise<void> {
+    try {
+      execFileSync('redis-cli', ['-p', String(this.port), 'shutdown', 'nosave'], {
+        stdio: 'ignore',
+      });
+    } catch {
+      // redis-cli reports the dropped connection of a successful shutdown as an error.
+    }
+    for (let i = 0; i < 100; i++) {
+      if (!(await this.answers())) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`redis-server on ${this.port} did not stop`);
+  }
+
+  private async answers(): Promise<boolean> {
+    const probe = new Redis(this.port, '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     probe.on('error', () => undefined);
     try {
-      for (let i = 0; i < 50; i++) {
-        try {
-          await probe.connect();
-          await probe.ping();
-          return;
-        } catch {
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-      throw new Error(`redis-server on ${this.port} did not start`);
+      await probe.connect();
+      return (await probe.ping()) === 'PONG';
+    } catch {
+      return false;
     } finally {
       probe.disconnect();
     }
-  }
-
-  async stop(): Promise<void> {
-    const proc = this.process;
-    if (!proc || proc.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      proc.once('exit', () => resolve());
-      proc.kill('SIGKILL');
-    });
   }
 }

@@ -16,11 +16,12 @@ export class RedisMessageBus extends MessageBus {
     private readonly prefix: string,
   ) {
     super();
-    // A subscribed connection can do nothing else; it queues while offline so
-    // that subscriptions are made once Redis answers, and ioredis re-subscribes
-    // after every reconnect.
+    // A subscribed connection can do nothing else; it queues while offline,
+    // however long that lasts, so that subscriptions are made once Redis
+    // answers, and ioredis re-subscribes after every reconnect.
     this.subscriber = publisher.duplicate({
       enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
       keyPrefix: undefined,
       connectionName: 'bus',
     });
@@ -53,10 +54,13 @@ export class RedisMessageBus extends MessageBus {
     }
   }
 
-  /** Resolves once every subscription made so far is active on Redis. */
+  /**
+   * Resolves once every subscription made so far is active on Redis. Never
+   * rejects: a replica may start before Redis does (the caller bounds the wait).
+   */
   async ready(): Promise<void> {
     if (this.handlers.size === 0) return;
-    await this.subscriber.subscribe(...this.handlers.keys());
+    await this.subscriber.subscribe(...this.handlers.keys()).catch(() => undefined);
   }
 
   async close(): Promise<void> {

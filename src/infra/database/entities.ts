@@ -1,4 +1,5 @@
+import { Product } from '../../modules/catalog/index.js';
 import { User } from '../../modules/users/index.js';
 
 /** Every entity, for the data source shared by the app and the TypeORM CLI. */
-export const entities = [User];
+export const entities = [User, Product];

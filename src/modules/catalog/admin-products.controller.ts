@@ -1,0 +1,36 @@
+import { Body, Controller, Delete, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Roles } from '../../common/auth/index.js';
+import { CatalogService } from './catalog.service.js';
+import { parseProductId } from './params.js';
+import { CreateProductDto, UpdateProductDto } from './product.dto.js';
+import type { ProductView } from './product.view.js';
+
+@ApiTags('catalog admin')
+@Controller('admin/products')
+export class AdminProductsController {
+  constructor(private readonly catalog: CatalogService) {}
+
+  @Post()
+  @Roles('admin')
+  create(@Body() body: CreateProductDto): Promise<ProductView> {
+    return this.catalog.createProduct(body);
+  }
+
+  /** Every replica serves the new value within 1 s. */
+  @Patch(':id')
+  @Roles('admin')
+  update(@Param('id') id: string, @Body() body: UpdateProductDto): Promise<ProductView> {
+    return this.catalog.updateProduct(parseProductId(id), body);
+  }
+
+  /** Soft delete: the row stays for past orders, the product disappears from the catalog. */
+  @Delete(':id')
+  @Roles('admin')
+  @HttpCode(200)
+  async remove(@Param('id') id: string): Promise<{ id: number; deleted: true }> {
+    const productId = parseProductId(id);
+    await this.catalog.deleteProduct(productId);
+    return { id: productId, deleted: true };
+  }
+}

@@ -1,0 +1,23 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { CatalogService, DEFAULT_PAGE_SIZE } from './catalog.service.js';
+import { parseProductId } from './params.js';
+import { ListProductsQuery } from './product.dto.js';
+import type { ProductPage, ProductView } from './product.view.js';
+
+@ApiTags('catalog')
+@Controller('products')
+export class CatalogController {
+  constructor(private readonly catalog: CatalogService) {}
+
+  /** A page of products by id; `nextCursor` is null on the last page. */
+  @Get()
+  list(@Query() query: ListProductsQuery): Promise<ProductPage> {
+    return this.catalog.listProducts(query.cursor, query.limit ?? DEFAULT_PAGE_SIZE);
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string): Promise<ProductView> {
+    return this.catalog.getProduct(parseProductId(id));
+  }
+}

@@ -1,0 +1,139 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, MoreThan, type EntityManager } from 'typeorm';
+import { AppError, validationError } from '../../common/errors/index.js';
+import { TwoTierCache, type GetOrSetOptions } from '../../infra/cache/index.js';
+import { decodeCursor, encodeCursor } from './params.js';
+import type { CreateProductDto, UpdateProductDto } from './product.dto.js';
+import { Product } from './product.entity.js';
+import { toView, type ProductPage, type ProductView } from './product.view.js';
+
+export const DEFAULT_PAGE_SIZE = 20;
+const LIST_TAG = 'products:lists';
+const itemKey = (id: number) => `product:${id}`;
+
+const ITEM_CACHE: GetOrSetOptions = {
+  ttlMs: 60_000,
+  negativeTtlMs: 5_000,
+  // A product page keeps answering for 10 minutes of database trouble.
+  graceMs: 600_000,
+  softTimeoutMs: 150,
+};
+const LIST_CACHE: GetOrSetOptions = {
+  ttlMs: 30_000,
+  negativeTtlMs: 0,
+  graceMs: 600_000,
+  softTimeoutMs: 300,
+  tags: [LIST_TAG],
+};
+
+/**
+ * Catalog reads (cached) and admin writes (which invalidate the cached
+ * copies on every replica). Cache loaders read from the primary: a lagging
+ * replica read right after an invalidation would put the old row back into
+ * the cache for a whole TTL.
+ */
+@Injectable()
+export class CatalogService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly cache: TwoTierCache,
+  ) {}
+
+  async getProduct(id: number): Promise<ProductView> {
+    const view = await this.cache.getOrSet(
+      itemKey(id),
+      () =>
+        this.onPrimary(async (m) => {
+          const product = await m.findOne(Product, { where: { id } });
+          return product ? toView(product) : null;
+        }),
+      ITEM_CACHE,
+    );
+    if (!view) throw new AppError('NOT_FOUND', 'product not found');
+    return view;
+  }
+
+  async listProducts(cursor: string | undefined, limit = DEFAULT_PAGE_SIZE): Promise<ProductPage> {
+    const afterId = decodeCursor(cursor);
+    const page = await this.cache.getOrSet(
+      `products:list:${afterId}:${limit}`,
+      () =>
+        this.onPrimary(async (m) => {
+          const rows = await m.find(Product, {
+            where: { id: MoreThan(afterId) },
+            order: { id: 'ASC' },
+            take: limit + 1,
+          });
+          const items = rows.slice(0, limit).map(toView);
+          const nextCursor = rows.length > limit ? encodeCursor(items[items.length - 1].id) : null;
+          return { items, nextCursor };
+        }),
+      LIST_CACHE,
+    );
+    return page ?? { items: [], nextCursor: null };
+  }
+
+  async createProduct(dto: CreateProductDto): Promise<ProductView> {
+    const inserted = await this.dataSource.getRepository(Product).insert({
+      name: dto.name,
+      description: dto.description ?? '',
+      priceCents: dto.priceCents,
+      stock: dto.stock,
+      imageUrl: dto.imageUrl ?? null,
+    });
+    const id = Number(inserted.identifiers[0].id);
+    // A "not found" for this id may be cached from before it existed.
+    await this.invalidate([id]);
+    return this.readFresh(id);
+  }
+
+  async updateProduct(id: number, dto: UpdateProductDto): Promise<ProductView> {
+    const changes = Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined));
+    if (Object.keys(changes).length === 0) {
+      throw validationError([{ field: 'body', message: 'at least one field must be given' }]);
+    }
+    const result = await this.dataSource
+      .createQueryBuilder()
+      .update(Product)
+      .set(changes)
+      .where('id = :id AND deleted_at IS NULL', { id })
+      .execute();
+    if (!result.affected) throw new AppError('NOT_FOUND', 'product not found');
+    await this.invalidate([id]);
+    return this.readFresh(id);
+  }
+
+  async deleteProduct(id: number): Promise<void> {
+    const result = await this.dataSource
+      .createQueryBuilder()
+      .update(Product)
+      .set({ deletedAt: new Date() })
+      .where('id = :id AND deleted_at IS NULL', { id })
+      .execute();
+    if (!result.affected) throw new AppError('NOT_FOUND', 'product not found');
+    await this.invalidate([id]);
+  }
+
+  /** Drops the cached copies of these products and every cached list page, on every replica. */
+  async invalidate(ids: readonly number[]): Promise<void> {
+    await Promise.all([
+      this.cache.delete(...ids.map(itemKey)),
+      this.cache.invalidateTags(LIST_TAG),
+    ]);
+  }
+
+  private async readFresh(id: number): Promise<ProductView> {
+    const product = await this.onPrimary((m) => m.findOne(Product, { where: { id } }));
+    if (!product) throw new AppError('NOT_FOUND', 'product not found');
+    return toView(product);
+  }
+
+  private async onPrimary<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner('master');
+    try {
+      return await work(runner.manager);
+    } finally {
+      await runner.release();
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { Product } from './product.entity.js';
+import { CatalogService } from './catalog.service.js';
+
+/**
+ * The stock API for orders. Each change is one conditional UPDATE inside the
+ * caller's transaction (pass its manager: injected repositories do not join
+ * it), so stock never goes below zero however many orders race.
+ */
+@Injectable()
+export class ProductStock {
+  constructor(private readonly catalog: CatalogService) {}
+
+  /** Takes `quantity` off the stock; false (nothing changed) when the product is missing or short. */
+  async take(manager: EntityManager, productId: number, quantity: number): Promise<boolean> {
+    const result = await manager
+      .createQueryBuilder()
+      .update(Product)
+      .set({ stock: () => 'stock - :quantity' })
+      .where('id = :id AND deleted_at IS NULL AND stock >= :quantity', { id: productId, quantity })
+      .setParameter('quantity', quantity)
+      .execute();
+    return result.affected === 1;
+  }
+
+  /** Returns `quantity` to the stock (a cancelled order), even to a product deleted since. */
+  async giveBack(manager: EntityManager, productId: number, quantity: number): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .update(Product)
+      .set({ stock: () => 'stock + :quantity' })
+      .where('id = :id', { id: productId })
+      .setParameter('quantity', quantity)
+      .execute();
+  }
+
+  /** Call after the transaction commits, so every replica serves the new stock. */
+  stockChanged(productIds: readonly number[]): Promise<void> {
+    return this.catalog.invalidate(productIds);
+  }
+}

@@ -1,0 +1,58 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { MAX_INT } from './params.js';
+import { IsInt, IsOptional, IsString, IsUrl, Length, Max, MaxLength, Min } from 'class-validator';
+
+export class CreateProductDto {
+  @ApiProperty({ minLength: 1, maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  name: string;
+
+  @ApiPropertyOptional({ maxLength: 2000, default: '' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+
+  @ApiProperty({ minimum: 0, maximum: 100_000_000 })
+  @IsInt()
+  @Min(0)
+  @Max(100_000_000)
+  priceCents: number;
+
+  @ApiProperty({ minimum: 0 })
+  @IsInt()
+  @Min(0)
+  // The column is an INTEGER: a larger stock is a 400, not a database error.
+  @Max(MAX_INT)
+  stock: number;
+
+  @ApiPropertyOptional({ format: 'uri', description: 'https only' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  @IsUrl(
+    { protocols: ['https'], require_protocol: true },
+    { message: 'imageUrl must be an https URL' },
+  )
+  imageUrl?: string;
+}
+
+export class UpdateProductDto extends PartialType(CreateProductDto) {}
+
+export class ListProductsQuery {
+  @ApiPropertyOptional({ description: 'opaque, from the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+}
