@@ -7,6 +7,7 @@ import {
 } from './common/http/index.js';
 import { ConfigModule, type AppConfig } from './config/index.js';
 import { BusModule } from './infra/bus/index.js';
+import { ConsistencyModule } from './infra/consistency/index.js';
 import { DatabaseModule } from './infra/database/index.js';
 import { HealthModule } from './infra/health/index.js';
 import { LifecycleModule } from './infra/lifecycle/index.js';
@@ -28,6 +29,7 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         BusModule,
+        ConsistencyModule,
         HealthModule,
         UsersModule,
         ...extra,
