@@ -8,6 +8,7 @@ import {
 import { ConfigModule, type AppConfig } from './config/index.js';
 import { BusModule } from './infra/bus/index.js';
 import { CacheModule } from './infra/cache/index.js';
+import { ConsistencyModule } from './infra/consistency/index.js';
 import { DatabaseModule } from './infra/database/index.js';
 import { HealthModule } from './infra/health/index.js';
 import { LifecycleModule } from './infra/lifecycle/index.js';
@@ -32,6 +33,7 @@ export class AppModule {
         RedisModule,
         BusModule,
         CacheModule,
+        ConsistencyModule,
         HealthModule,
         ThrottleModule,
         UsersModule,

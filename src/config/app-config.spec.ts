@@ -48,7 +48,9 @@ describe('loadConfig', () => {
         { host: 'r2', port: 3306, username: 'ro', password: '', database: 'shop' },
       ],
       poolSize: 10,
+      replicaRestoreMs: 10000,
     });
+    expect(config.consistency).toEqual({ readYourWritesMs: 5000 });
     expect(config.jwt).toMatchObject({ accessTtl: 900, refreshTtl: 2592000, generated: false });
     expect(config.wechat.apiBaseUrl).toBe('https://api.weixin.qq.com');
     expect(config.adminOpenIds).toEqual(['o1', 'o2']);
@@ -67,6 +69,7 @@ describe('loadConfig', () => {
     [{ JWT_SECRET: 'short' }, /^Invalid configuration: JWT_SECRET must be at least 32 characters$/],
     [{ PORT: 'eighty' }, /^Invalid configuration: PORT /],
     [{ PORT: '70000' }, /^Invalid configuration: PORT /],
+    [{ READ_YOUR_WRITES_MS: '0' }, /^Invalid configuration: READ_YOUR_WRITES_MS /],
     [{ DATABASE_URL: 'postgres://x@y/z' }, /^Invalid configuration: DATABASE_URL must be mysql:/],
     [
       { DATABASE_REPLICA_URLS: 'mysql://a@b/c,nope' },

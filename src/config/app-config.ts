@@ -15,6 +15,8 @@ export type DatabaseConfig =
       primary: DatabaseEndpoint;
       replicas: DatabaseEndpoint[];
       poolSize: number;
+      /** How long a failed replica stays out before it is tried again. */
+      replicaRestoreMs: number;
     }
   | { kind: 'embedded'; path: string };
 
@@ -33,6 +35,8 @@ export interface AppConfig {
   };
   log: { level: Env['LOG_LEVEL'] };
   database: DatabaseConfig;
+  /** After a user's write, that user's plain reads go to the primary for this long. */
+  consistency: { readYourWritesMs: number };
   /** `undefined` means in-process stores (single replica only). */
   redis: { url: string; keyPrefix: string; commandTimeoutMs: number } | undefined;
   /** In-process tier of the two-tier cache; the max TTL bounds staleness when an invalidation is lost. */
@@ -127,8 +131,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
           primary: parseDatabaseUrl(env.DATABASE_URL),
           replicas: env.DATABASE_REPLICA_URLS.map(parseDatabaseUrl),
           poolSize: env.DATABASE_POOL_SIZE,
+          replicaRestoreMs: env.DATABASE_REPLICA_RESTORE_MS,
         }
       : { kind: 'embedded', path: env.EMBEDDED_DB_PATH },
+    consistency: { readYourWritesMs: env.READ_YOUR_WRITES_MS },
     redis: env.REDIS_URL
       ? {
           url: env.REDIS_URL,

@@ -74,9 +74,13 @@ export async function dataSourceOptions(config: AppConfig): Promise<DataSourceOp
     replication: {
       master: credentials(db.primary),
       slaves: db.replicas.map(credentials),
+      // mysql2's PoolCluster: one failed connect takes a replica out for
+      // replicaRestoreMs (then it is tried again), and the read retries on the
+      // next replica. With none left the routing layer (infra/consistency)
+      // sends the read to the primary.
       canRetry: true,
-      removeNodeErrorCount: 5,
-      restoreNodeTimeout: 10_000,
+      removeNodeErrorCount: 1,
+      restoreNodeTimeout: db.replicaRestoreMs,
       selector: 'RR',
     },
   };
