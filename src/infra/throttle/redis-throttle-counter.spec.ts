@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { TEST_REDIS_URL as REDIS_URL } from '../../../test/helpers/env.js';
 import { MemoryThrottleCounter } from './memory-throttle-counter.js';
 import { RedisThrottleCounter } from './redis-throttle-counter.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
 describe('RedisThrottleCounter (real Redis)', () => {
   const prefix = `tthr${randomBytes(4).toString('hex')}:`;
