@@ -12,6 +12,7 @@ import { HealthModule } from './infra/health/index.js';
 import { LifecycleModule } from './infra/lifecycle/index.js';
 import { MetricsModule } from './infra/metrics/index.js';
 import { RedisModule } from './infra/redis/index.js';
+import { AuthModule } from './modules/auth/index.js';
 import { UsersModule } from './modules/users/index.js';
 
 /** The modular monolith: infrastructure first, then the domain modules. */
@@ -30,6 +31,7 @@ export class AppModule {
         BusModule,
         HealthModule,
         UsersModule,
+        AuthModule,
         ...extra,
       ],
       providers: [
