@@ -708,3 +708,39 @@ describe('auth: the WeChat circuit breaker', () => {
     }
   });
 });
+
+describe('auth while Redis is unreachable', () => {
+  let db: TestDatabase;
+  let wx: FakeWechat;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    wx = await startFakeWechat();
+    t = await startTestApp({
+      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
+      REDIS_URL: 'redis://127.0.0.1:1/0',
+      WECHAT_API_BASE_URL: wx.url,
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await wx?.close();
+    await db?.drop();
+  });
+
+  it('answers 503/50300, not 500, for login and for authenticated routes', async () => {
+    const { code } = wx.issueCode();
+    const res = await t.http.post('/api/v1/auth/login').send({ code });
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe(50300);
+    const token = jwt.sign({ sid: 'x'.repeat(22), role: 'user' }, SECRET, {
+      algorithm: 'HS256',
+      subject: '1',
+      expiresIn: 60,
+    });
+    const me = await t.http.get('/api/v1/users/me').set(bearer(token));
+    expect(me.status).toBe(503);
+    expect(me.body.code).toBe(50300);
+  });
+});

@@ -19,7 +19,11 @@ class BusLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   // does not report itself started before it can hear invalidations.
   async onApplicationBootstrap(): Promise<void> {
     if (this.bus instanceof RedisMessageBus) {
-      await Promise.race([this.bus.ready(), new Promise((r) => setTimeout(r, 2000))]);
+      // Redis down at boot must not fail the boot: ioredis re-subscribes later.
+      await Promise.race([
+        this.bus.ready().catch(() => undefined),
+        new Promise((r) => setTimeout(r, 2000)),
+      ]);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { AppError } from '../../../common/errors/index.js';
 import type { UserRole } from '../../users/index.js';
 import { defineScript, type RedisScript } from '../support/redis-script.js';
 import { SessionStore, type RotateResult, type SessionRecord } from './session-store.js';
@@ -48,6 +49,11 @@ return 1`;
 
 const FIELDS = ['uid', 'role', 'dev', 'ca', 'ls', 'sk'] as const;
 
+/** A Redis failure is a dependency outage (503), never an unexpected 500. */
+function unavailable(): never {
+  throw new AppError('UNAVAILABLE', 'session store unavailable');
+}
+
 export class RedisSessionStore extends SessionStore {
   private readonly rotateScript: RedisScript<string[]>;
   private readonly touchScript: RedisScript<number>;
@@ -60,7 +66,31 @@ export class RedisSessionStore extends SessionStore {
     this.revokeScript = defineScript(redis, 'authRevokeSession', REVOKE, 4);
   }
 
-  async create(s: SessionRecord, refreshHash: string, ttlSec: number): Promise<void> {
+  create(s: SessionRecord, refreshHash: string, ttlSec: number): Promise<void> {
+    return this.createRaw(s, refreshHash, ttlSec).catch(unavailable);
+  }
+
+  rotate(sid: string, presented: string, next: string, ttlSec: number): Promise<RotateResult> {
+    return this.rotateRaw(sid, presented, next, ttlSec).catch(unavailable);
+  }
+
+  touch(sid: string, now: number): Promise<boolean> {
+    return this.touchRaw(sid, now).catch(unavailable);
+  }
+
+  revoke(sid: string, userId: number, tombstoneTtlSec: number): Promise<void> {
+    return this.revokeRaw(sid, userId, tombstoneTtlSec).catch(unavailable);
+  }
+
+  revokeAll(userId: number, tombstoneTtlSec: number): Promise<string[]> {
+    return this.revokeAllRaw(userId, tombstoneTtlSec).catch(unavailable);
+  }
+
+  list(userId: number): Promise<SessionRecord[]> {
+    return this.listRaw(userId).catch(unavailable);
+  }
+
+  private async createRaw(s: SessionRecord, refreshHash: string, ttlSec: number): Promise<void> {
     await this.redis
       .multi()
       .hset(session(s.id), {
@@ -78,7 +108,7 @@ export class RedisSessionStore extends SessionStore {
       .exec();
   }
 
-  async rotate(
+  private async rotateRaw(
     sid: string,
     presentedHash: string,
     nextHash: string,
@@ -103,24 +133,24 @@ export class RedisSessionStore extends SessionStore {
     }
   }
 
-  async touch(sid: string, now: number): Promise<boolean> {
+  private async touchRaw(sid: string, now: number): Promise<boolean> {
     return (await this.touchScript([session(sid)], [now])) === 1;
   }
 
-  async revoke(sid: string, userId: number, tombstoneTtlSec: number): Promise<void> {
+  private async revokeRaw(sid: string, userId: number, tombstoneTtlSec: number): Promise<void> {
     await this.revokeScript(
       [session(sid), spent(sid), tombstone(sid), userSessions(userId)],
       [sid, tombstoneTtlSec],
     );
   }
 
-  async revokeAll(userId: number, tombstoneTtlSec: number): Promise<string[]> {
+  private async revokeAllRaw(userId: number, tombstoneTtlSec: number): Promise<string[]> {
     const ids = await this.redis.smembers(userSessions(userId));
     await Promise.all(ids.map((sid) => this.revoke(sid, userId, tombstoneTtlSec)));
     return ids;
   }
 
-  async list(userId: number): Promise<SessionRecord[]> {
+  private async listRaw(userId: number): Promise<SessionRecord[]> {
     const ids = await this.redis.smembers(userSessions(userId));
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();

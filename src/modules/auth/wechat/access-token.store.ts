@@ -21,6 +21,11 @@ const REFRESH_EARLY_MS = 300_000;
 // A token this close to its expiry is not handed out even while refreshing.
 const USABLE_MARGIN_MS = 10_000;
 
+/** A Redis failure is a dependency outage (503), never an unexpected 500. */
+function unavailable(): never {
+  throw new AppError('UNAVAILABLE', 'access token store unavailable');
+}
+
 function stored(fetched: FetchedToken, now: number): StoredToken {
   const ttl = fetched.expiresInSec * 1000;
   return {
@@ -103,14 +108,16 @@ export class RedisAccessTokenStore extends AccessTokenStore {
   }
 
   async get(fetch: () => Promise<FetchedToken>): Promise<string> {
-    const current = await this.read();
+    const current = await this.read().catch(unavailable);
     if (current && Date.now() < current.refreshAt) return current.token;
-    this.inflight ??= this.refresh(fetch, current).finally(() => (this.inflight = undefined));
+    this.inflight ??= this.refresh(fetch, current)
+      .catch((err: unknown) => (err instanceof AppError ? Promise.reject(err) : unavailable()))
+      .finally(() => (this.inflight = undefined));
     return this.inflight;
   }
 
   async invalidate(token: string): Promise<void> {
-    await this.invalidateIfCurrent([RedisAccessTokenStore.KEY], [token]);
+    await this.invalidateIfCurrent([RedisAccessTokenStore.KEY], [token]).catch(unavailable);
   }
 
   private async refresh(
