@@ -62,3 +62,18 @@ describe('AccessTokens', () => {
 function b64(o: object): string {
   return Buffer.from(JSON.stringify(o)).toString('base64url');
 }
+
+describe('AccessTokens verified-token memory', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('still refuses a token with 40101 once it expires after a first successful verify', () => {
+    vi.useFakeTimers({ now: new Date('2030-01-01T00:00:00Z') });
+    const short = new AccessTokens(SECRET, 60);
+    const token = short.sign({ userId: 3, sessionId: 's3', role: 'user' });
+    expect(short.verify(token)).toEqual({ userId: 3, sessionId: 's3', role: 'user' });
+    expect(short.verify(token).userId).toBe(3);
+    vi.setSystemTime(new Date('2030-01-01T00:01:00Z'));
+    expect(() => short.verify(token)).toThrow(expect.objectContaining({ reason: 'TOKEN_EXPIRED' }));
+    expect(() => short.verify(token)).toThrow(expect.objectContaining({ reason: 'TOKEN_EXPIRED' }));
+  });
+});

@@ -9,6 +9,15 @@ export interface AccessClaims {
   role: UserRole;
 }
 
+// Verified tokens, so a client's repeated requests skip the HMAC and JSON
+// parsing. Bounded; expiry is still checked on every use.
+const VERIFIED_MAX_ENTRIES = 20_000;
+
+interface Verified {
+  claims: AccessClaims;
+  expiresAtMs: number;
+}
+
 const VERIFY_OPTIONS: jwt.VerifyOptions & { complete?: false } = { algorithms: ['HS256'] };
 const ROLES = new Set<string>(['user', 'admin']);
 const USER_ID = /^[1-9][0-9]{0,15}$/;
@@ -20,6 +29,7 @@ const USER_ID = /^[1-9][0-9]{0,15}$/;
  */
 export class AccessTokens {
   private readonly key: KeyObject;
+  private readonly verified = new Map<string, Verified>();
 
   constructor(
     secret: string,
@@ -38,6 +48,16 @@ export class AccessTokens {
 
   /** 401/40101 when expired, 401/40100 for anything else wrong with it. */
   verify(token: string): AccessClaims {
+    const hit = this.verified.get(token);
+    if (hit !== undefined) {
+      if (hit.expiresAtMs > Date.now()) return hit.claims;
+      this.verified.delete(token);
+      throw new AppError('TOKEN_EXPIRED');
+    }
+    return this.verifySignature(token);
+  }
+
+  private verifySignature(token: string): AccessClaims {
     let payload: string | jwt.JwtPayload;
     try {
       payload = jwt.verify(token, this.key, VERIFY_OPTIONS);
@@ -56,6 +76,19 @@ export class AccessTokens {
     ) {
       throw new AppError('UNAUTHORIZED', 'invalid access token');
     }
-    return { userId: Number(payload.sub), sessionId: payload.sid, role: payload.role as UserRole };
+    const claims: AccessClaims = {
+      userId: Number(payload.sub),
+      sessionId: payload.sid,
+      role: payload.role as UserRole,
+    };
+    if (typeof payload.exp === 'number') {
+      if (this.verified.size >= VERIFIED_MAX_ENTRIES) {
+        // Insertion order: the first key is the oldest entry.
+        const oldest = this.verified.keys().next();
+        if (!oldest.done) this.verified.delete(oldest.value);
+      }
+      this.verified.set(token, { claims, expiresAtMs: payload.exp * 1000 });
+    }
+    return claims;
   }
 }
