@@ -16,6 +16,7 @@ import { MetricsModule } from './infra/metrics/index.js';
 import { RedisModule } from './infra/redis/index.js';
 import { ThrottleModule } from './infra/throttle/index.js';
 import { CatalogModule } from './modules/catalog/index.js';
+import { AuthModule } from './modules/auth/index.js';
 import { UsersModule } from './modules/users/index.js';
 
 /** The modular monolith: infrastructure first, then the domain modules. */
@@ -37,6 +38,7 @@ export class AppModule {
         HealthModule,
         ThrottleModule,
         UsersModule,
+        AuthModule,
         CatalogModule,
         ...extra,
       ],

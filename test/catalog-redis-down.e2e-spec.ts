@@ -5,10 +5,13 @@ import type { Redis } from 'ioredis';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { baseEnv, uniqueSuffix } from './helpers/env.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { loginAs } from './helpers/auth.js';
+import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
 import { OwnRedisServer } from './helpers/redis-server.js';
 
-/** See catalog.e2e-spec.ts: the one place to add the admin's credentials after the auth merge. */
-const admin = (req: Test): Test => req;
+let adminToken = '';
+/** Every admin call goes through here: it carries the admin's access token. */
+const admin = (req: Test): Test => req.set('Authorization', `Bearer ${adminToken}`);
 
 // The app runs on a Redis of this file's own, which is stopped mid-test; the
 // shared Redis on 6379 is never touched.
@@ -16,18 +19,23 @@ describe('Catalog while Redis is down', () => {
   let db: TestDatabase;
   let server: OwnRedisServer;
   let t: TestApp;
+  let wx: FakeWechat;
   let ids: number[];
 
   beforeAll(async () => {
     db = await createTestDatabase();
     server = await OwnRedisServer.start();
+    wx = await startFakeWechat();
     t = await startTestApp({
+      WECHAT_API_BASE_URL: wx.url,
+      ADMIN_OPENIDS: 'catalog-admin',
       ...baseEnv(db.url, `t${uniqueSuffix()}:`),
       REDIS_URL: server.url,
       REDIS_COMMAND_TIMEOUT_MS: '300',
       CACHE_L1_MAX_TTL_MS: '200',
       LOG_LEVEL: 'warn',
     });
+    adminToken = (await loginAs(t, wx, { admin: true })).accessToken;
     ids = [];
     for (const name of ['Cached', 'Uncached', 'Edited']) {
       const res = await admin(
@@ -38,6 +46,7 @@ describe('Catalog while Redis is down', () => {
   });
   afterAll(async () => {
     await t?.close();
+    await wx?.close();
     await server?.down().catch(() => undefined);
     await db?.drop();
   });

@@ -8,27 +8,40 @@ import { DEMO_PRODUCTS, ProductStock, seedDemoProducts } from '../src/modules/ca
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { baseEnv, uniqueSuffix } from './helpers/env.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { loginAs } from './helpers/auth.js';
+import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
 
 describe('Catalog stock API (for orders) and the demo seed', () => {
   let db: TestDatabase;
   let t: TestApp;
   let stock: ProductStock;
   let dataSource: DataSource;
+  let wx: FakeWechat;
+  let adminToken: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    t = await startTestApp({ ...baseEnv(db.url, `t${uniqueSuffix()}:`), LOG_LEVEL: 'warn' });
+    wx = await startFakeWechat();
+    t = await startTestApp({
+      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
+      LOG_LEVEL: 'warn',
+      WECHAT_API_BASE_URL: wx.url,
+      ADMIN_OPENIDS: 'stock-admin',
+    });
+    adminToken = (await loginAs(t, wx, { admin: true })).accessToken;
     stock = t.app.get(ProductStock);
     dataSource = t.app.get(DataSource);
   });
   afterAll(async () => {
     await t?.close();
+    await wx?.close();
     await db?.drop();
   });
 
   const newProduct = async (units: number) => {
     const res = await t.http
       .post('/api/v1/admin/products')
+      .set('Authorization', `Bearer ${adminToken}`)
       .send({ name: 'Stocked', priceCents: 100, stock: units });
     return res.body.data.id as number;
   };
@@ -49,7 +62,9 @@ describe('Catalog stock API (for orders) and the demo seed', () => {
     expect(await dataSource.transaction((m) => stock.take(m, id, 3))).toBe(false);
     expect(await stockOf(id)).toBe(2);
     expect(await dataSource.transaction((m) => stock.take(m, 999_999, 1))).toBe(false);
-    await t.http.delete(`/api/v1/admin/products/${id}`);
+    await t.http
+      .delete(`/api/v1/admin/products/${id}`)
+      .set('Authorization', `Bearer ${adminToken}`);
     expect(await dataSource.transaction((m) => stock.take(m, id, 1))).toBe(false);
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,12 +7,13 @@ import { TwoTierCache } from '../src/infra/cache/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { baseEnv, uniqueSuffix } from './helpers/env.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { loginAs } from './helpers/auth.js';
+import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
 
-/**
- * Every admin call goes through here. The auth guard (issue #3) is not on this
- * branch yet: after the merge this adds the admin's Authorization header.
- */
-const admin = (req: Test): Test => req;
+const ADMIN_OPENID = 'catalog-admin';
+let adminToken = '';
+/** Every admin call goes through here: it carries the admin's access token. */
+const admin = (req: Test): Test => req.set('Authorization', `Bearer ${adminToken}`);
 
 const valid = {
   name: 'Longjing tea',
@@ -38,17 +40,44 @@ describe('Catalog on two replicas sharing one database and one Redis', () => {
   let db: TestDatabase;
   let a: TestApp;
   let b: TestApp;
+  let wx: FakeWechat;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const env = { ...baseEnv(db.url, `t${uniqueSuffix()}:`), LOG_LEVEL: 'warn' };
+    wx = await startFakeWechat();
+    const env = {
+      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
+      LOG_LEVEL: 'warn',
+      WECHAT_API_BASE_URL: wx.url,
+      ADMIN_OPENIDS: ADMIN_OPENID,
+    };
     a = await startTestApp(env);
     b = await startTestApp(env);
+    adminToken = (await loginAs(a, wx, { admin: true })).accessToken;
   });
   afterAll(async () => {
     await a?.close();
     await b?.close();
+    await wx?.close();
     await db?.drop();
+  });
+
+  it('refuses admin writes without a token (401/40100) and from a non-admin (403/40300), writing nothing', async () => {
+    const before = await productCount();
+    const anonymous = await a.http.post('/api/v1/admin/products').send(valid);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.code).toBe(40100);
+    const user = await loginAs(a, wx);
+    for (const req of [
+      a.http.post('/api/v1/admin/products').send(valid),
+      a.http.patch('/api/v1/admin/products/1').send({ stock: 0 }),
+      a.http.delete('/api/v1/admin/products/1'),
+    ]) {
+      const res = await req.set('Authorization', `Bearer ${user.accessToken}`);
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe(40300);
+    }
+    expect(await productCount()).toBe(before);
   });
 
   const create = async (body: Record<string, unknown> = valid) => {
@@ -277,11 +306,17 @@ describe('Catalog in the embedded mode (sql.js, no Redis)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'catalog-embedded-'));
+    // The embedded sandbox WeChat derives the openid from the code.
+    const code = 'embedded-admin';
+    const openid = `sandbox_${createHash('sha256').update(`openid:${code}`).digest('hex').slice(0, 24)}`;
     t = await startTestApp({
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
       EMBEDDED_DB_PATH: join(dir, 'db.sqlite'),
+      ADMIN_OPENIDS: openid,
     });
+    const login = await t.http.post('/api/v1/auth/login').send({ code });
+    adminToken = login.body.data.accessToken as string;
   });
   afterAll(async () => {
     await t?.close();

@@ -4,6 +4,8 @@ import { ThrottleAs } from '../src/infra/throttle/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { baseEnv, uniqueSuffix } from './helpers/env.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { loginAs } from './helpers/auth.js';
+import { startFakeWechat } from './helpers/fake-wechat.js';
 import { OwnRedisServer } from './helpers/redis-server.js';
 
 @Controller('probe')
@@ -73,6 +75,24 @@ describe('cluster-wide throttling', () => {
       .sort((x, y) => x - y);
     expect(remaining).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     for (const r of ok) expect(Number(r.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
+  });
+
+  it('counts signed-in users by user id, not by their shared IP', async () => {
+    const wx = await startFakeWechat();
+    try {
+      const t = await start({ THROTTLE_DEFAULT_LIMIT: '3', WECHAT_API_BASE_URL: wx.url });
+      const [alice, bob] = [await loginAs(t, wx), await loginAs(t, wx)];
+      const me = (token: string) =>
+        t.http.get('/api/v1/users/me').set('Authorization', `Bearer ${token}`);
+      const codes = [];
+      for (let i = 0; i < 4; i++) codes.push((await me(alice.accessToken)).status);
+      expect(codes).toEqual([200, 200, 200, 429]);
+      expect((await me(bob.accessToken)).status).toBe(200);
+      // An invalid token is counted against the IP, which has its own bucket.
+      expect((await me('not-a-token')).status).toBe(401);
+    } finally {
+      await wx.close();
+    }
   });
 
   it('never throttles health probes', async () => {

@@ -52,6 +52,8 @@ export interface AppConfig {
     appId: string | undefined;
     secret: string | undefined;
     apiBaseUrl: string;
+    /** Per-request timeout of WeChat API calls. */
+    timeoutMs: number;
   };
   adminOpenIds: string[];
   throttle: {
@@ -157,6 +159,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       appId: env.WECHAT_APPID,
       secret: env.WECHAT_SECRET,
       apiBaseUrl: env.WECHAT_API_BASE_URL.replace(/\/+$/, ''),
+      timeoutMs: env.WECHAT_TIMEOUT_MS,
     },
     adminOpenIds: env.ADMIN_OPENIDS,
     throttle: {

@@ -88,6 +88,7 @@ export const envSchema = z.object({
   WECHAT_APPID: optionalString,
   WECHAT_SECRET: optionalString,
   WECHAT_API_BASE_URL: z.url().default('https://api.weixin.qq.com'),
+  WECHAT_TIMEOUT_MS: positiveInt.default(5000),
 
   TRUST_PROXY: list.pipe(
     z.array(

@@ -21,5 +21,10 @@ export function baseEnv(databaseUrl: string, redisPrefix: string): Record<string
     WECHAT_APPID: 'wx-test-appid',
     WECHAT_SECRET: 'wechat-test-secret-value',
     SHUTDOWN_DRAIN_MS: '0',
+    // Every test client is 127.0.0.1: limits high enough for whole suites;
+    // the throttle tests set their own.
+    THROTTLE_DEFAULT_LIMIT: '100000',
+    THROTTLE_LOGIN_LIMIT: '100000',
+    THROTTLE_ORDERS_LIMIT: '100000',
   };
 }

@@ -4,7 +4,6 @@ import { TEST_REDIS_URL as REDIS_URL } from '../../../test/helpers/env.js';
 import { MemoryThrottleCounter } from './memory-throttle-counter.js';
 import { RedisThrottleCounter } from './redis-throttle-counter.js';
 
-
 describe('RedisThrottleCounter (real Redis)', () => {
   const prefix = `tthr${randomBytes(4).toString('hex')}:`;
   let redis: Redis;

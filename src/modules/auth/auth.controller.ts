@@ -1,0 +1,55 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { ThrottleAs } from '../../infra/throttle/index.js';
+import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
+import type { UserView } from '../users/index.js';
+import { AuthService, type LoginResult, type SessionView, type TokenPair } from './auth.service.js';
+import { LoginDto, PhoneDto, RefreshDto } from './dto/login.dto.js';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post('login')
+  @HttpCode(200)
+  @ThrottleAs('login')
+  login(@Body() body: LoginDto): Promise<LoginResult> {
+    return this.auth.login(body);
+  }
+
+  @Post('refresh')
+  @HttpCode(200)
+  refresh(@Body() body: RefreshDto): Promise<TokenPair> {
+    return this.auth.refresh(body.refreshToken);
+  }
+
+  @Post('logout')
+  @HttpCode(200)
+  @Authenticated()
+  async logout(@CurrentUser() user: AuthUser): Promise<null> {
+    await this.auth.logout(user);
+    return null;
+  }
+
+  @Post('logout-all')
+  @HttpCode(200)
+  @Authenticated()
+  async logoutAll(@CurrentUser() user: AuthUser): Promise<null> {
+    await this.auth.logoutAll(user);
+    return null;
+  }
+
+  @Get('sessions')
+  @Authenticated()
+  sessions(@CurrentUser() user: AuthUser): Promise<SessionView[]> {
+    return this.auth.listSessions(user);
+  }
+
+  @Post('phone')
+  @HttpCode(200)
+  @Authenticated()
+  phone(@CurrentUser() user: AuthUser, @Body() body: PhoneDto): Promise<UserView> {
+    return this.auth.bindPhone(user, body.code);
+  }
+}

@@ -1,0 +1,105 @@
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { MessageBus } from '../../infra/bus/index.js';
+import { REDIS } from '../../infra/redis/index.js';
+import { ThrottleIdentity } from '../../infra/throttle/index.js';
+import { UsersModule } from '../users/index.js';
+import { AccessTokenIdentity } from './access-token-identity.js';
+import { AuthController } from './auth.controller.js';
+import { AuthGuard } from './auth.guard.js';
+import { AuthService } from './auth.service.js';
+import {
+  MemorySessionStore,
+  RedisSessionStore,
+  SessionLiveness,
+  SessionStore,
+} from './sessions/index.js';
+import { AccessTokens, SessionKeyCipher } from './tokens/index.js';
+import {
+  HttpWechatClient,
+  MemoryAccessTokenStore,
+  RedisAccessTokenStore,
+  SandboxWechatClient,
+  WechatClient,
+} from './wechat/index.js';
+
+// A "live" answer is re-checked after this even if a revocation message was
+// lost; bus messages make revocation effective at once on every replica.
+const SESSION_LIVE_TTL_MS = 5_000;
+const SESSION_L1_MAX_ENTRIES = 100_000;
+
+function createWechatClient(config: AppConfig, redis: Redis | null): WechatClient {
+  const { appId, secret, apiBaseUrl, timeoutMs } = config.wechat;
+  if (!appId || !secret) {
+    // Config refuses a missing appid/secret outside the embedded quick start.
+    return new SandboxWechatClient(config.env);
+  }
+  return new HttpWechatClient({
+    appId,
+    secret,
+    baseUrl: apiBaseUrl,
+    timeoutMs,
+    tokens: redis
+      ? new RedisAccessTokenStore(redis, {
+          lockTtlMs: timeoutMs + 5_000,
+          waitMs: timeoutMs + 2_000,
+        })
+      : new MemoryAccessTokenStore(),
+  });
+}
+
+class WechatCloser implements OnApplicationShutdown {
+  constructor(@Inject(WechatClient) private readonly wechat: WechatClient) {}
+
+  onApplicationShutdown(): void {
+    if (this.wechat instanceof HttpWechatClient) this.wechat.close();
+  }
+}
+
+/**
+ * WeChat login, tokens and sessions, and the global guard that enforces the
+ * @Authenticated()/@Roles() contract of src/common/auth. Global so that the
+ * throttle guard finds the ThrottleIdentity it provides.
+ */
+@Global()
+@Module({
+  imports: [UsersModule],
+  controllers: [AuthController],
+  providers: [
+    { provide: WechatClient, inject: [APP_CONFIG, REDIS], useFactory: createWechatClient },
+    WechatCloser,
+    {
+      provide: SessionStore,
+      inject: [REDIS],
+      useFactory: (redis: Redis | null) =>
+        redis ? new RedisSessionStore(redis) : new MemorySessionStore(),
+    },
+    {
+      provide: SessionLiveness,
+      inject: [SessionStore, MessageBus, APP_CONFIG],
+      useFactory: (store: SessionStore, bus: MessageBus, config: AppConfig) =>
+        new SessionLiveness(store, bus, {
+          liveTtlMs: SESSION_LIVE_TTL_MS,
+          revokedTtlMs: config.jwt.accessTtl * 1000,
+          maxEntries: SESSION_L1_MAX_ENTRIES,
+        }),
+    },
+    {
+      provide: AccessTokens,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new AccessTokens(config.jwt.secret, config.jwt.accessTtl),
+    },
+    {
+      provide: SessionKeyCipher,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new SessionKeyCipher(config.jwt.secret),
+    },
+    AuthService,
+    { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: ThrottleIdentity, useClass: AccessTokenIdentity },
+  ],
+  exports: [WechatClient, ThrottleIdentity],
+})
+export class AuthModule {}

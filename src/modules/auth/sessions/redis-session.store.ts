@@ -1,0 +1,181 @@
+import type { Redis } from 'ioredis';
+import { AppError } from '../../../common/errors/index.js';
+import type { UserRole } from '../../users/index.js';
+import { defineScript, type RedisScript } from '../support/redis-script.js';
+import { SessionStore, type RotateResult, type SessionRecord } from './session-store.js';
+
+// Keys (the client adds REDIS_KEY_PREFIX):
+//   sess:<sid>        hash: uid role dev ca ls sk rt (rt = SHA-256 of the current refresh token)
+//   sess:<sid>:spent  set of spent refresh-token hashes (reuse detection)
+//   sess:<sid>:rev    tombstone of a revoked session (40102 rather than 40100)
+//   usess:<uid>       set of the user's session ids
+const session = (sid: string) => `sess:${sid}`;
+const spent = (sid: string) => `sess:${sid}:spent`;
+const tombstone = (sid: string) => `sess:${sid}:rev`;
+const userSessions = (uid: number) => `usess:${uid}`;
+
+const ROTATE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if redis.call('EXISTS', KEYS[3]) == 1 then return {'revoked'} end
+  return {'unknown'}
+end
+local fields = redis.call('HMGET', KEYS[1], 'rt', 'uid', 'role')
+if fields[1] == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'rt', ARGV[2])
+  redis.call('SADD', KEYS[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+  return {'rotated', fields[2], fields[3]}
+end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('SET', KEYS[3], '1', 'EX', ARGV[3])
+  return {'reused', fields[2]}
+end
+return {'unknown'}`;
+
+const TOUCH = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'ls', ARGV[1])
+  return 1
+end
+return 0`;
+
+const REVOKE = `
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('SET', KEYS[3], '1', 'EX', ARGV[2])
+redis.call('SREM', KEYS[4], ARGV[1])
+return 1`;
+
+const FIELDS = ['uid', 'role', 'dev', 'ca', 'ls', 'sk'] as const;
+
+/** A Redis failure is a dependency outage (503), never an unexpected 500. */
+function unavailable(): never {
+  throw new AppError('UNAVAILABLE', 'session store unavailable');
+}
+
+export class RedisSessionStore extends SessionStore {
+  private readonly rotateScript: RedisScript<string[]>;
+  private readonly touchScript: RedisScript<number>;
+  private readonly revokeScript: RedisScript<number>;
+
+  constructor(private readonly redis: Redis) {
+    super();
+    this.rotateScript = defineScript(redis, 'authRotateRefresh', ROTATE, 3);
+    this.touchScript = defineScript(redis, 'authTouchSession', TOUCH, 1);
+    this.revokeScript = defineScript(redis, 'authRevokeSession', REVOKE, 4);
+  }
+
+  create(s: SessionRecord, refreshHash: string, ttlSec: number): Promise<void> {
+    return this.createRaw(s, refreshHash, ttlSec).catch(unavailable);
+  }
+
+  rotate(sid: string, presented: string, next: string, ttlSec: number): Promise<RotateResult> {
+    return this.rotateRaw(sid, presented, next, ttlSec).catch(unavailable);
+  }
+
+  touch(sid: string, now: number): Promise<boolean> {
+    return this.touchRaw(sid, now).catch(unavailable);
+  }
+
+  revoke(sid: string, userId: number, tombstoneTtlSec: number): Promise<void> {
+    return this.revokeRaw(sid, userId, tombstoneTtlSec).catch(unavailable);
+  }
+
+  revokeAll(userId: number, tombstoneTtlSec: number): Promise<string[]> {
+    return this.revokeAllRaw(userId, tombstoneTtlSec).catch(unavailable);
+  }
+
+  list(userId: number): Promise<SessionRecord[]> {
+    return this.listRaw(userId).catch(unavailable);
+  }
+
+  private async createRaw(s: SessionRecord, refreshHash: string, ttlSec: number): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(session(s.id), {
+        uid: s.userId,
+        role: s.role,
+        dev: s.device ?? '',
+        ca: s.createdAt,
+        ls: s.lastSeenAt,
+        sk: s.sealedSessionKey,
+        rt: refreshHash,
+      })
+      .expire(session(s.id), ttlSec)
+      .sadd(userSessions(s.userId), s.id)
+      .expire(userSessions(s.userId), ttlSec)
+      .exec();
+  }
+
+  private async rotateRaw(
+    sid: string,
+    presentedHash: string,
+    nextHash: string,
+    ttlSec: number,
+  ): Promise<RotateResult> {
+    const [outcome, uid, role] = await this.rotateScript(
+      [session(sid), spent(sid), tombstone(sid)],
+      [presentedHash, nextHash, ttlSec],
+    );
+    switch (outcome) {
+      case 'rotated':
+        // Keep the user's index alive as long as its newest session.
+        await this.redis.expire(userSessions(Number(uid)), ttlSec, 'GT');
+        return { outcome, userId: Number(uid), role: role as UserRole };
+      case 'reused':
+        await this.redis.srem(userSessions(Number(uid)), sid);
+        return { outcome, userId: Number(uid) };
+      case 'revoked':
+        return { outcome };
+      default:
+        return { outcome: 'unknown' };
+    }
+  }
+
+  private async touchRaw(sid: string, now: number): Promise<boolean> {
+    return (await this.touchScript([session(sid)], [now])) === 1;
+  }
+
+  private async revokeRaw(sid: string, userId: number, tombstoneTtlSec: number): Promise<void> {
+    await this.revokeScript(
+      [session(sid), spent(sid), tombstone(sid), userSessions(userId)],
+      [sid, tombstoneTtlSec],
+    );
+  }
+
+  private async revokeAllRaw(userId: number, tombstoneTtlSec: number): Promise<string[]> {
+    const ids = await this.redis.smembers(userSessions(userId));
+    await Promise.all(ids.map((sid) => this.revoke(sid, userId, tombstoneTtlSec)));
+    return ids;
+  }
+
+  private async listRaw(userId: number): Promise<SessionRecord[]> {
+    const ids = await this.redis.smembers(userSessions(userId));
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const sid of ids) pipeline.hmget(session(sid), ...FIELDS);
+    const rows = (await pipeline.exec()) ?? [];
+    const live: SessionRecord[] = [];
+    const gone: string[] = [];
+    rows.forEach(([err, values], i) => {
+      const [uid, role, dev, ca, ls, sk] = (err ? [] : values) as (string | null)[];
+      if (uid === null || uid === undefined) {
+        gone.push(ids[i]);
+        return;
+      }
+      live.push({
+        id: ids[i],
+        userId: Number(uid),
+        role: role as UserRole,
+        device: dev ? dev : null,
+        createdAt: Number(ca),
+        lastSeenAt: Number(ls),
+        sealedSessionKey: sk ?? '',
+      });
+    });
+    // Sessions that expired on their own leave their id behind in the index.
+    if (gone.length > 0) await this.redis.srem(userSessions(userId), ...gone);
+    return live;
+  }
+}

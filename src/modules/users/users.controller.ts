@@ -1,0 +1,24 @@
+import { Body, Controller, Get, Patch } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
+import { UpdateMeDto } from './dto/update-me.dto.js';
+import { UsersService } from './users.service.js';
+import type { UserView } from './user-view.js';
+
+@ApiTags('users')
+@Controller('users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get('me')
+  @Authenticated()
+  me(@CurrentUser() user: AuthUser): Promise<UserView> {
+    return this.users.getView(user.userId);
+  }
+
+  @Patch('me')
+  @Authenticated()
+  update(@CurrentUser() user: AuthUser, @Body() body: UpdateMeDto): Promise<UserView> {
+    return this.users.updateProfile(user.userId, body);
+  }
+}

@@ -1,0 +1,52 @@
+import type { TestApp } from './app.js';
+import type { FakeWechat } from './fake-wechat.js';
+
+export interface LoggedIn {
+  accessToken: string;
+  refreshToken: string;
+  user: {
+    id: number;
+    nickname: string;
+    avatarUrl: string | null;
+    phone: string | null;
+    isNew: boolean;
+  };
+  openid: string;
+}
+
+/**
+ * Logs a user in through the real POST /auth/login against the fake WeChat
+ * (the app must run with WECHAT_API_BASE_URL = fakeWechat.url).
+ *
+ *   const admin = await loginAs(t, wx, { admin: true });
+ *   await t.http.post('/api/v1/admin/products').set('Authorization', `Bearer ${admin.accessToken}`)
+ *
+ * `admin: true` logs in as the first openid of the app's ADMIN_OPENIDS, so
+ * start the app with e.g. `ADMIN_OPENIDS: 'admin-openid'`. Without `openid`,
+ * each call creates a new user.
+ */
+export async function loginAs(
+  testApp: TestApp,
+  fakeWechat: FakeWechat,
+  options: { openid?: string; admin?: boolean; device?: string } = {},
+): Promise<LoggedIn> {
+  let openid = options.openid;
+  if (options.admin) {
+    openid = testApp.config.adminOpenIds[0];
+    if (!openid) throw new Error('loginAs({ admin: true }) needs ADMIN_OPENIDS in the app env');
+  }
+  const { code, openid: issued } = fakeWechat.issueCode({ openid });
+  const res = await testApp.http
+    .post('/api/v1/auth/login')
+    .send({ code, ...(options.device ? { device: options.device } : {}) });
+  if (res.status !== 200) {
+    throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  const data = res.body.data as Omit<LoggedIn, 'openid'>;
+  return {
+    accessToken: data.accessToken,
+    refreshToken: data.refreshToken,
+    user: data.user,
+    openid: issued,
+  };
+}
