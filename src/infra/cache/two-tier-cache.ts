@@ -296,10 +296,19 @@ export class TwoTierCache implements OnModuleInit {
     lock: NonNullable<GetOrSetOptions['lock']>,
   ): Promise<string | Entry | undefined> {
     const token = randomUUID();
-    const take = () => this.l2Call(() => this.l2.tryLock(key, token, lock.ttlMs));
+    // Holding the lock is not enough: another replica may have loaded and
+    // released it since this one missed, so look at L2 once more first.
+    const take = async (): Promise<boolean | Entry | undefined> => {
+      const locked = await this.l2Call(() => this.l2.tryLock(key, token, lock.ttlMs));
+      if (locked !== true) return locked;
+      const entry = await this.l2Read(key);
+      if (entry === L2_FAILED || !entry || Date.now() >= entry.freshUntil) return true;
+      void this.l2Call(() => this.l2.unlock(key, token));
+      return entry;
+    };
     const first = await take();
     if (first === true) return token;
-    if (first === undefined) return undefined;
+    if (first === undefined || typeof first === 'object') return first;
     const deadline = Date.now() + (lock.waitMs ?? lock.ttlMs);
     while (Date.now() < deadline) {
       await sleep(this.lockPollMs);
@@ -309,7 +318,7 @@ export class TwoTierCache implements OnModuleInit {
       // The holder may have died: its lock expires and we take over.
       const again = await take();
       if (again === true) return token;
-      if (again === undefined) return undefined;
+      if (again === undefined || typeof again === 'object') return again;
     }
     return undefined;
   }
