@@ -449,7 +449,7 @@ describe('Orders on two app replicas sharing one database and one Redis', () => 
           as(alice, (i % 2 ? a : b).http.post(`/api/v1/orders/${order.id}/cancel`)),
         ),
       );
-      const statuses = results.map((r) => r.status).sort();
+      const statuses = results.map((r) => r.status).sort((x, y) => x - y);
       expect(statuses).toEqual([200, ...Array(9).fill(409)]);
       expect(await stockOf(tea)).toBe(20);
       expect(await stockOf(cup)).toBe(20);
