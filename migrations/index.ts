@@ -1,8 +1,13 @@
 import { CreateUsers1732240000000 } from './1732240000000-CreateUsers.js';
 import { CreateProducts1732300000000 } from './1732300000000-CreateProducts.js';
+import { CreateOrders1732400000000 } from './1732400000000-CreateOrders.js';
 
 /**
  * Every migration, oldest first. The app (embedded mode), the TypeORM CLI and
  * the tests all run this list; a spec fails if a file here is missing from it.
  */
-export const migrations = [CreateUsers1732240000000, CreateProducts1732300000000];
+export const migrations = [
+  CreateUsers1732240000000,
+  CreateProducts1732300000000,
+  CreateOrders1732400000000,
+];

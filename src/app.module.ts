@@ -16,6 +16,7 @@ import { MetricsModule } from './infra/metrics/index.js';
 import { RedisModule } from './infra/redis/index.js';
 import { ThrottleModule } from './infra/throttle/index.js';
 import { CatalogModule } from './modules/catalog/index.js';
+import { OrdersModule } from './modules/orders/index.js';
 import { AuthModule } from './modules/auth/index.js';
 import { UsersModule } from './modules/users/index.js';
 
@@ -40,6 +41,7 @@ export class AppModule {
         UsersModule,
         AuthModule,
         CatalogModule,
+        OrdersModule,
         ...extra,
       ],
       providers: [

@@ -3,7 +3,12 @@ import { validationError, type FieldError } from '../errors/app-error.js';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((e) => {
-    const field = parent ? `${parent}.${e.property}` : e.property;
+    // Array elements read as `items[0].productId`, the way clients index them.
+    const field = !parent
+      ? e.property
+      : /^\d+$/.test(e.property)
+        ? `${parent}[${e.property}]`
+        : `${parent}.${e.property}`;
     const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
     return [...own, ...flatten(e.children ?? [], field)];
   });

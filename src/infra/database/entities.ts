@@ -1,5 +1,6 @@
 import { Product } from '../../modules/catalog/index.js';
+import { Order, OrderItem } from '../../modules/orders/index.js';
 import { User } from '../../modules/users/index.js';
 
 /** Every entity, for the data source shared by the app and the TypeORM CLI. */
-export const entities = [User, Product];
+export const entities = [User, Product, Order, OrderItem];

@@ -1,0 +1,5 @@
+export { OrdersModule } from './orders.module.js';
+export { Order } from './order.entity.js';
+export type { OrderStatus } from './order.entity.js';
+export { OrderItem } from './order-item.entity.js';
+export type { OrderView, OrderItemView, OrderPage } from './order.view.js';

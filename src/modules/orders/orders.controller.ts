@@ -1,0 +1,56 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
+import { ThrottleAs } from '../../infra/throttle/index.js';
+import { CreateOrderDto, ListOrdersQuery } from './order.dto.js';
+import type { OrderPage, OrderView } from './order.view.js';
+import { DEFAULT_PAGE_SIZE, OrdersService } from './orders.service.js';
+import { IDEMPOTENCY_HEADER, parseIdempotencyKey, parseOrderId } from './params.js';
+
+/** The signed-in user's own orders; another user's order is a 404. */
+@ApiTags('orders')
+@Controller('orders')
+@Authenticated()
+export class OrdersController {
+  constructor(private readonly orders: OrdersService) {}
+
+  /**
+   * 201 with the new order; a retry with the same key and body answers 200
+   * with the same order and `Idempotent-Replayed: true`.
+   */
+  @Post()
+  @ThrottleAs('orders')
+  @ApiHeader({
+    name: IDEMPOTENCY_HEADER,
+    required: true,
+    description: '8-64 chars of [A-Za-z0-9._:-]',
+  })
+  async place(
+    @CurrentUser() user: AuthUser,
+    @Headers('idempotency-key') rawKey: string | undefined,
+    @Body() body: CreateOrderDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderView> {
+    const key = parseIdempotencyKey(rawKey);
+    const { order, replayed } = await this.orders.place(user.userId, key, body);
+    if (replayed) reply.status(200).header('Idempotent-Replayed', 'true');
+    return order;
+  }
+
+  @Get()
+  list(@CurrentUser() user: AuthUser, @Query() query: ListOrdersQuery): Promise<OrderPage> {
+    return this.orders.list(user.userId, query.cursor, query.limit ?? DEFAULT_PAGE_SIZE);
+  }
+
+  @Get(':id')
+  get(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<OrderView> {
+    return this.orders.get(user.userId, parseOrderId(id));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  cancel(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<OrderView> {
+    return this.orders.cancel(user.userId, parseOrderId(id));
+  }
+}

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SandboxWechatClient } from '../src/modules/auth/wechat/sandbox-wechat-client.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+
+// The embedded quick start has one sql.js connection: order transactions take
+// turns in process, and the same rules hold as on MariaDB.
+describe('orders in embedded mode (sql.js, in-process stores)', () => {
+  let dir: string;
+  let t: TestApp;
+  let admin = '';
+  let user = '';
+  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+  const login = async (code: string) =>
+    (await t.http.post('/api/v1/auth/login').send({ code })).body.data.accessToken as string;
+  const place = (body: object, key: string) =>
+    t.http.post('/api/v1/orders').set(bearer(user)).set('Idempotency-Key', key).send(body);
+  const stockOf = async (id: number) =>
+    (await t.http.get(`/api/v1/products/${id}`)).body.data.stock as number;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mp-orders-embedded-'));
+    t = await startTestApp({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      EMBEDDED_DB_PATH: join(dir, 'db.sqlite'),
+      SHUTDOWN_DRAIN_MS: '0',
+      ADMIN_OPENIDS: SandboxWechatClient.openidFor('the-admin'),
+    });
+    admin = await login('the-admin');
+    user = await login('a-buyer');
+  });
+  afterAll(async () => {
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('places, replays, refuses when short and cancels', async () => {
+    const created = await t.http
+      .post('/api/v1/admin/products')
+      .set(bearer(admin))
+      .send({ name: 'Jasmine', priceCents: 300, stock: 5 });
+    const productId = created.body.data.id as number;
+
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        place({ items: [{ productId, quantity: 1 }] }, `embedded-key-${i}`),
+      ),
+    );
+    expect(results.map((r) => r.status).sort((x, y) => x - y)).toEqual([
+      201, 201, 201, 201, 201, 409, 409, 409,
+    ]);
+    expect(await stockOf(productId)).toBe(0);
+
+    const first = results.find((r) => r.status === 201)!;
+    const key = `embedded-key-${results.indexOf(first)}`;
+    const replay = await place({ items: [{ productId, quantity: 1 }] }, key);
+    expect(replay.status).toBe(200);
+    expect(replay.body.data).toEqual(first.body.data);
+    expect((await place({ items: [{ productId, quantity: 2 }] }, key)).status).toBe(409);
+
+    const cancel = await t.http
+      .post(`/api/v1/orders/${first.body.data.id}/cancel`)
+      .set(bearer(user));
+    expect(cancel.body.data.status).toBe('cancelled');
+    expect(await stockOf(productId)).toBe(1);
+    const list = await t.http.get('/api/v1/orders').set(bearer(user));
+    expect(list.body.data.items).toHaveLength(5);
+  });
+});
