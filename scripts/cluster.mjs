@@ -175,6 +175,9 @@ class Replica {
       cwd: ROOT,
       env: { ...process.env, ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Own process group: a Ctrl-C in the terminal reaches only the script,
+      // which then stops the replicas in order (drain first, nginx last).
+      detached: true,
     });
     this.child = child;
     this.tail = '';
@@ -265,7 +268,7 @@ export async function startCluster(options) {
     nginx = spawn(
       options.nginxCpus ? 'taskset' : nginxBin,
       options.nginxCpus ? ['-c', options.nginxCpus, nginxBin, ...nginxArgs] : nginxArgs,
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     let nginxOutput = '';
     nginx.stderr.on('data', (c) => (nginxOutput += c.toString()));
