@@ -4,11 +4,12 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { dataSourceOptions } from './data-source-options.js';
+import { PoolMetrics } from './pool-metrics.js';
 
 /**
  * The TypeORM data source (primary + replicas, or the embedded engine).
  * @nestjs/typeorm destroys it on application shutdown, after the HTTP server
- * has finished its in-flight requests.
+ * has finished its in-flight requests. Its pools are gauged in /metrics.
  */
 @Module({
   imports: [
@@ -22,5 +23,6 @@ import { dataSourceOptions } from './data-source-options.js';
       },
     }),
   ],
+  providers: [PoolMetrics],
 })
 export class DatabaseModule {}
