@@ -1,14 +1,18 @@
 import compress from '@fastify/compress';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import { RequestMethod, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
-import { requestIdFor } from './common/http/index.js';
-import { createLogger, PinoNestLogger } from './common/logging/index.js';
+import {
+  API_SECURITY_HEADERS,
+  COMPRESSED_ROUTE,
+  DOCS_SECURITY_HEADERS,
+  requestIdFor,
+} from './common/http/index.js';
+import { createLogger, lazyChildLogger, PinoNestLogger } from './common/logging/index.js';
 import type { AppConfig } from './config/index.js';
 import { setupDocs } from './infra/docs/index.js';
 import { ShutdownState } from './infra/lifecycle/index.js';
@@ -41,6 +45,7 @@ export async function createApp(
       disableRequestLogging: true,
       requestIdLogLabel: 'requestId',
     }),
+    childLoggerFactory: lazyChildLogger,
     genReqId: requestIdFor,
     bodyLimit: config.http.bodyLimit,
     trustProxy: config.http.trustProxy.length > 0 ? config.http.trustProxy : false,
@@ -55,22 +60,25 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   const shutdown = app.get(ShutdownState);
   fastify.addHook('onRequest', (request, reply, done) => {
+    // helmet's headers, computed once (see security-headers.ts); the docs UI gets its own CSP.
+    void reply.headers(
+      request.url.startsWith('/docs') ? DOCS_SECURITY_HEADERS : API_SECURITY_HEADERS,
+    );
     void reply.header('x-request-id', request.id);
     // While draining, keep-alive clients are told to reconnect (to another replica).
     if (shutdown.isDraining) void reply.header('connection', 'close');
     done();
   });
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        // The OpenAPI UI at /docs needs inline styles and scripts.
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-      },
-    },
+  // Compression only where answers can be large (the docs, /metrics, routes marked
+  // @Compressed()); every other route gets neither the compress nor the decompress hook.
+  fastify.addHook('onRoute', (route) => {
+    const url = route.url ?? '';
+    const config = route.config as Record<string, unknown> | undefined;
+    const wanted =
+      url.startsWith('/docs') || url === '/metrics' || config?.[COMPRESSED_ROUTE] === true;
+    route.compress = wanted ? {} : false;
+    route.decompress = false;
   });
   await app.register(compress, { threshold: 2048, encodings: ['gzip', 'deflate'] });
   await app.register(cors, {

@@ -35,7 +35,7 @@ export class AppModule {
         RedisModule,
         BusModule,
         CacheModule,
-        ConsistencyModule,
+        ConsistencyModule.forRoot(config),
         HealthModule,
         ThrottleModule,
         UsersModule,

@@ -5,3 +5,5 @@ export { EnvelopeInterceptor } from './envelope.interceptor.js';
 export { createValidationPipe } from './validation.pipe.js';
 export { requestIdFor } from './request-id.js';
 export { toErrorResponse } from './error-response.js';
+export { Compressed, COMPRESSED_ROUTE } from './compressed.decorator.js';
+export { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from './security-headers.js';

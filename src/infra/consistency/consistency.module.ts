@@ -1,7 +1,7 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import type { AppConfig } from '../../config/index.js';
 import { REDIS } from '../redis/index.js';
 import { ConsistencyInterceptor } from './consistency.interceptor.js';
 import { ConsistencyService } from './consistency.service.js';
@@ -15,26 +15,34 @@ import { MemoryWriteMarkers, WRITE_MARKERS, type WriteMarkerStore } from './writ
  * no replica answers. Domain services inject {@link ConsistencyService}.
  */
 @Global()
-@Module({
-  providers: [
-    {
-      provide: WRITE_MARKERS,
-      inject: [REDIS],
-      useFactory: (redis: Redis | null): WriteMarkerStore =>
-        redis ? new RedisWriteMarkers(redis) : new MemoryWriteMarkers(),
-    },
-    {
-      provide: ConsistencyService,
-      inject: [WRITE_MARKERS, APP_CONFIG],
-      useFactory: (markers: WriteMarkerStore, config: AppConfig) =>
-        new ConsistencyService(markers, {
-          enabled: config.database.kind === 'mysql' && config.database.replicas.length > 0,
-          readYourWritesMs: config.consistency.readYourWritesMs,
-        }),
-    },
-    ReplicaRouting,
-    { provide: APP_INTERCEPTOR, useClass: ConsistencyInterceptor },
-  ],
-  exports: [ConsistencyService],
-})
-export class ConsistencyModule {}
+@Module({})
+export class ConsistencyModule {
+  /**
+   * Without replicas every read is on the primary already: no scope is
+   * opened, and the per-request interceptor (Nest's interceptor chain costs
+   * several allocations per request) is not even registered.
+   */
+  static forRoot(config: AppConfig): DynamicModule {
+    const enabled = config.database.kind === 'mysql' && config.database.replicas.length > 0;
+    const providers: Provider[] = [
+      {
+        provide: WRITE_MARKERS,
+        inject: [REDIS],
+        useFactory: (redis: Redis | null): WriteMarkerStore =>
+          redis ? new RedisWriteMarkers(redis) : new MemoryWriteMarkers(),
+      },
+      {
+        provide: ConsistencyService,
+        inject: [WRITE_MARKERS],
+        useFactory: (markers: WriteMarkerStore) =>
+          new ConsistencyService(markers, {
+            enabled,
+            readYourWritesMs: config.consistency.readYourWritesMs,
+          }),
+      },
+      ReplicaRouting,
+    ];
+    if (enabled) providers.push({ provide: APP_INTERCEPTOR, useClass: ConsistencyInterceptor });
+    return { module: ConsistencyModule, providers, exports: [ConsistencyService] };
+  }
+}

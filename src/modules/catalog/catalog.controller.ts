@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { Compressed } from '../../common/http/index.js';
 import { CatalogService, DEFAULT_PAGE_SIZE } from './catalog.service.js';
 import { parseProductId } from './params.js';
 import { ListProductsQuery } from './product.dto.js';
@@ -12,6 +13,7 @@ export class CatalogController {
 
   /** A page of products by id; `nextCursor` is null on the last page. */
   @Get()
+  @Compressed()
   list(@Query() query: ListProductsQuery): Promise<ProductPage> {
     return this.catalog.listProducts(query.cursor, query.limit ?? DEFAULT_PAGE_SIZE);
   }

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } fro
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
+import { Compressed } from '../../common/http/index.js';
 import { ThrottleAs } from '../../infra/throttle/index.js';
 import { CreateOrderDto, ListOrdersQuery } from './order.dto.js';
 import type { OrderPage, OrderView } from './order.view.js';
@@ -39,6 +40,7 @@ export class OrdersController {
   }
 
   @Get()
+  @Compressed()
   list(@CurrentUser() user: AuthUser, @Query() query: ListOrdersQuery): Promise<OrderPage> {
     return this.orders.list(user.userId, query.cursor, query.limit ?? DEFAULT_PAGE_SIZE);
   }

@@ -1,0 +1,43 @@
+// Starts the BUILT app (`node dist/src/main.js`) pinned to CPU 1 and waits
+// until it is ready; stop() sends SIGTERM and waits for the exit (which also
+// writes a --cpu-prof profile when one was asked for).
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { sleep } from './tools.mjs';
+
+export async function startServer({ env, port, profileDir, name = 'server' }) {
+  if (!existsSync('dist/src/main.js')) throw new Error('build first: npx nest build');
+  const node = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), 'dist/src/main.js'];
+  // taskset execs node in place: the child's pid is the server's.
+  const child = spawn('taskset', ['-c', '1', process.execPath, ...node], {
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const exited = new Promise((r) => child.once('exit', r));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`${name} exited at boot: ${stderr.trim()}`);
+    try {
+      if ((await fetch(`${base}/health/ready`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 300) throw new Error(`${name} did not become ready`);
+    await sleep(100);
+  }
+  return {
+    base,
+    pid: child.pid,
+    /** Resident set size of the server process, in MB. */
+    rssMb() {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
+      return kb / 1024;
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

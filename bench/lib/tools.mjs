@@ -1,0 +1,34 @@
+// Process helpers shared by the benchmarks: required tools, CPU pinning, ports.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+/** wrk and taskset, installed through apt when missing (as the anchors' run.sh does). */
+export function ensureTools() {
+  const missing = [];
+  if (!has('wrk')) missing.push('wrk');
+  if (!has('taskset')) missing.push('util-linux');
+  if (missing.length === 0) return;
+  console.log(`installing ${missing.join(' ')} (apt)`);
+  execFileSync('sh', ['-c', `apt-get update -qq && apt-get install -y -qq ${missing.join(' ')}`], {
+    stdio: 'inherit',
+  });
+}
+
+/** This process (wrk driver, fake WeChat) stays on CPU 0; the server gets CPU 1. */
+export function pinSelfToCpu0() {
+  execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,276 @@
+#!/usr/bin/env node
+// `npm run bench`: the project's hot paths beside the shared anchors (bare
+// Fastify, Gin) in one run, on the BUILT app pinned to CPU 1 with wrk on CPU 0,
+// against local MariaDB (a bench database, migrated and seeded), Redis and a
+// fake WeChat. Prints a table, writes bench/results/bench.{json,svg}. Judges nothing.
+//
+//   node bench/run.mjs [--seconds=5] [--anchor-seconds=8] [--scenarios=a,b] [--full]
+//                      [--products=10000] [--users=20000] [--profile=dir]
+// scenarios: anchors, me, product, list, login, orders, throttle, datasize, memory
+// --full: one minute of mixed load and 100k users / 1M product ids in the memory scenario.
+// env: BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306), BENCH_REDIS_URL, LOG_LEVEL (info)
+import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { runAnchors } from './lib/anchors.mjs';
+import { createBenchDatabase } from './lib/database.mjs';
+import { BENCH_APPID, BENCH_WECHAT_SECRET, startFakeWechat } from './lib/fake-wechat.mjs';
+import { printTable, writeResults } from './lib/report.mjs';
+import { startServer } from './lib/server.mjs';
+import { ensureTools, freePort, pinSelfToCpu0 } from './lib/tools.mjs';
+import { linesScript, postCounterScript, randomPathScript, wrk } from './lib/wrk.mjs';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(repoRoot);
+const require = createRequire(import.meta.url);
+const { Redis } = require('ioredis');
+const jwt = require('jsonwebtoken');
+
+const ALL = ['anchors', 'me', 'product', 'list', 'login', 'orders', 'throttle', 'datasize', 'memory'];
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k, v ?? 'true'];
+  }),
+);
+const full = args.full === 'true';
+const seconds = Number(args.seconds ?? 5);
+const anchorSeconds = Number(args['anchor-seconds'] ?? 8);
+const scenarios = new Set(args.scenarios ? args.scenarios.split(',') : ALL);
+const productCount = Number(args.products ?? 10_000);
+const wideUsers = Number(args.users ?? (full ? 100_000 : 20_000));
+const wideProductIds = full ? 1_000_000 : 100_000;
+const mixedSeconds = full ? 60 : 15;
+const mysqlUrl = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const API = '/api/v1';
+
+ensureTools();
+pinSelfToCpu0();
+
+const rows = [];
+const extra = {};
+let anchors = null;
+if (scenarios.has('anchors')) {
+  console.log(`anchors: ../shared/bench/anchors/run.sh ${anchorSeconds}`);
+  anchors = await runAnchors(repoRoot, anchorSeconds);
+  for (const [name, a] of Object.entries(anchors ?? {})) {
+    rows.push({ name, rps: a.rps, p50: NaN, p99: a.p99, non2xx: 0, anchor: true });
+  }
+}
+const ratio = (rps, name) => (anchors?.[name] ? rps / anchors[name].rps : NaN);
+function record(name, r, note) {
+  const row = { name, ...r, vsFastify: ratio(r.rps, 'anchor-fastify-hot'), vsGin: ratio(r.rps, 'anchor-gin-hot'), note };
+  rows.push(row);
+  console.log(`${name}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, non-2xx ${r.non2xx}`);
+  return row;
+}
+
+const wechat = await startFakeWechat({ users: 1000 });
+const db = await createBenchDatabase(mysqlUrl, `mp_bench_${process.pid}`);
+const prefix = `bench${randomBytes(3).toString('hex')}:`;
+const jwtSecret = randomBytes(32).toString('hex');
+const env = {
+  ...process.env,
+  NODE_ENV: 'production',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  DATABASE_URL: db.url,
+  REDIS_URL: redisUrl,
+  REDIS_KEY_PREFIX: prefix,
+  JWT_SECRET: jwtSecret,
+  WECHAT_APPID: BENCH_APPID,
+  WECHAT_SECRET: BENCH_WECHAT_SECRET,
+  WECHAT_API_BASE_URL: wechat.url,
+  SHUTDOWN_DRAIN_MS: '0',
+  // The limits stay on (one counter per request, as in production) but never refuse.
+  THROTTLE_DEFAULT_LIMIT: '1000000000',
+  THROTTLE_LOGIN_LIMIT: '1000000000',
+  THROTTLE_ORDERS_LIMIT: '1000000000',
+};
+const redis = new Redis(redisUrl, { keyPrefix: prefix });
+const port = await freePort();
+let server;
+
+async function login(base, code) {
+  const res = await fetch(`${base}${API}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code }),
+  });
+  const body = await res.json();
+  if (body.code !== 0) throw new Error(`login failed: ${JSON.stringify(body)}`);
+  return body.data;
+}
+
+try {
+  console.log(`database ${db.url}: migrating, seeding ${productCount} products`);
+  db.migrate(env);
+  await db.seedProducts(productCount);
+  server = await startServer({ env, port, profileDir: args.profile });
+  const { base } = server;
+  const { accessToken } = await login(base, 'warm-0');
+  const bearer = { Authorization: `Bearer ${accessToken}` };
+
+  if (scenarios.has('me')) {
+    record('GET /users/me (c64)', await wrk({ url: `${base}${API}/users/me`, seconds, headers: bearer }), 'JWT + session + throttle + cached profile');
+  }
+  if (scenarios.has('product')) {
+    record('GET /products/7 (c64)', await wrk({ url: `${base}${API}/products/7`, seconds }), 'public, cached, throttled by IP');
+  }
+  if (scenarios.has('list')) {
+    record('GET /products (c64)', await wrk({ url: `${base}${API}/products`, seconds }), '20 items, cached page');
+  }
+  if (scenarios.has('login')) {
+    const script = postCounterScript('{"code":"bench-', '"}');
+    record('POST /auth/login (c16)', await wrk({ url: `${base}${API}/auth/login`, seconds, connections: 16, script }), 'fake WeChat on CPU 0, 1000 returning users');
+    extra.sessionBytes = await sessionBytes();
+  }
+  if (scenarios.has('orders')) {
+    const doc = await (await fetch(`${base}/docs/json`)).json();
+    if (doc.paths?.[`${API}/orders`]?.post) {
+      const script = `local n = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer ${accessToken}"
+math.randomseed(os.time())
+request = function()
+  n = n + 1
+  wrk.headers["Idempotency-Key"] = "bench-${process.pid}-" .. n
+  return wrk.format(nil, nil, nil, '{"items":[{"productId":' .. math.random(1, 100) .. ',"quantity":1}]}')
+end
+`;
+      record('POST /orders (c16)', await wrk({ url: `${base}${API}/orders`, seconds, connections: 16, script }), 'one user, 100 products, new key each');
+    } else {
+      console.log('POST /orders: not in this build (no /api/v1/orders in /docs/json); skipped');
+      extra.orders = 'skipped: route absent in this build';
+    }
+  }
+  if (scenarios.has('datasize')) {
+    // Steady state: every id is cached once before measuring (misses are the memory scenario's subject).
+    await prefetch(base, Array.from({ length: productCount }, (_, i) => `${API}/products/${i + 1}`));
+    const hot = await wrk({ url: `${base}/`, seconds, script: randomPathScript(`${API}/products/`, 100) });
+    record('GET /products/:id over 100 ids', hot, 'random ids');
+    const wide = await wrk({ url: `${base}/`, seconds, script: randomPathScript(`${API}/products/`, productCount) });
+    const r = record(`GET /products/:id over ${productCount} ids`, wide, 'random ids');
+    extra.dataSizeRatio = wide.rps / hot.rps;
+    r.note = `random ids; ratio to 100 ids ${extra.dataSizeRatio.toFixed(2)}`;
+  }
+  if (scenarios.has('memory')) extra.memory = await memory(base, accessToken);
+  if (scenarios.has('throttle')) {
+    const on = await wrk({ url: `${base}${API}/users/me`, seconds, headers: bearer });
+    await server.stop();
+    server = await startServer({ env: { ...env, THROTTLE_ENABLED: 'false' }, port, profileDir: args.profile });
+    const off = await wrk({ url: `${base}${API}/users/me`, seconds, headers: bearer });
+    record('GET /users/me, throttle on', on);
+    const r = record('GET /users/me, THROTTLE_ENABLED=false', off);
+    extra.throttleRatio = on.rps / off.rps;
+    r.note = `throttled/unthrottled ${extra.throttleRatio.toFixed(2)}`;
+  }
+} finally {
+  await server?.stop();
+  await wechat.close();
+  await db.drop();
+  await dropKeys();
+  redis.disconnect();
+}
+
+printTable(rows);
+for (const [k, v] of Object.entries(extra)) console.log(`${k}: ${JSON.stringify(v)}`);
+const result = {
+  title: 'wx-mp-backend hot paths vs. anchors (req/s, one core)',
+  subtitle: `${new Date().toISOString()} · ${seconds}s per scenario · node ${process.version} · machine shared with other test runs`,
+  date: new Date().toISOString(),
+  seconds,
+  full,
+  rows,
+  ...extra,
+};
+writeResults(join(repoRoot, 'bench', 'results'), result);
+console.log('\nwrote bench/results/bench.json and bench/results/bench.svg');
+
+async function prefetch(base, paths, concurrency = 32) {
+  let next = 0;
+  const worker = async () => {
+    while (next < paths.length) await (await fetch(`${base}${paths[next++]}`)).arrayBuffer();
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/** Bytes per session in Redis: MEMORY USAGE of the session hashes logins created. */
+async function sessionBytes() {
+  const keys = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}sess:*`, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...batch.filter((k) => !k.endsWith(':spent') && !k.endsWith(':rev')));
+  } while (cursor !== '0' && keys.length < 200);
+  const unprefixed = keys.slice(0, 200).map((k) => k.slice(prefix.length));
+  const sizes = await Promise.all(unprefixed.map((k) => redis.memory('USAGE', k)));
+  const userIndex = await redis.memory('USAGE', 'usess:1');
+  const avg = sizes.reduce((a, b) => a + Number(b), 0) / Math.max(1, sizes.length);
+  return { sampled: sizes.length, avgSessionHashBytes: Math.round(avg), userIndexBytes: Number(userIndex) };
+}
+
+/**
+ * RSS of the replica: after mixed load, then after `wideUsers` distinct signed-in
+ * users and `wideProductIds` distinct product ids (most of them not found, so
+ * negatively cached) were requested: the bounded L1 must hold RSS flat.
+ */
+async function memory(base, token) {
+  const out = { idleMb: Math.round(server.rssMb()) };
+  const mixed = join(tmpdir(), `bench-mixed-${process.pid}.txt`);
+  const lines = [];
+  for (let i = 0; i < 200; i++) {
+    lines.push(`GET ${API}/users/me ${token}`, `GET ${API}/products/${(i % 100) + 1}`);
+    if (i % 10 === 0) lines.push(`GET ${API}/products`);
+  }
+  writeFileSync(mixed, lines.join('\n'));
+  const m = await wrk({ url: `${base}/`, seconds: mixedSeconds, script: linesScript(mixed) });
+  record(`mixed load ${mixedSeconds}s`, m, 'me / product / list');
+  out.afterMixedMb = Math.round(server.rssMb());
+  out.mixedSeconds = mixedSeconds;
+
+  console.log(`memory: ${wideUsers} users (rows, sessions, tokens)`);
+  const ids = await db.seedUsers(wideUsers, 1000);
+  const tokensFile = join(tmpdir(), `bench-users-${process.pid}.txt`);
+  const now = Date.now();
+  const pipe = redis.pipeline();
+  const tokenLines = ids.map((uid) => {
+    const sid = randomUUID();
+    // The session hash as the auth module writes it at login (see redis-session.store.ts).
+    pipe.hset(`sess:${sid}`, { uid, role: 'user', dev: '', ca: now, ls: now, sk: 'bench', rt: 'bench' });
+    pipe.expire(`sess:${sid}`, 3600);
+    return `GET ${API}/users/me ${jwt.sign({ sid, role: 'user' }, jwtSecret, { algorithm: 'HS256', subject: String(uid), expiresIn: 3600 })}`;
+  });
+  await pipe.exec();
+  writeFileSync(tokensFile, tokenLines.join('\n'));
+  const u = await wrk({ url: `${base}/`, seconds: full ? 60 : 20, warmupSeconds: 0, script: linesScript(tokensFile) });
+  record(`GET /users/me over ${wideUsers} users`, u, 'first pass: session + profile misses');
+  out.afterUsersMb = Math.round(server.rssMb());
+  out.users = wideUsers;
+  out.userRequests = u.requests;
+
+  const p = await wrk({ url: `${base}/`, seconds: full ? 60 : 20, warmupSeconds: 0, script: randomPathScript(`${API}/products/`, wideProductIds) });
+  record(`GET /products/:id over ${wideProductIds} ids`, p, `${productCount} exist; the rest 404 (negative cache)`);
+  out.afterProductIdsMb = Math.round(server.rssMb());
+  out.productIds = wideProductIds;
+  out.productRequests = p.requests;
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  out.l1Entries = Number(/^cache_l1_entries\S* (\d+)/m.exec(metrics)?.[1] ?? NaN);
+  out.heapUsedMb = Math.round(Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1] ?? NaN) / 2 ** 20);
+  console.log(`memory: ${JSON.stringify(out)}`);
+  return out;
+}
+
+async function dropKeys() {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+  } while (cursor !== '0');
+}
