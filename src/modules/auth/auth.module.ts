@@ -29,6 +29,12 @@ import {
 // lost; bus messages make revocation effective at once on every replica.
 const SESSION_LIVE_TTL_MS = 5_000;
 const SESSION_L1_MAX_ENTRIES = 100_000;
+// While Redis is down, a session this replica saw live this recently is still
+// admitted: no revocation can happen or propagate during the outage anyway
+// (logout needs Redis, and so does the bus), so refusing would only turn a
+// Redis outage into a total one for signed-in users. Ten minutes rides out a
+// failover or restart; sessions not seen recently still get 503.
+const OUTAGE_GRACE_MS = 600_000;
 
 function createWechatClient(config: AppConfig, redis: Redis | null): WechatClient {
   const { appId, secret, apiBaseUrl, timeoutMs } = config.wechat;
@@ -83,6 +89,7 @@ class WechatCloser implements OnApplicationShutdown {
         new SessionLiveness(store, bus, {
           liveTtlMs: SESSION_LIVE_TTL_MS,
           revokedTtlMs: config.jwt.accessTtl * 1000,
+          outageGraceMs: OUTAGE_GRACE_MS,
           maxEntries: SESSION_L1_MAX_ENTRIES,
         }),
     },
