@@ -2,6 +2,7 @@ import { createCipheriv, createHash, createSecretKey, randomBytes } from 'node:c
 import { Controller, Get, Module } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { Roles } from '../src/common/auth/index.js';
+import { TwoTierCache } from '../src/infra/cache/index.js';
 import { WechatClient } from '../src/modules/auth/index.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { loginAs } from './helpers/auth.js';
@@ -659,6 +660,43 @@ describe('auth: WeChat login, tokens, sessions (two replicas on one Redis)', () 
       expect(res.body.data.errors).toEqual([expect.objectContaining({ field })]);
       const me = await a.http.get('/api/v1/users/me').set(bearer(u.accessToken));
       expect(me.body.data).toMatchObject({ nickname: '', avatarUrl: null, role: 'user' });
+    });
+
+    it('GET is served from L1 after the first load: no Redis (L2) read, no loader', async () => {
+      const u = await loginAs(a, wx);
+      const cache = a.app.get(TwoTierCache);
+      expect((await a.http.get('/api/v1/users/me').set(bearer(u.accessToken))).status).toBe(200);
+      const before = { ...cache.stats };
+      for (let i = 0; i < 20; i++) {
+        const res = await a.http.get('/api/v1/users/me').set(bearer(u.accessToken));
+        expect(res.body.data.id).toBe(u.user.id);
+      }
+      expect(cache.stats.l1Hits - before.l1Hits).toBe(20);
+      expect(cache.stats.l2Hits - before.l2Hits).toBe(0);
+      expect(cache.stats.misses - before.misses).toBe(0);
+    });
+
+    it('a phone bound on one replica is served by the other within 1 s', async () => {
+      const u = await loginAs(a, wx);
+      // Both replicas hold the view without a phone.
+      for (const app of [a, b]) {
+        expect(
+          (await app.http.get('/api/v1/users/me').set(bearer(u.accessToken))).body.data.phone,
+        ).toBeNull();
+      }
+      wx.addPhoneCode('pc-cache', '13655555555');
+      const res = await a.http
+        .post('/api/v1/auth/phone')
+        .set(bearer(u.accessToken))
+        .send({ code: 'pc-cache' });
+      expect(res.status).toBe(200);
+      const elapsed = await waitFor(
+        async () =>
+          (await b.http.get('/api/v1/users/me').set(bearer(u.accessToken))).body.data.phone ===
+          '13655555555',
+        1000,
+      );
+      expect(elapsed).toBeLessThan(1000);
     });
 
     it('GET needs a token', async () => {
