@@ -666,14 +666,14 @@ describe('auth: WeChat login, tokens, sessions (two replicas on one Redis)', () 
       const u = await loginAs(a, wx);
       const cache = a.app.get(TwoTierCache);
       expect((await a.http.get('/api/v1/users/me').set(bearer(u.accessToken))).status).toBe(200);
-      const before = { ...cache.stats };
+      const { l1Hits, l2Hits, misses } = cache.stats;
       for (let i = 0; i < 20; i++) {
         const res = await a.http.get('/api/v1/users/me').set(bearer(u.accessToken));
         expect(res.body.data.id).toBe(u.user.id);
       }
-      expect(cache.stats.l1Hits - before.l1Hits).toBe(20);
-      expect(cache.stats.l2Hits - before.l2Hits).toBe(0);
-      expect(cache.stats.misses - before.misses).toBe(0);
+      expect(cache.stats.l1Hits - l1Hits).toBe(20);
+      expect(cache.stats.l2Hits - l2Hits).toBe(0);
+      expect(cache.stats.misses - misses).toBe(0);
     });
 
     it('a phone bound on one replica is served by the other within 1 s', async () => {
@@ -712,6 +712,82 @@ describe('auth: WeChat login, tokens, sessions (two replicas on one Redis)', () 
   });
 });
 
+/** The value of one series in a Prometheus text page, or undefined when absent. */
+function metric(page: string, series: string): number | undefined {
+  const line = page.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('auth: WeChat metrics in /metrics', () => {
+  let db: TestDatabase;
+  let wx: FakeWechat;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    wx = await startFakeWechat();
+    t = await startTestApp({
+      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
+      WECHAT_API_BASE_URL: wx.url,
+      WECHAT_TIMEOUT_MS: '300',
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await wx?.close();
+    await db?.drop();
+  });
+
+  it('counts calls by api and failures by known errcode, else "other"', async () => {
+    const u = await loginAs(t, wx);
+    wx.failCode('m-rejected', 40029);
+    wx.failCode('m-odd', 40999);
+    expect((await t.http.post('/api/v1/auth/login').send({ code: 'm-rejected' })).status).toBe(422);
+    expect((await t.http.post('/api/v1/auth/login').send({ code: 'm-odd' })).status).toBe(502);
+    wx.addPhoneCode('m-phone', '13811112222');
+    const phone = await t.http
+      .post('/api/v1/auth/phone')
+      .set(bearer(u.accessToken))
+      .send({ code: 'm-phone' });
+    expect(phone.status).toBe(200);
+    const client = t.app.get(WechatClient);
+    await expect(client.checkSessionKey(u.openid, wx.sessionKeyOf(u.openid)!)).resolves.toBe(true);
+    await expect(
+      client.checkSessionKey(u.openid, randomBytes(16).toString('base64')),
+    ).resolves.toBe(false);
+
+    const res = await t.http.get('/metrics');
+    expect(res.status).toBe(200);
+    const page = res.text;
+    const count = (api: string) =>
+      metric(page, `wechat_request_duration_seconds_count{api="${api}"}`);
+    const errors = (api: string, errcode: string) =>
+      metric(page, `wechat_errors_total{api="${api}",errcode="${errcode}"}`);
+    expect(count('code2session')).toBe(3);
+    expect(count('stable_token')).toBe(1);
+    expect(count('getuserphonenumber')).toBe(1);
+    expect(count('checksession')).toBe(2);
+    expect(errors('code2session', '40029')).toBe(1);
+    expect(errors('code2session', 'other')).toBe(1);
+    expect(errors('checksession', '87009')).toBe(1);
+    expect(page).not.toContain('errcode="40999"');
+    expect(page).not.toMatch(/wechat_errors_total\{api="(stable_token|getuserphonenumber)"/);
+    expect(metric(page, 'wechat_circuit_breaker_state')).toBe(0);
+  });
+
+  it('counts timeouts by kind', async () => {
+    const { code } = wx.issueCode();
+    wx.delayMs = 500;
+    try {
+      expect((await t.http.post('/api/v1/auth/login').send({ code })).status).toBe(502);
+    } finally {
+      wx.delayMs = 0;
+    }
+    const page = (await t.http.get('/metrics')).text;
+    expect(metric(page, 'wechat_errors_total{api="code2session",errcode="timeout"}')).toBe(1);
+  });
+});
+
 describe('auth: the WeChat circuit breaker', () => {
   let db: TestDatabase;
   let wx: FakeWechat;
@@ -745,6 +821,10 @@ describe('auth: the WeChat circuit breaker', () => {
     expect(res.body.code).toBe(50200);
     // The circuit is open: WeChat was not called at all.
     expect(wx.counts.code2session).toBe(5);
+    const page = (await t.http.get('/metrics')).text;
+    expect(metric(page, 'wechat_circuit_breaker_state')).toBe(2);
+    expect(metric(page, 'wechat_errors_total{api="code2session",errcode="-1"}')).toBe(5);
+    expect(metric(page, 'wechat_errors_total{api="code2session",errcode="circuit_open"}')).toBe(1);
   });
 
   it('does not count rejected codes as WeChat failures', async () => {

@@ -1,6 +1,7 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { MessageBus } from '../../infra/bus/index.js';
 import { REDIS } from '../../infra/redis/index.js';
@@ -36,7 +37,11 @@ const SESSION_L1_MAX_ENTRIES = 100_000;
 // failover or restart; sessions not seen recently still get 503.
 const OUTAGE_GRACE_MS = 600_000;
 
-function createWechatClient(config: AppConfig, redis: Redis | null): WechatClient {
+function createWechatClient(
+  config: AppConfig,
+  redis: Redis | null,
+  registry: Registry,
+): WechatClient {
   const { appId, secret, apiBaseUrl, timeoutMs } = config.wechat;
   if (!appId || !secret) {
     // Config refuses a missing appid/secret outside the embedded quick start.
@@ -47,6 +52,7 @@ function createWechatClient(config: AppConfig, redis: Redis | null): WechatClien
     secret,
     baseUrl: apiBaseUrl,
     timeoutMs,
+    registry,
     tokens: redis
       ? new RedisAccessTokenStore(redis, {
           lockTtlMs: timeoutMs + 5_000,
@@ -74,7 +80,11 @@ class WechatCloser implements OnApplicationShutdown {
   imports: [UsersModule],
   controllers: [AuthController],
   providers: [
-    { provide: WechatClient, inject: [APP_CONFIG, REDIS], useFactory: createWechatClient },
+    {
+      provide: WechatClient,
+      inject: [APP_CONFIG, REDIS, Registry],
+      useFactory: createWechatClient,
+    },
     WechatCloser,
     {
       provide: SessionStore,

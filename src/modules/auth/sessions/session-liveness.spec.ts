@@ -45,10 +45,7 @@ describe('SessionLiveness while the session store (real Redis) is unreachable', 
     vi.useFakeTimers({ toFake: ['Date'] });
     now = Date.now();
     vi.setSystemTime(now);
-    if (redis.status !== 'ready') {
-      await server.up();
-      await new Promise<void>((resolve) => redis.once('ready', () => resolve()));
-    }
+    if (redis.status !== 'ready') await restart();
     liveness = new SessionLiveness(store, new MemoryMessageBus(), {
       liveTtlMs: LIVE_TTL_MS,
       revokedTtlMs: 60_000,
@@ -74,6 +71,12 @@ describe('SessionLiveness while the session store (real Redis) is unreachable', 
       600,
     );
     return sid;
+  }
+
+  /** Starts the server again and waits for the client to reconnect. */
+  async function restart(): Promise<void> {
+    await server.up();
+    while (redis.status !== 'ready') await new Promise((r) => setTimeout(r, 10));
   }
 
   const advance = (ms: number) => vi.setSystemTime((now += ms));
@@ -121,8 +124,7 @@ describe('SessionLiveness while the session store (real Redis) is unreachable', 
     await server.down();
     advance(LIVE_TTL_MS + 1);
     await expect(liveness.check(sid)).resolves.toBe(true);
-    await server.up();
-    await new Promise<void>((resolve) => redis.once('ready', () => resolve()));
+    await restart();
     // The restarted server kept no data: the store now says the session is gone.
     advance(LIVE_TTL_MS + 1);
     await expect(liveness.check(sid)).resolves.toBe(false);
