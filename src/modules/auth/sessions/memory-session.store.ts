@@ -4,6 +4,7 @@ import {
   type RotateResult,
   type SessionRecord,
   type SessionStoreOptions,
+  type SessionSummary,
 } from './session-store.js';
 
 interface Entry {
@@ -90,12 +91,12 @@ export class MemorySessionStore extends SessionStore {
     return Promise.resolve(ids);
   }
 
-  list(userId: number): Promise<SessionRecord[]> {
+  list(userId: number): Promise<SessionSummary[]> {
     const now = Date.now();
     return Promise.resolve(
       [...this.sessions.values()]
         .filter((e) => e.record.userId === userId && e.expiresAt > now)
-        .map((e) => ({ ...e.record })),
+        .map(({ record: { sealedSessionKey: _sealed, ...summary } }) => summary),
     );
   }
 

@@ -8,6 +8,7 @@ import {
   type RotateResult,
   type SessionRecord,
   type SessionStoreOptions,
+  type SessionSummary,
 } from './session-store.js';
 
 // Keys (the client adds REDIS_KEY_PREFIX):
@@ -61,7 +62,7 @@ redis.call('SET', KEYS[3], '1', 'EX', ARGV[2])
 redis.call('SREM', KEYS[4], ARGV[1])
 return 1`;
 
-const FIELDS = ['uid', 'role', 'dev', 'ca', 'ls', 'sk'] as const;
+const LISTED_FIELDS = ['uid', 'role', 'dev', 'ca', 'ls'] as const;
 
 /** A Redis failure is a dependency outage (503), never an unexpected 500. */
 function unavailable(): never {
@@ -105,7 +106,7 @@ export class RedisSessionStore extends SessionStore {
     return this.revokeAllRaw(userId, tombstoneTtlSec).catch(unavailable);
   }
 
-  list(userId: number): Promise<SessionRecord[]> {
+  list(userId: number): Promise<SessionSummary[]> {
     return this.listRaw(userId).catch(unavailable);
   }
 
@@ -170,16 +171,16 @@ export class RedisSessionStore extends SessionStore {
     return ids;
   }
 
-  private async listRaw(userId: number): Promise<SessionRecord[]> {
+  private async listRaw(userId: number): Promise<SessionSummary[]> {
     const ids = await this.redis.smembers(userSessions(userId));
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const sid of ids) pipeline.hmget(session(sid), ...FIELDS);
+    for (const sid of ids) pipeline.hmget(session(sid), ...LISTED_FIELDS);
     const rows = (await pipeline.exec()) ?? [];
-    const live: SessionRecord[] = [];
+    const live: SessionSummary[] = [];
     const gone: string[] = [];
     rows.forEach(([err, values], i) => {
-      const [uid, role, dev, ca, ls, sk] = (err ? [] : values) as (string | null)[];
+      const [uid, role, dev, ca, ls] = (err ? [] : values) as (string | null)[];
       if (uid === null || uid === undefined) {
         gone.push(ids[i]);
         return;
@@ -191,7 +192,6 @@ export class RedisSessionStore extends SessionStore {
         device: dev ? dev : null,
         createdAt: Number(ca),
         lastSeenAt: Number(ls),
-        sealedSessionKey: sk ?? '',
       });
     });
     // Sessions that expired on their own leave their id behind in the index.

@@ -3,7 +3,7 @@ import { AppError } from '../../../common/errors/index.js';
 import type { MessageBus } from '../../../infra/bus/index.js';
 import type { SessionStore } from './session-store.js';
 
-export const REVOKED_CHANNEL = 'auth:sessions-revoked';
+const REVOKED_CHANNEL = 'auth:sessions-revoked';
 
 export interface SessionLivenessOptions {
   /** Safety net for a lost bus message: a "live" answer is re-checked after this. */

@@ -117,6 +117,16 @@ describe.each(stores)('%s: refresh-token rotation', (_name, make) => {
     expect(real.outcome).toBe('rotated');
   });
 
+  it("lists the user's sessions without the sealed session_key", async () => {
+    const s = await newSession();
+    const listed = await store.list(s.userId);
+    expect(listed).toEqual([
+      expect.objectContaining({ id: s.sid, userId: s.userId, device: null }),
+    ]);
+    expect(listed[0]).not.toHaveProperty('sealedSessionKey');
+    expect(JSON.stringify(listed)).not.toContain('sealed');
+  });
+
   it('uses a 2 s window by default', async () => {
     store = make({});
     const s = await newSession();

@@ -11,6 +11,9 @@ export interface SessionRecord {
   sealedSessionKey: string;
 }
 
+/** A session as listed to its user: never the sealed session_key. */
+export type SessionSummary = Omit<SessionRecord, 'sealedSessionKey'>;
+
 export type RotateResult =
   | { outcome: 'rotated'; userId: number; role: UserRole }
   /**
@@ -65,5 +68,5 @@ export abstract class SessionStore {
   abstract revoke(sessionId: string, userId: number, tombstoneTtlSec: number): Promise<void>;
   /** Revokes every session of the user; returns their ids. */
   abstract revokeAll(userId: number, tombstoneTtlSec: number): Promise<string[]>;
-  abstract list(userId: number): Promise<SessionRecord[]>;
+  abstract list(userId: number): Promise<SessionSummary[]>;
 }
