@@ -49,10 +49,10 @@ export class HttpWechatClient extends WechatClient {
   constructor(private readonly options: HttpWechatClientOptions) {
     super();
     this.appId = options.appId;
-    const breaker =
+    this.breaker =
       options.breaker ?? new CircuitBreaker({ failureThreshold: 5, cooldownMs: 10_000 });
-    this.breaker = breaker;
-    this.metrics = options.registry && new WechatMetrics(options.registry, () => breaker.state);
+    this.metrics =
+      options.registry && new WechatMetrics(options.registry, () => this.breaker.state);
     this.http = axios.create({
       baseURL: options.baseUrl,
       timeout: options.timeoutMs,
