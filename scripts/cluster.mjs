@@ -221,7 +221,7 @@ class Replica {
  *
  *   const cluster = await startCluster({ replicas: 3, env });
  *   cluster.url                    // http://127.0.0.1:<nginx port>
- *   await cluster.restartReplica(0) // SIGTERM, wait for exit, start again on its port, wait ready
+ *   await cluster.restartReplica(0) // SIGTERM, restart on its port, wait until nginx takes it back
  *   await cluster.stop()
  */
 export async function startCluster(options) {
@@ -291,9 +291,17 @@ export async function startCluster(options) {
     accessLog,
     replicas,
     /** Graceful restart in place: SIGTERM, wait for the drain and exit, start on the same port, wait ready. */
+    /**
+     * SIGTERM, wait for exit, start again on the same port, then wait until
+     * nginx takes the replica back: its drain made nginx mark it failed for
+     * fail_timeout, and restarting the next replica before that window ends
+     * could leave nginx with no replica at all.
+     */
     async restartReplica(i) {
+      const backInRotation = Date.now() + drainMs + failTimeoutSeconds(drainMs) * 1000 + 250;
       await replicas[i].stop('SIGTERM');
       await replicas[i].start(options.cpus?.[i]);
+      await sleep(Math.max(0, backInRotation - Date.now()));
     },
     async killReplica(i, signal = 'SIGKILL') {
       await replicas[i].stop(signal);

@@ -48,9 +48,18 @@ describe('auth in embedded mode (in-process stores, sandbox WeChat)', () => {
 
     const rotated = await t.http.post('/api/v1/auth/refresh').send({ refreshToken });
     expect(rotated.status).toBe(200);
+    // Right after its rotation the old token is a concurrent loser, not reuse.
+    const raced = await t.http.post('/api/v1/auth/refresh').send({ refreshToken });
+    expect(raced.status).toBe(409);
+    expect(raced.body.code).toBe(40900);
+    const again = await t.http
+      .post('/api/v1/auth/refresh')
+      .send({ refreshToken: rotated.body.data.refreshToken });
+    expect(again.status).toBe(200);
+    // Two rotations old, it is reuse: the whole session goes.
     const reuse = await t.http.post('/api/v1/auth/refresh').send({ refreshToken });
     expect(reuse.body.code).toBe(40102);
-    const dead = await t.http.get('/api/v1/users/me').set(bearer(rotated.body.data.accessToken));
+    const dead = await t.http.get('/api/v1/users/me').set(bearer(again.body.data.accessToken));
     expect(dead.body.code).toBe(40102);
 
     const fresh = (await login('rotate-me')).body.data;

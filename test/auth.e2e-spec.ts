@@ -2,6 +2,7 @@ import { createCipheriv, createHash, createSecretKey, randomBytes } from 'node:c
 import { Controller, Get, Module } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { Roles } from '../src/common/auth/index.js';
+import { TwoTierCache } from '../src/infra/cache/index.js';
 import { WechatClient } from '../src/modules/auth/index.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { loginAs } from './helpers/auth.js';
@@ -376,8 +377,12 @@ describe('auth: WeChat login, tokens, sessions (two replicas on one Redis)', () 
 
     it('revokes the whole session when a spent refresh token comes back (40102)', async () => {
       const u = await loginAs(a, wx);
-      const rotated = (await refresh(a, u.refreshToken)).body.data;
-      keep(rotated.accessToken, rotated.refreshToken);
+      const middle = (await refresh(a, u.refreshToken)).body.data;
+      // Rotated twice, the first token is no longer the one just replaced: its
+      // return is reuse at once, without waiting out the concurrent-refresh
+      // window (the session-store spec covers the window itself).
+      const rotated = (await refresh(b, middle.refreshToken)).body.data;
+      keep(middle.accessToken, middle.refreshToken, rotated.accessToken, rotated.refreshToken);
       // Prime both replicas' L1 with "live".
       expect((await a.http.get('/api/v1/users/me').set(bearer(rotated.accessToken))).status).toBe(
         200,
@@ -410,11 +415,27 @@ describe('auth: WeChat login, tokens, sessions (two replicas on one Redis)', () 
       );
       results.forEach((r) => r.status === 200 && keep(r.body.data.refreshToken));
       const statuses = results.map((r) => r.status).sort((x, y) => x - y);
-      expect(statuses).toEqual([200, 401, 401, 401, 401, 401, 401, 401]);
-      // Each loser presented a token already spent by the winner: reuse, so the
-      // session is revoked (the mini-program logs in again silently).
-      const losers = results.filter((r) => r.status === 401).map((r) => r.body.code);
-      expect(new Set(losers)).toEqual(new Set([40102]));
+      expect(statuses).toEqual([200, 409, 409, 409, 409, 409, 409, 409]);
+      // The others raced the winner: a conflict, not reuse, so nothing is revoked.
+      for (const r of results.filter((x) => x.status === 409)) {
+        expect(r.body).toMatchObject({
+          code: 40900,
+          message: 'refresh token was just rotated by a concurrent request',
+        });
+      }
+      const won = results.find((r) => r.status === 200)!.body.data;
+      keep(won.accessToken);
+      for (const app of [a, b]) {
+        expect((await app.http.get('/api/v1/users/me').set(bearer(won.accessToken))).status).toBe(
+          200,
+        );
+      }
+      const next = await refresh(b, won.refreshToken);
+      expect(next.status).toBe(200);
+      keep(next.body.data.accessToken, next.body.data.refreshToken);
+      expect(
+        (await a.http.get('/api/v1/users/me').set(bearer(next.body.data.accessToken))).status,
+      ).toBe(200);
     });
 
     it('answers 401/40100 for a refresh token that was never issued', async () => {
@@ -641,6 +662,43 @@ describe('auth: WeChat login, tokens, sessions (two replicas on one Redis)', () 
       expect(me.body.data).toMatchObject({ nickname: '', avatarUrl: null, role: 'user' });
     });
 
+    it('GET is served from L1 after the first load: no Redis (L2) read, no loader', async () => {
+      const u = await loginAs(a, wx);
+      const cache = a.app.get(TwoTierCache);
+      expect((await a.http.get('/api/v1/users/me').set(bearer(u.accessToken))).status).toBe(200);
+      const { l1Hits, l2Hits, misses } = cache.stats;
+      for (let i = 0; i < 20; i++) {
+        const res = await a.http.get('/api/v1/users/me').set(bearer(u.accessToken));
+        expect(res.body.data.id).toBe(u.user.id);
+      }
+      expect(cache.stats.l1Hits - l1Hits).toBe(20);
+      expect(cache.stats.l2Hits - l2Hits).toBe(0);
+      expect(cache.stats.misses - misses).toBe(0);
+    });
+
+    it('a phone bound on one replica is served by the other within 1 s', async () => {
+      const u = await loginAs(a, wx);
+      // Both replicas hold the view without a phone.
+      for (const app of [a, b]) {
+        expect(
+          (await app.http.get('/api/v1/users/me').set(bearer(u.accessToken))).body.data.phone,
+        ).toBeNull();
+      }
+      wx.addPhoneCode('pc-cache', '13655555555');
+      const res = await a.http
+        .post('/api/v1/auth/phone')
+        .set(bearer(u.accessToken))
+        .send({ code: 'pc-cache' });
+      expect(res.status).toBe(200);
+      const elapsed = await waitFor(
+        async () =>
+          (await b.http.get('/api/v1/users/me').set(bearer(u.accessToken))).body.data.phone ===
+          '13655555555',
+        1000,
+      );
+      expect(elapsed).toBeLessThan(1000);
+    });
+
     it('GET needs a token', async () => {
       expect((await a.http.get('/api/v1/users/me')).status).toBe(401);
     });
@@ -651,6 +709,82 @@ describe('auth: WeChat login, tokens, sessions (two replicas on one Redis)', () 
     expect(logs.length).toBeGreaterThan(0);
     for (const value of secrets) expect(logs).not.toContain(value);
     expect(logs).not.toMatch(/session_key|AT_\d+_/);
+  });
+});
+
+/** The value of one series in a Prometheus text page, or undefined when absent. */
+function metric(page: string, series: string): number | undefined {
+  const line = page.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('auth: WeChat metrics in /metrics', () => {
+  let db: TestDatabase;
+  let wx: FakeWechat;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    wx = await startFakeWechat();
+    t = await startTestApp({
+      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
+      WECHAT_API_BASE_URL: wx.url,
+      WECHAT_TIMEOUT_MS: '300',
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await wx?.close();
+    await db?.drop();
+  });
+
+  it('counts calls by api and failures by known errcode, else "other"', async () => {
+    const u = await loginAs(t, wx);
+    wx.failCode('m-rejected', 40029);
+    wx.failCode('m-odd', 40999);
+    expect((await t.http.post('/api/v1/auth/login').send({ code: 'm-rejected' })).status).toBe(422);
+    expect((await t.http.post('/api/v1/auth/login').send({ code: 'm-odd' })).status).toBe(502);
+    wx.addPhoneCode('m-phone', '13811112222');
+    const phone = await t.http
+      .post('/api/v1/auth/phone')
+      .set(bearer(u.accessToken))
+      .send({ code: 'm-phone' });
+    expect(phone.status).toBe(200);
+    const client = t.app.get(WechatClient);
+    await expect(client.checkSessionKey(u.openid, wx.sessionKeyOf(u.openid)!)).resolves.toBe(true);
+    await expect(
+      client.checkSessionKey(u.openid, randomBytes(16).toString('base64')),
+    ).resolves.toBe(false);
+
+    const res = await t.http.get('/metrics');
+    expect(res.status).toBe(200);
+    const page = res.text;
+    const count = (api: string) =>
+      metric(page, `wechat_request_duration_seconds_count{api="${api}"}`);
+    const errors = (api: string, errcode: string) =>
+      metric(page, `wechat_errors_total{api="${api}",errcode="${errcode}"}`);
+    expect(count('code2session')).toBe(3);
+    expect(count('stable_token')).toBe(1);
+    expect(count('getuserphonenumber')).toBe(1);
+    expect(count('checksession')).toBe(2);
+    expect(errors('code2session', '40029')).toBe(1);
+    expect(errors('code2session', 'other')).toBe(1);
+    expect(errors('checksession', '87009')).toBe(1);
+    expect(page).not.toContain('errcode="40999"');
+    expect(page).not.toMatch(/wechat_errors_total\{api="(stable_token|getuserphonenumber)"/);
+    expect(metric(page, 'wechat_circuit_breaker_state')).toBe(0);
+  });
+
+  it('counts timeouts by kind', async () => {
+    const { code } = wx.issueCode();
+    wx.delayMs = 500;
+    try {
+      expect((await t.http.post('/api/v1/auth/login').send({ code })).status).toBe(502);
+    } finally {
+      wx.delayMs = 0;
+    }
+    const page = (await t.http.get('/metrics')).text;
+    expect(metric(page, 'wechat_errors_total{api="code2session",errcode="timeout"}')).toBe(1);
   });
 });
 
@@ -687,6 +821,10 @@ describe('auth: the WeChat circuit breaker', () => {
     expect(res.body.code).toBe(50200);
     // The circuit is open: WeChat was not called at all.
     expect(wx.counts.code2session).toBe(5);
+    const page = (await t.http.get('/metrics')).text;
+    expect(metric(page, 'wechat_circuit_breaker_state')).toBe(2);
+    expect(metric(page, 'wechat_errors_total{api="code2session",errcode="-1"}')).toBe(5);
+    expect(metric(page, 'wechat_errors_total{api="code2session",errcode="circuit_open"}')).toBe(1);
   });
 
   it('does not count rejected codes as WeChat failures', async () => {

@@ -1,6 +1,7 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { MessageBus } from '../../infra/bus/index.js';
 import { REDIS } from '../../infra/redis/index.js';
@@ -29,8 +30,18 @@ import {
 // lost; bus messages make revocation effective at once on every replica.
 const SESSION_LIVE_TTL_MS = 5_000;
 const SESSION_L1_MAX_ENTRIES = 100_000;
+// While Redis is down, a session this replica saw live this recently is still
+// admitted: no revocation can happen or propagate during the outage anyway
+// (logout needs Redis, and so does the bus), so refusing would only turn a
+// Redis outage into a total one for signed-in users. Ten minutes rides out a
+// failover or restart; sessions not seen recently still get 503.
+const OUTAGE_GRACE_MS = 600_000;
 
-function createWechatClient(config: AppConfig, redis: Redis | null): WechatClient {
+function createWechatClient(
+  config: AppConfig,
+  redis: Redis | null,
+  registry: Registry,
+): WechatClient {
   const { appId, secret, apiBaseUrl, timeoutMs } = config.wechat;
   if (!appId || !secret) {
     // Config refuses a missing appid/secret outside the embedded quick start.
@@ -41,6 +52,7 @@ function createWechatClient(config: AppConfig, redis: Redis | null): WechatClien
     secret,
     baseUrl: apiBaseUrl,
     timeoutMs,
+    registry,
     tokens: redis
       ? new RedisAccessTokenStore(redis, {
           lockTtlMs: timeoutMs + 5_000,
@@ -68,7 +80,11 @@ class WechatCloser implements OnApplicationShutdown {
   imports: [UsersModule],
   controllers: [AuthController],
   providers: [
-    { provide: WechatClient, inject: [APP_CONFIG, REDIS], useFactory: createWechatClient },
+    {
+      provide: WechatClient,
+      inject: [APP_CONFIG, REDIS, Registry],
+      useFactory: createWechatClient,
+    },
     WechatCloser,
     {
       provide: SessionStore,
@@ -83,6 +99,7 @@ class WechatCloser implements OnApplicationShutdown {
         new SessionLiveness(store, bus, {
           liveTtlMs: SESSION_LIVE_TTL_MS,
           revokedTtlMs: config.jwt.accessTtl * 1000,
+          outageGraceMs: OUTAGE_GRACE_MS,
           maxEntries: SESSION_L1_MAX_ENTRIES,
         }),
     },

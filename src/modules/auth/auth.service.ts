@@ -140,6 +140,8 @@ export class AuthService {
     switch (result.outcome) {
       case 'rotated':
         return this.pair({ userId: result.userId, sessionId, role: result.role }, next.token);
+      case 'concurrent':
+        throw new AppError('CONFLICT', 'refresh token was just rotated by a concurrent request');
       case 'reused':
         await this.liveness.announceRevoked([sessionId]);
         throw new AppError('SESSION_REVOKED', 'refresh token reused; session revoked');

@@ -1,16 +1,23 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, type Repository } from 'typeorm';
+import { QueryFailedError, type EntityManager, type Repository } from 'typeorm';
 import { AppError } from '../../common/errors/index.js';
-import { MessageBus } from '../../infra/bus/index.js';
-import { UserCache } from './user-cache.js';
+import { TwoTierCache, type GetOrSetOptions } from '../../infra/cache/index.js';
 import { User, type UserRole } from './user.entity.js';
 import { toUserView, type UserView } from './user-view.js';
 
-const CHANGED_CHANNEL = 'users:changed';
-// The bus drops changed users at once; the TTL only bounds a lost message.
-const CACHE_TTL_MS = 5_000;
-const CACHE_MAX_ENTRIES = 50_000;
+const viewKey = (id: number) => `user:${id}`;
+
+// Writers delete the key on every replica at once (the cache's bus), so the
+// TTL only bounds how long an unchanged view is trusted.
+const VIEW_CACHE: GetOrSetOptions = {
+  ttlMs: 60_000,
+  // The API never deletes users: a miss is a bug or a forged id, not worth keeping.
+  negativeTtlMs: 0,
+  // A signed-in user keeps seeing their profile through database trouble.
+  graceMs: 600_000,
+  softTimeoutMs: 150,
+};
 
 export interface WechatIdentity {
   openid: string;
@@ -31,28 +38,31 @@ function isDuplicateKey(err: unknown): boolean {
   return driver?.code === 'ER_DUP_ENTRY' || /UNIQUE constraint failed/.test(driver?.message ?? '');
 }
 
-/** Owns the users table; other modules use this service, never the repository. */
+/**
+ * Owns the users table; other modules use this service, never the repository.
+ * Views are cached in the shared two-tier cache (GET /users/me is served from
+ * L1 without a Redis round trip). Cache loaders and reads right after a write
+ * go to the primary: a lagging replica would put the old row back.
+ */
 @Injectable()
-export class UsersService implements OnModuleInit {
-  private readonly cache = new UserCache(CACHE_TTL_MS, CACHE_MAX_ENTRIES);
-
+export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
-    @Inject(MessageBus) private readonly bus: MessageBus,
+    private readonly cache: TwoTierCache,
   ) {}
-
-  onModuleInit(): void {
-    this.bus.subscribe(CHANGED_CHANNEL, (message) => this.cache.delete(Number(message)));
-  }
 
   /** The user's view, or 404/40400 when the user no longer exists. */
   async getView(id: number): Promise<UserView> {
-    const cached = this.cache.get(id);
-    if (cached !== undefined) return cached;
-    const user = await this.users.findOneBy({ id });
-    if (!user) throw new AppError('NOT_FOUND', 'user not found');
-    const view = toUserView(user);
-    this.cache.set(id, view);
+    const view = await this.cache.getOrSet(
+      viewKey(id),
+      () =>
+        this.onPrimary(async (m) => {
+          const user = await m.findOneBy(User, { id });
+          return user ? toUserView(user) : null;
+        }),
+      VIEW_CACHE,
+    );
+    if (!view) throw new AppError('NOT_FOUND', 'user not found');
     return view;
   }
 
@@ -77,7 +87,10 @@ export class UsersService implements OnModuleInit {
       return { user: created, isNew: true };
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      const winner = await this.users.findOneByOrFail({ openid: identity.openid });
+      // The winner's row is on the primary; a replica may not have it yet.
+      const winner = await this.onPrimary((m) =>
+        m.findOneByOrFail(User, { openid: identity.openid }),
+      );
       return { user: await this.refresh(winner, identity), isNew: false };
     }
   }
@@ -113,13 +126,22 @@ export class UsersService implements OnModuleInit {
       if (result.affected === 0) throw new AppError('NOT_FOUND', 'user not found');
       await this.changed(id);
     }
-    const user = await this.users.findOneBy({ id });
+    const user = await this.onPrimary((m) => m.findOneBy(User, { id }));
     if (!user) throw new AppError('NOT_FOUND', 'user not found');
     return toUserView(user);
   }
 
-  private async changed(id: number): Promise<void> {
-    this.cache.delete(id);
-    await this.bus.publish(CHANGED_CHANNEL, String(id));
+  /** Drops the cached view from both tiers on every replica. */
+  private changed(id: number): Promise<void> {
+    return this.cache.delete(viewKey(id));
+  }
+
+  private async onPrimary<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const runner = this.users.manager.connection.createQueryRunner('master');
+    try {
+      return await work(runner.manager);
+    } finally {
+      await runner.release();
+    }
   }
 }

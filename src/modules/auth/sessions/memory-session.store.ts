@@ -1,8 +1,17 @@
-import { SessionStore, type RotateResult, type SessionRecord } from './session-store.js';
+import {
+  CONCURRENT_REFRESH_WINDOW_MS,
+  SessionStore,
+  type RotateResult,
+  type SessionRecord,
+  type SessionStoreOptions,
+  type SessionSummary,
+} from './session-store.js';
 
 interface Entry {
   record: SessionRecord;
   refreshHash: string;
+  /** The refresh token the current one replaced, and when. */
+  previous: { hash: string; rotatedAt: number } | undefined;
   spent: Set<string>;
   expiresAt: number;
 }
@@ -15,12 +24,19 @@ interface Entry {
 export class MemorySessionStore extends SessionStore {
   private readonly sessions = new Map<string, Entry>();
   private readonly tombstones = new Map<string, number>();
+  private readonly concurrentWindowMs: number;
+
+  constructor(options: SessionStoreOptions = {}) {
+    super();
+    this.concurrentWindowMs = options.concurrentRefreshWindowMs ?? CONCURRENT_REFRESH_WINDOW_MS;
+  }
 
   create(record: SessionRecord, refreshHash: string, ttlSec: number): Promise<void> {
     this.sweep();
     this.sessions.set(record.id, {
       record: { ...record },
       refreshHash,
+      previous: undefined,
       spent: new Set(),
       expiresAt: Date.now() + ttlSec * 1000,
     });
@@ -33,15 +49,21 @@ export class MemorySessionStore extends SessionStore {
       const revoked = (this.tombstones.get(sid) ?? 0) > Date.now();
       return Promise.resolve({ outcome: revoked ? 'revoked' : 'unknown' });
     }
+    const now = Date.now();
     if (entry.refreshHash === presented) {
       entry.spent.add(presented);
+      entry.previous = { hash: presented, rotatedAt: now };
       entry.refreshHash = next;
-      entry.expiresAt = Date.now() + ttlSec * 1000;
+      entry.expiresAt = now + ttlSec * 1000;
       return Promise.resolve({
         outcome: 'rotated',
         userId: entry.record.userId,
         role: entry.record.role,
       });
+    }
+    const { previous } = entry;
+    if (previous?.hash === presented && now - previous.rotatedAt < this.concurrentWindowMs) {
+      return Promise.resolve({ outcome: 'concurrent' });
     }
     if (entry.spent.has(presented)) {
       this.drop(sid, ttlSec);
@@ -69,12 +91,12 @@ export class MemorySessionStore extends SessionStore {
     return Promise.resolve(ids);
   }
 
-  list(userId: number): Promise<SessionRecord[]> {
+  list(userId: number): Promise<SessionSummary[]> {
     const now = Date.now();
     return Promise.resolve(
       [...this.sessions.values()]
         .filter((e) => e.record.userId === userId && e.expiresAt > now)
-        .map((e) => ({ ...e.record })),
+        .map(({ record: { sealedSessionKey: _sealed, ...summary } }) => summary),
     );
   }
 

@@ -2,10 +2,18 @@ import type { Redis } from 'ioredis';
 import { AppError } from '../../../common/errors/index.js';
 import type { UserRole } from '../../users/index.js';
 import { defineScript, type RedisScript } from '../support/redis-script.js';
-import { SessionStore, type RotateResult, type SessionRecord } from './session-store.js';
+import {
+  CONCURRENT_REFRESH_WINDOW_MS,
+  SessionStore,
+  type RotateResult,
+  type SessionRecord,
+  type SessionStoreOptions,
+  type SessionSummary,
+} from './session-store.js';
 
 // Keys (the client adds REDIS_KEY_PREFIX):
-//   sess:<sid>        hash: uid role dev ca ls sk rt (rt = SHA-256 of the current refresh token)
+//   sess:<sid>        hash: uid role dev ca ls sk rt prt pra (rt = SHA-256 of the current
+//                     refresh token; prt = the one it replaced, pra = when, in Redis ms)
 //   sess:<sid>:spent  set of spent refresh-token hashes (reuse detection)
 //   sess:<sid>:rev    tombstone of a revoked session (40102 rather than 40100)
 //   usess:<uid>       set of the user's session ids
@@ -14,18 +22,25 @@ const spent = (sid: string) => `sess:${sid}:spent`;
 const tombstone = (sid: string) => `sess:${sid}:rev`;
 const userSessions = (uid: number) => `usess:${uid}`;
 
+// The clock is Redis's own (TIME), so every replica measures the
+// concurrent-refresh window against one clock.
 const ROTATE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
   if redis.call('EXISTS', KEYS[3]) == 1 then return {'revoked'} end
   return {'unknown'}
 end
-local fields = redis.call('HMGET', KEYS[1], 'rt', 'uid', 'role')
+local fields = redis.call('HMGET', KEYS[1], 'rt', 'uid', 'role', 'prt', 'pra')
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 if fields[1] == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'rt', ARGV[2])
+  redis.call('HSET', KEYS[1], 'rt', ARGV[2], 'prt', ARGV[1], 'pra', string.format('%.0f', now))
   redis.call('SADD', KEYS[2], ARGV[1])
   redis.call('EXPIRE', KEYS[1], ARGV[3])
   redis.call('EXPIRE', KEYS[2], ARGV[3])
   return {'rotated', fields[2], fields[3]}
+end
+if fields[4] == ARGV[1] and now - tonumber(fields[5]) < tonumber(ARGV[4]) then
+  return {'concurrent'}
 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
   redis.call('DEL', KEYS[1], KEYS[2])
@@ -47,7 +62,7 @@ redis.call('SET', KEYS[3], '1', 'EX', ARGV[2])
 redis.call('SREM', KEYS[4], ARGV[1])
 return 1`;
 
-const FIELDS = ['uid', 'role', 'dev', 'ca', 'ls', 'sk'] as const;
+const LISTED_FIELDS = ['uid', 'role', 'dev', 'ca', 'ls'] as const;
 
 /** A Redis failure is a dependency outage (503), never an unexpected 500. */
 function unavailable(): never {
@@ -58,9 +73,14 @@ export class RedisSessionStore extends SessionStore {
   private readonly rotateScript: RedisScript<string[]>;
   private readonly touchScript: RedisScript<number>;
   private readonly revokeScript: RedisScript<number>;
+  private readonly concurrentWindowMs: number;
 
-  constructor(private readonly redis: Redis) {
+  constructor(
+    private readonly redis: Redis,
+    options: SessionStoreOptions = {},
+  ) {
     super();
+    this.concurrentWindowMs = options.concurrentRefreshWindowMs ?? CONCURRENT_REFRESH_WINDOW_MS;
     this.rotateScript = defineScript(redis, 'authRotateRefresh', ROTATE, 3);
     this.touchScript = defineScript(redis, 'authTouchSession', TOUCH, 1);
     this.revokeScript = defineScript(redis, 'authRevokeSession', REVOKE, 4);
@@ -86,7 +106,7 @@ export class RedisSessionStore extends SessionStore {
     return this.revokeAllRaw(userId, tombstoneTtlSec).catch(unavailable);
   }
 
-  list(userId: number): Promise<SessionRecord[]> {
+  list(userId: number): Promise<SessionSummary[]> {
     return this.listRaw(userId).catch(unavailable);
   }
 
@@ -116,7 +136,7 @@ export class RedisSessionStore extends SessionStore {
   ): Promise<RotateResult> {
     const [outcome, uid, role] = await this.rotateScript(
       [session(sid), spent(sid), tombstone(sid)],
-      [presentedHash, nextHash, ttlSec],
+      [presentedHash, nextHash, ttlSec, this.concurrentWindowMs],
     );
     switch (outcome) {
       case 'rotated':
@@ -127,6 +147,7 @@ export class RedisSessionStore extends SessionStore {
         await this.redis.srem(userSessions(Number(uid)), sid);
         return { outcome, userId: Number(uid) };
       case 'revoked':
+      case 'concurrent':
         return { outcome };
       default:
         return { outcome: 'unknown' };
@@ -150,16 +171,16 @@ export class RedisSessionStore extends SessionStore {
     return ids;
   }
 
-  private async listRaw(userId: number): Promise<SessionRecord[]> {
+  private async listRaw(userId: number): Promise<SessionSummary[]> {
     const ids = await this.redis.smembers(userSessions(userId));
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const sid of ids) pipeline.hmget(session(sid), ...FIELDS);
+    for (const sid of ids) pipeline.hmget(session(sid), ...LISTED_FIELDS);
     const rows = (await pipeline.exec()) ?? [];
-    const live: SessionRecord[] = [];
+    const live: SessionSummary[] = [];
     const gone: string[] = [];
     rows.forEach(([err, values], i) => {
-      const [uid, role, dev, ca, ls, sk] = (err ? [] : values) as (string | null)[];
+      const [uid, role, dev, ca, ls] = (err ? [] : values) as (string | null)[];
       if (uid === null || uid === undefined) {
         gone.push(ids[i]);
         return;
@@ -171,7 +192,6 @@ export class RedisSessionStore extends SessionStore {
         device: dev ? dev : null,
         createdAt: Number(ca),
         lastSeenAt: Number(ls),
-        sealedSessionKey: sk ?? '',
       });
     });
     // Sessions that expired on their own leave their id behind in the index.

@@ -1,15 +1,28 @@
+import { Logger } from '@nestjs/common';
 import { AppError } from '../../../common/errors/index.js';
 import type { MessageBus } from '../../../infra/bus/index.js';
 import type { SessionStore } from './session-store.js';
 
-export const REVOKED_CHANNEL = 'auth:sessions-revoked';
+const REVOKED_CHANNEL = 'auth:sessions-revoked';
 
 export interface SessionLivenessOptions {
   /** Safety net for a lost bus message: a "live" answer is re-checked after this. */
   liveTtlMs: number;
   /** A revoked session never comes back; remember it as long as its tokens may live. */
   revokedTtlMs: number;
+  /**
+   * While the store is unreachable, a session the store confirmed live this
+   * recently is still admitted (re-asking the store every `liveTtlMs`).
+   */
+  outageGraceMs: number;
   maxEntries: number;
+}
+
+interface LiveAnswer {
+  /** Until when "live" is answered from memory. */
+  until: number;
+  /** When the store last said "live". */
+  confirmedAt: number;
 }
 
 /**
@@ -19,11 +32,12 @@ export interface SessionLivenessOptions {
  * at once. At most one store lookup per session is in flight.
  */
 export class SessionLiveness {
-  /** sid → time until which the session is known live. */
-  private readonly live = new Map<string, number>();
+  private readonly logger = new Logger('SessionLiveness');
+  private readonly live = new Map<string, LiveAnswer>();
   /** sid → time until which the session is known revoked. */
   private readonly revoked = new Map<string, number>();
   private readonly pending = new Map<string, Promise<boolean>>();
+  private storeDown = false;
 
   constructor(
     private readonly store: SessionStore,
@@ -37,14 +51,14 @@ export class SessionLiveness {
 
   /**
    * true/false from memory (the hot path: no promise), or a promise when the
-   * store must be asked. Rejects with 503 when the store is unreachable.
+   * store must be asked. Rejects with 503 when the store is unreachable and
+   * the session was not seen live within the outage grace.
    */
   check(sid: string): boolean | Promise<boolean> {
     const now = Date.now();
-    const liveUntil = this.live.get(sid);
-    if (liveUntil !== undefined && liveUntil > now) return true;
-    const revokedUntil = this.revoked.get(sid);
-    if (revokedUntil !== undefined && revokedUntil > now) return false;
+    const live = this.live.get(sid);
+    if (live !== undefined && live.until > now) return true;
+    if (this.isRevoked(sid, now)) return false;
     return this.lookup(sid, now);
   }
 
@@ -62,32 +76,76 @@ export class SessionLiveness {
       .touch(sid, now)
       .then(
         (isLive) => {
-          if (!isLive) this.remember(this.revoked, sid, this.options.revokedTtlMs);
+          this.storeUp();
+          if (!isLive) this.remember(this.revoked, sid, Date.now() + this.options.revokedTtlMs);
           // A revocation heard while asking wins over the answer.
-          else if (!this.revoked.has(sid)) this.remember(this.live, sid, this.options.liveTtlMs);
+          else if (!this.revoked.has(sid)) this.rememberLive(sid, now);
           return isLive;
         },
-        () => {
-          throw new AppError('UNAVAILABLE', 'session store unavailable');
-        },
+        () => this.duringOutage(sid),
       )
       .finally(() => this.pending.delete(sid));
     this.pending.set(sid, pending);
     return pending;
   }
 
-  private markRevoked(sid: string): void {
-    this.live.delete(sid);
-    this.remember(this.revoked, sid, this.options.revokedTtlMs);
+  /**
+   * The store cannot answer. Refusing everyone would turn a Redis outage into
+   * a full outage of every authenticated route, while admitting a session
+   * seen live recently costs little: no revocation can happen or propagate
+   * meanwhile anyway (logout needs the store, and the bus is Redis too).
+   */
+  private duringOutage(sid: string): boolean {
+    this.storeUnreachable();
+    const now = Date.now();
+    const confirmedAt = this.live.get(sid)?.confirmedAt;
+    if (
+      confirmedAt === undefined ||
+      now - confirmedAt >= this.options.outageGraceMs ||
+      this.isRevoked(sid, now)
+    ) {
+      throw new AppError('UNAVAILABLE', 'session store unavailable');
+    }
+    // Ask the store again after another TTL, not on every request.
+    this.remember(this.live, sid, { until: now + this.options.liveTtlMs, confirmedAt });
+    return true;
   }
 
-  private remember(map: Map<string, number>, sid: string, ttlMs: number): void {
+  private isRevoked(sid: string, now: number): boolean {
+    const until = this.revoked.get(sid);
+    return until !== undefined && until > now;
+  }
+
+  private rememberLive(sid: string, confirmedAt: number): void {
+    this.remember(this.live, sid, { until: confirmedAt + this.options.liveTtlMs, confirmedAt });
+  }
+
+  private markRevoked(sid: string): void {
+    this.live.delete(sid);
+    this.remember(this.revoked, sid, Date.now() + this.options.revokedTtlMs);
+  }
+
+  private remember<V>(map: Map<string, V>, sid: string, value: V): void {
     map.delete(sid);
     if (map.size >= this.options.maxEntries) {
       // Insertion order: the first key is the oldest answer.
       const oldest = map.keys().next();
       if (!oldest.done) map.delete(oldest.value);
     }
-    map.set(sid, Date.now() + ttlMs);
+    map.set(sid, value);
+  }
+
+  private storeUnreachable(): void {
+    if (this.storeDown) return;
+    this.storeDown = true;
+    this.logger.warn(
+      `session store unreachable: admitting sessions seen live in the last ${this.options.outageGraceMs} ms, 503 for others`,
+    );
+  }
+
+  private storeUp(): void {
+    if (!this.storeDown) return;
+    this.storeDown = false;
+    this.logger.log('session store reachable again');
   }
 }

@@ -11,8 +11,16 @@ export interface SessionRecord {
   sealedSessionKey: string;
 }
 
+/** A session as listed to its user: never the sealed session_key. */
+export type SessionSummary = Omit<SessionRecord, 'sealedSessionKey'>;
+
 export type RotateResult =
   | { outcome: 'rotated'; userId: number; role: UserRole }
+  /**
+   * The token rotated a moment ago (within the concurrent-refresh window):
+   * another request of the same client won; nothing is revoked.
+   */
+  | { outcome: 'concurrent' }
   /** A spent token came back: the session has just been revoked. */
   | { outcome: 'reused'; userId: number }
   /** The session was revoked earlier (logout, reuse). */
@@ -21,15 +29,33 @@ export type RotateResult =
   | { outcome: 'unknown' };
 
 /**
+ * A mini-program often fires several requests at once; when the access token
+ * expires they all get 40101 and all refresh with the same refresh token. The
+ * first rotates it; the others arrive within a round trip or two. Treating
+ * them as theft would revoke the session, the winner's new pair included, and
+ * log the user out. So the token spent last, presented again this soon after
+ * its rotation, is answered 409 (nothing is issued, nothing revoked) and the
+ * client uses the pair its sibling request got. 2 s covers a slow mobile round
+ * trip; a thief replaying a stolen token inside it gets no tokens either, and
+ * any later presentation still revokes the session.
+ */
+export const CONCURRENT_REFRESH_WINDOW_MS = 2_000;
+
+export interface SessionStoreOptions {
+  /** See CONCURRENT_REFRESH_WINDOW_MS (tests shorten it). */
+  concurrentRefreshWindowMs?: number;
+}
+
+/**
  * Where sessions live: Redis (shared by every replica) or this process
  * (embedded mode). Each operation is atomic on its own.
  */
 export abstract class SessionStore {
   abstract create(session: SessionRecord, refreshHash: string, ttlSec: number): Promise<void>;
   /**
-   * Swaps the session's current refresh token for a new one. Presenting a
-   * spent token revokes the session. Concurrent calls with one token: one
-   * rotates, the others see a spent token.
+   * Swaps the session's current refresh token for a new one. Concurrent
+   * calls with one token: one rotates, the others get `concurrent`. Presenting
+   * a spent token later revokes the session.
    */
   abstract rotate(
     sessionId: string,
@@ -42,5 +68,5 @@ export abstract class SessionStore {
   abstract revoke(sessionId: string, userId: number, tombstoneTtlSec: number): Promise<void>;
   /** Revokes every session of the user; returns their ids. */
   abstract revokeAll(userId: number, tombstoneTtlSec: number): Promise<string[]>;
-  abstract list(userId: number): Promise<SessionRecord[]>;
+  abstract list(userId: number): Promise<SessionSummary[]>;
 }

@@ -1,13 +1,16 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import axios, { type AxiosInstance } from 'axios';
+import type { Registry } from 'prom-client';
 import { AppError } from '../../../common/errors/index.js';
 import type { AccessTokenStore, FetchedToken } from './access-token.store.js';
 import { CircuitBreaker, CircuitOpenError } from './circuit-breaker.js';
 import { WechatClient, type WechatPhone, type WechatSession } from './wechat-client.js';
 import { sessionKeySignature } from './wechat-crypto.js';
 import { ACCESS_TOKEN_INVALID, isUpstreamFailure, wechatError } from './wechat-errors.js';
+import { WechatMetrics, type WechatApi, type WechatFailure } from './wechat-metrics.js';
 
 export interface HttpWechatClientOptions {
   appId: string;
@@ -16,6 +19,8 @@ export interface HttpWechatClientOptions {
   timeoutMs: number;
   tokens: AccessTokenStore;
   breaker?: CircuitBreaker;
+  /** Where the call latency, error and breaker series go. */
+  registry?: Registry;
 }
 
 type Answer = Record<string, unknown> & { errcode?: number };
@@ -39,12 +44,15 @@ export class HttpWechatClient extends WechatClient {
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64 });
   private readonly breaker: CircuitBreaker;
+  private readonly metrics: WechatMetrics | undefined;
 
   constructor(private readonly options: HttpWechatClientOptions) {
     super();
     this.appId = options.appId;
     this.breaker =
       options.breaker ?? new CircuitBreaker({ failureThreshold: 5, cooldownMs: 10_000 });
+    this.metrics =
+      options.registry && new WechatMetrics(options.registry, () => this.breaker.state);
     this.http = axios.create({
       baseURL: options.baseUrl,
       timeout: options.timeoutMs,
@@ -73,7 +81,7 @@ export class HttpWechatClient extends WechatClient {
     );
     const { openid, session_key: sessionKey, unionid } = answer;
     if (typeof openid !== 'string' || typeof sessionKey !== 'string' || openid.length === 0) {
-      throw this.upstream('code2session', 'answer without openid/session_key');
+      throw this.upstream('code2session', 'answer without openid/session_key', 'bad_answer');
     }
     return { openid, sessionKey, unionid: typeof unionid === 'string' ? unionid : null };
   }
@@ -86,7 +94,7 @@ export class HttpWechatClient extends WechatClient {
     );
     const info = answer.phone_info as Partial<WechatPhone> | undefined;
     if (typeof info?.phoneNumber !== 'string') {
-      throw this.upstream('getuserphonenumber', 'answer without phone_info');
+      throw this.upstream('getuserphonenumber', 'answer without phone_info', 'bad_answer');
     }
     return {
       phoneNumber: info.phoneNumber,
@@ -132,7 +140,7 @@ export class HttpWechatClient extends WechatClient {
     );
     const { access_token: token, expires_in: expiresIn } = answer;
     if (typeof token !== 'string' || typeof expiresIn !== 'number' || expiresIn <= 0) {
-      throw this.upstream('stable_token', 'answer without access_token');
+      throw this.upstream('stable_token', 'answer without access_token', 'bad_answer');
     }
     return { token, expiresInSec: expiresIn };
   };
@@ -144,7 +152,7 @@ export class HttpWechatClient extends WechatClient {
    * once more.
    */
   private async withAccessToken(
-    api: string,
+    api: WechatApi,
     send: (token: string) => Promise<{ status: number; data: string }>,
   ): Promise<Answer> {
     const { tokens } = this.options;
@@ -162,13 +170,14 @@ export class HttpWechatClient extends WechatClient {
 
   /** One HTTP exchange through the breaker; maps every failure to an AppError. */
   private async call(
-    api: string,
+    api: WechatApi,
     send: () => Promise<{ status: number; data: string }>,
   ): Promise<Answer> {
     try {
       return await this.breaker.run(() => this.exchange(api, send), isUpstreamFailure);
     } catch (err) {
       if (err instanceof CircuitOpenError) {
+        this.metrics?.failed(api, 'circuit_open');
         throw new AppError('WECHAT_UPSTREAM', 'WeChat temporarily unavailable');
       }
       throw err;
@@ -176,36 +185,45 @@ export class HttpWechatClient extends WechatClient {
   }
 
   private async exchange(
-    api: string,
+    api: WechatApi,
     send: () => Promise<{ status: number; data: string }>,
   ): Promise<Answer> {
     let response: { status: number; data: string };
+    const started = performance.now();
     try {
       response = await send();
     } catch (err) {
+      this.metrics?.observe(api, (performance.now() - started) / 1000);
       const code = (err as { code?: unknown }).code;
-      const kind = code === 'ECONNABORTED' || code === 'ETIMEDOUT' ? 'timeout' : String(code);
-      throw this.upstream(api, kind);
+      const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+      throw this.upstream(
+        api,
+        timedOut ? 'timeout' : String(code),
+        timedOut ? 'timeout' : 'network',
+      );
     }
-    if (response.status >= 500) throw this.upstream(api, `http ${response.status}`);
+    this.metrics?.observe(api, (performance.now() - started) / 1000);
+    if (response.status >= 500) throw this.upstream(api, `http ${response.status}`, 'http_5xx');
     let answer: unknown;
     try {
       answer = JSON.parse(response.data);
     } catch {
-      throw this.upstream(api, 'non-JSON answer');
+      throw this.upstream(api, 'non-JSON answer', 'bad_answer');
     }
     if (typeof answer !== 'object' || answer === null)
-      throw this.upstream(api, 'non-object answer');
+      throw this.upstream(api, 'non-object answer', 'bad_answer');
     const errcode = (answer as Answer).errcode;
     if (typeof errcode === 'number' && errcode !== 0) {
       this.logger.warn(`${api} refused: errcode ${errcode}`);
+      this.metrics?.failed(api, errcode);
       throw wechatError(errcode);
     }
     return answer as Answer;
   }
 
-  private upstream(api: string, reason: string): AppError {
+  private upstream(api: WechatApi, reason: string, failure: WechatFailure): AppError {
     this.logger.warn(`${api} failed: ${reason}`);
+    this.metrics?.failed(api, failure);
     return new AppError('WECHAT_UPSTREAM');
   }
 }
