@@ -131,14 +131,20 @@ try {
   if (scenarios.has('orders')) {
     const doc = await (await fetch(`${base}/docs/json`)).json();
     if (doc.paths?.[`${API}/orders`]?.post) {
+      // The warm-up and the measured run are two wrk processes with this one
+      // script: each draws its own key prefix, or the measured run would
+      // replay the warm-up's keys with other bodies (409s).
       const script = `local n = 0
+local urandom = io.open("/dev/urandom", "rb")
+local run = urandom:read(6):gsub(".", function(c) return string.format("%02x", c:byte()) end)
+urandom:close()
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer ${accessToken}"
 math.randomseed(os.time())
 request = function()
   n = n + 1
-  wrk.headers["Idempotency-Key"] = "bench-${process.pid}-" .. n
+  wrk.headers["Idempotency-Key"] = "bench-" .. run .. "-" .. n
   return wrk.format(nil, nil, nil, '{"items":[{"productId":' .. math.random(1, 100) .. ',"quantity":1}]}')
 end
 `;
@@ -160,12 +166,22 @@ end
   }
   if (scenarios.has('memory')) extra.memory = await memory(base, accessToken);
   if (scenarios.has('throttle')) {
-    const on = await wrk({ url: `${base}${API}/users/me`, seconds, headers: bearer });
-    await server.stop();
-    server = await startServer({ env: { ...env, THROTTLE_ENABLED: 'false' }, port, profileDir: args.profile });
-    const off = await wrk({ url: `${base}${API}/users/me`, seconds, headers: bearer });
-    record('GET /users/me, throttle on', on);
-    const r = record('GET /users/me, THROTTLE_ENABLED=false', off);
+    // Fresh servers for both sides, alternating, median of three: neither side
+    // inherits the heap of earlier scenarios or a quieter minute of the machine.
+    const runs = { on: [], off: [] };
+    for (let round = 0; round < 3; round++) {
+      for (const mode of ['on', 'off']) {
+        await server.stop();
+        const modeEnv = mode === 'off' ? { ...env, THROTTLE_ENABLED: 'false' } : env;
+        server = await startServer({ env: modeEnv, port, profileDir: args.profile });
+        runs[mode].push(await wrk({ url: `${base}${API}/users/me`, seconds, headers: bearer }));
+      }
+    }
+    const median = (xs) => [...xs].sort((a, b) => a.rps - b.rps)[1];
+    const on = median(runs.on);
+    const off = median(runs.off);
+    record('GET /users/me, throttle on (median of 3)', on);
+    const r = record('GET /users/me, THROTTLE_ENABLED=false (median of 3)', off);
     extra.throttleRatio = on.rps / off.rps;
     r.note = `throttled/unthrottled ${extra.throttleRatio.toFixed(2)}`;
   }
@@ -181,7 +197,7 @@ printTable(rows);
 for (const [k, v] of Object.entries(extra)) console.log(`${k}: ${JSON.stringify(v)}`);
 const result = {
   title: 'wx-mp-backend hot paths vs. anchors (req/s, one core)',
-  subtitle: `${new Date().toISOString()} · ${seconds}s per scenario · node ${process.version} · machine shared with other test runs`,
+  subtitle: `${new Date().toISOString()} · ${seconds}s per scenario · node ${process.version}`,
   date: new Date().toISOString(),
   seconds,
   full,

@@ -10,6 +10,7 @@ import {
   API_SECURITY_HEADERS,
   COMPRESSED_ROUTE,
   DOCS_SECURITY_HEADERS,
+  installEnvelope,
   requestIdFor,
 } from './common/http/index.js';
 import { createLogger, lazyChildLogger, PinoNestLogger } from './common/logging/index.js';
@@ -69,6 +70,7 @@ export async function createApp(
     if (shutdown.isDraining) void reply.header('connection', 'close');
     done();
   });
+  installEnvelope(fastify);
 
   // Compression only where answers can be large (the docs, /metrics, routes marked
   // @Compressed()); every other route gets neither the compress nor the decompress hook.

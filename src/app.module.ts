@@ -1,10 +1,6 @@
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
-import {
-  EnvelopeExceptionFilter,
-  EnvelopeInterceptor,
-  createValidationPipe,
-} from './common/http/index.js';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { EnvelopeExceptionFilter, createValidationPipe } from './common/http/index.js';
 import { ConfigModule, type AppConfig } from './config/index.js';
 import { BusModule } from './infra/bus/index.js';
 import { CacheModule } from './infra/cache/index.js';
@@ -46,7 +42,6 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: EnvelopeExceptionFilter },
-        { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],
     };

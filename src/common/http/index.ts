@@ -1,7 +1,7 @@
 export { okEnvelope } from './envelope.js';
 export type { Envelope } from './envelope.js';
 export { EnvelopeExceptionFilter } from './exception.filter.js';
-export { EnvelopeInterceptor } from './envelope.interceptor.js';
+export { installEnvelope } from './envelope.hook.js';
 export { createValidationPipe } from './validation.pipe.js';
 export { requestIdFor } from './request-id.js';
 export { toErrorResponse } from './error-response.js';
