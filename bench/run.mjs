@@ -180,8 +180,8 @@ end
     const median = (xs) => [...xs].sort((a, b) => a.rps - b.rps)[1];
     const on = median(runs.on);
     const off = median(runs.off);
-    record('GET /users/me, throttle on (median of 3)', on);
-    const r = record('GET /users/me, THROTTLE_ENABLED=false (median of 3)', off);
+    record('GET /users/me, throttle on (median 3)', on);
+    const r = record('GET /users/me, throttle off (median 3)', off);
     extra.throttleRatio = on.rps / off.rps;
     r.note = `throttled/unthrottled ${extra.throttleRatio.toFixed(2)}`;
   }

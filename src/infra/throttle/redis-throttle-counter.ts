@@ -37,8 +37,8 @@ interface ThrottleRedis extends Redis {
 }
 
 /**
- * Cluster-wide counters in Redis: one EVALSHA per check (ioredis pipelines
- * concurrent ones). While Redis is down or slow, counting falls back to this
+ * Cluster-wide counters in Redis: one EVALSHA per check (the checks of
+ * concurrent requests overlap on the one connection). While Redis is down or slow, counting falls back to this
  * replica's memory — never a 500, never a queue of waiting requests — and goes
  * back to Redis as soon as it answers again.
  */
