@@ -7,3 +7,5 @@ export { requestIdFor } from './request-id.js';
 export { toErrorResponse } from './error-response.js';
 export { Compressed, COMPRESSED_ROUTE } from './compressed.decorator.js';
 export { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from './security-headers.js';
+export { DEFAULT_PAGE_SIZE, MAX_INT, PageQuery, idCursor, parseId } from './pagination.js';
+export type { IdCursor } from './pagination.js';

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, HttpCode, Param, Patch, Post } from '@nestjs/
 import { ApiTags } from '@nestjs/swagger';
 import { Roles } from '../../common/auth/index.js';
 import { CatalogService } from './catalog.service.js';
-import { parseProductId } from './params.js';
+import { parseId } from '../../common/http/index.js';
 import { CreateProductDto, UpdateProductDto } from './product.dto.js';
 import type { ProductView } from './product.view.js';
 
@@ -21,7 +21,7 @@ export class AdminProductsController {
   @Patch(':id')
   @Roles('admin')
   update(@Param('id') id: string, @Body() body: UpdateProductDto): Promise<ProductView> {
-    return this.catalog.updateProduct(parseProductId(id), body);
+    return this.catalog.updateProduct(parseId(id, 'product'), body);
   }
 
   /** Soft delete: the row stays for past orders, the product disappears from the catalog. */
@@ -29,7 +29,7 @@ export class AdminProductsController {
   @Roles('admin')
   @HttpCode(200)
   async remove(@Param('id') id: string): Promise<{ id: number; deleted: true }> {
-    const productId = parseProductId(id);
+    const productId = parseId(id, 'product');
     await this.catalog.deleteProduct(productId);
     return { id: productId, deleted: true };
   }

@@ -1,8 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { Compressed } from '../../common/http/index.js';
-import { CatalogService, DEFAULT_PAGE_SIZE } from './catalog.service.js';
-import { parseProductId } from './params.js';
+import { Compressed, DEFAULT_PAGE_SIZE, parseId } from '../../common/http/index.js';
+import { CatalogService } from './catalog.service.js';
 import { ListProductsQuery } from './product.dto.js';
 import type { ProductPage, ProductView } from './product.view.js';
 
@@ -20,6 +19,6 @@ export class CatalogController {
 
   @Get(':id')
   get(@Param('id') id: string): Promise<ProductView> {
-    return this.catalog.getProduct(parseProductId(id));
+    return this.catalog.getProduct(parseId(id, 'product'));
   }
 }

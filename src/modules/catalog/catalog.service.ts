@@ -2,12 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, MoreThan, type EntityManager } from 'typeorm';
 import { AppError, validationError } from '../../common/errors/index.js';
 import { TwoTierCache, type GetOrSetOptions } from '../../infra/cache/index.js';
-import { decodeCursor, encodeCursor } from './params.js';
+import { DEFAULT_PAGE_SIZE, idCursor } from '../../common/http/index.js';
 import type { CreateProductDto, UpdateProductDto } from './product.dto.js';
 import { Product } from './product.entity.js';
 import { toView, type ProductPage, type ProductView } from './product.view.js';
 
-export const DEFAULT_PAGE_SIZE = 20;
+/** Product lists go up by id. */
+const PAGES = idCursor('p1');
+
 const LIST_TAG = 'products:lists';
 const itemKey = (id: number) => `product:${id}`;
 
@@ -54,7 +56,7 @@ export class CatalogService {
   }
 
   async listProducts(cursor: string | undefined, limit = DEFAULT_PAGE_SIZE): Promise<ProductPage> {
-    const afterId = decodeCursor(cursor);
+    const afterId = PAGES.decode(cursor) ?? 0;
     const page = await this.cache.getOrSet(
       `products:list:${afterId}:${limit}`,
       () =>
@@ -65,7 +67,7 @@ export class CatalogService {
             take: limit + 1,
           });
           const items = rows.slice(0, limit).map(toView);
-          const nextCursor = rows.length > limit ? encodeCursor(items[items.length - 1].id) : null;
+          const nextCursor = rows.length > limit ? PAGES.encode(items[items.length - 1].id) : null;
           return { items, nextCursor };
         }),
       LIST_CACHE,

@@ -13,7 +13,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { MAX_INT } from './params.js';
+import { MAX_INT, PageQuery } from '../../common/http/index.js';
 
 export const MAX_LINES = 50;
 export const MAX_QUANTITY = 99;
@@ -51,18 +51,4 @@ export class CreateOrderDto {
   remark?: string;
 }
 
-export class ListOrdersQuery {
-  @ApiPropertyOptional({ description: 'opaque, from the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-}
+export class ListOrdersQuery extends PageQuery {}

@@ -2,12 +2,12 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } fro
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
-import { Compressed } from '../../common/http/index.js';
+import { Compressed, DEFAULT_PAGE_SIZE, parseId } from '../../common/http/index.js';
 import { ThrottleAs } from '../../infra/throttle/index.js';
 import { CreateOrderDto, ListOrdersQuery } from './order.dto.js';
 import type { OrderPage, OrderView } from './order.view.js';
-import { DEFAULT_PAGE_SIZE, OrdersService } from './orders.service.js';
-import { IDEMPOTENCY_HEADER, parseIdempotencyKey, parseOrderId } from './params.js';
+import { OrdersService } from './orders.service.js';
+import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from './params.js';
 
 /** The signed-in user's own orders; another user's order is a 404. */
 @ApiTags('orders')
@@ -47,12 +47,12 @@ export class OrdersController {
 
   @Get(':id')
   get(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<OrderView> {
-    return this.orders.get(user.userId, parseOrderId(id));
+    return this.orders.get(user.userId, parseId(id, 'order'));
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
   cancel(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<OrderView> {
-    return this.orders.cancel(user.userId, parseOrderId(id));
+    return this.orders.cancel(user.userId, parseId(id, 'order'));
   }
 }

@@ -16,9 +16,12 @@ import type { CreateOrderDto } from './order.dto.js';
 import { OrderItem } from './order-item.entity.js';
 import { Order } from './order.entity.js';
 import { toView, type OrderPage, type OrderView } from './order.view.js';
-import { MAX_INT, decodeCursor, encodeCursor, requestHash } from './params.js';
+import { MAX_INT, idCursor } from '../../common/http/index.js';
+import { requestHash } from './params.js';
 
-export const DEFAULT_PAGE_SIZE = 20;
+/** Order lists go down by id, newest first. */
+const PAGES = idCursor('o1');
+
 // A deadlock victim is rolled back whole, so running it again is safe.
 const TRANSACTION_ATTEMPTS = 3;
 
@@ -135,7 +138,7 @@ export class OrdersService {
 
   /** The user's orders, newest first; `nextCursor` is null on the last page. */
   async list(userId: number, cursor: string | undefined, limit: number): Promise<OrderPage> {
-    const beforeId = decodeCursor(cursor);
+    const beforeId = PAGES.decode(cursor);
     const rows = await this.orders.find({
       where: beforeId === undefined ? { userId } : { userId, id: LessThan(beforeId) },
       order: { id: 'DESC' },
@@ -157,7 +160,7 @@ export class OrdersService {
     }
     return {
       items: page.map((o) => toView(o, itemsOf.get(o.id) ?? [])),
-      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].id) : null,
+      nextCursor: rows.length > limit ? PAGES.encode(page[page.length - 1].id) : null,
     };
   }
 
