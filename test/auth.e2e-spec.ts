@@ -5,6 +5,7 @@ import { Roles } from '../src/common/auth/index.js';
 import { TwoTierCache } from '../src/infra/cache/index.js';
 import { WechatClient } from '../src/modules/auth/index.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { useStack } from './helpers/stack.js';
 import { loginAs } from './helpers/auth.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { baseEnv, uniqueSuffix } from './helpers/env.js';
@@ -719,44 +720,33 @@ function metric(page: string, series: string): number | undefined {
 }
 
 describe('auth: WeChat metrics in /metrics', () => {
-  let db: TestDatabase;
-  let wx: FakeWechat;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    wx = await startFakeWechat();
-    t = await startTestApp({
-      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
-      WECHAT_API_BASE_URL: wx.url,
-      WECHAT_TIMEOUT_MS: '300',
-    });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await wx?.close();
-    await db?.drop();
-  });
+  const stack = useStack({ env: { WECHAT_TIMEOUT_MS: '300' } });
 
   it('counts calls by api and failures by known errcode, else "other"', async () => {
-    const u = await loginAs(t, wx);
-    wx.failCode('m-rejected', 40029);
-    wx.failCode('m-odd', 40999);
-    expect((await t.http.post('/api/v1/auth/login').send({ code: 'm-rejected' })).status).toBe(422);
-    expect((await t.http.post('/api/v1/auth/login').send({ code: 'm-odd' })).status).toBe(502);
-    wx.addPhoneCode('m-phone', '13811112222');
-    const phone = await t.http
+    const u = await loginAs(stack.app, stack.wx);
+    stack.wx.failCode('m-rejected', 40029);
+    stack.wx.failCode('m-odd', 40999);
+    expect(
+      (await stack.app.http.post('/api/v1/auth/login').send({ code: 'm-rejected' })).status,
+    ).toBe(422);
+    expect((await stack.app.http.post('/api/v1/auth/login').send({ code: 'm-odd' })).status).toBe(
+      502,
+    );
+    stack.wx.addPhoneCode('m-phone', '13811112222');
+    const phone = await stack.app.http
       .post('/api/v1/auth/phone')
       .set(bearer(u.accessToken))
       .send({ code: 'm-phone' });
     expect(phone.status).toBe(200);
-    const client = t.app.get(WechatClient);
-    await expect(client.checkSessionKey(u.openid, wx.sessionKeyOf(u.openid)!)).resolves.toBe(true);
+    const client = stack.app.app.get(WechatClient);
+    await expect(client.checkSessionKey(u.openid, stack.wx.sessionKeyOf(u.openid)!)).resolves.toBe(
+      true,
+    );
     await expect(
       client.checkSessionKey(u.openid, randomBytes(16).toString('base64')),
     ).resolves.toBe(false);
 
-    const res = await t.http.get('/metrics');
+    const res = await stack.app.http.get('/metrics');
     expect(res.status).toBe(200);
     const page = res.text;
     const count = (api: string) =>
@@ -776,52 +766,36 @@ describe('auth: WeChat metrics in /metrics', () => {
   });
 
   it('counts timeouts by kind', async () => {
-    const { code } = wx.issueCode();
-    wx.delayMs = 500;
+    const { code } = stack.wx.issueCode();
+    stack.wx.delayMs = 500;
     try {
-      expect((await t.http.post('/api/v1/auth/login').send({ code })).status).toBe(502);
+      expect((await stack.app.http.post('/api/v1/auth/login').send({ code })).status).toBe(502);
     } finally {
-      wx.delayMs = 0;
+      stack.wx.delayMs = 0;
     }
-    const page = (await t.http.get('/metrics')).text;
+    const page = (await stack.app.http.get('/metrics')).text;
     expect(metric(page, 'wechat_errors_total{api="code2session",errcode="timeout"}')).toBe(1);
   });
 });
 
 describe('auth: the WeChat circuit breaker', () => {
-  let db: TestDatabase;
-  let wx: FakeWechat;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    wx = await startFakeWechat();
-    t = await startTestApp({
-      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
-      WECHAT_API_BASE_URL: wx.url,
-    });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await wx?.close();
-    await db?.drop();
-  });
+  const stack = useStack();
 
   it('fails logins fast with 502/50200 once WeChat keeps failing', async () => {
-    wx.failAll = -1;
+    stack.wx.failAll = -1;
     for (let i = 0; i < 5; i++) {
-      const res = await t.http.post('/api/v1/auth/login').send({ code: `busy-${i}` });
+      const res = await stack.app.http.post('/api/v1/auth/login').send({ code: `busy-${i}` });
       expect(res.status).toBe(502);
     }
-    expect(wx.counts.code2session).toBe(5);
-    wx.failAll = undefined;
-    const { code } = wx.issueCode();
-    const res = await t.http.post('/api/v1/auth/login').send({ code });
+    expect(stack.wx.counts.code2session).toBe(5);
+    stack.wx.failAll = undefined;
+    const { code } = stack.wx.issueCode();
+    const res = await stack.app.http.post('/api/v1/auth/login').send({ code });
     expect(res.status).toBe(502);
     expect(res.body.code).toBe(50200);
     // The circuit is open: WeChat was not called at all.
-    expect(wx.counts.code2session).toBe(5);
-    const page = (await t.http.get('/metrics')).text;
+    expect(stack.wx.counts.code2session).toBe(5);
+    const page = (await stack.app.http.get('/metrics')).text;
     expect(metric(page, 'wechat_circuit_breaker_state')).toBe(2);
     expect(metric(page, 'wechat_errors_total{api="code2session",errcode="-1"}')).toBe(5);
     expect(metric(page, 'wechat_errors_total{api="code2session",errcode="circuit_open"}')).toBe(1);
@@ -831,14 +805,14 @@ describe('auth: the WeChat circuit breaker', () => {
     const db2 = await createTestDatabase();
     const t2 = await startTestApp({
       ...baseEnv(db2.url, `t${uniqueSuffix()}:`),
-      WECHAT_API_BASE_URL: wx.url,
+      WECHAT_API_BASE_URL: stack.wx.url,
     });
     try {
       for (let i = 0; i < 8; i++) {
         const res = await t2.http.post('/api/v1/auth/login').send({ code: `unknown-${i}` });
         expect(res.status).toBe(422);
       }
-      const { code } = wx.issueCode();
+      const { code } = stack.wx.issueCode();
       expect((await t2.http.post('/api/v1/auth/login').send({ code })).status).toBe(200);
     } finally {
       await t2.close();

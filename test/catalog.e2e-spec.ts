@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'supertest';
 import { TwoTierCache } from '../src/infra/cache/index.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { baseEnv, uniqueSuffix } from './helpers/env.js';
+import type { TestDatabase } from './helpers/database.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { useStack } from './helpers/stack.js';
 import { loginAs } from './helpers/auth.js';
-import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
+import type { FakeWechat } from './helpers/fake-wechat.js';
 
 const ADMIN_OPENID = 'catalog-admin';
 let adminToken = '';
@@ -37,29 +37,16 @@ async function eventually<T>(
 }
 
 describe('Catalog on two replicas sharing one database and one Redis', () => {
+  const stack = useStack({ apps: 2, env: { LOG_LEVEL: 'warn', ADMIN_OPENIDS: ADMIN_OPENID } });
   let db: TestDatabase;
   let a: TestApp;
   let b: TestApp;
   let wx: FakeWechat;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    wx = await startFakeWechat();
-    const env = {
-      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
-      LOG_LEVEL: 'warn',
-      WECHAT_API_BASE_URL: wx.url,
-      ADMIN_OPENIDS: ADMIN_OPENID,
-    };
-    a = await startTestApp(env);
-    b = await startTestApp(env);
+    ({ db, wx } = stack);
+    [a, b] = stack.apps;
     adminToken = (await loginAs(a, wx, { admin: true })).accessToken;
-  });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await wx?.close();
-    await db?.drop();
   });
 
   it('refuses admin writes without a token (401/40100) and from a non-admin (403/40300), writing nothing', async () => {

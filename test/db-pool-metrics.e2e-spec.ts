@@ -1,7 +1,5 @@
 import { DataSource } from 'typeorm';
-import { startTestApp, type TestApp } from './helpers/app.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { baseEnv, uniqueSuffix } from './helpers/env.js';
+import { useStack } from './helpers/stack.js';
 
 function gauge(metrics: string, series: string): number {
   const escaped = series.replace(/[{}"=,]/g, (c) => `\\${c}`);
@@ -11,27 +9,16 @@ function gauge(metrics: string, series: string): number {
 }
 
 describe('database pool gauges in /metrics', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    // The same server as primary and "replica": the pools are distinct all the same.
-    t = await startTestApp({
-      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
-      DATABASE_POOL_SIZE: '3',
-      DATABASE_REPLICA_URLS: db.url,
-    });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await db?.drop();
+  // The same server as primary and "replica": the pools are distinct all the same.
+  const stack = useStack({
+    wechat: false,
+    env: (db) => ({ DATABASE_POOL_SIZE: '3', DATABASE_REPLICA_URLS: db.url }),
   });
 
-  const scrape = async () => (await t.http.get('/metrics')).text;
+  const scrape = async () => (await stack.app.http.get('/metrics')).text;
 
   it('counts connections in use, idle and callers waiting, per pool, at scrape time', async () => {
-    const dataSource = t.app.get(DataSource);
+    const dataSource = stack.app.app.get(DataSource);
     // Five slow queries on a primary pool of three: three run, two wait.
     const slow = Array.from({ length: 5 }, () => dataSource.query('SELECT SLEEP(0.6)'));
     const replicaRunner = dataSource.createQueryRunner('slave');

@@ -1,29 +1,17 @@
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { baseEnv, uniqueSuffix } from './helpers/env.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { useStack } from './helpers/stack.js';
 
 describe('health and metrics', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp(baseEnv(db.url, `t${uniqueSuffix()}:`));
-  });
-  afterAll(async () => {
-    await t?.close();
-    await db?.drop();
-  });
+  const stack = useStack({ wechat: false });
 
   it('GET /health/live answers 200 in the envelope, outside the /api/v1 prefix', async () => {
-    const res = await t.http.get('/health/live');
+    const res = await stack.app.http.get('/health/live');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ code: 0, data: { status: 'ok' } });
-    expect((await t.http.get('/api/v1/health/live')).status).toBe(404);
+    expect((await stack.app.http.get('/api/v1/health/live')).status).toBe(404);
   });
 
   it('GET /health/ready answers 200 when the primary and Redis answer', async () => {
-    const res = await t.http.get('/health/ready');
+    const res = await stack.app.http.get('/health/ready');
     expect(res.status).toBe(200);
     expect(res.body.data.details).toMatchObject({
       database: { status: 'up' },
@@ -32,9 +20,9 @@ describe('health and metrics', () => {
   });
 
   it('GET /metrics serves Prometheus text with request counts by route template', async () => {
-    await t.http.get('/health/live');
-    await t.http.get('/api/v1/does-not-exist/12345');
-    const res = await t.http.get('/metrics');
+    await stack.app.http.get('/health/live');
+    await stack.app.http.get('/api/v1/does-not-exist/12345');
+    const res = await stack.app.http.get('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.text).toMatch(
@@ -50,56 +38,32 @@ describe('health and metrics', () => {
 });
 
 describe('readiness when a dependency is down', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    // Nothing listens on port 1: Redis is unreachable from the start.
-    t = await startTestApp({
-      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
-      REDIS_URL: 'redis://127.0.0.1:1/0',
-      REDIS_COMMAND_TIMEOUT_MS: '200',
-    });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await db?.drop();
+  // Nothing listens on port 1: Redis is unreachable from the start.
+  const stack = useStack({
+    wechat: false,
+    env: { REDIS_URL: 'redis://127.0.0.1:1/0', REDIS_COMMAND_TIMEOUT_MS: '200' },
   });
 
   it('answers 503/50300 naming Redis as down, while liveness stays 200', async () => {
-    const res = await t.http.get('/health/ready');
+    const res = await stack.app.http.get('/health/ready');
     expect(res.status).toBe(503);
     expect(res.body.code).toBe(50300);
     expect(res.body.data.details.redis.status).toBe('down');
     expect(res.body.data.details.database.status).toBe('up');
-    expect((await t.http.get('/health/live')).status).toBe(200);
+    expect((await stack.app.http.get('/health/live')).status).toBe(200);
   });
 });
 
 describe('CORS and compression', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestApp({
-      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
-      CORS_ORIGINS: 'https://admin.example.com',
-    });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await db?.drop();
-  });
+  const stack = useStack({ wechat: false, env: { CORS_ORIGINS: 'https://admin.example.com' } });
 
   it('allows only the configured browser origins', async () => {
-    const allowed = await t.http
+    const allowed = await stack.app.http
       .options('/api/v1/anything')
       .set('Origin', 'https://admin.example.com')
       .set('Access-Control-Request-Method', 'POST');
     expect(allowed.headers['access-control-allow-origin']).toBe('https://admin.example.com');
-    const other = await t.http
+    const other = await stack.app.http
       .options('/api/v1/anything')
       .set('Origin', 'https://evil.example.com')
       .set('Access-Control-Request-Method', 'POST');
@@ -107,10 +71,10 @@ describe('CORS and compression', () => {
   });
 
   it('compresses large responses for clients that accept gzip, and not small ones', async () => {
-    const large = await t.http.get('/docs/json').set('Accept-Encoding', 'gzip');
+    const large = await stack.app.http.get('/docs/json').set('Accept-Encoding', 'gzip');
     expect(large.headers['content-encoding']).toBe('gzip');
     expect(large.body.openapi).toMatch(/^3\./);
-    const small = await t.http.get('/health/live').set('Accept-Encoding', 'gzip');
+    const small = await stack.app.http.get('/health/live').set('Accept-Encoding', 'gzip');
     expect(small.headers['content-encoding']).toBeUndefined();
   });
 });

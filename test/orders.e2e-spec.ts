@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Test } from 'supertest';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { baseEnv, uniqueSuffix } from './helpers/env.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import type { TestDatabase } from './helpers/database.js';
+import { type TestApp } from './helpers/app.js';
+import { useStack } from './helpers/stack.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
-import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
+import type { FakeWechat } from './helpers/fake-wechat.js';
 
 const ADMIN_OPENID = 'orders-admin';
 
@@ -14,6 +14,15 @@ interface Line {
 }
 
 describe('Orders on two app replicas sharing one database and one Redis', () => {
+  const stack = useStack({
+    apps: 2,
+    env: {
+      LOG_LEVEL: 'warn',
+      ADMIN_OPENIDS: ADMIN_OPENID,
+      // The 200-order race queues for connections; a small pool shows it copes.
+      DATABASE_POOL_SIZE: '8',
+    },
+  });
   let db: TestDatabase;
   let a: TestApp;
   let b: TestApp;
@@ -23,27 +32,11 @@ describe('Orders on two app replicas sharing one database and one Redis', () => 
   let bob: LoggedIn;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    wx = await startFakeWechat();
-    const env = {
-      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
-      LOG_LEVEL: 'warn',
-      WECHAT_API_BASE_URL: wx.url,
-      ADMIN_OPENIDS: ADMIN_OPENID,
-      // The 200-order race queues for connections; a small pool shows it copes.
-      DATABASE_POOL_SIZE: '8',
-    };
-    a = await startTestApp(env);
-    b = await startTestApp(env);
+    ({ db, wx } = stack);
+    [a, b] = stack.apps;
     adminToken = (await loginAs(a, wx, { admin: true })).accessToken;
     alice = await loginAs(a, wx);
     bob = await loginAs(b, wx);
-  });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await wx?.close();
-    await db?.drop();
   });
 
   const as = (user: LoggedIn, req: Test): Test =>
