@@ -1,16 +1,8 @@
+import type { LoginResult } from '../../src/modules/auth/auth.service.js';
 import type { TestApp } from './app.js';
 import type { FakeWechat } from './fake-wechat.js';
 
-export interface LoggedIn {
-  accessToken: string;
-  refreshToken: string;
-  user: {
-    id: number;
-    nickname: string;
-    avatarUrl: string | null;
-    phone: string | null;
-    isNew: boolean;
-  };
+export interface LoggedIn extends Pick<LoginResult, 'accessToken' | 'refreshToken' | 'user'> {
   openid: string;
 }
 

@@ -1,14 +1,5 @@
-import { AppError } from '../errors/index.js';
+import { reasonOf } from '../../../test/helpers/reason-of.js';
 import { idCursor, parseId } from './pagination.js';
-
-const reasonOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as AppError).reason;
-  }
-  return 'none';
-};
 
 describe('idCursor', () => {
   const orders = idCursor('o1');

@@ -1,14 +1,5 @@
-import { AppError } from '../../common/errors/index.js';
+import { reasonOf } from '../../../test/helpers/reason-of.js';
 import { parseIdempotencyKey, requestHash } from './params.js';
-
-const reasonOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as AppError).reason;
-  }
-  return 'none';
-};
 
 describe('order params', () => {
   it('accepts UUID-like idempotency keys of 8-64 characters', () => {
