@@ -290,18 +290,29 @@ export async function startCluster(options) {
     workDir,
     accessLog,
     replicas,
-    /** Graceful restart in place: SIGTERM, wait for the drain and exit, start on the same port, wait ready. */
     /**
-     * SIGTERM, wait for exit, start again on the same port, then wait until
-     * nginx takes the replica back: its drain made nginx mark it failed for
-     * fail_timeout, and restarting the next replica before that window ends
-     * could leave nginx with no replica at all.
+     * Graceful restart in place: SIGTERM, wait for the drain and exit, start
+     * again on the same port, then wait until nginx routes to it again. Its
+     * drain made nginx mark it failed for fail_timeout (longer again if nginx
+     * tried it while it was booting); restarting the next replica before it is
+     * back could leave nginx with no replica at all.
      */
     async restartReplica(i) {
-      const backInRotation = Date.now() + drainMs + failTimeoutSeconds(drainMs) * 1000 + 250;
       await replicas[i].stop('SIGTERM');
       await replicas[i].start(options.cpus?.[i]);
-      await sleep(Math.max(0, backInRotation - Date.now()));
+      await this.waitUntilRouted(i);
+    },
+    /** Sends probes through nginx until one of them is answered by replica `i`. */
+    async waitUntilRouted(i) {
+      const servedBy = new RegExp(`upstream=(?:\\S+, )*127\\.0\\.0\\.1:${replicas[i].port} ustatus=200 `);
+      const from = this.accessLogLines().length;
+      const deadline = Date.now() + drainMs + 3 * failTimeoutSeconds(drainMs) * 1000 + 5000;
+      while (Date.now() < deadline) {
+        await fetch(`${this.url}/health/live`).catch(() => undefined);
+        if (this.accessLogLines().slice(from).some((l) => servedBy.test(l))) return;
+        await sleep(100);
+      }
+      throw new Error(`nginx did not route to ${replicas[i].name} again`);
     },
     async killReplica(i, signal = 'SIGKILL') {
       await replicas[i].stop(signal);
