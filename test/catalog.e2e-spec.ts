@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'supertest';
 import { TwoTierCache } from '../src/infra/cache/index.js';
+import { SandboxWechatClient } from '../src/modules/auth/wechat/sandbox-wechat-client.js';
 import type { TestDatabase } from './helpers/database.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { useStack } from './helpers/stack.js';
@@ -295,7 +295,7 @@ describe('Catalog in the embedded mode (sql.js, no Redis)', () => {
     dir = mkdtempSync(join(tmpdir(), 'catalog-embedded-'));
     // The embedded sandbox WeChat derives the openid from the code.
     const code = 'embedded-admin';
-    const openid = `sandbox_${createHash('sha256').update(`openid:${code}`).digest('hex').slice(0, 24)}`;
+    const openid = SandboxWechatClient.openidFor(code);
     t = await startTestApp({
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',

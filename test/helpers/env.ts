@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 
 // Where the real test servers are. Tests may read the environment: only src/
 // is bound to go through src/config.
@@ -27,4 +28,15 @@ export function baseEnv(databaseUrl: string, redisPrefix: string): Record<string
     THROTTLE_LOGIN_LIMIT: '100000',
     THROTTLE_ORDERS_LIMIT: '100000',
   };
+}
+
+/** Deletes every key under `prefix` on the test Redis (the cleanup of a spec's own keys). */
+export async function dropRedisKeys(prefix: string): Promise<void> {
+  const admin = new Redis(TEST_REDIS_URL);
+  try {
+    const keys = await admin.keys(`${prefix}*`);
+    if (keys.length > 0) await admin.del(...keys);
+  } finally {
+    admin.disconnect();
+  }
 }

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { TEST_REDIS_URL, uniqueSuffix } from '../../../test/helpers/env.js';
+import { dropRedisKeys, TEST_REDIS_URL, uniqueSuffix } from '../../../test/helpers/env.js';
 import { ConsistencyService } from './consistency.service.js';
 import { RedisWriteMarkers } from './redis-write-markers.js';
 
@@ -28,10 +28,7 @@ describe('ConsistencyService routing decision (real Redis)', () => {
   const user = () => nextUser++;
 
   afterAll(async () => {
-    const admin = new Redis(TEST_REDIS_URL);
-    const keys = await admin.keys(`${prefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
-    await admin.quit();
+    await dropRedisKeys(prefix);
     for (const c of clients) c.disconnect();
   });
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { TEST_REDIS_URL as REDIS_URL } from '../../../test/helpers/env.js';
+import { dropRedisKeys, TEST_REDIS_URL as REDIS_URL } from '../../../test/helpers/env.js';
 import { MemoryThrottleCounter } from './memory-throttle-counter.js';
 import { RedisThrottleCounter } from './redis-throttle-counter.js';
 
@@ -18,8 +18,7 @@ describe('RedisThrottleCounter (real Redis)', () => {
     await redis.connect();
   });
   afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+    await dropRedisKeys(prefix);
     redis.disconnect();
   });
 

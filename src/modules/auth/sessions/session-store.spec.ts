@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { TEST_REDIS_URL } from '../../../../test/helpers/env.js';
+import { dropRedisKeys, TEST_REDIS_URL } from '../../../../test/helpers/env.js';
 import { newRefreshToken, newSessionId } from '../tokens/index.js';
 import { MemorySessionStore } from './memory-session.store.js';
 import { RedisSessionStore } from './redis-session.store.js';
@@ -18,8 +18,7 @@ beforeAll(async () => {
   await redis.connect();
 });
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+  await dropRedisKeys(prefix);
   redis.disconnect();
 });
 
