@@ -1,7 +1,7 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import { startTestApp, type TestApp } from './app.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
-import { baseEnv, uniqueSuffix } from './env.js';
+import { baseEnv, dropRedisKeys, uniqueSuffix } from './env.js';
 import { startFakeWechat, type FakeWechat } from './fake-wechat.js';
 
 export interface StackOptions {
@@ -26,16 +26,17 @@ export interface Stack {
 /**
  * The usual e2e setup of a describe block: a fresh database, a fake WeChat
  * and the app instances on them, made before the block's tests and removed
- * after them. Further setup goes in the block's own beforeAll, which runs next.
+ * after them, with the Redis keys they wrote. Further setup goes in the block's own beforeAll, which runs next.
  */
 export function useStack(options: StackOptions = {}): Stack {
   const stack = { apps: [] as TestApp[] } as Stack;
+  const redisPrefix = `t${uniqueSuffix()}:`;
   beforeAll(async () => {
     stack.db = await createTestDatabase();
     if (options.wechat ?? true) stack.wx = await startFakeWechat();
     const extra = typeof options.env === 'function' ? options.env(stack.db) : options.env;
     const env = {
-      ...baseEnv(stack.db.url, `t${uniqueSuffix()}:`),
+      ...baseEnv(stack.db.url, redisPrefix),
       ...(stack.wx ? { WECHAT_API_BASE_URL: stack.wx.url } : {}),
       ...extra,
     };
@@ -48,6 +49,7 @@ export function useStack(options: StackOptions = {}): Stack {
     for (const app of stack.apps) await app.close();
     await stack.wx?.close();
     await stack.db?.drop();
+    await dropRedisKeys(redisPrefix);
   });
   return stack;
 }
