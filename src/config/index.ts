@@ -1,3 +1,3 @@
-export { loadConfig, ConfigError, parseDatabaseUrl } from './app-config.js';
-export type { AppConfig, DatabaseConfig, DatabaseEndpoint, ThrottleName } from './app-config.js';
+export { loadConfig, ConfigError } from './app-config.js';
+export type { AppConfig, DatabaseEndpoint, ThrottleName } from './app-config.js';
 export { ConfigModule, APP_CONFIG } from './config.module.js';

@@ -1,5 +1,3 @@
-export { okEnvelope } from './envelope.js';
-export type { Envelope } from './envelope.js';
 export { EnvelopeExceptionFilter } from './exception.filter.js';
 export { installEnvelope } from './envelope.hook.js';
 export { createValidationPipe } from './validation.pipe.js';
@@ -8,4 +6,3 @@ export { toErrorResponse } from './error-response.js';
 export { Compressed, COMPRESSED_ROUTE } from './compressed.decorator.js';
 export { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from './security-headers.js';
 export { DEFAULT_PAGE_SIZE, MAX_INT, PageQuery, idCursor, parseId } from './pagination.js';
-export type { IdCursor } from './pagination.js';

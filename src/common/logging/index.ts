@@ -1,2 +1,2 @@
-export { createLogger, PinoNestLogger, REDACTED_PATHS } from './logger.js';
+export { createLogger, PinoNestLogger } from './logger.js';
 export { lazyChildLogger } from './lazy-child-logger.js';
