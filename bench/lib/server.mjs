@@ -5,12 +5,23 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { sleep } from './tools.mjs';
 
+/**
+ * The NODE_OPTIONS the image runs with (docker/Dockerfile's `ENV NODE_OPTIONS`,
+ * the heap limits), so the figures are those of what ships;
+ * BENCH_NODE_OPTIONS overrides it for experiments.
+ */
+export function productionNodeOptions() {
+  if (process.env.BENCH_NODE_OPTIONS !== undefined) return process.env.BENCH_NODE_OPTIONS;
+  const line = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync('docker/Dockerfile', 'utf8'));
+  return line?.[1] ?? '';
+}
+
 export async function startServer({ env, port, profileDir, name = 'server' }) {
   if (!existsSync('dist/src/main.js')) throw new Error('build first: npx nest build');
   const node = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), 'dist/src/main.js'];
   // taskset execs node in place: the child's pid is the server's.
   const child = spawn('taskset', ['-c', '1', process.execPath, ...node], {
-    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...env, NODE_OPTIONS: productionNodeOptions(), PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -78,7 +78,7 @@ export const envSchema = z.object({
   REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(1000),
 
   CACHE_L1_MAX_ENTRIES: positiveInt.default(10000),
-  CACHE_L1_MAX_BYTES: positiveInt.default(64 * 1024 * 1024),
+  CACHE_L1_MAX_BYTES: positiveInt.default(8 * 1024 * 1024),
   CACHE_L1_MAX_TTL_MS: positiveInt.default(5000),
 
   JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),

@@ -10,8 +10,8 @@ export interface AccessClaims {
 }
 
 // Verified tokens, so a client's repeated requests skip the HMAC and JSON
-// parsing. Bounded; expiry is still checked on every use.
-const VERIFIED_MAX_ENTRIES = 20_000;
+// parsing. Bounded (~1 KB of heap per entry); expiry is still checked on every use.
+const VERIFIED_MAX_ENTRIES = 10_000;
 
 interface Verified {
   claims: AccessClaims;
