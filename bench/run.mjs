@@ -88,6 +88,12 @@ const redis = new Redis(redisUrl, { keyPrefix: prefix });
 const port = await freePort();
 let server;
 
+/** Scenarios that compare or measure memory start on a new server: none inherits the heap of earlier ones. */
+async function freshServer(serverEnv) {
+  await server.stop();
+  server = await startServer({ env: serverEnv, port, profileDir: args.profile });
+}
+
 async function login(base, code) {
   const res = await fetch(`${base}${API}/auth/login`, {
     method: 'POST',
@@ -178,25 +184,32 @@ end
     record('POST /orders (c16)', await wrk({ url: `${base}${API}/orders`, seconds, connections: 16, script }), 'one user, 100 products, new key each');
   }
   if (scenarios.has('datasize')) {
+    await freshServer(env);
     // Steady state: every id is cached once before measuring (misses are the memory scenario's subject).
     await prefetch(base, Array.from({ length: productCount }, (_, i) => `${API}/products/${i + 1}`));
-    const hot = await wrk({ url: `${base}/`, seconds, script: randomPathScript(`${API}/products/`, 100) });
-    record('GET /products/:id over 100 ids', hot, 'random ids');
-    const wide = await wrk({ url: `${base}/`, seconds, script: randomPathScript(`${API}/products/`, productCount) });
-    const r = record(`GET /products/:id over ${productCount} ids`, wide, 'random ids');
-    extra.dataSizeRatio = wide.rps / hot.rps;
-    r.note = `random ids; ratio to 100 ids ${extra.dataSizeRatio.toFixed(2)}`;
+    // Alternating rounds, as for the hot paths: the ratio is the median of each round's ratio.
+    const runs = { hot: [], wide: [] };
+    for (let round = 0; round < rounds; round++) {
+      runs.hot.push(await wrk({ url: `${base}/`, seconds, script: randomPathScript(`${API}/products/`, 100) }));
+      runs.wide.push(await wrk({ url: `${base}/`, seconds, script: randomPathScript(`${API}/products/`, productCount) }));
+    }
+    const mid = (xs) => ({ non2xx: xs.reduce((a, x) => a + x.non2xx, 0), rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)) });
+    record('GET /products/:id over 100 ids', mid(runs.hot), `random ids; median of ${rounds}`);
+    const r = record(`GET /products/:id over ${productCount} ids`, mid(runs.wide), 'random ids');
+    extra.dataSizeRatio = median(runs.wide.map((w, i) => w.rps / runs.hot[i].rps));
+    r.note = `random ids; median of ${rounds}; ratio to 100 ids ${extra.dataSizeRatio.toFixed(2)}`;
   }
-  if (scenarios.has('memory')) extra.memory = await memory(base, accessToken);
+  if (scenarios.has('memory')) {
+    await freshServer(env);
+    extra.memory = await memory(base, (await login(base, 'warm-0')).accessToken);
+  }
   if (scenarios.has('throttle')) {
     // Fresh servers for both sides, alternating, median of three: neither side
     // inherits the heap of earlier scenarios or a quieter minute of the machine.
     const runs = { on: [], off: [] };
     for (let round = 0; round < 3; round++) {
       for (const mode of ['on', 'off']) {
-        await server.stop();
-        const modeEnv = mode === 'off' ? { ...env, THROTTLE_ENABLED: 'false' } : env;
-        server = await startServer({ env: modeEnv, port, profileDir: args.profile });
+        await freshServer(mode === 'off' ? { ...env, THROTTLE_ENABLED: 'false' } : env);
         runs[mode].push(await wrk({ url: `${base}${API}/users/me`, seconds, headers: bearer }));
       }
     }
@@ -262,7 +275,7 @@ async function sessionBytes() {
 }
 
 /**
- * RSS of the replica: after mixed load, then after `wideUsers` distinct signed-in
+ * RSS of a fresh replica: after mixed load, then after `wideUsers` distinct signed-in
  * users and `wideProductIds` distinct product ids (most of them not found, so
  * negatively cached) were requested: the bounded L1 must hold RSS flat.
  */

@@ -29,8 +29,9 @@ import {
 // A "live" answer is re-checked after this even if a revocation message was
 // lost; bus messages make revocation effective at once on every replica.
 const SESSION_LIVE_TTL_MS = 5_000;
-// ~0.4 KB of heap per entry; with the cache's L1 and the verified-token map
-// this keeps a replica's in-process state around 40 MB at most.
+// ~0.6 KB of heap per entry: with the cache's L1 and the verified-token map,
+// a replica's in-process state stays under ~60 MB, inside the image's heap
+// limit (docker/Dockerfile).
 const SESSION_L1_MAX_ENTRIES = 50_000;
 // While Redis is down, a session this replica saw live this recently is still
 // admitted: no revocation can happen or propagate during the outage anyway
