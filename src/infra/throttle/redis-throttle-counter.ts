@@ -3,10 +3,12 @@ import type { Redis } from 'ioredis';
 import { MemoryThrottleCounter } from './memory-throttle-counter.js';
 import type { ThrottleCounter, ThrottleStep } from './throttle-record.js';
 
-// One atomic step per tracker of a batch: refuse while blocked (state 2, nothing
-// counted); otherwise add the batch's n hits, start the window on the first hit,
-// and block once over the limit. Per tracker, KEYS are (hits, block) and ARGV is
-// (window ms, limit, block ms, n); the reply is (hits, window ms, state, block ms).
+// One atomic step per tracker of a batch: refuse while blocked (refused = 1,
+// nothing counted); otherwise add the batch's n hits, start the window on the
+// first hit, and block once over the limit. Per tracker, KEYS are (hits, block)
+// and ARGV is (window ms, limit, block ms, n); the reply is (hits, window ms,
+// refused, block ms). Which hits of the batch are over the limit, the caller
+// works out from the count.
 const THROTTLE_BATCH_LUA = `
 local out = {}
 for t = 0, #KEYS / 2 - 1 do
@@ -16,7 +18,7 @@ for t = 0, #KEYS / 2 - 1 do
   if blocked > 0 then
     out[#out + 1] = tonumber(redis.call('GET', hk) or '0')
     out[#out + 1] = math.max(redis.call('PTTL', hk), 0)
-    out[#out + 1] = 2
+    out[#out + 1] = 1
     out[#out + 1] = blocked
   else
     local hits = redis.call('INCRBY', hk, n)
@@ -25,14 +27,12 @@ for t = 0, #KEYS / 2 - 1 do
       redis.call('PEXPIRE', hk, ttl)
       w = ttl
     end
-    local state = 0
     if hits > limit then
       redis.call('SET', bk, '1', 'PX', block)
-      state = 1
     end
     out[#out + 1] = hits
     out[#out + 1] = w
-    out[#out + 1] = state
+    out[#out + 1] = 0
     out[#out + 1] = block
   end
 end
@@ -128,11 +128,11 @@ export class RedisThrottleCounter implements ThrottleCounter {
       this.logger.warn('Redis is back: rate limits are cluster-wide again');
     }
     batch.forEach((p, t) => {
-      const [hits, windowMs, state, blockMs] = reply.slice(4 * t, 4 * t + 4);
+      const [hits, windowMs, refused, blockMs] = reply.slice(4 * t, 4 * t + 4);
       const n = p.waiters.length;
       p.waiters.forEach((resolve, i) => {
         // Refused without counting: everyone sees the frozen count.
-        if (state === 2) return resolve({ totalHits: hits, windowMs, isBlocked: true, blockMs });
+        if (refused === 1) return resolve({ totalHits: hits, windowMs, isBlocked: true, blockMs });
         // Counted: the i-th hit of this batch is number hits - n + i + 1.
         const totalHits = hits - n + i + 1;
         const isBlocked = totalHits > p.limit;
