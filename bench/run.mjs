@@ -145,12 +145,7 @@ try {
   for (const [i, h] of hot.entries()) {
     const runs = hotRounds[i];
     const within = (name) => median(runs.map((r) => (r.anchors?.[name] ? r.rps / r.anchors[name].rps : NaN)));
-    const row = record(h.name, {
-      rps: median(runs.map((r) => r.rps)),
-      p50: median(runs.map((r) => r.p50)),
-      p99: median(runs.map((r) => r.p99)),
-      non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
-    }, `${h.note}; median of ${runs.length}`);
+    const row = record(h.name, summarize(runs), `${h.note}; median of ${runs.length}`);
     row.vsFastify = within('anchor-fastify-hot');
     row.vsGin = within('anchor-gin-hot');
     row.rounds = runs.map(({ anchors: _a, ...r }) => r);
@@ -193,9 +188,8 @@ end
       runs.hot.push(await wrk({ url: `${base}/`, seconds, script: randomPathScript(`${API}/products/`, 100) }));
       runs.wide.push(await wrk({ url: `${base}/`, seconds, script: randomPathScript(`${API}/products/`, productCount) }));
     }
-    const mid = (xs) => ({ non2xx: xs.reduce((a, x) => a + x.non2xx, 0), rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)) });
-    record('GET /products/:id over 100 ids', mid(runs.hot), `random ids; median of ${rounds}`);
-    const r = record(`GET /products/:id over ${productCount} ids`, mid(runs.wide), 'random ids');
+    record('GET /products/:id over 100 ids', summarize(runs.hot), `random ids; median of ${rounds}`);
+    const r = record(`GET /products/:id over ${productCount} ids`, summarize(runs.wide), 'random ids');
     extra.dataSizeRatio = median(runs.wide.map((w, i) => w.rps / runs.hot[i].rps));
     r.note = `random ids; median of ${rounds}; ratio to 100 ids ${extra.dataSizeRatio.toFixed(2)}`;
   }
@@ -204,20 +198,19 @@ end
     extra.memory = await memory(base, (await login(base, 'warm-0')).accessToken);
   }
   if (scenarios.has('throttle')) {
-    // Fresh servers for both sides, alternating, median of three: neither side
-    // inherits the heap of earlier scenarios or a quieter minute of the machine.
+    // Fresh servers for both sides, alternating rounds: neither side inherits
+    // the heap of earlier scenarios or a quieter minute of the machine.
     const runs = { on: [], off: [] };
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < rounds; round++) {
       for (const mode of ['on', 'off']) {
         await freshServer(mode === 'off' ? { ...env, THROTTLE_ENABLED: 'false' } : env);
         runs[mode].push(await wrk({ url: `${base}${API}/users/me`, seconds, headers: bearer }));
       }
     }
-    const middle = (xs) => [...xs].sort((a, b) => a.rps - b.rps)[1];
-    const on = middle(runs.on);
-    const off = middle(runs.off);
-    record('GET /users/me, throttle on (median 3)', on);
-    const r = record('GET /users/me, throttle off (median 3)', off);
+    const on = summarize(runs.on);
+    const off = summarize(runs.off);
+    record(`GET /users/me, throttle on (median ${rounds})`, on);
+    const r = record(`GET /users/me, throttle off (median ${rounds})`, off);
     extra.throttleRatio = on.rps / off.rps;
     r.note = `throttled/unthrottled ${extra.throttleRatio.toFixed(2)}`;
   }
@@ -242,6 +235,16 @@ const result = {
 };
 writeResults(join(repoRoot, 'bench', 'results'), result);
 console.log('\nwrote bench/results/bench.json and bench/results/bench.svg');
+
+/** Several wrk runs of one scenario as one row: the median of each figure, non-2xx summed. */
+function summarize(runs) {
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+  };
+}
 
 function median(xs) {
   const sorted = xs.filter(Number.isFinite).sort((a, b) => a - b);
