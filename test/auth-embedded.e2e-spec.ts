@@ -1,29 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SandboxWechatClient } from '../src/modules/auth/wechat/sandbox-wechat-client.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { startEmbeddedTestApp, type TestApp } from './helpers/app.js';
 
 // The embedded quick start: no MySQL, no Redis, no WeChat credentials. Sessions
 // and the token store run in process and the sandbox WeChat answers logins.
 describe('auth in embedded mode (in-process stores, sandbox WeChat)', () => {
-  let dir: string;
   let t: TestApp;
   const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
   const login = (code: string) => t.http.post('/api/v1/auth/login').send({ code });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mp-embedded-'));
-    t = await startTestApp({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      EMBEDDED_DB_PATH: join(dir, 'db.sqlite'),
-      SHUTDOWN_DRAIN_MS: '0',
-    });
+    t = await startEmbeddedTestApp({ NODE_ENV: 'test', LOG_LEVEL: 'info', SHUTDOWN_DRAIN_MS: '0' });
   });
   afterAll(async () => {
     await t?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('runs without Redis', () => {

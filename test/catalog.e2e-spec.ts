@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Test } from 'supertest';
 import { TwoTierCache } from '../src/infra/cache/index.js';
 import { SandboxWechatClient } from '../src/modules/auth/wechat/sandbox-wechat-client.js';
 import type { TestDatabase } from './helpers/database.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { startEmbeddedTestApp, type TestApp } from './helpers/app.js';
 import { useStack } from './helpers/stack.js';
 import { loginAs } from './helpers/auth.js';
 import type { FakeWechat } from './helpers/fake-wechat.js';
@@ -288,18 +285,15 @@ describe('Catalog on two replicas sharing one database and one Redis', () => {
 });
 
 describe('Catalog in the embedded mode (sql.js, no Redis)', () => {
-  let dir: string;
   let t: TestApp;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'catalog-embedded-'));
     // The embedded sandbox WeChat derives the openid from the code.
     const code = 'embedded-admin';
     const openid = SandboxWechatClient.openidFor(code);
-    t = await startTestApp({
+    t = await startEmbeddedTestApp({
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
-      EMBEDDED_DB_PATH: join(dir, 'db.sqlite'),
       ADMIN_OPENIDS: openid,
     });
     const login = await t.http.post('/api/v1/auth/login').send({ code });
@@ -307,7 +301,6 @@ describe('Catalog in the embedded mode (sql.js, no Redis)', () => {
   });
   afterAll(async () => {
     await t?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('creates, caches, updates and deletes with the in-process cache tiers', async () => {

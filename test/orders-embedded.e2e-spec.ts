@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SandboxWechatClient } from '../src/modules/auth/wechat/sandbox-wechat-client.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { startEmbeddedTestApp, type TestApp } from './helpers/app.js';
 
 // The embedded quick start has one sql.js connection: order transactions take
 // turns in process, and the same rules hold as on MariaDB.
 describe('orders in embedded mode (sql.js, in-process stores)', () => {
-  let dir: string;
   let t: TestApp;
   let admin = '';
   let user = '';
@@ -20,11 +16,9 @@ describe('orders in embedded mode (sql.js, in-process stores)', () => {
     (await t.http.get(`/api/v1/products/${id}`)).body.data.stock as number;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mp-orders-embedded-'));
-    t = await startTestApp({
+    t = await startEmbeddedTestApp({
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
-      EMBEDDED_DB_PATH: join(dir, 'db.sqlite'),
       SHUTDOWN_DRAIN_MS: '0',
       ADMIN_OPENIDS: SandboxWechatClient.openidFor('the-admin'),
     });
@@ -33,7 +27,6 @@ describe('orders in embedded mode (sql.js, in-process stores)', () => {
   });
   afterAll(async () => {
     await t?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('places, replays, refuses when short and cancels', async () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -51,4 +54,27 @@ export async function startTestApp(
     },
     close: () => app.close(),
   };
+}
+
+/**
+ * The app in the embedded mode (no DATABASE_URL, no REDIS_URL) on a sql.js file
+ * in a new temporary folder, which close() removes.
+ */
+export async function startEmbeddedTestApp(
+  env: Record<string, string | undefined>,
+): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'mp-embedded-'));
+  try {
+    const t = await startTestApp({ ...env, EMBEDDED_DB_PATH: join(dir, 'db.sqlite') });
+    return {
+      ...t,
+      close: async () => {
+        await t.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
