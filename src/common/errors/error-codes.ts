@@ -10,13 +10,30 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, code: 40300, message: 'not allowed' },
   WECHAT_USER_RISKY: { status: 403, code: 40301, message: 'user flagged as high-risk by WeChat' },
   NOT_FOUND: { status: 404, code: 40400, message: 'not found' },
+  METHOD_NOT_ALLOWED: { status: 405, code: 40500, message: 'method not allowed' },
   CONFLICT: { status: 409, code: 40900, message: 'conflict' },
+  FLASH_SALE_SOLD_OUT: { status: 409, code: 40910, message: 'flash sale sold out' },
+  FLASH_SALE_LIMIT_REACHED: {
+    status: 409,
+    code: 40911,
+    message: 'flash sale per-user limit reached',
+  },
+  FLASH_SALE_NOT_LIVE: { status: 409, code: 40912, message: 'flash sale not live' },
   PAYLOAD_TOO_LARGE: { status: 413, code: 41300, message: 'body too large' },
+  URI_TOO_LONG: { status: 414, code: 41400, message: 'URL or path parameter too long' },
+  HEADERS_TOO_LARGE: { status: 431, code: 43100, message: 'request headers too large' },
   WECHAT_CODE_REJECTED: { status: 422, code: 42200, message: 'WeChat rejected the login code' },
+  CONTENT_RISKY: {
+    status: 422,
+    code: 42201,
+    message: 'content rejected by WeChat content security',
+  },
   THROTTLED: { status: 429, code: 42900, message: 'too many requests' },
   INTERNAL: { status: 500, code: 50000, message: 'unexpected error' },
   WECHAT_UPSTREAM: { status: 502, code: 50200, message: 'WeChat upstream failed' },
+  WECHAT_PAY_UPSTREAM: { status: 502, code: 50210, message: 'WeChat Pay upstream failed' },
   UNAVAILABLE: { status: 503, code: 50300, message: 'service unavailable' },
+  FEATURE_OFF: { status: 503, code: 50301, message: 'feature switched off by an operator' },
 } as const;
 
 export type ErrorReason = keyof typeof ERRORS;
@@ -33,10 +50,16 @@ export function rowForStatus(status: number): ErrorRow {
       return ERRORS.FORBIDDEN;
     case 404:
       return ERRORS.NOT_FOUND;
+    case 405:
+      return ERRORS.METHOD_NOT_ALLOWED;
     case 409:
       return ERRORS.CONFLICT;
     case 413:
       return ERRORS.PAYLOAD_TOO_LARGE;
+    case 414:
+      return ERRORS.URI_TOO_LONG;
+    case 431:
+      return ERRORS.HEADERS_TOO_LARGE;
     case 429:
       return ERRORS.THROTTLED;
     case 502:
