@@ -7,7 +7,7 @@ function describeBackends(config: AppConfig): string {
   const db = config.database;
   const database =
     db.kind === 'embedded'
-      ? `embedded SQLite (sql.js) at ${db.path}`
+      ? `embedded SQLite (better-sqlite3, WAL) at ${db.path}`
       : `MySQL primary ${db.primary.host}:${db.primary.port}` +
         (db.replicas.length > 0 ? ` + ${db.replicas.length} read replica(s)` : '');
   const stores = config.redis ? 'Redis' : 'in-process (single replica only)';

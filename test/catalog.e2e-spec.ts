@@ -1,5 +1,6 @@
 import type { Test } from 'supertest';
 import { TwoTierCache } from '../src/infra/cache/index.js';
+import { DEMO_PRODUCTS } from '../src/modules/catalog/index.js';
 import { SandboxWechatClient } from '../src/modules/auth/wechat/sandbox-wechat-client.js';
 import type { TestDatabase } from './helpers/database.js';
 import { startEmbeddedTestApp, type TestApp } from './helpers/app.js';
@@ -284,7 +285,7 @@ describe('Catalog on two replicas sharing one database and one Redis', () => {
   });
 });
 
-describe('Catalog in the embedded mode (sql.js, no Redis)', () => {
+describe('Catalog in the embedded mode (better-sqlite3, no Redis)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
@@ -303,19 +304,26 @@ describe('Catalog in the embedded mode (sql.js, no Redis)', () => {
     await t?.close();
   });
 
+  it('starts with the demo products in a new database (the quick start shows products)', async () => {
+    const all = await t.http.get('/api/v1/products?limit=100');
+    expect(all.body.data.items.map((p: { name: string }) => p.name)).toEqual(
+      DEMO_PRODUCTS.map((p) => p.name),
+    );
+  });
+
   it('creates, caches, updates and deletes with the in-process cache tiers', async () => {
+    const demo = DEMO_PRODUCTS.length;
     const created = await admin(t.http.post('/api/v1/admin/products').send(valid));
     expect(created.status).toBe(201);
     const id = created.body.data.id as number;
     expect((await t.http.get(`/api/v1/products/${id}`)).body.data.stock).toBe(10);
     await admin(t.http.patch(`/api/v1/admin/products/${id}`).send({ stock: 7 }));
     expect((await t.http.get(`/api/v1/products/${id}`)).body.data.stock).toBe(7);
-    expect((await t.http.get('/api/v1/products')).body.data.items).toHaveLength(1);
+    const listed = (await t.http.get('/api/v1/products?limit=100')).body.data.items;
+    expect(listed).toHaveLength(demo + 1);
+    expect(listed[demo]).toMatchObject({ id, stock: 7 });
     await admin(t.http.delete(`/api/v1/admin/products/${id}`));
     expect((await t.http.get(`/api/v1/products/${id}`)).status).toBe(404);
-    expect((await t.http.get('/api/v1/products')).body.data).toEqual({
-      items: [],
-      nextCursor: null,
-    });
+    expect((await t.http.get('/api/v1/products?limit=100')).body.data.items).toHaveLength(demo);
   });
 });

@@ -1,28 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
 import { migrations } from '../migrations/index.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { loadConfig } from '../src/config/index.js';
+import { dataSourceOptions } from '../src/infra/database/index.js';
+import { createTestDatabase } from './helpers/database.js';
 
-async function tables(db: TestDatabase): Promise<string[]> {
-  const rows: { name: string }[] = await db.dataSource.query(
-    'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()',
-  );
-  return rows.map((r) => r.name).sort();
+interface MigrationTarget {
+  dataSource: DataSource;
+  tables(): Promise<string[]>;
+  drop(): Promise<void>;
 }
 
-describe('migrations on MariaDB', () => {
-  let db: TestDatabase;
+async function mariadb(): Promise<MigrationTarget> {
+  const db = await createTestDatabase({ migrate: false });
+  return {
+    dataSource: db.dataSource,
+    async tables() {
+      const rows: { name: string }[] = await db.dataSource.query(
+        'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()',
+      );
+      return rows.map((r) => r.name).sort();
+    },
+    drop: () => db.drop(),
+  };
+}
+
+async function embedded(): Promise<MigrationTarget> {
+  const dir = mkdtempSync(join(tmpdir(), 'mp-migrations-'));
+  const config = loadConfig({ NODE_ENV: 'test', EMBEDDED_DB_PATH: join(dir, 'db.sqlite') });
+  const dataSource = new DataSource({ ...(await dataSourceOptions(config)), migrationsRun: false });
+  await dataSource.initialize();
+  return {
+    dataSource,
+    async tables() {
+      const rows: { name: string }[] = await dataSource.query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+      );
+      return rows.map((r) => r.name).sort();
+    },
+    async drop() {
+      await dataSource.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// The same schema-builder migrations on both engines the app runs on.
+describe.each([
+  { engine: 'MariaDB', open: mariadb, duplicate: /Duplicate entry/ },
+  { engine: 'the embedded engine (better-sqlite3)', open: embedded, duplicate: /UNIQUE constraint/ },
+])('migrations on $engine', ({ open, duplicate }) => {
+  let db: MigrationTarget;
 
   beforeAll(async () => {
-    db = await createTestDatabase({ migrate: false });
+    db = await open();
   });
   afterAll(async () => {
     await db?.drop();
   });
 
   it('run up on an empty database and leave no drift from the entities', async () => {
-    expect(await tables(db)).toEqual([]);
+    expect(await db.tables()).toEqual([]);
     const applied = await db.dataSource.runMigrations();
     expect(applied.map((m) => m.name)).toEqual(migrations.map((m) => m.name));
-    expect(await tables(db)).toContain('users');
+    expect(await db.tables()).toContain('users');
     // What `migration:generate` would write: nothing, or the entities and the
     // migrations disagree.
     const pending = await db.dataSource.driver.createSchemaBuilder().log();
@@ -33,12 +76,12 @@ describe('migrations on MariaDB', () => {
     await db.dataSource.query("INSERT INTO users (openid) VALUES ('o-dup')");
     await expect(
       db.dataSource.query("INSERT INTO users (openid) VALUES ('o-dup')"),
-    ).rejects.toThrow(/Duplicate entry/);
+    ).rejects.toThrow(duplicate);
   });
 
   it('revert down to an empty schema, one by one', async () => {
     for (let i = 0; i < migrations.length; i++) await db.dataSource.undoLastMigration();
-    expect(await tables(db)).toEqual(['migrations']);
+    expect(await db.tables()).toEqual(['migrations']);
     expect(await db.dataSource.showMigrations()).toBe(true);
   });
 });

@@ -1,9 +1,9 @@
 import { SandboxWechatClient } from '../src/modules/auth/wechat/sandbox-wechat-client.js';
 import { startEmbeddedTestApp, type TestApp } from './helpers/app.js';
 
-// The embedded quick start has one sql.js connection: order transactions take
+// The embedded quick start has one SQLite connection: order transactions take
 // turns in process, and the same rules hold as on MariaDB.
-describe('orders in embedded mode (sql.js, in-process stores)', () => {
+describe('orders in embedded mode (better-sqlite3, in-process stores)', () => {
   let t: TestApp;
   let admin = '';
   let user = '';

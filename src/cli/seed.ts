@@ -1,6 +1,4 @@
 import 'reflect-metadata';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { dataSourceOptions } from '../infra/database/index.js';
@@ -8,12 +6,11 @@ import { seedDemoProducts } from '../modules/catalog/index.js';
 
 // `npm run seed`: loads the demo catalog into the database the environment
 // names (embedded file or MySQL), after bringing its schema up to date. Safe
-// to run again: products already there are left alone.
+// to run again: products already there are left alone. Beside a running
+// embedded server it is safe too: both write the same SQLite file under its
+// write lock, and the server reads what the seed committed.
 async function seed(): Promise<void> {
   const config = loadConfig();
-  if (config.database.kind === 'embedded') {
-    mkdirSync(dirname(config.database.path), { recursive: true });
-  }
   const dataSource = new DataSource({ ...(await dataSourceOptions(config)), migrationsRun: false });
   await dataSource.initialize();
   try {

@@ -57,7 +57,7 @@ export async function startTestApp(
 }
 
 /**
- * The app in the embedded mode (no DATABASE_URL, no REDIS_URL) on a sql.js file
+ * The app in the embedded mode (no DATABASE_URL, no REDIS_URL) on a better-sqlite3 file
  * in a new temporary folder, which close() removes.
  */
 export async function startEmbeddedTestApp(

@@ -14,6 +14,31 @@ function credentials(e: DatabaseEndpoint) {
   };
 }
 
+/**
+ * How long a write waits for another process's write lock (SQLite's busy
+ * timeout) before it fails with SQLITE_BUSY. better-sqlite3 waits
+ * synchronously, so this also bounds how long the event loop can stall.
+ */
+export const EMBEDDED_BUSY_TIMEOUT_MS = 5000;
+
+interface SqliteConnection {
+  prepare(source: string): unknown;
+}
+
+/**
+ * TypeORM opens SQLite transactions with a plain (deferred) BEGIN: a
+ * transaction that reads and then writes takes the write lock only at its
+ * first write, and if another process committed in between SQLite answers
+ * SQLITE_BUSY at once, without waiting for the busy timeout. BEGIN IMMEDIATE
+ * takes the write lock up front, so a transaction waits its turn (up to the
+ * busy timeout) and then sees the other process's commit.
+ */
+function startTransactionsImmediately(connection: SqliteConnection): void {
+  const prepare = connection.prepare.bind(connection);
+  connection.prepare = (source: string) =>
+    prepare(source === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE TRANSACTION' : source);
+}
+
 export type MysqlFlavour = 'mysql' | 'mariadb';
 
 /**
@@ -46,9 +71,16 @@ export async function dataSourceOptions(config: AppConfig): Promise<DataSourceOp
   const db = config.database;
   if (db.kind === 'embedded') {
     return {
-      type: 'sqljs',
-      location: db.path,
-      autoSave: true,
+      // A real file database: every commit is on disk, and other processes
+      // (`npm run seed`, the TypeORM CLI, a second `npm start`) read and write
+      // the same file under SQLite's locks. TypeORM creates the folder.
+      type: 'better-sqlite3',
+      database: db.path,
+      // WAL: readers never wait for the writer, and a commit appends to the
+      // log instead of rewriting the file.
+      enableWAL: true,
+      timeout: EMBEDDED_BUSY_TIMEOUT_MS,
+      prepareDatabase: startTransactionsImmediately,
       entities,
       migrations,
       migrationsRun: true,

@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
@@ -15,12 +13,11 @@ import { PoolMetrics } from './pool-metrics.js';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: async (config: AppConfig) => {
-        if (config.database.kind === 'embedded') {
-          mkdirSync(dirname(config.database.path), { recursive: true });
-        }
-        return { ...(await dataSourceOptions(config)), retryAttempts: 2, retryDelay: 1000 };
-      },
+      useFactory: async (config: AppConfig) => ({
+        ...(await dataSourceOptions(config)),
+        retryAttempts: 2,
+        retryDelay: 1000,
+      }),
     }),
   ],
   providers: [PoolMetrics],

@@ -22,13 +22,26 @@ export const DEMO_PRODUCTS: readonly DemoProduct[] = TEAS.flatMap((tea, t) =>
   })),
 );
 
-/** Inserts the demo products not there yet (by name); returns how many were added. */
-export async function seedDemoProducts(dataSource: DataSource): Promise<number> {
-  const repository = dataSource.getRepository(Product);
-  const existing = new Set(
-    (await repository.find({ select: { name: true }, withDeleted: true })).map((p) => p.name),
-  );
-  const missing = DEMO_PRODUCTS.filter((p) => !existing.has(p.name));
-  if (missing.length > 0) await repository.insert(missing.map((p) => ({ ...p })));
-  return missing.length;
+/**
+ * Inserts the demo products not there yet (by name); returns how many were
+ * added. With `onlyIntoEmpty`, adds them only to a catalog that never had a
+ * product (soft-deleted ones count), so a catalog the user emptied stays empty.
+ * One transaction: on the embedded engine it holds SQLite's write lock
+ * (BEGIN IMMEDIATE), so a server's first start and `npm run seed` running at
+ * once insert each product once.
+ */
+export async function seedDemoProducts(
+  dataSource: DataSource,
+  options: { onlyIntoEmpty?: boolean } = {},
+): Promise<number> {
+  return dataSource.transaction(async (manager) => {
+    const repository = manager.getRepository(Product);
+    const existing = new Set(
+      (await repository.find({ select: { name: true }, withDeleted: true })).map((p) => p.name),
+    );
+    if (options.onlyIntoEmpty && existing.size > 0) return 0;
+    const missing = DEMO_PRODUCTS.filter((p) => !existing.has(p.name));
+    if (missing.length > 0) await repository.insert(missing.map((p) => ({ ...p })));
+    return missing.length;
+  });
 }

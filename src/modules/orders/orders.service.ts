@@ -39,7 +39,7 @@ function driverCode(err: unknown): string | undefined {
 
 function isDuplicateKey(err: unknown): boolean {
   const code = driverCode(err);
-  return code === 'ER_DUP_ENTRY' || (code === 'SQLITE_CONSTRAINT' && /UNIQUE/.test(String(err)));
+  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 const isDeadlock = (err: unknown) => driverCode(err) === 'ER_LOCK_DEADLOCK';
