@@ -6,6 +6,9 @@ export default defineConfig({
   test: {
     globals: true,
     reporters: ['default', './test/summary-reporter.ts'],
+    // A run leaves no key in the shared Redis: see test/helpers/env.ts.
+    globalSetup: ['./test/redis-run.global-setup.ts'],
+    setupFiles: ['./test/redis-file.setup.ts'],
     projects: [
       {
         extends: true,

@@ -1,7 +1,7 @@
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { loginAs } from './helpers/auth.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { baseEnv, uniqueSuffix } from './helpers/env.js';
+import { baseEnv, testRedisPrefix } from './helpers/env.js';
 import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
 import { OwnRedisServer } from './helpers/redis-server.js';
 
@@ -22,7 +22,7 @@ describe('authenticated requests while Redis is down', () => {
     server = await OwnRedisServer.start();
     wx = await startFakeWechat();
     t = await startTestApp({
-      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
+      ...baseEnv(db.url, testRedisPrefix()),
       WECHAT_API_BASE_URL: wx.url,
       REDIS_URL: server.url,
       REDIS_COMMAND_TIMEOUT_MS: '300',

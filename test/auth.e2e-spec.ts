@@ -8,7 +8,7 @@ import { startTestApp, type TestApp } from './helpers/app.js';
 import { useStack } from './helpers/stack.js';
 import { loginAs } from './helpers/auth.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { baseEnv, uniqueSuffix } from './helpers/env.js';
+import { baseEnv, testRedisPrefix, uniqueSuffix } from './helpers/env.js';
 import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
 
 @Controller('probe')
@@ -56,7 +56,7 @@ describe('auth: WeChat login, tokens, sessions (two replicas on one Redis)', () 
     db = await createTestDatabase();
     wx = await startFakeWechat();
     const env: Record<string, string> = {
-      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
+      ...baseEnv(db.url, testRedisPrefix()),
       WECHAT_API_BASE_URL: wx.url,
       WECHAT_TIMEOUT_MS: '500',
       ADMIN_OPENIDS: ADMIN_OPENID,
@@ -804,7 +804,7 @@ describe('auth: the WeChat circuit breaker', () => {
   it('does not count rejected codes as WeChat failures', async () => {
     const db2 = await createTestDatabase();
     const t2 = await startTestApp({
-      ...baseEnv(db2.url, `t${uniqueSuffix()}:`),
+      ...baseEnv(db2.url, testRedisPrefix()),
       WECHAT_API_BASE_URL: stack.wx.url,
     });
     try {
@@ -830,7 +830,7 @@ describe('auth while Redis is unreachable', () => {
     db = await createTestDatabase();
     wx = await startFakeWechat();
     t = await startTestApp({
-      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
+      ...baseEnv(db.url, testRedisPrefix()),
       REDIS_URL: 'redis://127.0.0.1:1/0',
       WECHAT_API_BASE_URL: wx.url,
     });

@@ -3,7 +3,7 @@ import { TwoTierCache } from '../src/infra/cache/index.js';
 import { REDIS } from '../src/infra/redis/index.js';
 import type { Redis } from 'ioredis';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { baseEnv, uniqueSuffix } from './helpers/env.js';
+import { baseEnv, testRedisPrefix } from './helpers/env.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { loginAs } from './helpers/auth.js';
 import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
@@ -29,7 +29,7 @@ describe('Catalog while Redis is down', () => {
     t = await startTestApp({
       WECHAT_API_BASE_URL: wx.url,
       ADMIN_OPENIDS: 'catalog-admin',
-      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
+      ...baseEnv(db.url, testRedisPrefix()),
       REDIS_URL: server.url,
       REDIS_COMMAND_TIMEOUT_MS: '300',
       CACHE_L1_MAX_TTL_MS: '200',

@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config/index.js';
 import { dataSourceOptions } from '../src/infra/database/index.js';
 import { DEMO_PRODUCTS, ProductStock, seedDemoProducts } from '../src/modules/catalog/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { baseEnv, uniqueSuffix } from './helpers/env.js';
+import { baseEnv, testRedisPrefix } from './helpers/env.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { loginAs } from './helpers/auth.js';
 import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
@@ -23,7 +23,7 @@ describe('Catalog stock API (for orders) and the demo seed', () => {
     db = await createTestDatabase();
     wx = await startFakeWechat();
     t = await startTestApp({
-      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
+      ...baseEnv(db.url, testRedisPrefix()),
       LOG_LEVEL: 'warn',
       WECHAT_API_BASE_URL: wx.url,
       ADMIN_OPENIDS: 'stock-admin',

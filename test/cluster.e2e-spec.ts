@@ -7,7 +7,7 @@ import {
   startCluster,
   type Cluster,
 } from '../scripts/cluster.mjs';
-import { baseEnv, TEST_MYSQL_URL, uniqueSuffix } from './helpers/env.js';
+import { baseEnv, TEST_MYSQL_URL, testRedisPrefix, uniqueSuffix } from './helpers/env.js';
 import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
 import { startLoad, type LoadMix, type LoadRequest, type LoadResult } from './helpers/load.js';
 
@@ -116,7 +116,7 @@ describe('3 replicas behind nginx', () => {
     dbName = `mpt_cluster_${uniqueSuffix()}`;
     const url = await createDatabase(TEST_MYSQL_URL, dbName);
     const env = {
-      ...baseEnv(url, `t${uniqueSuffix()}:`),
+      ...baseEnv(url, testRedisPrefix()),
       LOG_LEVEL: 'warn',
       WECHAT_API_BASE_URL: wx.url,
       ADMIN_OPENIDS: ADMIN_OPENID,

@@ -3,7 +3,7 @@ import { IsInt, IsString, Length, Max, Min } from 'class-validator';
 import { QueryFailedError } from 'typeorm';
 import { AppError } from '../src/common/errors/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { baseEnv, uniqueSuffix } from './helpers/env.js';
+import { baseEnv, testRedisPrefix } from './helpers/env.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
 class ProbeDto {
@@ -56,7 +56,7 @@ describe('HTTP envelope, errors and request ids', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     t = await startTestApp(
-      { ...baseEnv(db.url, `t${uniqueSuffix()}:`), BODY_LIMIT_BYTES: '1024' },
+      { ...baseEnv(db.url, testRedisPrefix()), BODY_LIMIT_BYTES: '1024' },
       { imports: [ProbeModule] },
     );
   });

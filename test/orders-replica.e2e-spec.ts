@@ -4,7 +4,7 @@ import { loadConfig } from '../src/config/index.js';
 import { dataSourceOptions } from '../src/infra/database/index.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
-import { baseEnv, uniqueSuffix } from './helpers/env.js';
+import { baseEnv, testRedisPrefix } from './helpers/env.js';
 import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
 import { startReplicaPair, type ReplicaPair } from './helpers/replica-pair.js';
 
@@ -52,7 +52,7 @@ describe('orders on a real primary + replica pair', () => {
     await migrator.destroy();
 
     const env = {
-      ...baseEnv(primaryDb, `t${uniqueSuffix()}:`),
+      ...baseEnv(primaryDb, testRedisPrefix()),
       LOG_LEVEL: 'warn',
       WECHAT_API_BASE_URL: wx.url,
       ADMIN_OPENIDS: ADMIN_OPENID,

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { baseEnv, uniqueSuffix } from './helpers/env.js';
+import { baseEnv, testRedisPrefix } from './helpers/env.js';
 
 const fixture = new URL('./fixtures/slow-server.mjs', import.meta.url).pathname;
 
@@ -41,7 +41,7 @@ describe('drain behind a proxy (TRUST_PROXY set)', () => {
     const proc = spawn(process.execPath, [fixture], {
       env: {
         ...process.env,
-        ...baseEnv(db.url, `t${uniqueSuffix()}:`),
+        ...baseEnv(db.url, testRedisPrefix()),
         TRUST_PROXY: '127.0.0.1',
         SHUTDOWN_DRAIN_MS: '1500',
       },

@@ -23,7 +23,7 @@ import { ConsistencyService } from '../src/infra/consistency/index.js';
 import { dataSourceOptions } from '../src/infra/database/index.js';
 import { User } from '../src/modules/users/index.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { baseEnv, uniqueSuffix } from './helpers/env.js';
+import { baseEnv, testRedisPrefix } from './helpers/env.js';
 import { startReplicaPair, type ReplicaPair } from './helpers/replica-pair.js';
 
 const READ_YOUR_WRITES_MS = 1500;
@@ -169,7 +169,7 @@ describe('read/write routing on a real primary + replica pair', () => {
 
     // Two replicas of the app sharing one Redis key space.
     const env = {
-      ...baseEnv(primaryDb, `t${uniqueSuffix()}:`),
+      ...baseEnv(primaryDb, testRedisPrefix()),
       DATABASE_REPLICA_URLS: `${pair.replicaUrl}/app`,
       DATABASE_POOL_SIZE: '4',
       READ_YOUR_WRITES_MS: String(READ_YOUR_WRITES_MS),

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { get } from 'node:http';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { baseEnv, uniqueSuffix } from './helpers/env.js';
+import { baseEnv, testRedisPrefix } from './helpers/env.js';
 
 const fixture = new URL('./fixtures/slow-server.mjs', import.meta.url).pathname;
 const built = new URL('../dist/src/app.factory.js', import.meta.url).pathname;
@@ -40,7 +40,7 @@ describe('graceful shutdown of a real process', () => {
     child = spawn(process.execPath, [fixture], {
       env: {
         ...process.env,
-        ...baseEnv(db.url, `t${uniqueSuffix()}:`),
+        ...baseEnv(db.url, testRedisPrefix()),
         SHUTDOWN_DRAIN_MS: '400',
         SHUTDOWN_TIMEOUT_MS: '10000',
       },

@@ -2,7 +2,7 @@ import { Controller, Get, Module, Post } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { ThrottleAs } from '../src/infra/throttle/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { baseEnv, uniqueSuffix } from './helpers/env.js';
+import { baseEnv, testRedisPrefix } from './helpers/env.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { loginAs } from './helpers/auth.js';
 import { startFakeWechat } from './helpers/fake-wechat.js';
@@ -32,7 +32,7 @@ describe('cluster-wide throttling', () => {
   const apps: TestApp[] = [];
   const start = async (env: Record<string, string>) => {
     const t = await startTestApp(
-      { ...baseEnv(db.url, env.REDIS_KEY_PREFIX ?? `t${uniqueSuffix()}:`), ...env },
+      { ...baseEnv(db.url, env.REDIS_KEY_PREFIX ?? testRedisPrefix()), ...env },
       probe,
     );
     apps.push(t);
@@ -48,7 +48,7 @@ describe('cluster-wide throttling', () => {
   });
 
   it('admits exactly N of a 3N concurrent burst spread over two replicas, the rest 429 with headers', async () => {
-    const prefix = `t${uniqueSuffix()}:`;
+    const prefix = testRedisPrefix();
     const env = {
       REDIS_KEY_PREFIX: prefix,
       THROTTLE_DEFAULT_LIMIT: '10',
@@ -145,7 +145,7 @@ describe('cluster-wide throttling', () => {
   it('keeps answering when Redis stops (local limits still apply) and goes back to Redis when it returns', async () => {
     const redis = await OwnRedisServer.start();
     try {
-      const prefix = `t${uniqueSuffix()}:`;
+      const prefix = testRedisPrefix();
       const t = await start({
         REDIS_URL: redis.url,
         REDIS_KEY_PREFIX: prefix,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { inject } from 'vitest';
 
 // Where the real test servers are. Tests may read the environment: only src/
 // is bound to go through src/config.
@@ -8,6 +9,24 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 
 export function uniqueSuffix(): string {
   return `${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+// Every Redis key a test writes on the shared Redis lies under this test
+// file's prefix, inside the run's prefix (test/redis-run.global-setup.ts):
+// test/redis-file.setup.ts drops the file's keys after its last test, and the
+// run fails if anything is left under the run's prefix at its end.
+// (Made on first use: the global setup imports this module outside any test file.)
+let filePrefix: string | undefined;
+
+/** The prefix of every key this test file writes on the shared Redis. */
+export function fileRedisPrefix(): string {
+  filePrefix ??= `${inject('redisRunPrefix')}${randomBytes(3).toString('hex')}:`;
+  return filePrefix;
+}
+
+/** A new key prefix for one app or client of this test file (removed with the file's keys). */
+export function testRedisPrefix(): string {
+  return `${fileRedisPrefix()}${randomBytes(4).toString('hex')}:`;
 }
 
 /** A full, valid environment for one app instance of a test file. */
@@ -30,12 +49,27 @@ export function baseEnv(databaseUrl: string, redisPrefix: string): Record<string
   };
 }
 
-/** Deletes every key under `prefix` on the test Redis (the cleanup of a spec's own keys). */
-export async function dropRedisKeys(prefix: string): Promise<void> {
+/** Every key under `prefix` on the test Redis (SCAN, never KEYS: the Redis is shared). */
+export async function redisKeysUnder(prefix: string): Promise<string[]> {
   const admin = new Redis(TEST_REDIS_URL);
   try {
-    const keys = await admin.keys(`${prefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
+    const keys: string[] = [];
+    for await (const batch of admin.scanStream({ match: `${prefix}*`, count: 1000 })) {
+      keys.push(...(batch as string[]));
+    }
+    return keys;
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** Deletes every key under `prefix` on the test Redis (the cleanup of a spec's own keys). */
+export async function dropRedisKeys(prefix: string): Promise<void> {
+  const keys = await redisKeysUnder(prefix);
+  if (keys.length === 0) return;
+  const admin = new Redis(TEST_REDIS_URL);
+  try {
+    for (let i = 0; i < keys.length; i += 500) await admin.unlink(...keys.slice(i, i + 500));
   } finally {
     admin.disconnect();
   }

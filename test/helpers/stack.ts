@@ -1,7 +1,7 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import { startTestApp, type TestApp } from './app.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
-import { baseEnv, dropRedisKeys, uniqueSuffix } from './env.js';
+import { baseEnv, dropRedisKeys, testRedisPrefix } from './env.js';
 import { startFakeWechat, type FakeWechat } from './fake-wechat.js';
 
 export interface StackOptions {
@@ -30,7 +30,7 @@ export interface Stack {
  */
 export function useStack(options: StackOptions = {}): Stack {
   const stack = { apps: [] as TestApp[] } as Stack;
-  const redisPrefix = `t${uniqueSuffix()}:`;
+  const redisPrefix = testRedisPrefix();
   beforeAll(async () => {
     stack.db = await createTestDatabase();
     if (options.wechat ?? true) stack.wx = await startFakeWechat();

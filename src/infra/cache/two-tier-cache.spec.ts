@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { TEST_REDIS_URL as REDIS_URL } from '../../../test/helpers/env.js';
+import { TEST_REDIS_URL as REDIS_URL, testRedisPrefix } from '../../../test/helpers/env.js';
 import { OwnRedisServer } from '../../../test/helpers/redis-server.js';
 import { MemoryMessageBus, RedisMessageBus, type MessageBus } from '../bus/index.js';
 import type { L2Driver } from './l2-driver.js';
@@ -75,11 +74,10 @@ async function replica(
   return { cache, redis, bus };
 }
 
-const newPrefix = () => `cachespec:${randomBytes(4).toString('hex')}:`;
 const TTL = { ttlMs: 60_000 };
 
 describe.each([
-  ['Redis L2', () => new RedisL2(client(newPrefix()))],
+  ['Redis L2', () => new RedisL2(client(testRedisPrefix()))],
   ['in-process L2', () => new MemoryL2()],
 ])('TwoTierCache on %s', (_name, makeL2: () => L2Driver) => {
   function local(options: Partial<TwoTierCacheOptions> = {}): TwoTierCache {
@@ -242,7 +240,7 @@ describe.each([
 
 describe('TwoTierCache across replicas on one Redis', () => {
   it('fills L1 from an L2 hit without running the loader', async () => {
-    const prefix = newPrefix();
+    const prefix = testRedisPrefix();
     const a = await replica(prefix);
     const b = await replica(prefix);
     await a.cache.getOrSet('k', counter('v'), TTL);
@@ -255,7 +253,7 @@ describe('TwoTierCache across replicas on one Redis', () => {
   });
 
   it('stores L2 entries with their own TTL (ttl + grace)', async () => {
-    const prefix = newPrefix();
+    const prefix = testRedisPrefix();
     const a = await replica(prefix, { jitter: 0 });
     await a.cache.getOrSet('k', counter('v'), { ttlMs: 10_000, graceMs: 5_000 });
     const pttl = await a.redis.pttl('c:k');
@@ -264,7 +262,7 @@ describe('TwoTierCache across replicas on one Redis', () => {
   });
 
   it('drops the L1 entry of other replicas within 1 s of a delete or set', async () => {
-    const prefix = newPrefix();
+    const prefix = testRedisPrefix();
     const a = await replica(prefix);
     const b = await replica(prefix);
     await a.cache.getOrSet('k', counter('v1'), TTL);
@@ -280,7 +278,7 @@ describe('TwoTierCache across replicas on one Redis', () => {
   });
 
   it('drops tagged L1 entries on other replicas', async () => {
-    const prefix = newPrefix();
+    const prefix = testRedisPrefix();
     const a = await replica(prefix);
     const b = await replica(prefix);
     const tagged = { ttlMs: 60_000, tags: ['list'] };
@@ -293,7 +291,7 @@ describe('TwoTierCache across replicas on one Redis', () => {
   });
 
   it('bounds staleness by the L1 max TTL when an invalidation is lost', async () => {
-    const prefix = newPrefix();
+    const prefix = testRedisPrefix();
     // Separate in-process buses: no message crosses between the two.
     const ra = client(prefix);
     const rb = client(prefix);
@@ -313,7 +311,7 @@ describe('TwoTierCache across replicas on one Redis', () => {
   });
 
   it('runs an expensive loader once across replicas with the lock option', async () => {
-    const prefix = newPrefix();
+    const prefix = testRedisPrefix();
     const replicas = await Promise.all([replica(prefix), replica(prefix), replica(prefix)]);
     let calls = 0;
     const loader = async () => {
@@ -331,7 +329,7 @@ describe('TwoTierCache across replicas on one Redis', () => {
 
   it('exports hit, miss and invalidation counters to the metrics registry', async () => {
     const registry = new Registry();
-    const prefix = newPrefix();
+    const prefix = testRedisPrefix();
     const a = await replica(prefix, { registry });
     await a.cache.getOrSet('k', counter('v'), TTL);
     await a.cache.getOrSet('k', counter('v'), TTL);
@@ -358,7 +356,7 @@ describe('TwoTierCache while Redis is down', () => {
   });
 
   it('serves from L1 and the loader without throwing, and recovers when Redis returns', async () => {
-    const prefix = newPrefix();
+    const prefix = testRedisPrefix();
     const a = await replica(prefix, { l1MaxTtlMs: 50, l2RetryAfterMs: 100, jitter: 0 }, server.url);
     const options = { ttlMs: 60_000, graceMs: 60_000 };
     await a.cache.getOrSet('cached', counter('v'), options);
@@ -384,7 +382,7 @@ describe('TwoTierCache while Redis is down', () => {
   });
 
   it('replays an invalidation that could not reach Redis once it answers again', async () => {
-    const prefix = newPrefix();
+    const prefix = testRedisPrefix();
     const a = await replica(prefix, { l2RetryAfterMs: 50 }, server.url);
     const b = await replica(prefix, { l2RetryAfterMs: 50 }, server.url);
     await a.cache.getOrSet('k', counter('old'), TTL);

@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
-import { dropRedisKeys, TEST_REDIS_URL, uniqueSuffix } from '../../../test/helpers/env.js';
+import { dropRedisKeys, TEST_REDIS_URL, testRedisPrefix } from '../../../test/helpers/env.js';
 import { ConsistencyService } from './consistency.service.js';
 import { RedisWriteMarkers } from './redis-write-markers.js';
 
 describe('ConsistencyService routing decision (real Redis)', () => {
-  const prefix = `t${uniqueSuffix()}:`;
+  const prefix = testRedisPrefix();
   const clients: Redis[] = [];
   const live = () => {
     const c = new Redis(TEST_REDIS_URL, { keyPrefix: prefix });

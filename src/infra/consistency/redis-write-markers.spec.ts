@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
-import { dropRedisKeys, TEST_REDIS_URL, uniqueSuffix } from '../../../test/helpers/env.js';
+import { dropRedisKeys, TEST_REDIS_URL, testRedisPrefix } from '../../../test/helpers/env.js';
 import { RedisWriteMarkers } from './redis-write-markers.js';
 
 describe('RedisWriteMarkers (real Redis)', () => {
-  const prefix = `t${uniqueSuffix()}:`;
+  const prefix = testRedisPrefix();
   const clients: Redis[] = [];
   const client = () => {
     const c = new Redis(TEST_REDIS_URL, { keyPrefix: prefix, enableOfflineQueue: true });

@@ -1,11 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { dropRedisKeys, TEST_REDIS_URL as REDIS_URL } from '../../../test/helpers/env.js';
+import {
+  dropRedisKeys,
+  TEST_REDIS_URL as REDIS_URL,
+  testRedisPrefix,
+} from '../../../test/helpers/env.js';
 import { MemoryThrottleCounter } from './memory-throttle-counter.js';
 import { RedisThrottleCounter } from './redis-throttle-counter.js';
 
 describe('RedisThrottleCounter (real Redis)', () => {
-  const prefix = `tthr${randomBytes(4).toString('hex')}:`;
+  const prefix = testRedisPrefix();
   let redis: Redis;
 
   beforeAll(async () => {

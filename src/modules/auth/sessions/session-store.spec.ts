@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { dropRedisKeys, TEST_REDIS_URL } from '../../../../test/helpers/env.js';
+import { dropRedisKeys, TEST_REDIS_URL, testRedisPrefix } from '../../../../test/helpers/env.js';
 import { newRefreshToken, newSessionId } from '../tokens/index.js';
 import { MemorySessionStore } from './memory-session.store.js';
 import { RedisSessionStore } from './redis-session.store.js';
@@ -10,7 +9,7 @@ const TTL_SEC = 600;
 const WINDOW_MS = 150;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const prefix = `tsess${randomBytes(4).toString('hex')}:`;
+const prefix = testRedisPrefix();
 let redis: Redis;
 
 beforeAll(async () => {
