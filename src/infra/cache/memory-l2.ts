@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { L2Driver } from './l2-driver.js';
 
 interface Stored {
@@ -9,35 +10,38 @@ interface Stored {
 /**
  * L2 for the embedded mode (no Redis, one replica): the same contract as
  * RedisL2, in process, so the cache behaves identically in both modes.
- * Bounded: the oldest write goes first when full.
+ * Bounded: the least recently used entry goes first when full (as Redis
+ * does under an LRU maxmemory policy).
  */
 export class MemoryL2 implements L2Driver {
-  private readonly entries = new Map<string, Stored>();
+  private readonly entries: LRUCache<string, Stored>;
   private readonly tags = new Map<string, Set<string>>();
   private readonly locks = new Map<string, Stored>();
 
-  constructor(private readonly maxEntries = 100_000) {}
+  constructor(maxEntries = 100_000) {
+    // Whatever removes an entry (eviction, delete, overwrite) drops it from its tags.
+    this.entries = new LRUCache({
+      max: maxEntries,
+      dispose: (stored, key) => this.unindex(key, stored),
+    });
+  }
 
   get(key: string): Promise<string | null> {
     return Promise.resolve(this.live(this.entries, key)?.value ?? null);
   }
 
   set(key: string, value: string, ttlMs: number, tags: readonly string[]): Promise<void> {
-    this.remove(key);
     this.entries.set(key, { value, expiresAt: Date.now() + ttlMs, tags });
     for (const tag of tags) {
       let keys = this.tags.get(tag);
       if (!keys) this.tags.set(tag, (keys = new Set()));
       keys.add(key);
     }
-    while (this.entries.size > this.maxEntries) {
-      this.remove(this.entries.keys().next().value as string);
-    }
     return Promise.resolve();
   }
 
   delete(keys: readonly string[]): Promise<void> {
-    for (const key of keys) this.remove(key);
+    for (const key of keys) this.entries.delete(key);
     return Promise.resolve();
   }
 
@@ -60,20 +64,19 @@ export class MemoryL2 implements L2Driver {
     return Promise.resolve();
   }
 
-  private live(map: Map<string, Stored>, key: string): Stored | undefined {
+  private live(
+    map: LRUCache<string, Stored> | Map<string, Stored>,
+    key: string,
+  ): Stored | undefined {
     const stored = map.get(key);
     if (stored && stored.expiresAt <= Date.now()) {
-      if (map === this.entries) this.remove(key);
-      else map.delete(key);
+      map.delete(key);
       return undefined;
     }
     return stored;
   }
 
-  private remove(key: string): void {
-    const stored = this.entries.get(key);
-    if (!stored) return;
-    this.entries.delete(key);
+  private unindex(key: string, stored: Stored): void {
     for (const tag of stored.tags ?? []) {
       const keys = this.tags.get(tag);
       keys?.delete(key);

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Logger, type OnModuleInit } from '@nestjs/common';
+import type { LRUCache } from 'lru-cache';
 import type { Registry } from 'prom-client';
 import type { MessageBus } from '../bus/index.js';
 import { CacheStats, registerCacheMetrics } from './cache-stats.js';
 import type { L2Driver } from './l2-driver.js';
-import { Lru } from './lru.js';
+import { boundedLru } from './lru.js';
 
 export interface TwoTierCacheOptions {
   l2: L2Driver;
@@ -87,7 +88,7 @@ export class TwoTierCache implements OnModuleInit {
   private readonly logger = new Logger('Cache');
   /** Tells this replica's own bus messages from the others'. */
   private readonly instanceId = randomUUID();
-  private readonly l1: Lru<Entry>;
+  private readonly l1: LRUCache<string, Entry>;
   private readonly tagIndex = new Map<string, Set<string>>();
   private readonly flights = new Map<string, Flight>();
   private readonly pendingKeys = new Set<string>();
@@ -110,7 +111,7 @@ export class TwoTierCache implements OnModuleInit {
     this.l2RetryAfterMs = options.l2RetryAfterMs ?? 1000;
     this.failureBackoffMs = options.failureBackoffMs ?? 5000;
     this.lockPollMs = options.lockPollMs ?? 25;
-    this.l1 = new Lru<Entry>(options.l1MaxEntries, options.l1MaxBytes, (key, entry) =>
+    this.l1 = boundedLru<Entry>(options.l1MaxEntries, options.l1MaxBytes, (key, entry) =>
       this.unindex(key, entry),
     );
     if (options.registry) registerCacheMetrics(options.registry, this.stats, () => this.l1.size);

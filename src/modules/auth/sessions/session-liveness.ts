@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { AppError } from '../../../common/errors/index.js';
 import type { MessageBus } from '../../../infra/bus/index.js';
 import type { SessionStore } from './session-store.js';
@@ -33,9 +34,9 @@ interface LiveAnswer {
  */
 export class SessionLiveness {
   private readonly logger = new Logger('SessionLiveness');
-  private readonly live = new Map<string, LiveAnswer>();
+  private readonly live: LRUCache<string, LiveAnswer>;
   /** sid → time until which the session is known revoked. */
-  private readonly revoked = new Map<string, number>();
+  private readonly revoked: LRUCache<string, number>;
   private readonly pending = new Map<string, Promise<boolean>>();
   private storeDown = false;
 
@@ -44,6 +45,9 @@ export class SessionLiveness {
     private readonly bus: MessageBus,
     private readonly options: SessionLivenessOptions,
   ) {
+    // Bounded by count; the least recently asked session goes first.
+    this.live = new LRUCache({ max: options.maxEntries });
+    this.revoked = new LRUCache({ max: options.maxEntries });
     bus.subscribe(REVOKED_CHANNEL, (message) => {
       for (const sid of message.split(',')) this.markRevoked(sid);
     });
@@ -77,7 +81,7 @@ export class SessionLiveness {
       .then(
         (isLive) => {
           this.storeUp();
-          if (!isLive) this.remember(this.revoked, sid, Date.now() + this.options.revokedTtlMs);
+          if (!isLive) this.revoked.set(sid, Date.now() + this.options.revokedTtlMs);
           // A revocation heard while asking wins over the answer.
           else if (!this.revoked.has(sid)) this.rememberLive(sid, now);
           return isLive;
@@ -107,7 +111,7 @@ export class SessionLiveness {
       throw new AppError('UNAVAILABLE', 'session store unavailable');
     }
     // Ask the store again after another TTL, not on every request.
-    this.remember(this.live, sid, { until: now + this.options.liveTtlMs, confirmedAt });
+    this.live.set(sid, { until: now + this.options.liveTtlMs, confirmedAt });
     return true;
   }
 
@@ -117,22 +121,12 @@ export class SessionLiveness {
   }
 
   private rememberLive(sid: string, confirmedAt: number): void {
-    this.remember(this.live, sid, { until: confirmedAt + this.options.liveTtlMs, confirmedAt });
+    this.live.set(sid, { until: confirmedAt + this.options.liveTtlMs, confirmedAt });
   }
 
   private markRevoked(sid: string): void {
     this.live.delete(sid);
-    this.remember(this.revoked, sid, Date.now() + this.options.revokedTtlMs);
-  }
-
-  private remember<V>(map: Map<string, V>, sid: string, value: V): void {
-    map.delete(sid);
-    if (map.size >= this.options.maxEntries) {
-      // Insertion order: the first key is the oldest answer.
-      const oldest = map.keys().next();
-      if (!oldest.done) map.delete(oldest.value);
-    }
-    map.set(sid, value);
+    this.revoked.set(sid, Date.now() + this.options.revokedTtlMs);
   }
 
   private storeUnreachable(): void {

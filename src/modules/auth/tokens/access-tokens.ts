@@ -1,5 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { LRUCache } from 'lru-cache';
 import { AppError } from '../../../common/errors/index.js';
 import type { UserRole } from '../../users/index.js';
 
@@ -29,7 +30,7 @@ const USER_ID = /^[1-9][0-9]{0,15}$/;
  */
 export class AccessTokens {
   private readonly key: KeyObject;
-  private readonly verified = new Map<string, Verified>();
+  private readonly verified = new LRUCache<string, Verified>({ max: VERIFIED_MAX_ENTRIES });
 
   constructor(
     secret: string,
@@ -82,11 +83,6 @@ export class AccessTokens {
       role: payload.role as UserRole,
     };
     if (typeof payload.exp === 'number') {
-      if (this.verified.size >= VERIFIED_MAX_ENTRIES) {
-        // Insertion order: the first key is the oldest entry.
-        const oldest = this.verified.keys().next();
-        if (!oldest.done) this.verified.delete(oldest.value);
-      }
       this.verified.set(token, { claims, expiresAtMs: payload.exp * 1000 });
     }
     return claims;
