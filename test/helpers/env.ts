@@ -20,7 +20,7 @@ let filePrefix: string | undefined;
 
 /** The prefix of every key this test file writes on the shared Redis. */
 export function fileRedisPrefix(): string {
-  filePrefix ??= `${inject('redisRunPrefix')}${randomBytes(3).toString('hex')}:`;
+  filePrefix ??= `${inject('redisRunPrefix')}${randomBytes(2).toString('hex')}:`;
   return filePrefix;
 }
 
