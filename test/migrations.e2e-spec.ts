@@ -50,7 +50,11 @@ async function embedded(): Promise<MigrationTarget> {
 // The same schema-builder migrations on both engines the app runs on.
 describe.each([
   { engine: 'MariaDB', open: mariadb, duplicate: /Duplicate entry/ },
-  { engine: 'the embedded engine (better-sqlite3)', open: embedded, duplicate: /UNIQUE constraint/ },
+  {
+    engine: 'the embedded engine (better-sqlite3)',
+    open: embedded,
+    duplicate: /UNIQUE constraint/,
+  },
 ])('migrations on $engine', ({ open, duplicate }) => {
   let db: MigrationTarget;
 
