@@ -22,8 +22,10 @@ function NotBefore(other: string) {
       constraints: [other],
       options: { message: `${property} must not be before ${other}` },
       validator: {
-        validate: (value: unknown, args) =>
-          (value as number) >= ((args?.object as Record<string, number>)[other] ?? 0),
+        validate: (value: unknown, args) => {
+          const object = (args?.object ?? {}) as Record<string, number>;
+          return (value as number) >= (object[other] ?? 0);
+        },
       },
     });
 }
