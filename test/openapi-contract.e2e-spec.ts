@@ -68,6 +68,13 @@ describe('The OpenAPI document at /docs/json', () => {
     }
   });
 
+  it('resolves every reference it makes', () => {
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/(\w+)\/([^"]+)"/g)];
+    expect(refs.length).toBeGreaterThan(50);
+    const components = doc.components as unknown as Record<string, Record<string, unknown>>;
+    for (const [ref, kind, name] of refs) expect(components[kind]?.[name], ref).toBeDefined();
+  });
+
   it('states the error codes of each status from the error table, with an example each', () => {
     const login = doc.paths['/api/v1/auth/login'].post.responses as unknown as Json;
     const codes = (status: string) =>
