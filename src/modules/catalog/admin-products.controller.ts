@@ -4,7 +4,12 @@ import { Roles } from '../../common/auth/index.js';
 import { CatalogService } from './catalog.service.js';
 import { ApiAnswer, parseId } from '../../common/http/index.js';
 import { CreateProductDto, UpdateProductDto } from './product.dto.js';
-import { deletedProduct, productView, type ProductView } from './product.view.js';
+import {
+  deletedProduct,
+  productView,
+  type DeletedProduct,
+  type ProductView,
+} from './product.view.js';
 
 @ApiTags('catalog admin')
 @Controller('admin/products')
@@ -31,7 +36,7 @@ export class AdminProductsController {
   @Roles('admin')
   @HttpCode(200)
   @ApiAnswer(deletedProduct)
-  async remove(@Param('id') id: string): Promise<{ id: number; deleted: true }> {
+  async remove(@Param('id') id: string): Promise<DeletedProduct> {
     const productId = parseId(id, 'product');
     await this.catalog.deleteProduct(productId);
     return { id: productId, deleted: true };

@@ -25,6 +25,7 @@ export const deletedProduct = apiView(
   'DeletedProduct',
   z.strictObject({ id: rowId(), deleted: z.literal(true) }),
 );
+export type DeletedProduct = z.infer<typeof deletedProduct>;
 
 export function toView(p: Product): ProductView {
   return {
