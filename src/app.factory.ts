@@ -93,6 +93,6 @@ export async function createApp(
       { path: 'health/ready', method: RequestMethod.GET },
     ],
   });
-  setupDocs(app);
+  if (config.docs.enabled) setupDocs(app);
   return { app, logger };
 }

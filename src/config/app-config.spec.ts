@@ -102,4 +102,15 @@ describe('loadConfig', () => {
     const text = errorOf({ ...valid, JWT_SECRET: 'tiny-secret-value' });
     expect(text).not.toContain('tiny-secret-value');
   });
+
+  it('serves /docs by default except in production, and DOCS_ENABLED decides when set', () => {
+    const dev = { ...valid, NODE_ENV: 'development' };
+    expect(loadConfig(valid).docs.enabled).toBe(false);
+    expect(loadConfig(dev).docs.enabled).toBe(true);
+    expect(loadConfig({ ...valid, DOCS_ENABLED: 'true' }).docs.enabled).toBe(true);
+    expect(loadConfig({ ...dev, DOCS_ENABLED: 'false' }).docs.enabled).toBe(false);
+    expect(errorOf({ ...valid, DOCS_ENABLED: 'yes' })).toMatch(
+      /^Invalid configuration: DOCS_ENABLED /,
+    );
+  });
 });

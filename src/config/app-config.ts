@@ -56,6 +56,8 @@ export interface AppConfig {
     timeoutMs: number;
   };
   adminOpenIds: string[];
+  /** /docs and /docs/json are served. */
+  docs: { enabled: boolean };
   throttle: {
     enabled: boolean;
     /** Named limits: `default` per client, `login` per IP, `orders` per user. */
@@ -162,6 +164,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       timeoutMs: env.WECHAT_TIMEOUT_MS,
     },
     adminOpenIds: env.ADMIN_OPENIDS,
+    docs: { enabled: env.DOCS_ENABLED ? env.DOCS_ENABLED === 'true' : !production },
     throttle: {
       enabled: env.THROTTLE_ENABLED,
       limits: {

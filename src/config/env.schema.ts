@@ -114,6 +114,9 @@ export const envSchema = z.object({
 
   SHUTDOWN_DRAIN_MS: nonNegativeInt.default(5000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(25000),
+
+  // Unset: on, except with NODE_ENV=production (app-config.ts decides).
+  DOCS_ENABLED: z.enum(['true', 'false']).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

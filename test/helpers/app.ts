@@ -10,6 +10,7 @@ import type TestAgent from 'supertest/lib/agent.js';
 import { createApp } from '../../src/app.factory.js';
 import { loadConfig, type AppConfig } from '../../src/config/index.js';
 import { REDIS } from '../../src/infra/redis/index.js';
+import { installContractCheck, loadContract, type ContractHook } from './contract.js';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -20,6 +21,8 @@ export interface TestApp {
   /** The raw log output, to search for leaked secrets. */
   rawLogs(): string;
   redis(): Redis | null;
+  /** The OpenAPI check of every answer (helpers/contract.ts); close() fails on a violation. */
+  contract: ContractHook;
   close(): Promise<void>;
 }
 
@@ -37,8 +40,10 @@ export async function startTestApp(
     },
   });
   const { app } = await createApp(config, { logDestination, imports: options.imports });
+  const contract = installContractCheck(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
+  await loadContract(app, contract);
   return {
     app,
     config,
@@ -52,7 +57,14 @@ export async function startTestApp(
         .filter((l) => l.trim().length > 0)
         .map((l) => JSON.parse(l) as Record<string, unknown>);
     },
-    close: () => app.close(),
+    contract,
+    close: async () => {
+      await app.close();
+      const violations = contract.checker?.violations ?? [];
+      if (violations.length > 0) {
+        throw new Error(`answers the OpenAPI document does not allow:\n${violations.join('\n')}`);
+      }
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import type { LoginResult } from '../../src/modules/auth/auth.service.js';
+import type { LoginResult } from '../../src/modules/auth/auth.view.js';
 import type { TestApp } from './app.js';
 import type { FakeWechat } from './fake-wechat.js';
 

@@ -1,8 +1,17 @@
 export { EnvelopeExceptionFilter } from './exception.filter.js';
 export { installEnvelope } from './envelope.hook.js';
 export { createValidationPipe } from './validation.pipe.js';
-export { requestIdFor } from './request-id.js';
+export { requestIdFor, REQUEST_ID_PATTERN } from './request-id.js';
 export { toErrorResponse } from './error-response.js';
 export { Compressed, COMPRESSED_ROUTE } from './compressed.decorator.js';
 export { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from './security-headers.js';
-export { DEFAULT_PAGE_SIZE, MAX_INT, PageQuery, idCursor, parseId } from './pagination.js';
+export {
+  DEFAULT_PAGE_SIZE,
+  ID_PATTERN,
+  MAX_INT,
+  PageQuery,
+  idCursor,
+  parseId,
+} from './pagination.js';
+export { apiView, apiViews, intColumn, isoTime, pageOf, rowId } from './api-view.js';
+export { ApiAnswer, API_ANSWERS, type ApiAnswerMeta } from './api-answer.decorator.js';

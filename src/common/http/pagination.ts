@@ -17,7 +17,7 @@ export class PageQuery {
   @MaxLength(64)
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })
+  @ApiPropertyOptional({ default: DEFAULT_PAGE_SIZE })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -56,12 +56,15 @@ export function idCursor(tag: string): IdCursor {
   };
 }
 
+/** What a path id may look like; parseId answers 404 past MAX_INT. */
+export const ID_PATTERN = /^\d{1,20}$/;
+
 /**
  * A path id: digits only, so "abc" or "1.5" is a 400; a number no row can
  * have is a 404 for `what` (no query needed to know it is missing).
  */
 export function parseId(raw: string, what: string): number {
-  if (!/^\d{1,20}$/.test(raw)) {
+  if (!ID_PATTERN.test(raw)) {
     throw validationError([{ field: 'id', message: 'id must be a positive integer' }]);
   }
   const id = Number(raw);

@@ -1,18 +1,6 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
-import { validationError, type FieldError } from '../errors/app-error.js';
-
-function flatten(errors: ValidationError[], parent = ''): FieldError[] {
-  return errors.flatMap((e) => {
-    // Array elements read as `items[0].productId`, the way clients index them.
-    const field = !parent
-      ? e.property
-      : /^\d+$/.test(e.property)
-        ? `${parent}[${e.property}]`
-        : `${parent}.${e.property}`;
-    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
-    return [...own, ...flatten(e.children ?? [], field)];
-  });
-}
+import { ValidationPipe } from '@nestjs/common';
+import { validationError } from '../errors/app-error.js';
+import { fieldErrors } from './validation-messages.js';
 
 /**
  * Validates request DTOs (class-validator) and answers 400/40000 with
@@ -24,7 +12,8 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     whitelist: true,
     forbidNonWhitelisted: true,
-    stopAtFirstError: true,
-    exceptionFactory: (errors) => validationError(flatten(errors)),
+    // Every failed constraint is reported; fieldErrors picks the one a person checks first.
+    stopAtFirstError: false,
+    exceptionFactory: (errors) => validationError(fieldErrors(errors)),
   });
 }

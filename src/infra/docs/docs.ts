@@ -1,18 +1,174 @@
+import { RequestMethod } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import {
+  DocumentBuilder,
+  SwaggerModule,
+  type OpenAPIObject,
+  type OperationObject,
+  type ParameterObject,
+  type ResponseObject,
+  type SchemaObject,
+} from '@nestjs/swagger';
+import { z } from 'zod';
+import type { ErrorReason } from '../../common/errors/index.js';
+import { apiViews, ID_PATTERN, type ApiAnswerMeta } from '../../common/http/index.js';
+import { dtoProperties, dtoSchema } from './dto-schema.js';
+import { COMPONENTS, errorResponses, successResponse } from './responses.js';
+import { operationId, routeFacts, type RouteFacts } from './routes.js';
 
-/** OpenAPI UI at /docs and the JSON document at /docs/json (API.md). */
-export function setupDocs(app: NestFastifyApplication): void {
+const ref = (name: string) => `#/components/schemas/${name}`;
+const BODY_METHODS = new Set([RequestMethod.POST, RequestMethod.PUT, RequestMethod.PATCH]);
+
+/** The view components, generated from their zod schemas (see common/http/api-view.ts). */
+function viewSchemas(): Record<string, SchemaObject> {
+  const { schemas } = z.toJSONSchema(apiViews, { target: 'openapi-3.0', uri: ref });
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, { $id: _id, ...schema }]) => [id, schema as SchemaObject]),
+  );
+}
+
+/** `data` of an answer: a reference to its view, or the schema itself (null, say). */
+function dataSchema(answer: ApiAnswerMeta): SchemaObject | { $ref: string } {
+  const id = apiViews.get(answer.data)?.id;
+  if (id) return { $ref: ref(id) };
+  const { $schema: _s, ...schema } = z.toJSONSchema(answer.data, { target: 'openapi-3.0' });
+  return schema as SchemaObject;
+}
+
+/** The errors a route can answer, from what its metadata says about it. */
+function impliedErrors(route: RouteFacts, hasPathId: boolean): ErrorReason[] {
+  const reasons: ErrorReason[] = ['VALIDATION_FAILED', 'INTERNAL', 'UNAVAILABLE'];
+  if (route.throttled) reasons.push('THROTTLED');
+  if (route.authenticated) reasons.push('UNAUTHORIZED', 'TOKEN_EXPIRED', 'SESSION_REVOKED');
+  if (route.roles.length > 0) reasons.push('FORBIDDEN');
+  if (hasPathId) reasons.push('NOT_FOUND', 'URI_TOO_LONG');
+  if (BODY_METHODS.has(route.method)) reasons.push('PAYLOAD_TOO_LARGE');
+  return reasons;
+}
+
+interface Dtos {
+  ref: (cls: Function) => string;
+  schemas: Record<string, SchemaObject>;
+}
+
+/** Request DTO components, each described once from its validators. */
+function dtoRegistry(): Dtos {
+  const schemas: Record<string, SchemaObject> = {};
+  const dtoRef = (cls: Function): string => {
+    if (!(cls.name in schemas)) {
+      // Placed first, so a class that refers back to itself ends.
+      schemas[cls.name] = {};
+      schemas[cls.name] = dtoSchema(cls, dtoRef);
+    }
+    return ref(cls.name);
+  };
+  return { schemas, ref: dtoRef };
+}
+
+function documentOperation(op: OperationObject, route: RouteFacts, dtos: Dtos): void {
+  const params = (op.parameters ?? []) as ParameterObject[];
+  const hasPathId = params.some((p) => p.in === 'path' && p.name === 'id');
+  // Path ids are read by parseId; query DTOs are described from their validators.
+  op.parameters = [
+    ...params
+      .filter((p) => p.in !== 'query')
+      .map((p) =>
+        p.in === 'path' && p.name === 'id'
+          ? {
+              ...p,
+              description: `a row id, 1 to 2147483647 (larger: 404)`,
+              schema: { type: 'string', pattern: ID_PATTERN.source } as SchemaObject,
+            }
+          : p,
+      ),
+    ...(route.query
+      ? dtoProperties(route.query, dtos.ref).map(({ name, required, schema }) => {
+          const { description, ...rest } = schema;
+          return { name, in: 'query' as const, required, description, schema: rest };
+        })
+      : []),
+  ];
+  if (route.body) {
+    op.requestBody = {
+      required: true,
+      content: { 'application/json': { schema: { $ref: dtos.ref(route.body) } } },
+    };
+  }
+  const responses: Record<string, ResponseObject> = {};
+  for (const answer of [...route.answers].sort((a, b) => (a.status ?? 200) - (b.status ?? 200))) {
+    responses[String(answer.status ?? 200)] = successResponse(
+      answer.description ?? 'ok',
+      dataSchema(answer),
+      answer.headers,
+    );
+  }
+  const declared = route.answers.flatMap((a) => a.errors ?? []);
+  Object.assign(responses, errorResponses([...impliedErrors(route, hasPathId), ...declared]));
+  op.responses = responses;
+  if (route.roles.length > 0) {
+    Object.assign(op, { 'x-roles': route.roles });
+    op.description = [op.description, `Requires the role: ${route.roles.join(' or ')}.`]
+      .filter(Boolean)
+      .join(' ');
+  }
+}
+
+/** /metrics is a plain Fastify route (infra/metrics); it is described here. */
+const METRICS_PATH = {
+  get: {
+    operationId: 'metrics',
+    tags: ['operations'],
+    description: 'Prometheus text format; for operators (the shipped nginx does not expose it).',
+    responses: {
+      '200': {
+        description: 'the metrics',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+    },
+  },
+};
+
+/**
+ * The OpenAPI document of the app: paths and parameters found by
+ * @nestjs/swagger, then every operation completed from the metadata the
+ * code runs on (views, DTO validators, auth and throttle decorators, the
+ * error table), so the document cannot say something the code does not do.
+ */
+export function buildDocument(app: NestFastifyApplication): OpenAPIObject {
+  const routes = routeFacts(app);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('WeChat mini-program backend')
       .setDescription(
-        'Every JSON response is an envelope { code, message, data, requestId }; see README for the error-code table.',
+        'Every JSON answer is an envelope `{ code, message, data, requestId }`; `code` is 0 on success, ' +
+          'otherwise a business code from the error table (README). Besides the answers listed per route, ' +
+          'any request can get 405/40500 (method not allowed on an existing path, with Allow), ' +
+          '414/41400 (URL too long) and 431/43100 (headers too large) from the router.',
       )
       .setVersion('1')
       .addBearerAuth()
       .build(),
+    { operationIdFactory: operationId },
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+  const dtos = dtoRegistry();
+  for (const item of Object.values(document.paths)) {
+    for (const op of Object.values(item) as unknown[]) {
+      const operation = op as OperationObject;
+      const route = operation?.operationId ? routes.get(operation.operationId) : undefined;
+      if (route) documentOperation(operation, route, dtos);
+    }
+  }
+  document.paths['/metrics'] = METRICS_PATH as OpenAPIObject['paths'][string];
+  document.components = {
+    ...document.components,
+    schemas: { ...COMPONENTS.schemas, ...viewSchemas(), ...dtos.schemas },
+    headers: COMPONENTS.headers as NonNullable<OpenAPIObject['components']>['headers'],
+  };
+  return document;
+}
+
+/** OpenAPI UI at /docs and the JSON document at /docs/json (API.md). */
+export function setupDocs(app: NestFastifyApplication): void {
+  SwaggerModule.setup('docs', app, () => buildDocument(app), { jsonDocumentUrl: 'docs/json' });
 }

@@ -2,9 +2,11 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { AppError } from '../../common/errors/index.js';
+import { ApiAnswer } from '../../common/http/index.js';
 import { ShutdownState } from '../lifecycle/index.js';
 import { SkipThrottle } from '../throttle/index.js';
 import { RedisHealthIndicator } from './redis.health.js';
+import { liveView, readinessView } from './health.view.js';
 
 // Probes from the proxy and the orchestrator must never be refused.
 @SkipThrottle()
@@ -20,6 +22,7 @@ export class HealthController {
 
   /** 200 while the process runs. */
   @Get('live')
+  @ApiAnswer(liveView)
   live() {
     return { status: 'ok' };
   }
@@ -27,6 +30,9 @@ export class HealthController {
   /** 200 when the primary database and Redis answer; 503 once shutdown begins. */
   @Get('ready')
   @HealthCheck()
+  @ApiAnswer(readinessView, {
+    description: 'every dependency answers; a 503 carries the same report as `data`',
+  })
   ready() {
     if (this.shutdown.isDraining) throw new AppError('UNAVAILABLE', 'shutting down');
     return this.health.check([

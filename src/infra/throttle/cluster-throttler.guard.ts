@@ -15,7 +15,7 @@ import { THROTTLE_AS } from './throttle.decorators.js';
 import { ThrottleIdentity } from './throttle-identity.js';
 
 // @nestjs/throttler's metadata key for @SkipThrottle(); not exported from its index.
-const SKIP_DEFAULT = 'THROTTLER:SKIPdefault';
+export const SKIP_DEFAULT = 'THROTTLER:SKIPdefault';
 
 interface Plan {
   name: ThrottleName;

@@ -1,9 +1,19 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { ApiAnswer } from '../../common/http/index.js';
 import { ThrottleAs } from '../../infra/throttle/index.js';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
-import type { UserView } from '../users/index.js';
-import { AuthService, type LoginResult, type SessionView, type TokenPair } from './auth.service.js';
+import { userView, type UserView } from '../users/index.js';
+import { AuthService } from './auth.service.js';
+import {
+  loginResult,
+  sessionView,
+  tokenPair,
+  type LoginResult,
+  type SessionView,
+  type TokenPair,
+} from './auth.view.js';
 import { LoginDto, PhoneDto, RefreshDto } from './dto/login.dto.js';
 
 @ApiTags('auth')
@@ -14,12 +24,16 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ThrottleAs('login')
+  @ApiAnswer(loginResult, {
+    errors: ['WECHAT_CODE_REJECTED', 'WECHAT_USER_RISKY', 'WECHAT_UPSTREAM'],
+  })
   login(@Body() body: LoginDto): Promise<LoginResult> {
     return this.auth.login(body);
   }
 
   @Post('refresh')
   @HttpCode(200)
+  @ApiAnswer(tokenPair, { errors: ['UNAUTHORIZED', 'SESSION_REVOKED', 'CONFLICT'] })
   refresh(@Body() body: RefreshDto): Promise<TokenPair> {
     return this.auth.refresh(body.refreshToken);
   }
@@ -27,6 +41,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(200)
   @Authenticated()
+  @ApiAnswer(z.null())
   async logout(@CurrentUser() user: AuthUser): Promise<null> {
     await this.auth.logout(user);
     return null;
@@ -35,6 +50,7 @@ export class AuthController {
   @Post('logout-all')
   @HttpCode(200)
   @Authenticated()
+  @ApiAnswer(z.null())
   async logoutAll(@CurrentUser() user: AuthUser): Promise<null> {
     await this.auth.logoutAll(user);
     return null;
@@ -42,6 +58,7 @@ export class AuthController {
 
   @Get('sessions')
   @Authenticated()
+  @ApiAnswer(z.array(sessionView))
   sessions(@CurrentUser() user: AuthUser): Promise<SessionView[]> {
     return this.auth.listSessions(user);
   }
@@ -49,6 +66,7 @@ export class AuthController {
   @Post('phone')
   @HttpCode(200)
   @Authenticated()
+  @ApiAnswer(userView, { errors: ['WECHAT_CODE_REJECTED', 'WECHAT_UPSTREAM'] })
   phone(@CurrentUser() user: AuthUser, @Body() body: PhoneDto): Promise<UserView> {
     return this.auth.bindPhone(user, body.code);
   }

@@ -18,32 +18,8 @@ import {
   decryptUserData,
   verifyRawDataSignature,
 } from './wechat/index.js';
+import type { LoginResult, SessionView, TokenPair } from './auth.view.js';
 import type { LoginDto } from './dto/login.dto.js';
-
-export interface TokenPair {
-  accessToken: string;
-  accessTokenExpiresIn: number;
-  refreshToken: string;
-  refreshTokenExpiresIn: number;
-}
-
-export interface LoginResult extends TokenPair {
-  user: {
-    id: number;
-    nickname: string;
-    avatarUrl: string | null;
-    phone: string | null;
-    isNew: boolean;
-  };
-}
-
-export interface SessionView {
-  id: string;
-  device: string | null;
-  createdAt: string;
-  lastSeenAt: string;
-  current: boolean;
-}
 
 const HTTPS_URL = /^https:\/\/[^\s]+$/;
 

@@ -2,9 +2,14 @@ import { Body, Controller, Delete, HttpCode, Param, Patch, Post } from '@nestjs/
 import { ApiTags } from '@nestjs/swagger';
 import { Roles } from '../../common/auth/index.js';
 import { CatalogService } from './catalog.service.js';
-import { parseId } from '../../common/http/index.js';
+import { ApiAnswer, parseId } from '../../common/http/index.js';
 import { CreateProductDto, UpdateProductDto } from './product.dto.js';
-import type { ProductView } from './product.view.js';
+import {
+  deletedProduct,
+  productView,
+  type DeletedProduct,
+  type ProductView,
+} from './product.view.js';
 
 @ApiTags('catalog admin')
 @Controller('admin/products')
@@ -13,6 +18,7 @@ export class AdminProductsController {
 
   @Post()
   @Roles('admin')
+  @ApiAnswer(productView, { status: 201 })
   create(@Body() body: CreateProductDto): Promise<ProductView> {
     return this.catalog.createProduct(body);
   }
@@ -20,6 +26,7 @@ export class AdminProductsController {
   /** Every replica serves the new value within 1 s. */
   @Patch(':id')
   @Roles('admin')
+  @ApiAnswer(productView)
   update(@Param('id') id: string, @Body() body: UpdateProductDto): Promise<ProductView> {
     return this.catalog.updateProduct(parseId(id, 'product'), body);
   }
@@ -28,7 +35,8 @@ export class AdminProductsController {
   @Delete(':id')
   @Roles('admin')
   @HttpCode(200)
-  async remove(@Param('id') id: string): Promise<{ id: number; deleted: true }> {
+  @ApiAnswer(deletedProduct)
+  async remove(@Param('id') id: string): Promise<DeletedProduct> {
     const productId = parseId(id, 'product');
     await this.catalog.deleteProduct(productId);
     return { id: productId, deleted: true };

@@ -1,9 +1,9 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { Compressed, DEFAULT_PAGE_SIZE, parseId } from '../../common/http/index.js';
+import { ApiAnswer, Compressed, DEFAULT_PAGE_SIZE, parseId } from '../../common/http/index.js';
 import { CatalogService } from './catalog.service.js';
 import { ListProductsQuery } from './product.dto.js';
-import type { ProductPage, ProductView } from './product.view.js';
+import { productPage, productView, type ProductPage, type ProductView } from './product.view.js';
 
 @ApiTags('catalog')
 @Controller('products')
@@ -13,11 +13,13 @@ export class CatalogController {
   /** A page of products by id; `nextCursor` is null on the last page. */
   @Get()
   @Compressed()
+  @ApiAnswer(productPage)
   list(@Query() query: ListProductsQuery): Promise<ProductPage> {
     return this.catalog.listProducts(query.cursor, query.limit ?? DEFAULT_PAGE_SIZE);
   }
 
   @Get(':id')
+  @ApiAnswer(productView)
   get(@Param('id') id: string): Promise<ProductView> {
     return this.catalog.getProduct(parseId(id, 'product'));
   }

@@ -3,31 +3,29 @@ import { MAX_INT, PageQuery } from '../../common/http/index.js';
 import { IsInt, IsOptional, IsString, IsUrl, Length, Max, MaxLength, Min } from 'class-validator';
 
 export class CreateProductDto {
-  @ApiProperty({ minLength: 1, maxLength: 100 })
   @IsString()
   @Length(1, 100)
   name: string;
 
-  @ApiPropertyOptional({ maxLength: 2000, default: '' })
+  @ApiPropertyOptional({ default: '' })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
   description?: string;
 
-  @ApiProperty({ minimum: 0, maximum: 100_000_000 })
+  @ApiProperty({ example: 5900 })
   @IsInt()
   @Min(0)
   @Max(100_000_000)
   priceCents: number;
 
-  @ApiProperty({ minimum: 0 })
   @IsInt()
   @Min(0)
   // The column is an INTEGER: a larger stock is a 400, not a database error.
   @Max(MAX_INT)
   stock: number;
 
-  @ApiPropertyOptional({ format: 'uri', description: 'https only' })
+  @ApiPropertyOptional({ description: 'https only' })
   @IsOptional()
   @IsString()
   @MaxLength(512)

@@ -1,20 +1,31 @@
+import { z } from 'zod';
+import { apiView, intColumn, isoTime, pageOf, rowId } from '../../common/http/index.js';
 import type { Product } from './product.entity.js';
 
 /** What clients see of a product (API.md); plain JSON data, so it can be cached as is. */
-export interface ProductView {
-  id: number;
-  name: string;
-  description: string;
-  priceCents: number;
-  stock: number;
-  imageUrl: string | null;
-  updatedAt: string;
-}
+export const productView = apiView(
+  'ProductView',
+  z.strictObject({
+    id: rowId(),
+    name: z.string().meta({ example: 'Longjing tea' }),
+    description: z.string(),
+    priceCents: intColumn().meta({ example: 5900 }),
+    stock: intColumn().meta({ example: 10 }),
+    imageUrl: z.string().nullable().meta({ example: 'https://img.example.com/longjing.jpg' }),
+    updatedAt: isoTime(),
+  }),
+);
+export type ProductView = z.infer<typeof productView>;
 
-export interface ProductPage {
-  items: ProductView[];
-  nextCursor: string | null;
-}
+export const productPage = pageOf('ProductPage', productView);
+export type ProductPage = z.infer<typeof productPage>;
+
+/** The answer of DELETE /admin/products/:id. */
+export const deletedProduct = apiView(
+  'DeletedProduct',
+  z.strictObject({ id: rowId(), deleted: z.literal(true) }),
+);
+export type DeletedProduct = z.infer<typeof deletedProduct>;
 
 export function toView(p: Product): ProductView {
   return {

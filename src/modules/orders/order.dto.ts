@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -19,13 +19,11 @@ export const MAX_LINES = 50;
 export const MAX_QUANTITY = 99;
 
 export class OrderLineDto {
-  @ApiProperty({ minimum: 1 })
   @IsInt()
   @Min(1)
   @Max(MAX_INT)
   productId: number;
 
-  @ApiProperty({ minimum: 1, maximum: MAX_QUANTITY })
   @IsInt()
   @Min(1)
   @Max(MAX_QUANTITY)
@@ -33,7 +31,7 @@ export class OrderLineDto {
 }
 
 export class CreateOrderDto {
-  @ApiProperty({ type: [OrderLineDto], minItems: 1, maxItems: MAX_LINES })
+  @ApiProperty({ type: [OrderLineDto] })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_LINES)
@@ -44,7 +42,6 @@ export class CreateOrderDto {
   @Type(() => OrderLineDto)
   items: OrderLineDto[];
 
-  @ApiPropertyOptional({ maxLength: 200 })
   @IsOptional()
   @IsString()
   @MaxLength(200)

@@ -8,7 +8,8 @@ import {
 } from 'typeorm';
 
 /** `paid`, `shipped`… belong to a payment flow that is not built yet. */
-export type OrderStatus = 'pending' | 'cancelled';
+export const ORDER_STATUSES = ['pending', 'cancelled'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 @Entity({ name: 'orders' })
 // Serves "my orders, newest first" and the ownership check of every order read.

@@ -1,30 +1,37 @@
+import { z } from 'zod';
+import { apiView, intColumn, isoTime, pageOf, rowId } from '../../common/http/index.js';
 import type { OrderItem } from './order-item.entity.js';
-import type { Order, OrderStatus } from './order.entity.js';
+import { ORDER_STATUSES, type Order } from './order.entity.js';
 
-export interface OrderItemView {
-  productId: number;
-  /** Name and price when the order was placed. */
-  name: string;
-  unitPriceCents: number;
-  quantity: number;
-  subtotalCents: number;
-}
+export const orderItemView = apiView(
+  'OrderItemView',
+  z.strictObject({
+    productId: rowId(),
+    name: z.string().meta({ description: 'the name when the order was placed' }),
+    unitPriceCents: intColumn().meta({ description: 'the price when the order was placed' }),
+    quantity: z.int().min(1).meta({ example: 2 }),
+    subtotalCents: intColumn(),
+  }),
+);
+export type OrderItemView = z.infer<typeof orderItemView>;
 
 /** What clients see of an order (API.md). */
-export interface OrderView {
-  id: number;
-  status: OrderStatus;
-  totalCents: number;
-  remark: string | null;
-  items: OrderItemView[];
-  createdAt: string;
-  updatedAt: string;
-}
+export const orderView = apiView(
+  'OrderView',
+  z.strictObject({
+    id: rowId(),
+    status: z.enum(ORDER_STATUSES),
+    totalCents: intColumn().meta({ example: 11800 }),
+    remark: z.string().nullable(),
+    items: z.array(orderItemView),
+    createdAt: isoTime(),
+    updatedAt: isoTime(),
+  }),
+);
+export type OrderView = z.infer<typeof orderView>;
 
-export interface OrderPage {
-  items: OrderView[];
-  nextCursor: string | null;
-}
+export const orderPage = pageOf('OrderPage', orderView);
+export type OrderPage = z.infer<typeof orderPage>;
 
 type ItemFields = Pick<OrderItem, 'productId' | 'productName' | 'unitPriceCents' | 'quantity'>;
 type OrderFields = Pick<

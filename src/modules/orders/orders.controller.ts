@@ -2,12 +2,12 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } fro
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
-import { Compressed, DEFAULT_PAGE_SIZE, parseId } from '../../common/http/index.js';
+import { ApiAnswer, Compressed, DEFAULT_PAGE_SIZE, parseId } from '../../common/http/index.js';
 import { ThrottleAs } from '../../infra/throttle/index.js';
 import { CreateOrderDto, ListOrdersQuery } from './order.dto.js';
-import type { OrderPage, OrderView } from './order.view.js';
+import { orderPage, orderView, type OrderPage, type OrderView } from './order.view.js';
 import { OrdersService } from './orders.service.js';
-import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from './params.js';
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, parseIdempotencyKey } from './params.js';
 
 /** The signed-in user's own orders; another user's order is a 404. */
 @ApiTags('orders')
@@ -26,6 +26,17 @@ export class OrdersController {
     name: IDEMPOTENCY_HEADER,
     required: true,
     description: '8-64 chars of [A-Za-z0-9._:-]',
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
+  })
+  @ApiAnswer(orderView, { status: 201, description: 'the new order', errors: ['CONFLICT'] })
+  @ApiAnswer(orderView, {
+    description: 'a retry with the same key and body: the order it placed',
+    headers: {
+      'Idempotent-Replayed': {
+        description: 'always true',
+        schema: { type: 'string', enum: ['true'] },
+      },
+    },
   })
   async place(
     @CurrentUser() user: AuthUser,
@@ -41,17 +52,20 @@ export class OrdersController {
 
   @Get()
   @Compressed()
+  @ApiAnswer(orderPage)
   list(@CurrentUser() user: AuthUser, @Query() query: ListOrdersQuery): Promise<OrderPage> {
     return this.orders.list(user.userId, query.cursor, query.limit ?? DEFAULT_PAGE_SIZE);
   }
 
   @Get(':id')
+  @ApiAnswer(orderView)
   get(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<OrderView> {
     return this.orders.get(user.userId, parseId(id, 'order'));
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
+  @ApiAnswer(orderView, { errors: ['CONFLICT'] })
   cancel(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<OrderView> {
     return this.orders.cancel(user.userId, parseId(id, 'order'));
   }

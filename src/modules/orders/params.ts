@@ -3,7 +3,7 @@ import { validationError } from '../../common/errors/index.js';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 // UUIDs, ULIDs and the like; nothing that needs escaping in logs or keys.
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,64}$/;
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,64}$/;
 
 /** The Idempotency-Key header of POST /orders; required. */
 export function parseIdempotencyKey(raw: string | string[] | undefined): string {

@@ -3,4 +3,4 @@ export { UsersService } from './users.service.js';
 export type { WechatIdentity, ProfilePatch } from './users.service.js';
 export { User } from './user.entity.js';
 export type { UserRole } from './user.entity.js';
-export type { UserView } from './user-view.js';
+export { userView, type UserView } from './user-view.js';

@@ -1,14 +1,20 @@
-import type { User, UserRole } from './user.entity.js';
+import { z } from 'zod';
+import { apiView, isoTime, rowId } from '../../common/http/index.js';
+import { USER_ROLES, type User } from './user.entity.js';
 
 /** The user as GET /users/me shows it (API.md). */
-export interface UserView {
-  id: number;
-  nickname: string;
-  avatarUrl: string | null;
-  phone: string | null;
-  role: UserRole;
-  createdAt: string;
-}
+export const userView = apiView(
+  'UserView',
+  z.strictObject({
+    id: rowId(),
+    nickname: z.string().meta({ example: 'Xiao Ming' }),
+    avatarUrl: z.string().nullable(),
+    phone: z.string().nullable().meta({ example: '13800138000' }),
+    role: z.enum(USER_ROLES),
+    createdAt: isoTime(),
+  }),
+);
+export type UserView = z.infer<typeof userView>;
 
 export function toUserView(user: User): UserView {
   return {

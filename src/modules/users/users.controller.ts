@@ -1,9 +1,10 @@
 import { Body, Controller, Get, Patch } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { ApiAnswer } from '../../common/http/index.js';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
 import { UpdateMeDto } from './dto/update-me.dto.js';
 import { UsersService } from './users.service.js';
-import type { UserView } from './user-view.js';
+import { userView, type UserView } from './user-view.js';
 
 @ApiTags('users')
 @Controller('users')
@@ -12,12 +13,14 @@ export class UsersController {
 
   @Get('me')
   @Authenticated()
+  @ApiAnswer(userView)
   me(@CurrentUser() user: AuthUser): Promise<UserView> {
     return this.users.getView(user.userId);
   }
 
   @Patch('me')
   @Authenticated()
+  @ApiAnswer(userView)
   update(@CurrentUser() user: AuthUser, @Body() body: UpdateMeDto): Promise<UserView> {
     return this.users.updateProfile(user.userId, body);
   }

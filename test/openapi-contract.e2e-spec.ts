@@ -1,0 +1,253 @@
+import type { Test } from 'supertest';
+import { startTestApp } from './helpers/app.js';
+import { loginAs } from './helpers/auth.js';
+import {
+  ContractChecker,
+  documentsSuccess,
+  HTTP_METHODS,
+  openApiPath,
+} from './helpers/contract.js';
+import { baseEnv, dropRedisKeys } from './helpers/env.js';
+import { useStack } from './helpers/stack.js';
+
+/**
+ * /docs/json against the running app: every route is in it, every route's
+ * answers match it (startTestApp checks each answer; here every route is
+ * called until each documented success status has been seen).
+ */
+const ADMIN_OPENID = 'contract-admin';
+type Doc = ConstructorParameters<typeof ContractChecker>[0];
+/** A JSON value walked by key, for reading the document in assertions. */
+interface Json {
+  [key: string]: Json;
+}
+
+describe('The OpenAPI document at /docs/json', () => {
+  const stack = useStack({
+    env: { LOG_LEVEL: 'warn', ADMIN_OPENIDS: ADMIN_OPENID, THROTTLE_ORDERS_LIMIT: '1000' },
+  });
+  let doc: Doc;
+  const operations = () =>
+    Object.entries(doc.paths).flatMap(([path, item]) =>
+      HTTP_METHODS.filter((m) => item[m]).map((m) => ({
+        key: `${m.toUpperCase()} ${path}`,
+        op: item[m],
+      })),
+    );
+
+  beforeAll(async () => {
+    const res = await stack.app.http.get('/docs/json');
+    expect(res.status).toBe(200);
+    doc = res.body as Doc;
+  });
+
+  it('lists every route the app serves, and no route it does not serve', () => {
+    const served = stack.app.contract.routes
+      .filter((r) => !/^\w+ \/docs/.test(r) && !r.startsWith('OPTIONS '))
+      .map((r) => {
+        const [method, url] = r.split(' ');
+        return `${method} ${openApiPath(url)}`;
+      });
+    expect(new Set(operations().map((o) => o.key))).toEqual(new Set(served));
+    expect(served.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('documents, for every API route, its success answer inside the envelope and its errors', () => {
+    for (const { key, op } of operations()) {
+      if (key === 'GET /metrics') continue;
+      expect(documentsSuccess(op), `${key} has no success schema`).toBe(true);
+      const statuses = Object.keys(op.responses ?? {});
+      expect(statuses, key).toEqual(expect.arrayContaining(['400', '500', '503']));
+      const ok = statuses.find((s) => s.startsWith('2')) as string;
+      const schema = op.responses?.[ok].content?.['application/json'].schema as {
+        required: string[];
+        additionalProperties: boolean;
+      };
+      expect(schema.required, key).toEqual(['code', 'message', 'data', 'requestId']);
+      expect(schema.additionalProperties, key).toBe(false);
+    }
+  });
+
+  it('resolves every reference it makes', () => {
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/(\w+)\/([^"]+)"/g)];
+    expect(refs.length).toBeGreaterThan(50);
+    const components = doc.components as unknown as Record<string, Record<string, unknown>>;
+    for (const [ref, kind, name] of refs) expect(components[kind]?.[name], ref).toBeDefined();
+  });
+
+  it('states the error codes of each status from the error table, with an example each', () => {
+    const login = doc.paths['/api/v1/auth/login'].post.responses as unknown as Json;
+    const codes = (status: string) =>
+      login[status].content['application/json'].schema.properties.code.enum;
+    expect(codes('422')).toEqual([42200]);
+    expect(codes('403')).toEqual([40301]);
+    expect(Object.keys(login['502'].content['application/json'].examples)).toEqual(['50200']);
+    const me = doc.paths['/api/v1/users/me'].get.responses as unknown as Json;
+    expect(me['401'].content['application/json'].schema.properties.code.enum).toEqual([
+      40100, 40101, 40102,
+    ]);
+  });
+
+  it('types every number exactly (integers), with the limits the validators enforce', () => {
+    expect(JSON.stringify(doc)).not.toContain('"type":"number"');
+    const schemas = doc.components?.schemas as unknown as Json;
+    expect(schemas.CreateProductDto).toMatchObject({
+      additionalProperties: false,
+      required: ['name', 'priceCents', 'stock'],
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 100 },
+        priceCents: { type: 'integer', minimum: 0, maximum: 100_000_000 },
+        stock: { type: 'integer', minimum: 0, maximum: 2_147_483_647 },
+      },
+    });
+    expect(schemas.UpdateProductDto.required).toBeUndefined();
+    expect(schemas.OrderLineDto.properties.quantity).toEqual({
+      type: 'integer',
+      minimum: 1,
+      maximum: 99,
+    });
+    expect(schemas.ProductView.properties.id).toMatchObject({
+      type: 'integer',
+      maximum: 2_147_483_647,
+    });
+    const get = doc.paths['/api/v1/products/{id}'].get as unknown as { parameters: unknown[] };
+    expect(get.parameters).toEqual([
+      expect.objectContaining({
+        name: 'id',
+        in: 'path',
+        schema: { type: 'string', pattern: '^\\d{1,20}$' },
+      }),
+    ]);
+  });
+
+  it('names the role of admin routes, and the code refuses them to other users (403/40300)', async () => {
+    const admin = operations().filter(({ op }) => (op as { 'x-roles'?: string[] })['x-roles']);
+    expect(admin.map((a) => a.key).sort()).toEqual([
+      'DELETE /api/v1/admin/products/{id}',
+      'PATCH /api/v1/admin/products/{id}',
+      'POST /api/v1/admin/products',
+    ]);
+    const user = await loginAs(stack.app, stack.wx);
+    for (const { key, op } of admin) {
+      expect((op as { 'x-roles': string[] })['x-roles']).toEqual(['admin']);
+      const [method, path] = key.split(' ');
+      const http = stack.app.http[method.toLowerCase() as 'post'](path.replace('{id}', '1'));
+      const res = await http.set('Authorization', `Bearer ${user.accessToken}`).send({});
+      expect([res.status, res.body.code], key).toEqual([403, 40300]);
+    }
+  });
+
+  it('matches the real answers of every route, each documented success status included', async () => {
+    const { app, wx } = stack;
+    const user = await loginAs(app, wx);
+    const admin = await loginAs(app, wx, { admin: true });
+    const as = (token: string) => (req: Test) => req.set('Authorization', `Bearer ${token}`);
+    const u = as(user.accessToken);
+    const a = as(admin.accessToken);
+    const ok = async (req: Test, status = 200) => {
+      const res = await req;
+      expect(res.status, JSON.stringify(res.body)).toBe(status);
+      return res.body.data;
+    };
+
+    await ok(app.http.get('/health/live'));
+    await ok(app.http.get('/health/ready'));
+    expect((await app.http.get('/metrics')).status).toBe(200);
+
+    await ok(u(app.http.get('/api/v1/users/me')));
+    await ok(u(app.http.patch('/api/v1/users/me')).send({ nickname: 'Contract' }));
+    await ok(u(app.http.get('/api/v1/auth/sessions')));
+    wx.addPhoneCode('contract-phone', '13912345678');
+    await ok(u(app.http.post('/api/v1/auth/phone')).send({ code: 'contract-phone' }));
+    const pair = await ok(
+      app.http.post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken }),
+    );
+
+    const product = await ok(
+      a(app.http.post('/api/v1/admin/products')).send({ name: 'Tea', priceCents: 590, stock: 5 }),
+      201,
+    );
+    await ok(a(app.http.patch(`/api/v1/admin/products/${product.id}`)).send({ stock: 6 }));
+    await ok(app.http.get('/api/v1/products').query({ limit: 1 }));
+    await ok(app.http.get(`/api/v1/products/${product.id}`));
+
+    const v = as(pair.accessToken);
+    const body = { items: [{ productId: product.id, quantity: 2 }], remark: 'contract' };
+    const place = () =>
+      v(app.http.post('/api/v1/orders')).set('Idempotency-Key', 'contract-0001').send(body);
+    const order = await ok(place(), 201);
+    await ok(place(), 200);
+    await ok(v(app.http.get('/api/v1/orders')));
+    await ok(v(app.http.get(`/api/v1/orders/${order.id}`)));
+    await ok(v(app.http.post(`/api/v1/orders/${order.id}/cancel`)));
+    // A few refusals of each kind, checked against their documented statuses as well.
+    expect((await v(app.http.post(`/api/v1/orders/${order.id}/cancel`))).status).toBe(409);
+    expect((await v(app.http.get('/api/v1/orders/999999'))).status).toBe(404);
+    expect((await app.http.get('/api/v1/orders')).status).toBe(401);
+
+    await ok(a(app.http.delete(`/api/v1/admin/products/${product.id}`)));
+    await ok(v(app.http.post('/api/v1/auth/logout')));
+    await ok(a(app.http.post('/api/v1/auth/logout-all')));
+    await ok(app.http.post('/api/v1/auth/login').send({ code: wx.issueCode({}).code }));
+
+    const checker = app.contract.checker as ContractChecker;
+    expect(checker.violations).toEqual([]);
+    const documentedSuccesses = operations().flatMap(({ key, op }) =>
+      documentsSuccess(op)
+        ? Object.keys(op.responses ?? {})
+            .filter((s) => s.startsWith('2'))
+            .map((s) => `${key} ${s}`)
+        : [],
+    );
+    const missed = documentedSuccesses.filter((s) => !checker.seen.has(s));
+    expect(missed, 'routes this spec never called successfully').toEqual([]);
+  });
+
+  it('refuses an answer the document does not allow (the check can fail)', () => {
+    const checker = new ContractChecker(doc);
+    const product = {
+      id: 7,
+      name: 'Tea',
+      description: '',
+      priceCents: 590,
+      stock: 5,
+      imageUrl: null,
+      updatedAt: '2026-01-01T08:00:00.000Z',
+    };
+    const answer = (data: unknown) => ({ code: 0, message: 'ok', data, requestId: 'r-1' });
+    const route = '/api/v1/products/:id';
+    expect(checker.check('GET', route, 200, answer(product))).toBeUndefined();
+    expect(checker.check('GET', route, 200, answer({ ...product, stock: 1.5 }))).toMatch(/integer/);
+    expect(checker.check('GET', route, 200, answer({ ...product, secret: 'x' }))).toMatch(
+      /additional properties/,
+    );
+    expect(checker.check('GET', route, 200, answer({ ...product, updatedAt: 'today' }))).toMatch(
+      /updatedAt/,
+    );
+    expect(checker.check('GET', route, 418, answer(product))).toMatch(/status not in the document/);
+    expect(
+      checker.check('GET', route, 404, { code: 40900, message: 'x', data: null, requestId: 'r' }),
+    ).toMatch(/code/);
+  });
+
+  it('is not served with DOCS_ENABLED=false', async () => {
+    const prefix = `t-docs-off-${process.pid}:`;
+    const off = await startTestApp({
+      ...baseEnv(stack.db.url, prefix),
+      WECHAT_API_BASE_URL: stack.wx.url,
+      LOG_LEVEL: 'warn',
+      DOCS_ENABLED: 'false',
+    });
+    try {
+      for (const path of ['/docs', '/docs/json']) {
+        const res = await off.http.get(path);
+        expect(res.status, path).toBe(404);
+        expect(res.body.code, path).toBe(40400);
+      }
+      expect((await off.http.get('/health/live')).status).toBe(200);
+    } finally {
+      await off.close();
+      await dropRedisKeys(prefix);
+    }
+  });
+});
