@@ -3,7 +3,7 @@ import { Controller, Get, Module } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { Roles } from '../src/common/auth/index.js';
 import { TwoTierCache } from '../src/infra/cache/index.js';
-import { WechatClient } from '../src/modules/auth/index.js';
+import { WechatClient } from '../src/modules/wechat/index.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { useStack } from './helpers/stack.js';
 import { loginAs } from './helpers/auth.js';

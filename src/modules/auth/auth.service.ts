@@ -17,7 +17,7 @@ import {
   WechatDataError,
   decryptUserData,
   verifyRawDataSignature,
-} from './wechat/index.js';
+} from '../wechat/index.js';
 import type { LoginDto } from './dto/login.dto.js';
 
 export interface TokenPair {

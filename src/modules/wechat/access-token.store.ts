@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { AppError } from '../../../common/errors/index.js';
-import { defineScript, type RedisScript } from '../support/redis-script.js';
+import { AppError } from '../../common/errors/index.js';
+import { defineScript, RedisLock, type RedisScript } from '../../infra/redis/index.js';
 
 export interface FetchedToken {
   token: string;
@@ -68,10 +67,6 @@ export class MemoryAccessTokenStore extends AccessTokenStore {
   }
 }
 
-const RELEASE_LOCK = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
 const INVALIDATE = `
 local raw = redis.call('GET', KEYS[1])
 if raw and cjson.decode(raw).token == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -95,7 +90,7 @@ export class RedisAccessTokenStore extends AccessTokenStore {
   private static readonly KEY = 'wx:access_token';
   private static readonly LOCK = 'wx:access_token:lock';
   private inflight: Promise<string> | undefined;
-  private readonly releaseLock: RedisScript<number>;
+  private readonly lock: RedisLock;
   private readonly invalidateIfCurrent: RedisScript<number>;
 
   constructor(
@@ -103,7 +98,7 @@ export class RedisAccessTokenStore extends AccessTokenStore {
     private readonly options: RedisAccessTokenStoreOptions,
   ) {
     super();
-    this.releaseLock = defineScript(redis, 'wxReleaseTokenLock', RELEASE_LOCK, 1);
+    this.lock = new RedisLock(redis);
     this.invalidateIfCurrent = defineScript(redis, 'wxInvalidateToken', INVALIDATE, 1);
   }
 
@@ -124,18 +119,11 @@ export class RedisAccessTokenStore extends AccessTokenStore {
     fetch: () => Promise<FetchedToken>,
     previous: StoredToken | undefined,
   ): Promise<string> {
-    const owner = randomUUID();
     const deadline = Date.now() + this.options.waitMs;
     const pollMs = this.options.pollMs ?? 50;
     for (;;) {
-      const locked = await this.redis.set(
-        RedisAccessTokenStore.LOCK,
-        owner,
-        'PX',
-        this.options.lockTtlMs,
-        'NX',
-      );
-      if (locked === 'OK') {
+      const owner = await this.lock.tryAcquire(RedisAccessTokenStore.LOCK, this.options.lockTtlMs);
+      if (owner !== null) {
         try {
           // Another replica may have refreshed between our read and the lock.
           const latest = await this.read();
@@ -149,7 +137,7 @@ export class RedisAccessTokenStore extends AccessTokenStore {
           );
           return value.token;
         } finally {
-          await this.releaseLock([RedisAccessTokenStore.LOCK], [owner]);
+          await this.lock.unlock(RedisAccessTokenStore.LOCK, owner);
         }
       }
       // Someone else is refreshing: an old token that is still good serves

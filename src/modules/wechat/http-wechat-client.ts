@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import axios, { type AxiosInstance } from 'axios';
 import type { Registry } from 'prom-client';
-import { AppError } from '../../../common/errors/index.js';
+import { AppError } from '../../common/errors/index.js';
 import type { AccessTokenStore, FetchedToken } from './access-token.store.js';
 import { CircuitBreaker, CircuitOpenError } from './circuit-breaker.js';
 import { WechatClient, type WechatPhone, type WechatSession } from './wechat-client.js';

@@ -1,4 +1,4 @@
-import { AppError } from '../../../common/errors/index.js';
+import { AppError } from '../../common/errors/index.js';
 
 /** WeChat errcodes that mean "the server access_token is no longer valid". */
 export const ACCESS_TOKEN_INVALID = new Set([40001, 42001]);
