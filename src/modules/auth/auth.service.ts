@@ -176,7 +176,8 @@ export class AuthService {
   }
 
   async bindPhone(user: AuthUser, code: string): Promise<UserView> {
-    const phone = await this.wechat.phoneNumberByCode(code);
+    // With the openid WeChat also checks the code was issued to this user.
+    const phone = await this.wechat.phoneNumberByCode(code, await this.users.openidOf(user.userId));
     return this.users.setPhone(user.userId, phone.phoneNumber);
   }
 

@@ -66,6 +66,13 @@ export class UsersService {
     return view;
   }
 
+  /** The user's openid (WeChat APIs that act for a user need it), or 404/40400. */
+  async openidOf(id: number): Promise<string> {
+    const user = await this.users.findOne({ where: { id }, select: { id: true, openid: true } });
+    if (!user) throw new AppError('NOT_FOUND', 'user not found');
+    return user.openid;
+  }
+
   /**
    * Finds or creates the user of a WeChat identity. Race-safe: when two first
    * logins of one openid run at once, the unique index lets one insert win and

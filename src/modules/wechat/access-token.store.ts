@@ -73,6 +73,8 @@ if raw and cjson.decode(raw).token == ARGV[1] then return redis.call('DEL', KEYS
 return 0`;
 
 export interface RedisAccessTokenStoreOptions {
+  /** Part of the key: two mini-programs on one Redis keep their own tokens. */
+  appId: string;
   /** How long the lock holder may take to fetch (covers the HTTP timeout). */
   lockTtlMs: number;
   /** How long a waiter waits for another replica's refresh before giving up. */
@@ -87,8 +89,8 @@ export interface RedisAccessTokenStoreOptions {
  * Within a replica, concurrent callers share one refresh.
  */
 export class RedisAccessTokenStore extends AccessTokenStore {
-  private static readonly KEY = 'wx:access_token';
-  private static readonly LOCK = 'wx:access_token:lock';
+  private readonly key: string;
+  private readonly lockKey: string;
   private inflight: Promise<string> | undefined;
   private readonly lock: RedisLock;
   private readonly invalidateIfCurrent: RedisScript<number>;
@@ -99,6 +101,8 @@ export class RedisAccessTokenStore extends AccessTokenStore {
   ) {
     super();
     this.lock = new RedisLock(redis);
+    this.key = `wx:access_token:${options.appId}`;
+    this.lockKey = `${this.key}:lock`;
     this.invalidateIfCurrent = defineScript(redis, 'wxInvalidateToken', INVALIDATE, 1);
   }
 
@@ -112,7 +116,7 @@ export class RedisAccessTokenStore extends AccessTokenStore {
   }
 
   async invalidate(token: string): Promise<void> {
-    await this.invalidateIfCurrent([RedisAccessTokenStore.KEY], [token]).catch(unavailable);
+    await this.invalidateIfCurrent([this.key], [token]).catch(unavailable);
   }
 
   private async refresh(
@@ -122,7 +126,7 @@ export class RedisAccessTokenStore extends AccessTokenStore {
     const deadline = Date.now() + this.options.waitMs;
     const pollMs = this.options.pollMs ?? 50;
     for (;;) {
-      const owner = await this.lock.tryAcquire(RedisAccessTokenStore.LOCK, this.options.lockTtlMs);
+      const owner = await this.lock.tryAcquire(this.lockKey, this.options.lockTtlMs);
       if (owner !== null) {
         try {
           // Another replica may have refreshed between our read and the lock.
@@ -130,14 +134,14 @@ export class RedisAccessTokenStore extends AccessTokenStore {
           if (latest && Date.now() < latest.refreshAt) return latest.token;
           const value = stored(await fetch(), Date.now());
           await this.redis.set(
-            RedisAccessTokenStore.KEY,
+            this.key,
             JSON.stringify(value),
             'PX',
             Math.max(1, value.expiresAt - Date.now()),
           );
           return value.token;
         } finally {
-          await this.lock.unlock(RedisAccessTokenStore.LOCK, owner);
+          await this.lock.unlock(this.lockKey, owner);
         }
       }
       // Someone else is refreshing: an old token that is still good serves
@@ -153,7 +157,7 @@ export class RedisAccessTokenStore extends AccessTokenStore {
   }
 
   private async read(): Promise<StoredToken | undefined> {
-    const raw = await this.redis.get(RedisAccessTokenStore.KEY);
+    const raw = await this.redis.get(this.key);
     return raw ? (JSON.parse(raw) as StoredToken) : undefined;
   }
 }

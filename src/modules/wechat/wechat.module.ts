@@ -26,6 +26,7 @@ function createWechatClient(
     registry,
     tokens: redis
       ? new RedisAccessTokenStore(redis, {
+          appId,
           lockTtlMs: timeoutMs + 5_000,
           waitMs: timeoutMs + 2_000,
         })
