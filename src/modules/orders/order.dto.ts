@@ -13,7 +13,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { MAX_INT, PageQuery } from '../../common/http/index.js';
+import { IsSendableText, MAX_INT, PageQuery } from '../../common/http/index.js';
 
 export const MAX_LINES = 50;
 export const MAX_QUANTITY = 99;
@@ -44,10 +44,14 @@ export class CreateOrderDto {
   @Type(() => OrderLineDto)
   items: OrderLineDto[];
 
-  @ApiPropertyOptional({ maxLength: 200 })
+  @ApiPropertyOptional({
+    maxLength: 200,
+    description: 'checked by WeChat content security before it is stored (42201 when risky)',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)
+  @IsSendableText()
   remark?: string;
 }
 

@@ -1,4 +1,4 @@
-import { AppError } from '../../common/errors/index.js';
+import { AppError, validationError } from '../../common/errors/index.js';
 import type { WechatApi } from './wechat-metrics.js';
 
 /** WeChat errcodes that mean "the server access_token is no longer valid". */
@@ -58,6 +58,13 @@ export function wechatError(api: WechatApi, errcode: number): AppError {
       );
     case -1:
       return new WechatUnavailable('WeChat system busy', { errcode });
+    // getwxacodeunlimit: what the caller asked for does not exist or does not fit.
+    case 41030:
+      return validationError([
+        { field: 'page', message: 'page is not a page of the published mini-program' },
+      ]);
+    case 40169:
+      return validationError([{ field: 'scene', message: 'WeChat refused the scene' }]);
     default:
       return new AppError('WECHAT_UPSTREAM', undefined, { errcode });
   }

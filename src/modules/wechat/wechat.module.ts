@@ -7,6 +7,8 @@ import { MemoryAccessTokenStore, RedisAccessTokenStore } from './access-token.st
 import { HttpWechatClient } from './http-wechat-client.js';
 import { SandboxWechatClient } from './sandbox-wechat-client.js';
 import { WechatClient } from './wechat-client.js';
+import { WxaCodeController } from './wxacode.controller.js';
+import { WxaCodes } from './wxacode.service.js';
 
 function createWechatClient(
   config: AppConfig,
@@ -45,10 +47,13 @@ class WechatCloser implements OnApplicationShutdown {
 /**
  * The WeChat server API (login, phone number, server access_token, …) for
  * every domain module that talks to WeChat: the real HTTP client, or the
- * sandbox in the embedded quick start without credentials.
+ * sandbox in the embedded quick start without credentials. Also serves
+ * GET /wxacode (mini-program codes for share posters).
  */
 @Module({
+  controllers: [WxaCodeController],
   providers: [
+    WxaCodes,
     {
       provide: WechatClient,
       inject: [APP_CONFIG, REDIS, Registry],
