@@ -1,4 +1,4 @@
-import { createCipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes } from 'node:crypto';
 import { Controller, Get, Module } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { Roles } from '../src/common/auth/index.js';
@@ -6,7 +6,7 @@ import { TwoTierCache } from '../src/infra/cache/index.js';
 import { WechatClient } from '../src/modules/wechat/index.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { useStack } from './helpers/stack.js';
-import { loginAs } from './helpers/auth.js';
+import { encryptProfile, loginAs } from './helpers/auth.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { baseEnv, uniqueSuffix } from './helpers/env.js';
 import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
@@ -26,13 +26,6 @@ class AdminProbeModule {}
 const ADMIN_OPENID = 'admin-openid-1';
 const SECRET = 'test-secret-test-secret-test-secret-0123';
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
-
-function encryptProfile(sessionKey: string, payload: Record<string, unknown>) {
-  const iv = randomBytes(16);
-  const cipher = createCipheriv('aes-128-cbc', Buffer.from(sessionKey, 'base64'), iv);
-  const data = Buffer.concat([cipher.update(JSON.stringify(payload)), cipher.final()]);
-  return { encryptedData: data.toString('base64'), iv: iv.toString('base64') };
-}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
   const start = Date.now();

@@ -1,8 +1,8 @@
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Response } from 'superagent';
 import { SandboxWechatClient } from '../src/modules/wechat/index.js';
 import { startEmbeddedTestApp, type TestApp } from './helpers/app.js';
-import { loginAs, type LoggedIn } from './helpers/auth.js';
+import { encryptProfile, loginAs, type LoggedIn } from './helpers/auth.js';
 import { useStack, type Stack } from './helpers/stack.js';
 
 const ADMIN = 'platform-admin-openid';
@@ -377,15 +377,9 @@ describe('GET /wxacode (getwxacodeunlimit)', () => {
 
 describe('the "微信用户" placeholder profile', () => {
   const stack = useStack();
-  const encrypt = (sessionKey: string, payload: Record<string, unknown>) => {
-    const iv = randomBytes(16);
-    const cipher = createCipheriv('aes-128-cbc', Buffer.from(sessionKey, 'base64'), iv);
-    const data = Buffer.concat([cipher.update(JSON.stringify(payload)), cipher.final()]);
-    return { encryptedData: data.toString('base64'), iv: iv.toString('base64') };
-  };
   const loginWithProfile = (openid: string | undefined, nickName: string, avatarUrl: string) => {
     const issued = stack.wx.issueCode({ openid });
-    const enc = encrypt(issued.sessionKey, {
+    const enc = encryptProfile(issued.sessionKey, {
       nickName,
       avatarUrl,
       watermark: { appid: stack.wx.appid },
