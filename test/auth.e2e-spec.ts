@@ -645,6 +645,28 @@ describe('auth: WeChat login, tokens, sessions (two replicas on one Redis)', () 
       expect(me.body.data.phone).toBeNull();
     });
 
+    it.each([
+      [45011, 429, 42900],
+      [-1, 502, 50200],
+      [40013, 502, 50200],
+    ])(
+      'maps errcode %i of a phone code to %i/%i and binds nothing',
+      async (errcode, status, code) => {
+        const u = await loginAs(a, wx);
+        const phoneCode = `pc-fail-${errcode}-${uniqueSuffix()}`;
+        wx.failPhoneCode(phoneCode, errcode);
+        const res = await a.http
+          .post('/api/v1/auth/phone')
+          .set(bearer(u.accessToken))
+          .send({ code: phoneCode });
+        expect(res.status).toBe(status);
+        expect(res.body.code).toBe(code);
+        if (errcode === 45011) expect(res.headers['retry-after']).toBe('60');
+        const me = await a.http.get('/api/v1/users/me').set(bearer(u.accessToken));
+        expect(me.body.data.phone).toBeNull();
+      },
+    );
+
     it('POST /auth/phone needs a code and a token', async () => {
       const u = await loginAs(a, wx);
       const res = await a.http.post('/api/v1/auth/phone').set(bearer(u.accessToken)).send({});
