@@ -1,12 +1,12 @@
-import { createCipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes } from 'node:crypto';
 import { Controller, Get, Module } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { Roles } from '../src/common/auth/index.js';
 import { TwoTierCache } from '../src/infra/cache/index.js';
-import { WechatClient } from '../src/modules/auth/index.js';
+import { WechatClient } from '../src/modules/wechat/index.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { useStack } from './helpers/stack.js';
-import { loginAs } from './helpers/auth.js';
+import { encryptProfile, loginAs } from './helpers/auth.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { baseEnv, testRedisPrefix, uniqueSuffix } from './helpers/env.js';
 import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
@@ -26,13 +26,6 @@ class AdminProbeModule {}
 const ADMIN_OPENID = 'admin-openid-1';
 const SECRET = 'test-secret-test-secret-test-secret-0123';
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
-
-function encryptProfile(sessionKey: string, payload: Record<string, unknown>) {
-  const iv = randomBytes(16);
-  const cipher = createCipheriv('aes-128-cbc', Buffer.from(sessionKey, 'base64'), iv);
-  const data = Buffer.concat([cipher.update(JSON.stringify(payload)), cipher.final()]);
-  return { encryptedData: data.toString('base64'), iv: iv.toString('base64') };
-}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
   const start = Date.now();
@@ -220,7 +213,7 @@ describe('auth: WeChat login, tokens, sessions (two replicas on one Redis)', () 
       [40029, 422, 42200],
       [40163, 422, 42200],
       [40226, 403, 40301],
-      [45011, 502, 50200],
+      [45011, 429, 42900],
       [-1, 502, 50200],
     ])('maps WeChat errcode %i to %i/%i, calling WeChat once', async (errcode, status, code) => {
       const c = `fail-${errcode}-${uniqueSuffix()}`;
@@ -230,6 +223,29 @@ describe('auth: WeChat login, tokens, sessions (two replicas on one Redis)', () 
       expect(res.status).toBe(status);
       expect(res.body.code).toBe(code);
       expect(wx.counts.code2session - before).toBe(1);
+    });
+
+    it('answers 45011 (WeChat per-user limit) with 429 and Retry-After', async () => {
+      const c = `limit-${uniqueSuffix()}`;
+      wx.failCode(c, 45011);
+      const res = await login(a, { code: c });
+      expect(res.status).toBe(429);
+      expect(res.body).toMatchObject({ code: 42900, data: { errcode: 45011 } });
+      expect(res.headers['retry-after']).toBe('60');
+    });
+
+    it('logs the errcode with WeChat rid, never the URL or the secret', async () => {
+      const c = `rid-${uniqueSuffix()}`;
+      wx.failCode(c, 40029);
+      expect((await login(a, { code: c })).status).toBe(422);
+      // Nest's static Logger writes to the last app made: look in both replicas' logs.
+      const line = [...a.logs, ...b.logs].find((l) =>
+        String(l.message).includes('code2session refused: errcode 40029'),
+      );
+      expect(String(line?.message)).toMatch(/ rid [0-9a-f]+-[0-9a-f]+-[0-9a-f]+$/);
+      const raw = a.rawLogs() + b.rawLogs();
+      expect(raw).not.toContain('/sns/jscode2session');
+      expect(raw).not.toContain('wechat-test-secret-value');
     });
 
     it('answers 42200 for a code that was already used (single-use, as in WeChat)', async () => {
@@ -273,6 +289,9 @@ describe('auth: WeChat login, tokens, sessions (two replicas on one Redis)', () 
       ['non-string code', { code: 42 }, 'code'],
       ['encryptedData without iv', { code: 'x', encryptedData: 'AAAA' }, 'iv'],
       ['an unknown field', { code: 'x', admin: true }, 'admin'],
+      ['a lone surrogate in the code', { code: '\ud800' }, 'code'],
+      ['a control character in the code', { code: 'ab\u0000c' }, 'code'],
+      ['a newline in the code', { code: 'ab\nc' }, 'code'],
     ])('answers 400/40000 for %s without calling WeChat', async (_label, body, field) => {
       const before = wx.counts.code2session;
       const res = await a.http.post('/api/v1/auth/login').send(body);
@@ -576,23 +595,44 @@ describe('auth: WeChat login, tokens, sessions (two replicas on one Redis)', () 
       expect(me.body.data.phone).toBe('13912345678');
     });
 
-    it('on 40001 drops the cached token and retries once', async () => {
+    it.each([40001, 40014, 42001])(
+      'on %i drops the cached token and retries once',
+      async (dead) => {
+        const u = await loginAs(a, wx);
+        wx.addPhoneCode('pc-retry', '13700000000');
+        wx.invalidateAccessToken(dead);
+        const tokens = wx.counts.stableToken;
+        const phoneCalls = wx.counts.phone;
+        const res = await a.http
+          .post('/api/v1/auth/phone')
+          .set(bearer(u.accessToken))
+          .send({ code: 'pc-retry' });
+        expect(res.status).toBe(200);
+        expect(res.body.data.phone).toBe('13700000000');
+        expect(wx.counts.stableToken - tokens).toBe(1);
+        expect(wx.counts.phone - phoneCalls).toBe(2);
+      },
+    );
+
+    it('caches the access_token under a key naming the appid', async () => {
+      const keys = await a.redis()!.keys(`${a.config.redis!.keyPrefix}wx:access_token*`);
+      expect(keys.map((k) => k.slice(a.config.redis!.keyPrefix.length))).toContain(
+        `wx:access_token:${wx.appid}`,
+      );
+    });
+
+    it('passes the user openid to getuserphonenumber', async () => {
       const u = await loginAs(a, wx);
-      wx.addPhoneCode('pc-retry', '13700000000');
-      wx.invalidateAccessToken();
-      const tokens = wx.counts.stableToken;
-      const phoneCalls = wx.counts.phone;
+      wx.addPhoneCode('pc-openid', '13600000000');
       const res = await a.http
         .post('/api/v1/auth/phone')
         .set(bearer(u.accessToken))
-        .send({ code: 'pc-retry' });
+        .send({ code: 'pc-openid' });
       expect(res.status).toBe(200);
-      expect(res.body.data.phone).toBe('13700000000');
-      expect(wx.counts.stableToken - tokens).toBe(1);
-      expect(wx.counts.phone - phoneCalls).toBe(2);
+      expect(wx.phoneOpenids.at(-1)).toBe(u.openid);
     });
 
-    it('maps a rejected phone code to 422/42200 and binds nothing', async () => {
+    it('maps a rejected phone code to 422/42200 with a phone-code message and binds nothing', async () => {
       const u = await loginAs(a, wx);
       const res = await a.http
         .post('/api/v1/auth/phone')
@@ -600,14 +640,46 @@ describe('auth: WeChat login, tokens, sessions (two replicas on one Redis)', () 
         .send({ code: 'never-issued' });
       expect(res.status).toBe(422);
       expect(res.body.code).toBe(42200);
+      expect(res.body.message).toBe('WeChat phone code is invalid or expired');
       const me = await a.http.get('/api/v1/users/me').set(bearer(u.accessToken));
       expect(me.body.data.phone).toBeNull();
     });
+
+    it.each([
+      [45011, 429, 42900],
+      [-1, 502, 50200],
+      [40013, 502, 50200],
+    ])(
+      'maps errcode %i of a phone code to %i/%i and binds nothing',
+      async (errcode, status, code) => {
+        const u = await loginAs(a, wx);
+        const phoneCode = `pc-fail-${errcode}-${uniqueSuffix()}`;
+        wx.failPhoneCode(phoneCode, errcode);
+        const res = await a.http
+          .post('/api/v1/auth/phone')
+          .set(bearer(u.accessToken))
+          .send({ code: phoneCode });
+        expect(res.status).toBe(status);
+        expect(res.body.code).toBe(code);
+        if (errcode === 45011) expect(res.headers['retry-after']).toBe('60');
+        const me = await a.http.get('/api/v1/users/me').set(bearer(u.accessToken));
+        expect(me.body.data.phone).toBeNull();
+      },
+    );
 
     it('POST /auth/phone needs a code and a token', async () => {
       const u = await loginAs(a, wx);
       const res = await a.http.post('/api/v1/auth/phone').set(bearer(u.accessToken)).send({});
       expect(res.status).toBe(400);
+      const before = wx.counts.phone;
+      const surrogate = await a.http
+        .post('/api/v1/auth/phone')
+        .set(bearer(u.accessToken))
+        .set('content-type', 'application/json')
+        .send('{"code":"\\ud800"}');
+      expect(surrogate.status).toBe(400);
+      expect(surrogate.body.data.errors).toEqual([expect.objectContaining({ field: 'code' })]);
+      expect(wx.counts.phone).toBe(before);
       expect((await a.http.post('/api/v1/auth/phone').send({ code: 'x' })).status).toBe(401);
     });
 
@@ -762,7 +834,7 @@ describe('auth: WeChat metrics in /metrics', () => {
     expect(errors('checksession', '87009')).toBe(1);
     expect(page).not.toContain('errcode="40999"');
     expect(page).not.toMatch(/wechat_errors_total\{api="(stable_token|getuserphonenumber)"/);
-    expect(metric(page, 'wechat_circuit_breaker_state')).toBe(0);
+    expect(metric(page, 'wechat_circuit_breaker_state{api="code2session"}')).toBe(0);
   });
 
   it('counts timeouts by kind', async () => {
@@ -796,7 +868,7 @@ describe('auth: the WeChat circuit breaker', () => {
     // The circuit is open: WeChat was not called at all.
     expect(stack.wx.counts.code2session).toBe(5);
     const page = (await stack.app.http.get('/metrics')).text;
-    expect(metric(page, 'wechat_circuit_breaker_state')).toBe(2);
+    expect(metric(page, 'wechat_circuit_breaker_state{api="code2session"}')).toBe(2);
     expect(metric(page, 'wechat_errors_total{api="code2session",errcode="-1"}')).toBe(5);
     expect(metric(page, 'wechat_errors_total{api="code2session",errcode="circuit_open"}')).toBe(1);
   });
@@ -854,5 +926,97 @@ describe('auth while Redis is unreachable', () => {
     const me = await t.http.get('/api/v1/users/me').set(bearer(token));
     expect(me.status).toBe(503);
     expect(me.body.code).toBe(50300);
+  });
+});
+
+describe('WeChat breakers: what a client causes never blocks another user', () => {
+  const stack = useStack({ env: { WECHAT_TIMEOUT_MS: '300' } });
+  const loginWith = (body: string | object) =>
+    stack.app.http.post('/api/v1/auth/login').set('content-type', 'application/json').send(body);
+  const page = async () => (await stack.app.http.get('/metrics')).text;
+  const breaker = (text: string, api: string) =>
+    metric(text, `wechat_circuit_breaker_state{api="${api}"}`);
+
+  async function anotherUserLogsIn() {
+    const { code } = stack.wx.issueCode();
+    const before = stack.wx.counts.code2session;
+    const res = await loginWith({ code });
+    expect(res.status).toBe(200);
+    expect(stack.wx.counts.code2session - before).toBe(1);
+  }
+
+  it('five 45011 answers (per-user limit): 429 each, then another user logs in', async () => {
+    for (let i = 0; i < 6; i++) {
+      const code = `quota-${i}-${uniqueSuffix()}`;
+      stack.wx.failCode(code, 45011);
+      const res = await loginWith({ code });
+      expect(res.status).toBe(429);
+      expect(res.headers['retry-after']).toBe('60');
+    }
+    await anotherUserLogsIn();
+    expect(breaker(await page(), 'code2session')).toBe(0);
+  });
+
+  it('five 87009 answers from checkSessionKey (stale key): still asked, logins unaffected', async () => {
+    const u = await loginAs(stack.app, stack.wx);
+    const client = stack.app.app.get(WechatClient);
+    const before = stack.wx.counts.checksession;
+    for (let i = 0; i < 6; i++) {
+      await expect(
+        client.checkSessionKey(u.openid, randomBytes(16).toString('base64')),
+      ).resolves.toBe(false);
+    }
+    expect(stack.wx.counts.checksession - before).toBe(6);
+    await anotherUserLogsIn();
+    expect(breaker(await page(), 'checksession')).toBe(0);
+  });
+
+  it('five lone-surrogate codes: 400 before any WeChat call, then another user logs in', async () => {
+    const before = stack.wx.counts.code2session;
+    for (let i = 0; i < 6; i++) {
+      const res = await loginWith(`{"code":"x\\ud800${i}"}`);
+      expect(res.status).toBe(400);
+      expect(res.body.data.errors).toEqual([expect.objectContaining({ field: 'code' })]);
+    }
+    expect(stack.wx.counts.code2session).toBe(before);
+    await anotherUserLogsIn();
+  });
+
+  it('five errcodes WeChat does not document here (client-caused): 502, breaker stays closed', async () => {
+    for (let i = 0; i < 6; i++) {
+      const code = `odd-${i}-${uniqueSuffix()}`;
+      stack.wx.failCode(code, 40999);
+      expect((await loginWith({ code })).status).toBe(502);
+    }
+    await anotherUserLogsIn();
+  });
+
+  it('a real outage of code2session opens only its breaker: phone binding still works', async () => {
+    const u = await loginAs(stack.app, stack.wx);
+    stack.wx.outage.add('code2session');
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await loginWith({ code: stack.wx.issueCode().code });
+        expect(res.status).toBe(502);
+      }
+      const calls = stack.wx.counts.code2session;
+      const refused = await loginWith({ code: stack.wx.issueCode().code });
+      expect(refused.status).toBe(502);
+      expect(refused.body.code).toBe(50200);
+      expect(stack.wx.counts.code2session).toBe(calls);
+      stack.wx.addPhoneCode('pc-outage', '13500000000');
+      const phone = await stack.app.http
+        .post('/api/v1/auth/phone')
+        .set(bearer(u.accessToken))
+        .send({ code: 'pc-outage' });
+      expect(phone.status).toBe(200);
+      const text = await page();
+      expect(breaker(text, 'code2session')).toBe(2);
+      expect(breaker(text, 'getuserphonenumber')).toBe(0);
+      expect(breaker(text, 'stable_token')).toBe(0);
+      expect(metric(text, 'wechat_errors_total{api="code2session",errcode="http_5xx"}')).toBe(5);
+    } finally {
+      stack.wx.outage.delete('code2session');
+    }
   });
 });

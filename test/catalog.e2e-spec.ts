@@ -1,7 +1,7 @@
 import type { Test } from 'supertest';
 import { TwoTierCache } from '../src/infra/cache/index.js';
 import { DEMO_PRODUCTS } from '../src/modules/catalog/index.js';
-import { SandboxWechatClient } from '../src/modules/auth/wechat/sandbox-wechat-client.js';
+import { SandboxWechatClient } from '../src/modules/wechat/index.js';
 import type { TestDatabase } from './helpers/database.js';
 import { startEmbeddedTestApp, type TestApp } from './helpers/app.js';
 import { useStack } from './helpers/stack.js';

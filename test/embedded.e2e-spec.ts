@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
-import { SandboxWechatClient } from '../src/modules/auth/wechat/sandbox-wechat-client.js';
+import { SandboxWechatClient } from '../src/modules/wechat/index.js';
 import { DEMO_PRODUCTS } from '../src/modules/catalog/index.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 

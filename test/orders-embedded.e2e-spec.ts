@@ -1,4 +1,4 @@
-import { SandboxWechatClient } from '../src/modules/auth/wechat/sandbox-wechat-client.js';
+import { SandboxWechatClient } from '../src/modules/wechat/index.js';
 import { startEmbeddedTestApp, type TestApp } from './helpers/app.js';
 
 // The embedded quick start has one SQLite connection: order transactions take

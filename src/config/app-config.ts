@@ -54,6 +54,8 @@ export interface AppConfig {
     apiBaseUrl: string;
     /** Per-request timeout of WeChat API calls. */
     timeoutMs: number;
+    /** When msg_sec_check cannot answer: store and flag (true) or refuse with 502. */
+    contentCheckFailOpen: boolean;
   };
   adminOpenIds: string[];
   /** /docs and /docs/json are served. */
@@ -162,6 +164,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       secret: env.WECHAT_SECRET,
       apiBaseUrl: env.WECHAT_API_BASE_URL.replace(/\/+$/, ''),
       timeoutMs: env.WECHAT_TIMEOUT_MS,
+      contentCheckFailOpen: env.CONTENT_CHECK_FAIL_OPEN,
     },
     adminOpenIds: env.ADMIN_OPENIDS,
     docs: { enabled: env.DOCS_ENABLED ? env.DOCS_ENABLED === 'true' : !production },

@@ -89,6 +89,10 @@ export const envSchema = z.object({
   WECHAT_SECRET: optionalString,
   WECHAT_API_BASE_URL: z.url().default('https://api.weixin.qq.com'),
   WECHAT_TIMEOUT_MS: positiveInt.default(5000),
+  CONTENT_CHECK_FAIL_OPEN: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
 
   TRUST_PROXY: list.pipe(
     z.array(

@@ -1,3 +1,4 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
 import type { LoginResult } from '../../src/modules/auth/auth.view.js';
 import type { TestApp } from './app.js';
 import type { FakeWechat } from './fake-wechat.js';
@@ -41,4 +42,12 @@ export async function loginAs(
     user: data.user,
     openid: issued,
   };
+}
+
+/** encryptedData/iv as wx.getUserInfo makes them: AES-128-CBC with the session_key. */
+export function encryptProfile(sessionKey: string, payload: Record<string, unknown>) {
+  const iv = randomBytes(16);
+  const cipher = createCipheriv('aes-128-cbc', Buffer.from(sessionKey, 'base64'), iv);
+  const data = Buffer.concat([cipher.update(JSON.stringify(payload)), cipher.final()]);
+  return { encryptedData: data.toString('base64'), iv: iv.toString('base64') };
 }

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { deflateSync } from 'node:zlib';
 
 /**
  * A local HTTP server that behaves like the WeChat server API, for e2e tests
@@ -13,11 +14,20 @@ import type { AddressInfo } from 'node:net';
  *   wx.delayMs = 2000; wx.nonJson = true;          // slow / broken upstream
  *   wx.addPhoneCode('pc1', '13800138000');
  *   wx.invalidateAccessToken();                    // next phone call answers 40001
+ *   wx.failPhoneCode('pc2', 45011);                // this phone code answers errcode 45011
+ *   wx.outage.add('code2session');                 // that API answers HTTP 503 (others work)
+ *   wx.riskyWords.add('spam'); wx.reviewWords.add('maybe');   // msg_sec_check verdicts
+ *   wx.secCheckErrcode = 61010;                    // msg_sec_check answers this errcode
+ *   wx.pages.add('pages/index/index');             // pages getwxacodeunlimit knows
+ *
+ * Error answers carry a rid in errmsg, like WeChat's ("… rid: 6592a0c5-…").
  */
+export type FakeApi =
+  'code2session' | 'stableToken' | 'phone' | 'checksession' | 'secCheck' | 'wxacode';
 export interface FakeWechat {
   url: string;
   appid: string;
-  counts: { code2session: number; stableToken: number; phone: number; checksession: number };
+  counts: Record<FakeApi, number>;
   /** Every js_code exactly as WeChat decoded it from the query. */
   receivedCodes: string[];
   /** Applied to code2session answers. */
@@ -35,9 +45,28 @@ export interface FakeWechat {
   };
   failCode(code: string, errcode: number): void;
   addPhoneCode(code: string, phoneNumber: string): void;
+  failPhoneCode(code: string, errcode: number): void;
+  /** The openid each getuserphonenumber call carried (undefined when none). */
+  phoneOpenids: (string | undefined)[];
+  /** APIs that answer HTTP 503 with an HTML page while listed. */
+  outage: Set<FakeApi>;
+  /** checksession answers this errcode while set. */
+  checksessionErrcode: number | undefined;
+  /** msg_sec_check: content holding one of these words is risky / to review. */
+  riskyWords: Set<string>;
+  reviewWords: Set<string>;
+  /** msg_sec_check answers this errcode while set. */
+  secCheckErrcode: number | undefined;
+  /** Every msg_sec_check body received. */
+  secChecks: Record<string, unknown>[];
+  /** Pages of the published mini-program (getwxacodeunlimit with check_path). */
+  pages: Set<string>;
+  /** Every getwxacodeunlimit body received. */
+  wxacodes: Record<string, unknown>[];
   /** The session_key WeChat last issued for the openid. */
   sessionKeyOf(openid: string): string | undefined;
-  invalidateAccessToken(): void;
+  /** The current token dies: calls with it answer `errcode` (40001, 40014 or 42001). */
+  invalidateAccessToken(errcode?: number): void;
   close(): Promise<void>;
 }
 
@@ -50,8 +79,49 @@ const DEFAULT_APPID = 'wx-test-appid';
 const DEFAULT_SECRET = 'wechat-test-secret-value';
 
 function send(res: ServerResponse, body: unknown): void {
+  const answer = body as { errcode?: number; errmsg?: string };
+  // WeChat appends its request id to every error message.
+  if (typeof answer.errcode === 'number' && answer.errcode !== 0 && answer.errmsg) {
+    answer.errmsg = `${answer.errmsg} rid: ${randomBytes(4).toString('hex')}-${randomBytes(4).toString('hex')}-${randomBytes(4).toString('hex')}`;
+  }
   res.writeHead(200, { 'content-type': 'text/plain' });
   res.end(JSON.stringify(body));
+}
+
+function sendOutage(res: ServerResponse): void {
+  res.writeHead(503, { 'content-type': 'text/html' });
+  res.end('<html><body>503 Service Unavailable</body></html>');
+}
+
+/** A tiny valid PNG (1×1 grey), the stand-in for a mini-program code. */
+function png(seed: string): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const typed = Buffer.concat([Buffer.from(type), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(typed));
+    return Buffer.concat([len, typed, sum]);
+  };
+  const header = Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]);
+  // The seed goes into a text chunk, so different requests give different bytes.
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('tEXt', Buffer.from(`Comment\0${seed}`, 'latin1')),
+    chunk('IDAT', deflateSync(Buffer.from([0, 0x80]))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -75,14 +145,25 @@ export async function startFakeWechat(
   const usedCodes = new Set<string>();
   const failures = new Map<string, number>();
   const phoneCodes = new Map<string, string>();
+  const phoneFailures = new Map<string, number>();
   const sessionKeys = new Map<string, string>();
   let token: { value: string; expiresAt: number; valid: boolean } | undefined;
   let tokenSeq = 0;
+  let deadTokenErrcode = 40001;
 
   const fake: FakeWechat = {
     url: '',
     appid,
-    counts: { code2session: 0, stableToken: 0, phone: 0, checksession: 0 },
+    counts: { code2session: 0, stableToken: 0, phone: 0, checksession: 0, secCheck: 0, wxacode: 0 },
+    phoneOpenids: [],
+    outage: new Set(),
+    checksessionErrcode: undefined,
+    riskyWords: new Set(),
+    reviewWords: new Set(),
+    secCheckErrcode: undefined,
+    secChecks: [],
+    pages: new Set(['pages/index/index']),
+    wxacodes: [],
     receivedCodes: [],
     delayMs: 0,
     tokenDelayMs: 0,
@@ -103,11 +184,17 @@ export async function startFakeWechat(
     addPhoneCode(code, phoneNumber) {
       phoneCodes.set(code, phoneNumber);
     },
+    failPhoneCode(code, errcode) {
+      phoneFailures.set(code, errcode);
+    },
     sessionKeyOf(openid) {
       return sessionKeys.get(openid);
     },
-    invalidateAccessToken() {
-      if (token) token.valid = false;
+    invalidateAccessToken(errcode = 40001) {
+      if (token) {
+        token.valid = false;
+        deadTokenErrcode = errcode;
+      }
     },
     close: () =>
       new Promise((resolve) => {
@@ -118,6 +205,15 @@ export async function startFakeWechat(
   };
   const pendingKeys = new Map<string, string>();
 
+  const TOKEN_ERRMSG: Record<number, string> = {
+    40001: 'invalid credential, access_token is invalid or not latest',
+    40014: 'invalid access_token',
+    42001: 'access_token expired',
+  };
+  const tokenError = () => ({
+    errcode: deadTokenErrcode,
+    errmsg: TOKEN_ERRMSG[deadTokenErrcode] ?? 'invalid credential',
+  });
   const tokenIsValid = (value: string | null) =>
     token !== undefined && token.valid && token.value === value && token.expiresAt > Date.now();
 
@@ -181,9 +277,12 @@ export async function startFakeWechat(
     fake.counts.phone += 1;
     const body = await readJson(req);
     if (!tokenIsValid(url.searchParams.get('access_token'))) {
-      return send(res, { errcode: 40001, errmsg: 'invalid credential, access_token is invalid' });
+      return send(res, tokenError());
     }
+    fake.phoneOpenids.push(typeof body.openid === 'string' ? body.openid : undefined);
     const code = typeof body.code === 'string' ? body.code : '';
+    const failure = phoneFailures.get(code);
+    if (failure !== undefined) return send(res, { errcode: failure, errmsg: 'fake failure' });
     const number = phoneCodes.get(code);
     if (number === undefined) return send(res, { errcode: 40029, errmsg: 'invalid code' });
     phoneCodes.delete(code);
@@ -203,7 +302,10 @@ export async function startFakeWechat(
     fake.counts.checksession += 1;
     const q = url.searchParams;
     if (!tokenIsValid(q.get('access_token'))) {
-      return send(res, { errcode: 40001, errmsg: 'invalid credential, access_token is invalid' });
+      return send(res, tokenError());
+    }
+    if (fake.checksessionErrcode !== undefined) {
+      return send(res, { errcode: fake.checksessionErrcode, errmsg: 'failing' });
     }
     if (q.get('sig_method') !== 'hmac_sha256') {
       return send(res, { errcode: 87010, errmsg: 'invalid sig_method' });
@@ -216,9 +318,97 @@ export async function startFakeWechat(
     send(res, { errcode: 0, errmsg: 'ok' });
   }
 
+  async function secCheck(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    fake.counts.secCheck += 1;
+    const body = await readJson(req);
+    fake.secChecks.push(body);
+    if (!tokenIsValid(url.searchParams.get('access_token'))) {
+      return send(res, tokenError());
+    }
+    if (fake.secCheckErrcode !== undefined) {
+      return send(res, { errcode: fake.secCheckErrcode, errmsg: 'failing' });
+    }
+    const { version, openid, scene, content } = body;
+    if (version !== 2 || typeof content !== 'string') {
+      return send(res, { errcode: 47001, errmsg: 'data format error' });
+    }
+    if (typeof scene !== 'number' || ![1, 2, 3, 4].includes(scene)) {
+      return send(res, { errcode: 40129, errmsg: 'invalid scene' });
+    }
+    // v2 needs an openid this mini-program issued (and seen lately: 61010 otherwise).
+    if (typeof openid !== 'string' || !sessionKeys.has(openid)) {
+      return send(res, { errcode: 40003, errmsg: 'invalid openid' });
+    }
+    if (content.length > 2500)
+      return send(res, { errcode: 45002, errmsg: 'content size out of limit' });
+    const has = (words: Set<string>) => [...words].some((w) => content.includes(w));
+    const [suggest, label] = has(fake.riskyWords)
+      ? ['risky', 20002]
+      : has(fake.reviewWords)
+        ? ['review', 21000]
+        : ['pass', 100];
+    send(res, {
+      errcode: 0,
+      errmsg: 'ok',
+      detail: [{ strategy: 'content_model', errcode: 0, suggest, label, prob: 90 }],
+      result: { suggest, label },
+      trace_id: randomBytes(8).toString('hex'),
+    });
+  }
+
+  async function wxacode(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    fake.counts.wxacode += 1;
+    const body = await readJson(req);
+    fake.wxacodes.push(body);
+    // WeChat answers its errors as JSON with this type, and the image as image/*.
+    const sendError = (errcode: number, errmsg: string) => {
+      res.writeHead(200, { 'content-type': 'application/json; encoding=utf-8' });
+      res.end(
+        JSON.stringify({
+          errcode,
+          errmsg: `${errmsg} rid: ${randomBytes(4).toString('hex')}-00000000-00000000`,
+        }),
+      );
+    };
+    if (!tokenIsValid(url.searchParams.get('access_token'))) {
+      const dead = tokenError();
+      return sendError(dead.errcode, dead.errmsg);
+    }
+    const { scene, page, width } = body;
+    if (typeof scene !== 'string' || scene.length === 0 || scene.length > 32) {
+      return sendError(40169, 'invalid length for scene, or the data is not json string');
+    }
+    if (
+      page !== undefined &&
+      (typeof page !== 'string' || (body.check_path !== false && !fake.pages.has(page)))
+    ) {
+      return sendError(41030, 'invalid page');
+    }
+    if (width !== undefined && typeof width !== 'number') {
+      return sendError(47001, 'data format error');
+    }
+    const image = png(`${String(page ?? '')}?${scene}&${String(width ?? 430)}`);
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': image.length });
+    res.end(image);
+  }
+
+  const apiOf: Record<string, FakeApi> = {
+    'GET /sns/jscode2session': 'code2session',
+    'POST /cgi-bin/stable_token': 'stableToken',
+    'POST /wxa/business/getuserphonenumber': 'phone',
+    'GET /wxa/checksession': 'checksession',
+    'POST /wxa/msg_sec_check': 'secCheck',
+    'POST /wxa/getwxacodeunlimit': 'wxacode',
+  };
+
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const route = `${req.method} ${url.pathname}`;
+    const api = apiOf[route];
+    if (api && fake.outage.has(api)) {
+      fake.counts[api] += 1;
+      return sendOutage(res);
+    }
     const handle = (): Promise<void> | void => {
       switch (route) {
         case 'GET /sns/jscode2session':
@@ -229,6 +419,10 @@ export async function startFakeWechat(
           return phone(url, req, res);
         case 'GET /wxa/checksession':
           return checksession(url, res);
+        case 'POST /wxa/msg_sec_check':
+          return secCheck(url, req, res);
+        case 'POST /wxa/getwxacodeunlimit':
+          return wxacode(url, req, res);
         default:
           res.writeHead(404).end();
       }

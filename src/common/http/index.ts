@@ -15,3 +15,4 @@ export {
 } from './pagination.js';
 export { apiView, apiViews, intColumn, isoTime, pageOf, rowId } from './api-view.js';
 export { ApiAnswer, API_ANSWERS, type ApiAnswerMeta } from './api-answer.decorator.js';
+export { IsSendableText, isSendableText } from './sendable-text.decorator.js';

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { RedisLock } from '../redis/index.js';
 import type { L2Driver } from './l2-driver.js';
 
 // Lua keeps the value write and its tag bookkeeping atomic, and lets one
@@ -21,26 +22,22 @@ for i = 1, #KEYS do
 end
 return n`;
 
-const UNLOCK = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
 interface CacheCommands {
   cacheSetTagged(numKeys: number, ...args: (string | number)[]): Promise<number>;
   cacheInvalidateTags(numKeys: number, ...keys: string[]): Promise<number>;
-  cacheUnlock(key: string, token: string): Promise<number>;
 }
 
 /** L2 on the shared ioredis client (its keyPrefix isolates deployments). */
 export class RedisL2 implements L2Driver {
   private readonly commands: CacheCommands;
+  private readonly lock: RedisLock;
 
   constructor(private readonly redis: Redis) {
+    this.lock = new RedisLock(redis);
     const commands = redis as unknown as Partial<CacheCommands>;
     if (!commands.cacheSetTagged) redis.defineCommand('cacheSetTagged', { lua: SET_TAGGED });
     if (!commands.cacheInvalidateTags)
       redis.defineCommand('cacheInvalidateTags', { lua: INVALIDATE_TAGS });
-    if (!commands.cacheUnlock) redis.defineCommand('cacheUnlock', { lua: UNLOCK, numberOfKeys: 1 });
     this.commands = redis as unknown as CacheCommands;
   }
 
@@ -68,10 +65,10 @@ export class RedisL2 implements L2Driver {
   }
 
   async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(`cl:${key}`, token, 'PX', Math.ceil(ttlMs), 'NX')) === 'OK';
+    return (await this.lock.tryAcquire(`cl:${key}`, ttlMs, token)) !== null;
   }
 
   async unlock(key: string, token: string): Promise<void> {
-    await this.commands.cacheUnlock(`cl:${key}`, token);
+    await this.lock.unlock(`cl:${key}`, token);
   }
 }

@@ -1,12 +1,12 @@
-import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { Redis } from 'ioredis';
-import { Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { MessageBus } from '../../infra/bus/index.js';
 import { REDIS } from '../../infra/redis/index.js';
 import { ThrottleIdentity } from '../../infra/throttle/index.js';
 import { UsersModule } from '../users/index.js';
+import { WechatModule } from '../wechat/index.js';
 import { AccessTokenIdentity } from './access-token-identity.js';
 import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
@@ -18,13 +18,6 @@ import {
   SessionStore,
 } from './sessions/index.js';
 import { AccessTokens, SessionKeyCipher } from './tokens/index.js';
-import {
-  HttpWechatClient,
-  MemoryAccessTokenStore,
-  RedisAccessTokenStore,
-  SandboxWechatClient,
-  WechatClient,
-} from './wechat/index.js';
 
 // A "live" answer is re-checked after this even if a revocation message was
 // lost; bus messages make revocation effective at once on every replica.
@@ -40,39 +33,6 @@ const SESSION_L1_MAX_ENTRIES = 50_000;
 // failover or restart; sessions not seen recently still get 503.
 const OUTAGE_GRACE_MS = 600_000;
 
-function createWechatClient(
-  config: AppConfig,
-  redis: Redis | null,
-  registry: Registry,
-): WechatClient {
-  const { appId, secret, apiBaseUrl, timeoutMs } = config.wechat;
-  if (!appId || !secret) {
-    // Config refuses a missing appid/secret outside the embedded quick start.
-    return new SandboxWechatClient(config.env);
-  }
-  return new HttpWechatClient({
-    appId,
-    secret,
-    baseUrl: apiBaseUrl,
-    timeoutMs,
-    registry,
-    tokens: redis
-      ? new RedisAccessTokenStore(redis, {
-          lockTtlMs: timeoutMs + 5_000,
-          waitMs: timeoutMs + 2_000,
-        })
-      : new MemoryAccessTokenStore(),
-  });
-}
-
-class WechatCloser implements OnApplicationShutdown {
-  constructor(@Inject(WechatClient) private readonly wechat: WechatClient) {}
-
-  onApplicationShutdown(): void {
-    if (this.wechat instanceof HttpWechatClient) this.wechat.close();
-  }
-}
-
 /**
  * WeChat login, tokens and sessions, and the global guard that enforces the
  * @Authenticated()/@Roles() contract of src/common/auth. Global so that the
@@ -80,15 +40,9 @@ class WechatCloser implements OnApplicationShutdown {
  */
 @Global()
 @Module({
-  imports: [UsersModule],
+  imports: [UsersModule, WechatModule],
   controllers: [AuthController],
   providers: [
-    {
-      provide: WechatClient,
-      inject: [APP_CONFIG, REDIS, Registry],
-      useFactory: createWechatClient,
-    },
-    WechatCloser,
     {
       provide: SessionStore,
       inject: [REDIS],
@@ -120,6 +74,6 @@ class WechatCloser implements OnApplicationShutdown {
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: ThrottleIdentity, useClass: AccessTokenIdentity },
   ],
-  exports: [WechatClient, ThrottleIdentity],
+  exports: [ThrottleIdentity],
 })
 export class AuthModule {}

@@ -2,7 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth/index.js';
 import { AppError, validationError } from '../../common/errors/index.js';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { UsersService, type UserView } from '../users/index.js';
+import {
+  UsersService,
+  isPlaceholderAvatar,
+  isPlaceholderNickname,
+  type UserView,
+} from '../users/index.js';
 import { SessionLiveness, SessionStore } from './sessions/index.js';
 import {
   AccessTokens,
@@ -17,7 +22,7 @@ import {
   WechatDataError,
   decryptUserData,
   verifyRawDataSignature,
-} from './wechat/index.js';
+} from '../wechat/index.js';
 import type { LoginResult, SessionView, TokenPair } from './auth.view.js';
 import type { LoginDto } from './dto/login.dto.js';
 
@@ -152,7 +157,8 @@ export class AuthService {
   }
 
   async bindPhone(user: AuthUser, code: string): Promise<UserView> {
-    const phone = await this.wechat.phoneNumberByCode(code);
+    // With the openid WeChat also checks the code was issued to this user.
+    const phone = await this.wechat.phoneNumberByCode(code, await this.users.openidOf(user.userId));
     return this.users.setPhone(user.userId, phone.phoneNumber);
   }
 
@@ -187,12 +193,19 @@ export class AuthService {
       }
       throw err;
     }
+    // WeChat's placeholders ("微信用户", the grey avatar) are not a profile:
+    // they never overwrite what the user set (PATCH /users/me) nor fill a new one.
     const profile: { nickname?: string; avatarUrl?: string } = {};
-    if (typeof data.nickName === 'string' && data.nickName.length > 0) {
-      profile.nickname = truncate(data.nickName, 32);
+    const { nickName, avatarUrl } = data;
+    if (typeof nickName === 'string' && nickName.length > 0 && !isPlaceholderNickname(nickName)) {
+      profile.nickname = truncate(nickName, 32);
     }
-    if (typeof data.avatarUrl === 'string' && HTTPS_URL.test(data.avatarUrl)) {
-      profile.avatarUrl = data.avatarUrl.slice(0, 512);
+    if (
+      typeof avatarUrl === 'string' &&
+      HTTPS_URL.test(avatarUrl) &&
+      !isPlaceholderAvatar(avatarUrl)
+    ) {
+      profile.avatarUrl = avatarUrl.slice(0, 512);
     }
     return profile;
   }

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -13,7 +13,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { MAX_INT, PageQuery } from '../../common/http/index.js';
+import { IsSendableText, MAX_INT, PageQuery } from '../../common/http/index.js';
 
 export const MAX_LINES = 50;
 export const MAX_QUANTITY = 99;
@@ -42,9 +42,13 @@ export class CreateOrderDto {
   @Type(() => OrderLineDto)
   items: OrderLineDto[];
 
+  @ApiPropertyOptional({
+    description: 'checked by WeChat content security before it is stored (42201 when risky)',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)
+  @IsSendableText()
   remark?: string;
 }
 

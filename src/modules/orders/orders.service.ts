@@ -12,6 +12,8 @@ import { AppError, validationError } from '../../common/errors/index.js';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
 import { Product, ProductStock } from '../catalog/index.js';
+import { ContentSecurity } from '../moderation/index.js';
+import { UsersService } from '../users/index.js';
 import type { CreateOrderDto } from './order.dto.js';
 import { OrderItem } from './order-item.entity.js';
 import { Order } from './order.entity.js';
@@ -64,6 +66,8 @@ export class OrdersService {
     @InjectRepository(OrderItem) private readonly orderItems: Repository<OrderItem>,
     private readonly stock: ProductStock,
     private readonly consistency: ConsistencyService,
+    private readonly security: ContentSecurity,
+    private readonly users: UsersService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.embedded = config.database.kind === 'embedded';
@@ -81,9 +85,26 @@ export class OrdersService {
     const earlier = await this.findByKey(userId, key);
     if (earlier) return this.replay(earlier, hash);
 
+    // The remark passes WeChat content security before anything is written.
+    const remark = dto.remark;
+    const decision = remark
+      ? await this.security.check('order_remark', await this.users.openidOf(userId), remark)
+      : undefined;
+
     let placed: OrderView;
     try {
-      placed = await this.inTransaction((m) => this.insertOrder(m, userId, key, hash, dto));
+      placed = await this.inTransaction(async (m) => {
+        const order = await this.insertOrder(m, userId, key, hash, dto);
+        if (decision && remark) {
+          await this.security.flag(m, decision, {
+            kind: 'order_remark',
+            refId: order.id,
+            userId,
+            content: remark,
+          });
+        }
+        return order;
+      });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
       const winner = await this.findByKey(userId, key);

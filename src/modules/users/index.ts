@@ -4,3 +4,4 @@ export type { WechatIdentity, ProfilePatch } from './users.service.js';
 export { User } from './user.entity.js';
 export type { UserRole } from './user.entity.js';
 export { userView, type UserView } from './user-view.js';
+export { isPlaceholderAvatar, isPlaceholderNickname } from './wechat-placeholder.js';

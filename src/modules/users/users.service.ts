@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, type EntityManager, type Repository } from 'typeorm';
 import { AppError } from '../../common/errors/index.js';
 import { TwoTierCache, type GetOrSetOptions } from '../../infra/cache/index.js';
+import { ContentSecurity } from '../moderation/index.js';
 import { User, type UserRole } from './user.entity.js';
 import { toUserView, type UserView } from './user-view.js';
 
@@ -49,6 +50,7 @@ export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly cache: TwoTierCache,
+    private readonly security: ContentSecurity,
   ) {}
 
   /** The user's view, or 404/40400 when the user no longer exists. */
@@ -64,6 +66,13 @@ export class UsersService {
     );
     if (!view) throw new AppError('NOT_FOUND', 'user not found');
     return view;
+  }
+
+  /** The user's openid (WeChat APIs that act for a user need it), or 404/40400. */
+  async openidOf(id: number): Promise<string> {
+    const user = await this.users.findOne({ where: { id }, select: { id: true, openid: true } });
+    if (!user) throw new AppError('NOT_FOUND', 'user not found');
+    return user.openid;
   }
 
   /**
@@ -95,11 +104,28 @@ export class UsersService {
     }
   }
 
+  /** A new nickname passes WeChat content security first (422 when risky, flagged on review). */
   async updateProfile(id: number, patch: ProfilePatch): Promise<UserView> {
     const changes: Partial<User> = {};
     if (patch.nickname !== undefined) changes.nickname = patch.nickname;
     if (patch.avatarUrl !== undefined) changes.avatarUrl = patch.avatarUrl;
-    return this.write(id, changes);
+    if (patch.nickname === undefined) return this.write(id, changes);
+    const nickname = patch.nickname;
+    const decision = await this.security.check('nickname', await this.openidOf(id), nickname);
+    if (!decision.flag) return this.write(id, changes);
+    // The nickname and its flag commit together: no flagged text goes unseen.
+    await this.users.manager.transaction(async (m) => {
+      const result = await m.update(User, { id }, changes);
+      if (result.affected === 0) throw new AppError('NOT_FOUND', 'user not found');
+      await this.security.flag(m, decision, {
+        kind: 'nickname',
+        refId: id,
+        userId: id,
+        content: nickname,
+      });
+    });
+    await this.changed(id);
+    return this.write(id, {});
   }
 
   async setPhone(id: number, phone: string): Promise<UserView> {

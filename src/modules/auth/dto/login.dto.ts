@@ -1,10 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsSendableText } from '../../../common/http/index.js';
 
 export class LoginDto {
   @ApiProperty({ description: 'the code from wx.login()' })
   @IsString()
   @Length(1, 128)
+  @IsSendableText()
   code: string;
 
   @ApiPropertyOptional({ description: 'encrypted user profile (fills nickname and avatar)' })
@@ -51,5 +53,6 @@ export class PhoneDto {
   @ApiProperty({ description: 'the code from the getPhoneNumber button' })
   @IsString()
   @Length(1, 128)
+  @IsSendableText()
   code: string;
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { AppError } from '../../../common/errors/index.js';
 import type { UserRole } from '../../users/index.js';
-import { defineScript, type RedisScript } from '../support/redis-script.js';
+import { defineScript, type RedisScript } from '../../../infra/redis/index.js';
 import {
   CONCURRENT_REFRESH_WINDOW_MS,
   SessionStore,

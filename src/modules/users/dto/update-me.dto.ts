@@ -1,16 +1,34 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUrl, Length, MaxLength } from 'class-validator';
+import { IsOptional, IsString, IsUrl, Length, MaxLength, NotEquals } from 'class-validator';
+import { IsSendableText } from '../../../common/http/index.js';
+import { WECHAT_PLACEHOLDER_NICKNAME } from '../wechat-placeholder.js';
 
 export class UpdateMeDto {
+  @ApiPropertyOptional({
+    description: 'checked by WeChat content security before it is stored (42201 when risky)',
+  })
   @IsOptional()
   @IsString()
   @Length(1, 32)
+  @IsSendableText()
+  @NotEquals(WECHAT_PLACEHOLDER_NICKNAME, {
+    message: `nickname must be the user's own, not WeChat's placeholder "${WECHAT_PLACEHOLDER_NICKNAME}"`,
+  })
   nickname?: string;
 
-  @ApiPropertyOptional({ description: 'an https URL' })
+  @ApiPropertyOptional({
+    description:
+      'an https URL: upload the file wx.chooseAvatar gives (a temporary wxfile:// or http://tmp/ path) to your storage first and send its URL',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(512)
-  @IsUrl({ protocols: ['https'], require_protocol: true, require_tld: true })
+  @IsUrl(
+    { protocols: ['https'], require_protocol: true, require_tld: true },
+    {
+      message:
+        'avatarUrl must be an https URL (a chooseAvatar temporary path cannot be stored: upload the file and send its URL)',
+    },
+  )
   avatarUrl?: string;
 }

@@ -1,15 +1,27 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { BreakerState } from './circuit-breaker.js';
 
-export type WechatApi = 'code2session' | 'stable_token' | 'getuserphonenumber' | 'checksession';
+export const WECHAT_APIS = [
+  'code2session',
+  'stable_token',
+  'getuserphonenumber',
+  'checksession',
+  'msg_sec_check',
+  'getwxacodeunlimit',
+] as const;
+export type WechatApi = (typeof WECHAT_APIS)[number];
 
 /** Why a call failed without an errcode. */
 export type WechatFailure = 'timeout' | 'network' | 'http_5xx' | 'bad_answer' | 'circuit_open';
 
 // errcodes the client handles or an operator acts on (40013/40125: wrong
-// appid/secret in the config). Any other becomes 'other', so a misbehaving
+// appid/secret in the config; 45009: daily quota; 61010: content check for a
+// user not seen in two hours). Any other becomes 'other', so a misbehaving
 // upstream cannot grow the label set.
-const KNOWN_ERRCODES = new Set([-1, 40001, 40013, 40029, 40125, 40163, 40226, 42001, 45011, 87009]);
+const KNOWN_ERRCODES = new Set([
+  -1, 40001, 40003, 40013, 40014, 40029, 40125, 40163, 40169, 40226, 41030, 42001, 45009, 45011,
+  47001, 61010, 87009,
+]);
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -18,7 +30,7 @@ export class WechatMetrics {
   private readonly latency: Histogram<'api'>;
   private readonly errors: Counter<'api' | 'errcode'>;
 
-  constructor(registry: Registry, breakerState: () => BreakerState) {
+  constructor(registry: Registry, breakerState: (api: WechatApi) => BreakerState) {
     this.latency = new Histogram({
       name: 'wechat_request_duration_seconds',
       help: 'Latency of WeChat API calls (each HTTP exchange, failed ones included) by api',
@@ -34,10 +46,11 @@ export class WechatMetrics {
     });
     new Gauge({
       name: 'wechat_circuit_breaker_state',
-      help: 'WeChat circuit breaker: 0 closed, 1 half-open, 2 open',
+      help: 'WeChat circuit breaker of each api: 0 closed, 1 half-open, 2 open',
+      labelNames: ['api'],
       registers: [registry],
       collect() {
-        this.set(BREAKER_VALUE[breakerState()]);
+        for (const api of WECHAT_APIS) this.set({ api }, BREAKER_VALUE[breakerState(api)]);
       },
     });
   }

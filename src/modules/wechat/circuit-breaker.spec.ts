@@ -99,4 +99,33 @@ describe('CircuitBreaker', () => {
     await expect(trial).resolves.toBe('trial');
     await expect(b.succeed()).resolves.toBe('ok');
   });
+
+  it('a late failure of a call sent before the circuit opened does not restart the cooldown', async () => {
+    const b = setup(1, 1000);
+    let rejectSlow!: (err: Error) => void;
+    const slow = b.breaker.run(
+      () => new Promise<string>((_resolve, reject) => (rejectSlow = reject)),
+      isFailure,
+    );
+    await expect(b.fail()).rejects.toBeInstanceOf(Upstream);
+    expect(b.breaker.state).toBe('open');
+    b.advance(900);
+    rejectSlow(new Upstream('late timeout'));
+    await expect(slow).rejects.toBeInstanceOf(Upstream);
+    b.advance(100);
+    expect(b.breaker.state).toBe('half-open');
+  });
+
+  it('a late success of a call sent before the circuit opened does not close it', async () => {
+    const b = setup(1, 1000);
+    let resolveSlow!: (value: string) => void;
+    const slow = b.breaker.run(
+      () => new Promise<string>((resolve) => (resolveSlow = resolve)),
+      isFailure,
+    );
+    await expect(b.fail()).rejects.toBeInstanceOf(Upstream);
+    resolveSlow('late');
+    await expect(slow).resolves.toBe('late');
+    expect(b.breaker.state).toBe('open');
+  });
 });

@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { WechatClient, type WechatPhone, type WechatSession } from './wechat-client.js';
+import { checkerPng } from './sandbox-png.js';
+import {
+  WechatClient,
+  type ContentCheck,
+  type ContentVerdict,
+  type WechatPhone,
+  type WechatSession,
+  type WxaCodeImage,
+  type WxaCodeRequest,
+} from './wechat-client.js';
 
 const SANDBOX_APPID = 'wx-sandbox';
 
@@ -7,11 +16,20 @@ function digest(purpose: string, code: string): Buffer {
   return createHash('sha256').update(`${purpose}:${code}`, 'utf8').digest();
 }
 
+// Words that make the sandbox's content check answer like WeChat would for
+// a risky or doubtful text, so the 42201 and review paths can be tried locally.
+const SANDBOX_RISKY = '[risky]';
+const SANDBOX_REVIEW = '[review]';
+// WeChat's default width of a mini-program code.
+const DEFAULT_WXACODE_WIDTH = 430;
+
 /**
  * Stand-in WeChat for the embedded quick start without credentials, so a new
  * developer can log in at once. Deterministic: the same code is always the
  * same user (openid `sandbox_` + the first 24 hex digits of
- * sha256("openid:" + code)). Refuses to exist in production.
+ * sha256("openid:" + code)). Content checks pass unless the text holds
+ * `[risky]` or `[review]`; mini-program codes are a PNG pattern drawn from the
+ * scene. Refuses to exist in production.
  */
 export class SandboxWechatClient extends WechatClient {
   readonly appId = SANDBOX_APPID;
@@ -44,5 +62,23 @@ export class SandboxWechatClient extends WechatClient {
 
   checkSessionKey(openid: string, sessionKey: string): Promise<boolean> {
     return Promise.resolve(this.issued.get(openid) === sessionKey);
+  }
+
+  checkText(check: ContentCheck): Promise<ContentVerdict> {
+    if (check.content.includes(SANDBOX_RISKY))
+      return Promise.resolve({ suggest: 'risky', label: 20001 });
+    if (check.content.includes(SANDBOX_REVIEW))
+      return Promise.resolve({ suggest: 'review', label: 21000 });
+    return Promise.resolve({ suggest: 'pass', label: 100 });
+  }
+
+  wxaCodeUnlimited(request: WxaCodeRequest): Promise<WxaCodeImage> {
+    const bits = digest('wxacode', `${request.page ?? ''}?${request.scene}`);
+    const cells = 16;
+    const body = checkerPng(request.width ?? DEFAULT_WXACODE_WIDTH, cells, (x, y) => {
+      const bit = y * cells + x;
+      return ((bits[(bit >> 3) % bits.length] >> (bit & 7)) & 1) === 1;
+    });
+    return Promise.resolve({ contentType: 'image/png', body });
   }
 }

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { AppError } from '../../../common/errors/index.js';
-import { defineScript, type RedisScript } from '../support/redis-script.js';
+import { AppError } from '../../common/errors/index.js';
+import { defineScript, RedisLock, type RedisScript } from '../../infra/redis/index.js';
 
 export interface FetchedToken {
   token: string;
@@ -68,16 +67,14 @@ export class MemoryAccessTokenStore extends AccessTokenStore {
   }
 }
 
-const RELEASE_LOCK = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
 const INVALIDATE = `
 local raw = redis.call('GET', KEYS[1])
 if raw and cjson.decode(raw).token == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
 export interface RedisAccessTokenStoreOptions {
+  /** Part of the key: two mini-programs on one Redis keep their own tokens. */
+  appId: string;
   /** How long the lock holder may take to fetch (covers the HTTP timeout). */
   lockTtlMs: number;
   /** How long a waiter waits for another replica's refresh before giving up. */
@@ -92,10 +89,10 @@ export interface RedisAccessTokenStoreOptions {
  * Within a replica, concurrent callers share one refresh.
  */
 export class RedisAccessTokenStore extends AccessTokenStore {
-  private static readonly KEY = 'wx:access_token';
-  private static readonly LOCK = 'wx:access_token:lock';
+  private readonly key: string;
+  private readonly lockKey: string;
   private inflight: Promise<string> | undefined;
-  private readonly releaseLock: RedisScript<number>;
+  private readonly lock: RedisLock;
   private readonly invalidateIfCurrent: RedisScript<number>;
 
   constructor(
@@ -103,7 +100,9 @@ export class RedisAccessTokenStore extends AccessTokenStore {
     private readonly options: RedisAccessTokenStoreOptions,
   ) {
     super();
-    this.releaseLock = defineScript(redis, 'wxReleaseTokenLock', RELEASE_LOCK, 1);
+    this.lock = new RedisLock(redis);
+    this.key = `wx:access_token:${options.appId}`;
+    this.lockKey = `${this.key}:lock`;
     this.invalidateIfCurrent = defineScript(redis, 'wxInvalidateToken', INVALIDATE, 1);
   }
 
@@ -117,39 +116,32 @@ export class RedisAccessTokenStore extends AccessTokenStore {
   }
 
   async invalidate(token: string): Promise<void> {
-    await this.invalidateIfCurrent([RedisAccessTokenStore.KEY], [token]).catch(unavailable);
+    await this.invalidateIfCurrent([this.key], [token]).catch(unavailable);
   }
 
   private async refresh(
     fetch: () => Promise<FetchedToken>,
     previous: StoredToken | undefined,
   ): Promise<string> {
-    const owner = randomUUID();
     const deadline = Date.now() + this.options.waitMs;
     const pollMs = this.options.pollMs ?? 50;
     for (;;) {
-      const locked = await this.redis.set(
-        RedisAccessTokenStore.LOCK,
-        owner,
-        'PX',
-        this.options.lockTtlMs,
-        'NX',
-      );
-      if (locked === 'OK') {
+      const owner = await this.lock.tryAcquire(this.lockKey, this.options.lockTtlMs);
+      if (owner !== null) {
         try {
           // Another replica may have refreshed between our read and the lock.
           const latest = await this.read();
           if (latest && Date.now() < latest.refreshAt) return latest.token;
           const value = stored(await fetch(), Date.now());
           await this.redis.set(
-            RedisAccessTokenStore.KEY,
+            this.key,
             JSON.stringify(value),
             'PX',
             Math.max(1, value.expiresAt - Date.now()),
           );
           return value.token;
         } finally {
-          await this.releaseLock([RedisAccessTokenStore.LOCK], [owner]);
+          await this.lock.unlock(this.lockKey, owner);
         }
       }
       // Someone else is refreshing: an old token that is still good serves
@@ -165,7 +157,7 @@ export class RedisAccessTokenStore extends AccessTokenStore {
   }
 
   private async read(): Promise<StoredToken | undefined> {
-    const raw = await this.redis.get(RedisAccessTokenStore.KEY);
+    const raw = await this.redis.get(this.key);
     return raw ? (JSON.parse(raw) as StoredToken) : undefined;
   }
 }

@@ -1,0 +1,366 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { performance } from 'node:perf_hooks';
+import { Logger } from '@nestjs/common';
+import axios, { type AxiosInstance } from 'axios';
+import type { Registry } from 'prom-client';
+import { AppError } from '../../common/errors/index.js';
+import type { AccessTokenStore, FetchedToken } from './access-token.store.js';
+import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions } from './circuit-breaker.js';
+import {
+  WechatClient,
+  type ContentCheck,
+  type ContentVerdict,
+  type WechatPhone,
+  type WechatSession,
+  type WxaCodeImage,
+  type WxaCodeRequest,
+} from './wechat-client.js';
+import { sessionKeySignature } from './wechat-crypto.js';
+import {
+  ACCESS_TOKEN_INVALID,
+  WechatUnavailable,
+  isUpstreamFailure,
+  ridOf,
+  wechatError,
+} from './wechat-errors.js';
+import {
+  WECHAT_APIS,
+  WechatMetrics,
+  type WechatApi,
+  type WechatFailure,
+} from './wechat-metrics.js';
+
+export interface HttpWechatClientOptions {
+  appId: string;
+  secret: string;
+  baseUrl: string;
+  timeoutMs: number;
+  tokens: AccessTokenStore;
+  /** Settings of each API's own breaker (default: 5 consecutive failures, 10 s). */
+  breaker?: CircuitBreakerOptions;
+  /** Where the call latency, error and breaker series go. */
+  registry?: Registry;
+}
+
+type Answer = Record<string, unknown> & { errcode?: number; errmsg?: unknown };
+
+interface WechatRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+}
+
+interface Reply {
+  status: number;
+  contentType: string;
+  body: Buffer;
+}
+
+const SUGGESTIONS = new Set(['pass', 'review', 'risky']);
+
+/**
+ * Builds a query string with every value percent-encoded (codes may hold any
+ * byte). A value that cannot be encoded (a lone surrogate) is the caller's
+ * fault: validation should have refused it, and it must never reach the
+ * breaker as if WeChat had failed.
+ */
+function query(params: Record<string, string>): string {
+  try {
+    return Object.entries(params)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .join('&');
+  } catch {
+    throw new AppError('VALIDATION_FAILED', 'a value cannot be sent to WeChat');
+  }
+}
+
+/**
+ * The real WeChat server API over axios. Errors it throws are AppErrors built
+ * here, never axios errors: those carry the request URL, and the URL carries
+ * the secret or the access_token. Each API has its own breaker, so an outage
+ * of one (or a client hammering one) never stops the others.
+ */
+export class HttpWechatClient extends WechatClient {
+  readonly appId: string;
+  private readonly logger = new Logger('WeChat');
+  private readonly http: AxiosInstance;
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64 });
+  private readonly breakers: ReadonlyMap<WechatApi, CircuitBreaker>;
+  private readonly metrics: WechatMetrics | undefined;
+
+  constructor(private readonly options: HttpWechatClientOptions) {
+    super();
+    this.appId = options.appId;
+    const breaker = options.breaker ?? { failureThreshold: 5, cooldownMs: 10_000 };
+    this.breakers = new Map(WECHAT_APIS.map((api) => [api, new CircuitBreaker(breaker)]));
+    this.metrics =
+      options.registry && new WechatMetrics(options.registry, (api) => this.breakerState(api));
+    this.http = axios.create({
+      baseURL: options.baseUrl,
+      timeout: options.timeoutMs,
+      httpAgent: this.httpAgent,
+      httpsAgent: this.httpsAgent,
+      proxy: false,
+      maxRedirects: 0,
+      // We parse ourselves: WeChat answers JSON as text/plain, getwxacodeunlimit
+      // answers an image, and a non-JSON answer (a proxy's error page) must
+      // become a clean 502.
+      responseType: 'arraybuffer',
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+    });
+  }
+
+  /** The state of one API's breaker (metrics, tests). */
+  breakerState(api: WechatApi) {
+    return this.breakers.get(api)!.state;
+  }
+
+  async code2session(code: string): Promise<WechatSession> {
+    const answer = this.json(
+      'code2session',
+      await this.call('code2session', {
+        method: 'GET',
+        path: '/sns/jscode2session',
+        query: {
+          appid: this.options.appId,
+          secret: this.options.secret,
+          js_code: code,
+          grant_type: 'authorization_code',
+        },
+      }),
+    );
+    const { openid, session_key: sessionKey, unionid } = answer;
+    if (typeof openid !== 'string' || typeof sessionKey !== 'string' || openid.length === 0) {
+      throw this.unavailable('code2session', 'answer without openid/session_key', 'bad_answer');
+    }
+    return { openid, sessionKey, unionid: typeof unionid === 'string' ? unionid : null };
+  }
+
+  async phoneNumberByCode(code: string, openid?: string): Promise<WechatPhone> {
+    const answer = await this.jsonWithToken('getuserphonenumber', {
+      method: 'POST',
+      path: '/wxa/business/getuserphonenumber',
+      body: openid === undefined ? { code } : { code, openid },
+    });
+    const info = answer.phone_info as Partial<WechatPhone> | undefined;
+    if (typeof info?.phoneNumber !== 'string') {
+      throw this.unavailable('getuserphonenumber', 'answer without phone_info', 'bad_answer');
+    }
+    return {
+      phoneNumber: info.phoneNumber,
+      purePhoneNumber: String(info.purePhoneNumber ?? info.phoneNumber),
+      countryCode: String(info.countryCode ?? ''),
+    };
+  }
+
+  async checkSessionKey(openid: string, sessionKey: string): Promise<boolean> {
+    try {
+      await this.jsonWithToken('checksession', {
+        method: 'GET',
+        path: '/wxa/checksession',
+        query: { signature: sessionKeySignature(sessionKey), openid, sig_method: 'hmac_sha256' },
+      });
+      return true;
+    } catch (err) {
+      // 87009: the signature does not match, i.e. the session_key is stale.
+      if (err instanceof AppError && err.data?.errcode === 87009) return false;
+      throw err;
+    }
+  }
+
+  async checkText(check: ContentCheck): Promise<ContentVerdict> {
+    const answer = await this.jsonWithToken('msg_sec_check', {
+      method: 'POST',
+      path: '/wxa/msg_sec_check',
+      body: { version: 2, openid: check.openid, scene: check.scene, content: check.content },
+    });
+    // The decision is result.suggest; errcode 0 only says the check ran.
+    const result = answer.result as { suggest?: unknown; label?: unknown } | undefined;
+    if (typeof result?.suggest !== 'string' || !SUGGESTIONS.has(result.suggest)) {
+      throw this.unavailable('msg_sec_check', 'answer without result.suggest', 'bad_answer');
+    }
+    return {
+      suggest: result.suggest as ContentVerdict['suggest'],
+      label: typeof result.label === 'number' ? result.label : 0,
+    };
+  }
+
+  async wxaCodeUnlimited(request: WxaCodeRequest): Promise<WxaCodeImage> {
+    const body: Record<string, unknown> = { scene: request.scene, check_path: true };
+    if (request.page !== undefined) body.page = request.page;
+    if (request.width !== undefined) body.width = request.width;
+    const reply = await this.withAccessToken('getwxacodeunlimit', {
+      method: 'POST',
+      path: '/wxa/getwxacodeunlimit',
+      body,
+    });
+    // Success is the image itself; an error is JSON (with whatever type).
+    if (reply.contentType.startsWith('image/') && reply.body.length > 0) {
+      return { contentType: reply.contentType.split(';')[0].trim(), body: reply.body };
+    }
+    this.json('getwxacodeunlimit', reply);
+    throw this.unavailable('getwxacodeunlimit', 'JSON answer without an error', 'bad_answer');
+  }
+
+  /** Closes the keep-alive sockets (application shutdown). */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  private fetchAccessToken = async (): Promise<FetchedToken> => {
+    const answer = this.json(
+      'stable_token',
+      await this.call('stable_token', {
+        method: 'POST',
+        path: '/cgi-bin/stable_token',
+        body: {
+          grant_type: 'client_credential',
+          appid: this.options.appId,
+          secret: this.options.secret,
+          force_refresh: false,
+        },
+      }),
+    );
+    const { access_token: token, expires_in: expiresIn } = answer;
+    if (typeof token !== 'string' || typeof expiresIn !== 'number' || expiresIn <= 0) {
+      throw this.unavailable('stable_token', 'answer without access_token', 'bad_answer');
+    }
+    return { token, expiresInSec: expiresIn };
+  };
+
+  private async jsonWithToken(api: WechatApi, request: WechatRequest): Promise<Answer> {
+    return this.json(api, await this.withAccessToken(api, request));
+  }
+
+  /**
+   * Calls an API that takes the server access_token. When WeChat says the
+   * token is dead (40001/40014/42001), the cached one is dropped (only if it
+   * is still the one that failed: another replica may have replaced it) and
+   * the call is made once more.
+   */
+  private async withAccessToken(api: WechatApi, request: WechatRequest): Promise<Reply> {
+    const { tokens } = this.options;
+    const send = async (token: string) => {
+      const reply = await this.call(api, {
+        ...request,
+        query: { access_token: token, ...request.query },
+      });
+      const errcode = this.errcodeOf(reply);
+      return { reply, dead: errcode !== undefined && ACCESS_TOKEN_INVALID.has(errcode) };
+    };
+    const token = await tokens.get(this.fetchAccessToken);
+    const first = await send(token);
+    if (!first.dead) return first.reply;
+    this.json(api, first.reply, true);
+    await tokens.invalidate(token);
+    const retried = await send(await tokens.get(this.fetchAccessToken));
+    return retried.reply;
+  }
+
+  /** One HTTP exchange through the API's breaker. */
+  private async call(api: WechatApi, request: WechatRequest): Promise<Reply> {
+    // Built before the breaker: input that cannot be sent is not an outage.
+    const url = request.query ? `${request.path}?${query(request.query)}` : request.path;
+    const breaker = this.breakers.get(api)!;
+    try {
+      return await breaker.run(
+        () => this.exchange(api, request.method, url, request.body),
+        (err) => isUpstreamFailure(err),
+      );
+    } catch (err) {
+      if (err instanceof CircuitOpenError) {
+        this.metrics?.failed(api, 'circuit_open');
+        throw new WechatUnavailable('WeChat temporarily unavailable');
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Sends and classifies what says WeChat is unwell (transport, timeout,
+   * 5xx, an unparsable answer, errcode -1). Other errcodes are left in the
+   * reply for the caller: they are answers, not failures.
+   */
+  private async exchange(
+    api: WechatApi,
+    method: WechatRequest['method'],
+    url: string,
+    body: unknown,
+  ): Promise<Reply> {
+    let response: { status: number; data: ArrayBuffer; headers: Record<string, unknown> };
+    const started = performance.now();
+    try {
+      response = await this.http.request({ method, url, data: body });
+    } catch (err) {
+      this.metrics?.observe(api, (performance.now() - started) / 1000);
+      const code = (err as { code?: unknown }).code;
+      const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+      throw this.unavailable(
+        api,
+        timedOut ? 'timeout' : String(code),
+        timedOut ? 'timeout' : 'network',
+      );
+    }
+    this.metrics?.observe(api, (performance.now() - started) / 1000);
+    if (response.status >= 500) throw this.unavailable(api, `http ${response.status}`, 'http_5xx');
+    const header = response.headers['content-type'];
+    const contentType = typeof header === 'string' ? header.toLowerCase() : '';
+    const reply = { status: response.status, contentType, body: Buffer.from(response.data) };
+    if (contentType.startsWith('image/')) return reply;
+    const answer = this.parse(reply);
+    if (answer === undefined) throw this.unavailable(api, 'non-JSON answer', 'bad_answer');
+    if (answer.errcode === -1) throw this.refused(api, answer);
+    return reply;
+  }
+
+  private parse(reply: Reply): Answer | undefined {
+    try {
+      const answer: unknown = JSON.parse(reply.body.toString('utf8'));
+      return typeof answer === 'object' && answer !== null && !Array.isArray(answer)
+        ? (answer as Answer)
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private errcodeOf(reply: Reply): number | undefined {
+    const errcode = reply.contentType.startsWith('image/') ? undefined : this.parse(reply)?.errcode;
+    return typeof errcode === 'number' && errcode !== 0 ? errcode : undefined;
+  }
+
+  /**
+   * The JSON answer, or the error its errcode maps to. `logOnly` records a
+   * refusal that is handled (a dead token before its retry) without throwing.
+   */
+  private json(api: WechatApi, reply: Reply, logOnly = false): Answer {
+    const answer = this.parse(reply);
+    if (answer === undefined) throw this.unavailable(api, 'non-JSON answer', 'bad_answer');
+    const errcode = answer.errcode;
+    if (typeof errcode === 'number' && errcode !== 0) {
+      const err = this.refused(api, answer);
+      if (!logOnly) throw err;
+    }
+    return answer;
+  }
+
+  /** Logs the errcode and WeChat's rid (never the errmsg, the URL or a secret). */
+  private refused(api: WechatApi, answer: Answer): AppError {
+    const errcode = answer.errcode as number;
+    const rid = ridOf(answer.errmsg);
+    this.logger.warn(`${api} refused: errcode ${errcode}${rid ? ` rid ${rid}` : ''}`);
+    this.metrics?.failed(api, errcode);
+    return wechatError(api, errcode);
+  }
+
+  private unavailable(api: WechatApi, reason: string, failure: WechatFailure): AppError {
+    this.logger.warn(`${api} failed: ${reason}`);
+    this.metrics?.failed(api, failure);
+    return new WechatUnavailable();
+  }
+}

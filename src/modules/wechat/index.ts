@@ -1,0 +1,13 @@
+export { WechatModule } from './wechat.module.js';
+export { WechatClient } from './wechat-client.js';
+export type {
+  ContentCheck,
+  ContentScene,
+  ContentVerdict,
+  WechatPhone,
+  WechatSession,
+  WxaCodeImage,
+  WxaCodeRequest,
+} from './wechat-client.js';
+export { SandboxWechatClient } from './sandbox-wechat-client.js';
+export { decryptUserData, verifyRawDataSignature, WechatDataError } from './wechat-crypto.js';

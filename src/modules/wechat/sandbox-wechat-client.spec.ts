@@ -1,0 +1,41 @@
+import { SandboxWechatClient } from './sandbox-wechat-client.js';
+import { PNG_SIGNATURE } from './sandbox-png.js';
+
+describe('SandboxWechatClient', () => {
+  it('checkSessionKey accepts the session_key it issued to that user and no other', async () => {
+    const sandbox = new SandboxWechatClient('development');
+    const { openid, sessionKey } = await sandbox.code2session('same-user');
+    await expect(sandbox.checkSessionKey(openid, sessionKey)).resolves.toBe(true);
+    const other = await sandbox.code2session('another-user');
+    await expect(sandbox.checkSessionKey(openid, other.sessionKey)).resolves.toBe(false);
+    await expect(sandbox.checkSessionKey('sandbox_unknown', sessionKey)).resolves.toBe(false);
+  });
+
+  it('gives a 16-byte base64 session_key, as WeChat does', async () => {
+    const { sessionKey } = await new SandboxWechatClient('test').code2session('x');
+    expect(Buffer.from(sessionKey, 'base64')).toHaveLength(16);
+  });
+});
+
+describe('SandboxWechatClient content check and mini-program code', () => {
+  const sandbox = new SandboxWechatClient('development');
+  const check = (content: string) => sandbox.checkText({ openid: 'o', scene: 1, content });
+
+  it('passes ordinary text and answers risky/review for the marker words', async () => {
+    await expect(check('绿茶')).resolves.toMatchObject({ suggest: 'pass' });
+    await expect(check('buy [risky] stuff')).resolves.toMatchObject({ suggest: 'risky' });
+    await expect(check('maybe [review]')).resolves.toMatchObject({ suggest: 'review' });
+  });
+
+  it('draws a PNG of the requested width, the same for one scene and different for another', async () => {
+    const a = await sandbox.wxaCodeUnlimited({ scene: 'id=1', width: 280 });
+    const again = await sandbox.wxaCodeUnlimited({ scene: 'id=1', width: 280 });
+    const other = await sandbox.wxaCodeUnlimited({ scene: 'id=2', width: 280 });
+    expect(a.contentType).toBe('image/png');
+    expect(a.body.subarray(0, 8)).toEqual(PNG_SIGNATURE);
+    expect(a.body.readUInt32BE(16)).toBe(280);
+    expect(a.body.readUInt32BE(20)).toBe(280);
+    expect(again.body).toEqual(a.body);
+    expect(other.body).not.toEqual(a.body);
+  });
+});

@@ -1,0 +1,25 @@
+import { Controller, Get, Query, Res } from '@nestjs/common';
+import { ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Authenticated } from '../../common/auth/index.js';
+import { WxaCodeQuery } from './wxacode.dto.js';
+import { WxaCodes } from './wxacode.service.js';
+
+@ApiTags('wechat')
+@Controller('wxacode')
+export class WxaCodeController {
+  constructor(private readonly codes: WxaCodes) {}
+
+  /** The unlimited mini-program code as an image (errors stay JSON in the envelope). */
+  @Get()
+  @Authenticated()
+  @ApiProduces('image/png')
+  async get(
+    @Query() query: WxaCodeQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Buffer> {
+    const image = await this.codes.get(query);
+    void reply.type(image.contentType).header('cache-control', 'private, max-age=86400');
+    return image.body;
+  }
+}
