@@ -30,6 +30,10 @@ export interface AppConfig {
     port: number;
     host: string;
     bodyLimit: number;
+    /** Socket idle time while a request is open, whole-request receive time, idle keep-alive time. */
+    connectionTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
     trustProxy: string[];
     corsOrigins: string[];
   };
@@ -123,6 +127,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       port: env.PORT,
       host: env.HOST,
       bodyLimit: env.BODY_LIMIT_BYTES,
+      connectionTimeoutMs: env.HTTP_CONNECTION_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       trustProxy: env.TRUST_PROXY,
       corsOrigins: env.CORS_ORIGINS,
     },

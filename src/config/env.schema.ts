@@ -100,6 +100,10 @@ export const envSchema = z.object({
   ADMIN_OPENIDS: list,
   CORS_ORIGINS: list,
   BODY_LIMIT_BYTES: positiveInt.default(262144),
+  // Below nginx's proxy_read_timeout (30 s) / above its upstream keepalive_timeout (30 s): see README.
+  HTTP_CONNECTION_TIMEOUT_MS: positiveInt.default(25000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(15000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(35000),
 
   THROTTLE_ENABLED: z
     .enum(['true', 'false'])

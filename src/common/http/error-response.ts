@@ -10,6 +10,15 @@ export interface ErrorResponse {
   headers?: Record<string, string>;
   /** The error was not expected: log it (without stack or SQL). */
   unexpected: boolean;
+  /** The client went away mid-request: worth an info line, not an alarm. */
+  clientAborted?: boolean;
+}
+
+/** Node's errors for a request stream the client closed before its end. */
+function isClientAbort(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return code === 'ECONNRESET' || code === 'ECONNABORTED' || err.message === 'aborted';
 }
 
 interface FastifyLikeError {
@@ -77,6 +86,16 @@ export function toErrorResponse(err: unknown): ErrorResponse {
       message: FASTIFY_MESSAGES[err.code] ?? row.message,
       data: null,
       unexpected: false,
+    };
+  }
+  if (isClientAbort(err)) {
+    return {
+      status: 400,
+      code: ERRORS.VALIDATION_FAILED.code,
+      message: 'request aborted',
+      data: null,
+      unexpected: false,
+      clientAborted: true,
     };
   }
   return {

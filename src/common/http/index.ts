@@ -6,3 +6,6 @@ export { toErrorResponse } from './error-response.js';
 export { Compressed, COMPRESSED_ROUTE } from './compressed.decorator.js';
 export { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from './security-headers.js';
 export { DEFAULT_PAGE_SIZE, MAX_INT, PageQuery, idCursor, parseId } from './pagination.js';
+export { jsonBodyParser, MAX_JSON_DEPTH } from './json-body.parser.js';
+export { installMethodNotAllowed } from './method-not-allowed.js';
+export { onClientError, onFrameworkError, onUnmetExpectation } from './edge-errors.js';

@@ -1,5 +1,7 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import type { ValidatorOptions } from 'class-validator';
 import { validationError, type FieldError } from '../errors/app-error.js';
+import { withNullFieldErrors } from './null-fields.js';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((e) => {
@@ -17,10 +19,20 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 /**
  * Validates request DTOs (class-validator) and answers 400/40000 with
  * `data.errors: [{ field, message }]`. Unknown properties are rejected so a
- * typo in a client is seen at once instead of being silently ignored.
+ * typo in a client is seen at once instead of being silently ignored; a
+ * null is refused too (see null-fields.ts).
  */
+class NullRefusingValidationPipe extends ValidationPipe {
+  protected override async validate(
+    object: object,
+    options?: ValidatorOptions,
+  ): Promise<ValidationError[]> {
+    return withNullFieldErrors(object, await super.validate(object, options));
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new NullRefusingValidationPipe({
     transform: true,
     whitelist: true,
     forbidNonWhitelisted: true,
