@@ -106,4 +106,15 @@ describe('bad input is a 400 in the envelope and writes nothing', () => {
     expect(res.status).toBe(400);
     expect(res.body.code).toBe(40000);
   });
+
+  it.each(['bearer', 'BEARER', 'bEaReR'])(
+    'accepts the scheme spelled %s (RFC 9110: case-insensitive)',
+    async (scheme) => {
+      const res = await stack.app.http
+        .get('/api/v1/users/me')
+        .set('Authorization', `${scheme} ${user.accessToken}`);
+      expect(res.status).toBe(200);
+      expect(res.body.data.id).toBe(user.user.id);
+    },
+  );
 });
