@@ -15,6 +15,8 @@ export type DatabaseConfig =
       primary: DatabaseEndpoint;
       replicas: DatabaseEndpoint[];
       poolSize: number;
+      /** Callers waiting for a connection beyond this are refused at once (503). */
+      poolQueueLimit: number;
       /** How long a failed replica stays out before it is tried again. */
       replicaRestoreMs: number;
     }
@@ -140,6 +142,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
           primary: parseDatabaseUrl(env.DATABASE_URL),
           replicas: env.DATABASE_REPLICA_URLS.map(parseDatabaseUrl),
           poolSize: env.DATABASE_POOL_SIZE,
+          poolQueueLimit: env.DATABASE_POOL_QUEUE_LIMIT,
           replicaRestoreMs: env.DATABASE_REPLICA_RESTORE_MS,
         }
       : { kind: 'embedded', path: env.EMBEDDED_DB_PATH },

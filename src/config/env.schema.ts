@@ -64,6 +64,7 @@ export const envSchema = z.object({
   DATABASE_URL: optionalString.pipe(mysqlUrl.optional()),
   DATABASE_REPLICA_URLS: list.pipe(z.array(mysqlUrl)),
   DATABASE_POOL_SIZE: positiveInt.default(10),
+  DATABASE_POOL_QUEUE_LIMIT: positiveInt.default(1000),
   DATABASE_REPLICA_RESTORE_MS: positiveInt.default(10000),
   READ_YOUR_WRITES_MS: positiveInt.default(5000),
   EMBEDDED_DB_PATH: z.string().min(1).default('data/embedded.sqlite'),

@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { AppError } from '../errors/app-error.js';
+import { dependencyFailure } from '../errors/dependency-failure.js';
 import { ERRORS, rowForStatus } from '../errors/error-codes.js';
 
 export interface ErrorResponse {
@@ -12,13 +13,17 @@ export interface ErrorResponse {
   unexpected: boolean;
   /** The client went away mid-request: worth an info line, not an alarm. */
   clientAborted?: boolean;
+  /** The database or Redis failed (503/409): a warning naming the driver's code. */
+  dependencyFailed?: boolean;
 }
 
-/** Node's errors for a request stream the client closed before its end. */
+/** Node's error for a request stream the client closed before its end. */
 function isClientAbort(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  return code === 'ECONNRESET' || code === 'ECONNABORTED' || err.message === 'aborted';
+  return (
+    err instanceof Error &&
+    err.message === 'aborted' &&
+    (err as { code?: unknown }).code === 'ECONNRESET'
+  );
 }
 
 interface FastifyLikeError {
@@ -87,6 +92,10 @@ export function toErrorResponse(err: unknown): ErrorResponse {
       data: null,
       unexpected: false,
     };
+  }
+  const dependency = dependencyFailure(err);
+  if (dependency) {
+    return { ...dependency, data: null, unexpected: false, dependencyFailed: true };
   }
   if (isClientAbort(err)) {
     return {
