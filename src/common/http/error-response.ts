@@ -93,10 +93,6 @@ export function toErrorResponse(err: unknown): ErrorResponse {
       unexpected: false,
     };
   }
-  const dependency = dependencyFailure(err);
-  if (dependency) {
-    return { ...dependency, data: null, unexpected: false, dependencyFailed: true };
-  }
   if (isClientAbort(err)) {
     return {
       status: 400,
@@ -106,6 +102,11 @@ export function toErrorResponse(err: unknown): ErrorResponse {
       unexpected: false,
       clientAborted: true,
     };
+  }
+  // After the abort check: a client's reset is an ECONNRESET too.
+  const dependency = dependencyFailure(err);
+  if (dependency) {
+    return { ...dependency, data: null, unexpected: false, dependencyFailed: true };
   }
   return {
     status: ERRORS.INTERNAL.status,
