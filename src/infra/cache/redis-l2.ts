@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { RedisGate } from '../redis/index.js';
 import type { L2Driver } from './l2-driver.js';
 
 // Lua keeps the value write and its tag bookkeeping atomic, and lets one
@@ -35,7 +36,10 @@ interface CacheCommands {
 export class RedisL2 implements L2Driver {
   private readonly commands: CacheCommands;
 
-  constructor(private readonly redis: Redis) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly gate = new RedisGate(redis),
+  ) {
     const commands = redis as unknown as Partial<CacheCommands>;
     if (!commands.cacheSetTagged) redis.defineCommand('cacheSetTagged', { lua: SET_TAGGED });
     if (!commands.cacheInvalidateTags)
@@ -45,10 +49,14 @@ export class RedisL2 implements L2Driver {
   }
 
   get(key: string): Promise<string | null> {
-    return this.redis.get(`c:${key}`);
+    return this.gate.run(() => this.redis.get(`c:${key}`));
   }
 
-  async set(key: string, value: string, ttlMs: number, tags: readonly string[]): Promise<void> {
+  set(key: string, value: string, ttlMs: number, tags: readonly string[]): Promise<void> {
+    return this.gate.run(() => this.setNow(key, value, ttlMs, tags));
+  }
+
+  private async setNow(key: string, value: string, ttlMs: number, tags: readonly string[]) {
     const ttl = Math.max(1, Math.ceil(ttlMs));
     if (tags.length === 0) {
       await this.redis.set(`c:${key}`, value, 'PX', ttl);
@@ -59,19 +67,21 @@ export class RedisL2 implements L2Driver {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    if (keys.length > 0) await this.redis.del(...keys.map((k) => `c:${k}`));
+    if (keys.length > 0) await this.gate.run(() => this.redis.del(...keys.map((k) => `c:${k}`)));
   }
 
   async invalidateTags(tags: readonly string[]): Promise<void> {
-    if (tags.length > 0)
-      await this.commands.cacheInvalidateTags(tags.length, ...tags.map((t) => `ct:${t}`));
+    if (tags.length === 0) return;
+    const keys = tags.map((t) => `ct:${t}`);
+    await this.gate.run(() => this.commands.cacheInvalidateTags(tags.length, ...keys));
   }
 
   async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(`cl:${key}`, token, 'PX', Math.ceil(ttlMs), 'NX')) === 'OK';
+    const set = () => this.redis.set(`cl:${key}`, token, 'PX', Math.ceil(ttlMs), 'NX');
+    return (await this.gate.run(set)) === 'OK';
   }
 
   async unlock(key: string, token: string): Promise<void> {
-    await this.commands.cacheUnlock(`cl:${key}`, token);
+    await this.gate.run(() => this.commands.cacheUnlock(`cl:${key}`, token));
   }
 }

@@ -1,2 +1,3 @@
 export { RedisModule } from './redis.module.js';
-export { REDIS } from './redis.tokens.js';
+export { REDIS, REDIS_GATE } from './redis.tokens.js';
+export { RedisGate, RedisSuspendedError } from './redis-gate.js';

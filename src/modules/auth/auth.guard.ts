@@ -40,9 +40,9 @@ export class AuthGuard implements CanActivate {
     const claims = this.tokens.verify(token);
     const live = this.liveness.check(claims.sessionId);
     if (live === true) return admit(request, claims, route);
-    if (live === false) throw new AppError('SESSION_REVOKED');
+    if (live === false) throw this.liveness.endedError(claims.sessionId);
     return live.then((isLive) => {
-      if (!isLive) throw new AppError('SESSION_REVOKED');
+      if (!isLive) throw this.liveness.endedError(claims.sessionId);
       return admit(request, claims, route);
     });
   }

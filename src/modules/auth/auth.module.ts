@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { MessageBus } from '../../infra/bus/index.js';
-import { REDIS } from '../../infra/redis/index.js';
+import { REDIS, REDIS_GATE, type RedisGate } from '../../infra/redis/index.js';
 import { ThrottleIdentity } from '../../infra/throttle/index.js';
 import { UsersModule } from '../users/index.js';
 import { AccessTokenIdentity } from './access-token-identity.js';
@@ -91,9 +91,9 @@ class WechatCloser implements OnApplicationShutdown {
     WechatCloser,
     {
       provide: SessionStore,
-      inject: [REDIS],
-      useFactory: (redis: Redis | null) =>
-        redis ? new RedisSessionStore(redis) : new MemorySessionStore(),
+      inject: [REDIS, REDIS_GATE],
+      useFactory: (redis: Redis | null, gate: RedisGate | null) =>
+        redis && gate ? new RedisSessionStore(redis, {}, gate) : new MemorySessionStore(),
     },
     {
       provide: SessionLiveness,

@@ -18,6 +18,12 @@ export interface SessionLivenessOptions {
   maxEntries: number;
 }
 
+interface EndedAnswer {
+  until: number;
+  /** Gone without a revocation (expired, or the store lost its data). */
+  expired: boolean;
+}
+
 interface LiveAnswer {
   /** Until when "live" is answered from memory. */
   until: number;
@@ -34,8 +40,8 @@ interface LiveAnswer {
 export class SessionLiveness {
   private readonly logger = new Logger('SessionLiveness');
   private readonly live = new Map<string, LiveAnswer>();
-  /** sid → time until which the session is known revoked. */
-  private readonly revoked = new Map<string, number>();
+  /** sid → until when the session is known ended, and whether it expired rather than was revoked. */
+  private readonly revoked = new Map<string, EndedAnswer>();
   private readonly pending = new Map<string, Promise<boolean>>();
   private storeDown = false;
 
@@ -62,6 +68,17 @@ export class SessionLiveness {
     return this.lookup(sid, now);
   }
 
+  /**
+   * After check() answered false: the error for that session. Both are
+   * 40102; the message tells a session nobody revoked (its data is gone, e.g.
+   * Redis restarted empty) from one that was.
+   */
+  endedError(sid: string): AppError {
+    return this.revoked.get(sid)?.expired
+      ? new AppError('SESSION_REVOKED', 'session expired, sign in again')
+      : new AppError('SESSION_REVOKED');
+  }
+
   /** Marks sessions revoked here and tells every other replica. */
   async announceRevoked(sids: string[]): Promise<void> {
     if (sids.length === 0) return;
@@ -75,12 +92,16 @@ export class SessionLiveness {
     pending = this.store
       .touch(sid, now)
       .then(
-        (isLive) => {
+        (state) => {
           this.storeUp();
-          if (!isLive) this.remember(this.revoked, sid, Date.now() + this.options.revokedTtlMs);
+          if (state !== 'live') {
+            const until = Date.now() + this.options.revokedTtlMs;
+            this.remember(this.revoked, sid, { until, expired: state === 'gone' });
+            return false;
+          }
           // A revocation heard while asking wins over the answer.
-          else if (!this.revoked.has(sid)) this.rememberLive(sid, now);
-          return isLive;
+          if (!this.revoked.has(sid)) this.rememberLive(sid, now);
+          return true;
         },
         () => this.duringOutage(sid),
       )
@@ -112,8 +133,8 @@ export class SessionLiveness {
   }
 
   private isRevoked(sid: string, now: number): boolean {
-    const until = this.revoked.get(sid);
-    return until !== undefined && until > now;
+    const ended = this.revoked.get(sid);
+    return ended !== undefined && ended.until > now;
   }
 
   private rememberLive(sid: string, confirmedAt: number): void {
@@ -122,7 +143,10 @@ export class SessionLiveness {
 
   private markRevoked(sid: string): void {
     this.live.delete(sid);
-    this.remember(this.revoked, sid, Date.now() + this.options.revokedTtlMs);
+    this.remember(this.revoked, sid, {
+      until: Date.now() + this.options.revokedTtlMs,
+      expired: false,
+    });
   }
 
   private remember<V>(map: Map<string, V>, sid: string, value: V): void {
