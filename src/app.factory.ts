@@ -63,8 +63,13 @@ export async function createApp(
     // Fastify's plain 503 while closing has no envelope: the onRequest hook below answers instead.
     return503OnClosing: false,
     frameworkErrors: onFrameworkError,
-    // Node answers a missing Host with a bare 400; the onRequest hook below answers it instead.
-    http: { requireHostHeader: false },
+    http: {
+      // Node answers a missing Host with a bare 400; the onRequest hook below answers it instead.
+      requireHostHeader: false,
+      // Node checks requestTimeout only this often (30 s by default), so a slowloris
+      // client would be held up to 30 s past HTTP_REQUEST_TIMEOUT_MS.
+      connectionsCheckingInterval: 1000,
+    },
     clientErrorHandler: onClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(

@@ -131,3 +131,38 @@ describe('answers given before a route runs are in the envelope', () => {
     ]);
   });
 });
+
+describe('connection timeouts come from config', () => {
+  const stack = useStack({
+    wechat: false,
+    env: { HTTP_REQUEST_TIMEOUT_MS: '300', HTTP_KEEP_ALIVE_TIMEOUT_MS: '300' },
+  });
+  let port: number;
+
+  beforeAll(async () => {
+    const server = stack.app.app.getHttpServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  it('a client that never finishes its headers (slowloris) gets 408 in the envelope and is closed', async () => {
+    const res = await sendRaw(port, 'GET /health/live HTTP/1.1\r\nHost: x\r\nX-Slow: a');
+    expect(res.status).toBe(408);
+    expect(JSON.parse(res.body)).toMatchObject({ code: 40000, message: 'request timeout' });
+    expect(res.headers.connection).toBe('close');
+  });
+
+  it(
+    'an idle keep-alive connection is closed after HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    { timeout: 3000 },
+    async () => {
+      const socket = connect(port, '127.0.0.1');
+      socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+      let answered = '';
+      socket.on('data', (c: Buffer) => (answered += c.toString()));
+      // With Node's default (5 s) or Fastify's (72 s) this outlives the test's timeout.
+      await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      expect(answered).toMatch(/^HTTP\/1\.1 200/);
+    },
+  );
+});
