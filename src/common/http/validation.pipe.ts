@@ -16,12 +16,7 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
-/**
- * Validates request DTOs (class-validator) and answers 400/40000 with
- * `data.errors: [{ field, message }]`. Unknown properties are rejected so a
- * typo in a client is seen at once instead of being silently ignored; a
- * null is refused too (see null-fields.ts).
- */
+/** class-validator's ValidationPipe that also reports every null in the body (null-fields.ts). */
 class NullRefusingValidationPipe extends ValidationPipe {
   protected override async validate(
     object: object,
@@ -31,6 +26,12 @@ class NullRefusingValidationPipe extends ValidationPipe {
   }
 }
 
+/**
+ * Validates request DTOs (class-validator) and answers 400/40000 with
+ * `data.errors: [{ field, message }]`. Unknown properties are rejected so a
+ * typo in a client is seen at once instead of being silently ignored; a
+ * null is refused too.
+ */
 export function createValidationPipe(): ValidationPipe {
   return new NullRefusingValidationPipe({
     transform: true,
