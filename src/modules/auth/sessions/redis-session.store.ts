@@ -85,7 +85,7 @@ export class RedisSessionStore extends SessionStore {
   constructor(
     private readonly redis: Redis,
     options: SessionStoreOptions = {},
-    /** Liveness has a fallback (admit sessions seen live lately): it must not wait on a frozen Redis. */
+    /** Tells liveness, which has a fallback (sessions seen live lately), when Redis is stalled. */
     private readonly gate = new RedisGate(redis),
   ) {
     super();
@@ -103,8 +103,15 @@ export class RedisSessionStore extends SessionStore {
     return this.rotateRaw(sid, presented, next, ttlSec).catch(unavailable);
   }
 
+  override get isStalled(): boolean {
+    return !this.gate.isOpen;
+  }
+
   touch(sid: string, now: number): Promise<SessionState> {
-    return this.gate.run(() => this.touchRaw(sid, now)).catch(unavailable);
+    return this.touchRaw(sid, now).catch((err: unknown) => {
+      this.gate.failed(err);
+      return unavailable();
+    });
   }
 
   revoke(sid: string, userId: number, tombstoneTtlSec: number): Promise<void> {

@@ -89,6 +89,10 @@ export class SessionLiveness {
   private lookup(sid: string, now: number): Promise<boolean> {
     let pending = this.pending.get(sid);
     if (pending) return pending;
+    // The store is known stalled: a session the outage rule admits is admitted
+    // without waiting for a timeout; any other still asks the store, since
+    // refusing it at once would 503 every session a new replica has not seen.
+    if (this.store.isStalled && this.admittedDuringOutage(sid)) return Promise.resolve(true);
     pending = this.store
       .touch(sid, now)
       .then(
@@ -118,6 +122,14 @@ export class SessionLiveness {
    */
   private duringOutage(sid: string): boolean {
     this.storeUnreachable();
+    if (!this.admittedDuringOutage(sid)) {
+      throw new AppError('UNAVAILABLE', 'session store unavailable');
+    }
+    return true;
+  }
+
+  /** A session confirmed live within the outage grace (then answered from memory for another TTL). */
+  private admittedDuringOutage(sid: string): boolean {
     const now = Date.now();
     const confirmedAt = this.live.get(sid)?.confirmedAt;
     if (
@@ -125,7 +137,7 @@ export class SessionLiveness {
       now - confirmedAt >= this.options.outageGraceMs ||
       this.isRevoked(sid, now)
     ) {
-      throw new AppError('UNAVAILABLE', 'session store unavailable');
+      return false;
     }
     // Ask the store again after another TTL, not on every request.
     this.remember(this.live, sid, { until: now + this.options.liveTtlMs, confirmedAt });

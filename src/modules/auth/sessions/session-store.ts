@@ -63,6 +63,14 @@ export abstract class SessionStore {
     nextHash: string,
     ttlSec: number,
   ): Promise<RotateResult>;
+  /**
+   * The store is known to be stalled (a recent command timed out and it has
+   * not answered since): callers with a fallback should use it rather than wait.
+   */
+  get isStalled(): boolean {
+    return false;
+  }
+
   /** Whether the session is live (then recorded as seen now), revoked, or gone. */
   abstract touch(sessionId: string, now: number): Promise<SessionState>;
   abstract revoke(sessionId: string, userId: number, tombstoneTtlSec: number): Promise<void>;
