@@ -11,8 +11,14 @@ import {
   COMPRESSED_ROUTE,
   DOCS_SECURITY_HEADERS,
   installEnvelope,
+  installMethodNotAllowed,
+  onClientError,
+  onFrameworkError,
+  onUnmetExpectation,
+  jsonBodyParser,
   requestIdFor,
 } from './common/http/index.js';
+import { AppError } from './common/errors/index.js';
 import { createLogger, lazyChildLogger, PinoNestLogger } from './common/logging/index.js';
 import type { AppConfig } from './config/index.js';
 import { setupDocs } from './infra/docs/index.js';
@@ -50,7 +56,21 @@ export async function createApp(
     genReqId: requestIdFor,
     bodyLimit: config.http.bodyLimit,
     trustProxy: config.http.trustProxy.length > 0 ? config.http.trustProxy : false,
-    return503OnClosing: true,
+    // Node's defaults hold idle and slowloris sockets ~85 s; see HTTP_*_TIMEOUT_MS.
+    connectionTimeout: config.http.connectionTimeoutMs,
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    // Fastify's plain 503 while closing has no envelope: the onRequest hook below answers instead.
+    return503OnClosing: false,
+    frameworkErrors: onFrameworkError,
+    http: {
+      // Node answers a missing Host with a bare 400; the onRequest hook below answers it instead.
+      requireHostHeader: false,
+      // Node checks requestTimeout only this often (30 s by default), so a slowloris
+      // client would be held up to 30 s past HTTP_REQUEST_TIMEOUT_MS.
+      connectionsCheckingInterval: 1000,
+    },
+    clientErrorHandler: onClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config, options.imports),
@@ -59,7 +79,13 @@ export async function createApp(
   );
 
   const fastify = app.getHttpAdapter().getInstance();
+  fastify.server.on('checkExpectation', onUnmetExpectation);
+  app.useBodyParser('application/json', { bodyLimit: config.http.bodyLimit }, jsonBodyParser);
   const shutdown = app.get(ShutdownState);
+  fastify.addHook('preClose', (done) => {
+    shutdown.beginClose();
+    done();
+  });
   fastify.addHook('onRequest', (request, reply, done) => {
     // helmet's headers, computed once (see security-headers.ts); the docs UI gets its own CSP.
     void reply.headers(
@@ -68,8 +94,19 @@ export async function createApp(
     void reply.header('x-request-id', request.id);
     // While draining, keep-alive clients are told to reconnect (to another replica).
     if (shutdown.isDraining) void reply.header('connection', 'close');
+    if (shutdown.isClosing) {
+      done(new AppError('UNAVAILABLE', 'shutting down'));
+      return;
+    }
+    // RFC 9112 §3.2: a 400 for HTTP/1.1 without Host, and for an empty one (an http URI has a host).
+    const host = request.headers.host;
+    if (host === '' || (host === undefined && request.raw.httpVersion === '1.1')) {
+      done(new AppError('VALIDATION_FAILED', 'missing Host header'));
+      return;
+    }
     done();
   });
+  installMethodNotAllowed(fastify);
   installEnvelope(fastify);
 
   // Compression only where answers can be large (the docs, /metrics, routes marked

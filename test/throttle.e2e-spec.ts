@@ -77,6 +77,19 @@ describe('cluster-wide throttling', () => {
     for (const r of ok) expect(Number(r.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
   });
 
+  it('while blocked past the end of its window, X-RateLimit-Reset says what Retry-After says', async () => {
+    const t = await start({ THROTTLE_DEFAULT_LIMIT: '1', THROTTLE_DEFAULT_TTL: '2' });
+    expect((await t.http.get('/api/v1/probe/ping')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1500));
+    // Over the limit near the end of the window: blocked for a full TTL from now.
+    expect((await t.http.get('/api/v1/probe/ping')).status).toBe(429);
+    await new Promise((r) => setTimeout(r, 700));
+    const res = await t.http.get('/api/v1/probe/ping');
+    expect(res.status).toBe(429);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(res.headers['x-ratelimit-reset']).toBe(res.headers['retry-after']);
+  });
+
   it('counts signed-in users by user id, not by their shared IP', async () => {
     const wx = await startFakeWechat();
     try {

@@ -48,6 +48,7 @@ describe('loadConfig', () => {
         { host: 'r2', port: 3306, username: 'ro', password: '', database: 'shop' },
       ],
       poolSize: 10,
+      poolQueueLimit: 1000,
       replicaRestoreMs: 10000,
     });
     expect(config.consistency).toEqual({ readYourWritesMs: 5000 });

@@ -15,6 +15,8 @@ export type DatabaseConfig =
       primary: DatabaseEndpoint;
       replicas: DatabaseEndpoint[];
       poolSize: number;
+      /** Callers waiting for a connection beyond this are refused at once (503). */
+      poolQueueLimit: number;
       /** How long a failed replica stays out before it is tried again. */
       replicaRestoreMs: number;
     }
@@ -30,6 +32,10 @@ export interface AppConfig {
     port: number;
     host: string;
     bodyLimit: number;
+    /** Socket idle time while a request is open, whole-request receive time, idle keep-alive time. */
+    connectionTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
     trustProxy: string[];
     corsOrigins: string[];
   };
@@ -127,6 +133,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       port: env.PORT,
       host: env.HOST,
       bodyLimit: env.BODY_LIMIT_BYTES,
+      connectionTimeoutMs: env.HTTP_CONNECTION_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       trustProxy: env.TRUST_PROXY,
       corsOrigins: env.CORS_ORIGINS,
     },
@@ -137,6 +146,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
           primary: parseDatabaseUrl(env.DATABASE_URL),
           replicas: env.DATABASE_REPLICA_URLS.map(parseDatabaseUrl),
           poolSize: env.DATABASE_POOL_SIZE,
+          poolQueueLimit: env.DATABASE_POOL_QUEUE_LIMIT,
           replicaRestoreMs: env.DATABASE_REPLICA_RESTORE_MS,
         }
       : { kind: 'embedded', path: env.EMBEDDED_DB_PATH },

@@ -64,6 +64,7 @@ export const envSchema = z.object({
   DATABASE_URL: optionalString.pipe(mysqlUrl.optional()),
   DATABASE_REPLICA_URLS: list.pipe(z.array(mysqlUrl)),
   DATABASE_POOL_SIZE: positiveInt.default(10),
+  DATABASE_POOL_QUEUE_LIMIT: positiveInt.default(1000),
   DATABASE_REPLICA_RESTORE_MS: positiveInt.default(10000),
   READ_YOUR_WRITES_MS: positiveInt.default(5000),
   EMBEDDED_DB_PATH: z.string().min(1).default('data/embedded.sqlite'),
@@ -104,6 +105,10 @@ export const envSchema = z.object({
   ADMIN_OPENIDS: list,
   CORS_ORIGINS: list,
   BODY_LIMIT_BYTES: positiveInt.default(262144),
+  // Below nginx's proxy_read_timeout (30 s) / above its upstream keepalive_timeout (30 s): see README.
+  HTTP_CONNECTION_TIMEOUT_MS: positiveInt.default(25000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(15000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(35000),
 
   THROTTLE_ENABLED: z
     .enum(['true', 'false'])

@@ -32,6 +32,7 @@ export class OwnRedisServer {
   }
 
   async up(): Promise<void> {
+    this.serverPid = undefined;
     execFileSync('redis-server', [
       '--port',
       String(this.port),
@@ -64,6 +65,33 @@ export class OwnRedisServer {
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`redis-server on ${this.port} did not stop`);
+  }
+
+  /**
+   * SIGSTOP: the server keeps its connections open but answers nothing (a
+   * stall, not an outage: clients see no error, only timeouts). thaw() resumes it.
+   */
+  freeze(): void {
+    process.kill(this.pid(), 'SIGSTOP');
+  }
+
+  thaw(): void {
+    process.kill(this.pid(), 'SIGCONT');
+  }
+
+  private serverPid: number | undefined;
+
+  private pid(): number {
+    if (this.serverPid === undefined) {
+      const info = execFileSync('redis-cli', [
+        '-p',
+        String(this.port),
+        'info',
+        'server',
+      ]).toString();
+      this.serverPid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+    }
+    return this.serverPid;
   }
 
   private async answers(): Promise<boolean> {

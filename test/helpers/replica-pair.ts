@@ -139,6 +139,57 @@ class Server {
   }
 }
 
+async function installDataDir(datadir: string): Promise<void> {
+  await promisify(execFile)(
+    INSTALL_DB,
+    [
+      '--no-defaults',
+      `--datadir=${datadir}`,
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+      '--innodb-log-file-size=8M',
+      '--innodb-buffer-pool-size=32M',
+      ...(process.getuid?.() === 0 ? ['--user=root'] : []),
+    ],
+    { timeout: 60_000 },
+  );
+}
+
+export interface OwnMariadb {
+  /** `mysql://root@127.0.0.1:PORT` (no database). */
+  url: string;
+  /** SIGKILL the server (an outage: connections drop, new ones are refused). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and data. */
+  start(): Promise<void>;
+  /** Stops it and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/** One MariaDB server of the test's own, to kill and restart at will. */
+export async function startOwnMariadb(): Promise<OwnMariadb> {
+  const base = mkdtempSync(join(tmpdir(), 'mp-own-db-'));
+  const server = new Server('primary', base, await freePort(), ['--server-id=1']);
+  const cleanupOnExit = () => {
+    server.process?.kill('SIGKILL');
+    rmSync(base, { recursive: true, force: true });
+  };
+  process.once('exit', cleanupOnExit);
+  const stop = async () => {
+    await server.kill('SIGTERM');
+    rmSync(base, { recursive: true, force: true });
+    process.removeListener('exit', cleanupOnExit);
+  };
+  try {
+    await installDataDir(join(base, 'data'));
+    await server.start();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: server.url, kill: () => server.kill('SIGKILL'), start: () => server.start(), stop };
+}
+
 /** Starts a primary and a replica replicating from it; call stop() when done. */
 export async function startReplicaPair(): Promise<ReplicaPair> {
   const base = mkdtempSync(join(tmpdir(), 'mp-pair-'));
@@ -157,19 +208,7 @@ export async function startReplicaPair(): Promise<ReplicaPair> {
   };
 
   try {
-    await promisify(execFile)(
-      INSTALL_DB,
-      [
-        '--no-defaults',
-        `--datadir=${join(base, 'primary', 'data')}`,
-        '--auth-root-authentication-method=normal',
-        '--skip-test-db',
-        '--innodb-log-file-size=8M',
-        '--innodb-buffer-pool-size=32M',
-        ...(process.getuid?.() === 0 ? ['--user=root'] : []),
-      ],
-      { timeout: 60_000 },
-    );
+    await installDataDir(join(base, 'primary', 'data'));
     // The replica starts as a copy of the fresh primary, so replication can
     // begin at the primary's empty GTID position.
     cpSync(join(base, 'primary'), join(base, 'replica'), { recursive: true });

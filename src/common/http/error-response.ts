@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { AppError } from '../errors/app-error.js';
+import { dependencyFailure } from '../errors/dependency-failure.js';
 import { ERRORS, rowForStatus } from '../errors/error-codes.js';
 
 export interface ErrorResponse {
@@ -10,6 +11,19 @@ export interface ErrorResponse {
   headers?: Record<string, string>;
   /** The error was not expected: log it (without stack or SQL). */
   unexpected: boolean;
+  /** The client went away mid-request: worth an info line, not an alarm. */
+  clientAborted?: boolean;
+  /** The database or Redis failed (503/409): a warning naming the driver's code. */
+  dependencyFailed?: boolean;
+}
+
+/** Node's error for a request stream the client closed before its end. */
+function isClientAbort(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    err.message === 'aborted' &&
+    (err as { code?: unknown }).code === 'ECONNRESET'
+  );
 }
 
 interface FastifyLikeError {
@@ -78,6 +92,21 @@ export function toErrorResponse(err: unknown): ErrorResponse {
       data: null,
       unexpected: false,
     };
+  }
+  if (isClientAbort(err)) {
+    return {
+      status: 400,
+      code: ERRORS.VALIDATION_FAILED.code,
+      message: 'request aborted',
+      data: null,
+      unexpected: false,
+      clientAborted: true,
+    };
+  }
+  // After the abort check: a client's reset is an ECONNRESET too.
+  const dependency = dependencyFailure(err);
+  if (dependency) {
+    return { ...dependency, data: null, unexpected: false, dependencyFailed: true };
   }
   return {
     status: ERRORS.INTERNAL.status,

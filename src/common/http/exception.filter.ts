@@ -16,6 +16,10 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
     if (res.unexpected) {
       // Not under `err`: pino's error serializer would add the stack.
       request.log.error({ error: describeForLog(err) }, 'unexpected error');
+    } else if (res.dependencyFailed) {
+      request.log.warn({ error: describeForLog(err) }, 'dependency failed');
+    } else if (res.clientAborted) {
+      request.log.info('client aborted the request');
     }
     if (reply.sent) return;
     if (res.headers) void reply.headers(res.headers);

@@ -9,6 +9,7 @@ import type { FieldError } from '../errors/app-error.js';
  * 100000000"; each field's message is picked by this order instead.
  */
 const TYPE_CHECKS = new Set([
+  'isNotNull',
   'isString',
   'isInt',
   'isNumber',

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { MessageBus } from '../bus/index.js';
-import { REDIS } from '../redis/index.js';
+import { REDIS, REDIS_GATE, type RedisGate } from '../redis/index.js';
 import { MemoryL2 } from './memory-l2.js';
 import { RedisL2 } from './redis-l2.js';
 import { TwoTierCache } from './two-tier-cache.js';
@@ -14,10 +14,16 @@ import { TwoTierCache } from './two-tier-cache.js';
   providers: [
     {
       provide: TwoTierCache,
-      inject: [REDIS, MessageBus, Registry, APP_CONFIG],
-      useFactory: (redis: Redis | null, bus: MessageBus, registry: Registry, config: AppConfig) => {
+      inject: [REDIS, REDIS_GATE, MessageBus, Registry, APP_CONFIG],
+      useFactory: (
+        redis: Redis | null,
+        gate: RedisGate | null,
+        bus: MessageBus,
+        registry: Registry,
+        config: AppConfig,
+      ) => {
         const cache = new TwoTierCache({
-          l2: redis ? new RedisL2(redis) : new MemoryL2(),
+          l2: redis && gate ? new RedisL2(redis, gate) : new MemoryL2(),
           bus,
           registry,
           ...config.cache,

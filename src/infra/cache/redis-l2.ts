@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RedisLock } from '../redis/index.js';
+import { RedisGate, RedisLock } from '../redis/index.js';
 import type { L2Driver } from './l2-driver.js';
 
 // Lua keeps the value write and its tag bookkeeping atomic, and lets one
@@ -32,7 +32,10 @@ export class RedisL2 implements L2Driver {
   private readonly commands: CacheCommands;
   private readonly lock: RedisLock;
 
-  constructor(private readonly redis: Redis) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly gate = new RedisGate(redis),
+  ) {
     this.lock = new RedisLock(redis);
     const commands = redis as unknown as Partial<CacheCommands>;
     if (!commands.cacheSetTagged) redis.defineCommand('cacheSetTagged', { lua: SET_TAGGED });
@@ -42,10 +45,14 @@ export class RedisL2 implements L2Driver {
   }
 
   get(key: string): Promise<string | null> {
-    return this.redis.get(`c:${key}`);
+    return this.gate.run(() => this.redis.get(`c:${key}`));
   }
 
-  async set(key: string, value: string, ttlMs: number, tags: readonly string[]): Promise<void> {
+  set(key: string, value: string, ttlMs: number, tags: readonly string[]): Promise<void> {
+    return this.gate.run(() => this.setNow(key, value, ttlMs, tags));
+  }
+
+  private async setNow(key: string, value: string, ttlMs: number, tags: readonly string[]) {
     const ttl = Math.max(1, Math.ceil(ttlMs));
     if (tags.length === 0) {
       await this.redis.set(`c:${key}`, value, 'PX', ttl);
@@ -56,19 +63,21 @@ export class RedisL2 implements L2Driver {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    if (keys.length > 0) await this.redis.del(...keys.map((k) => `c:${k}`));
+    if (keys.length > 0) await this.gate.run(() => this.redis.del(...keys.map((k) => `c:${k}`)));
   }
 
   async invalidateTags(tags: readonly string[]): Promise<void> {
-    if (tags.length > 0)
-      await this.commands.cacheInvalidateTags(tags.length, ...tags.map((t) => `ct:${t}`));
+    if (tags.length === 0) return;
+    const keys = tags.map((t) => `ct:${t}`);
+    await this.gate.run(() => this.commands.cacheInvalidateTags(tags.length, ...keys));
   }
 
   async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.lock.tryAcquire(`cl:${key}`, ttlMs, token)) !== null;
+    const acquired = await this.gate.run(() => this.lock.tryAcquire(`cl:${key}`, ttlMs, token));
+    return acquired !== null;
   }
 
   async unlock(key: string, token: string): Promise<void> {
-    await this.lock.unlock(`cl:${key}`, token);
+    await this.gate.run(() => this.lock.unlock(`cl:${key}`, token));
   }
 }

@@ -97,8 +97,8 @@ export async function dataSourceOptions(config: AppConfig): Promise<DataSourceOp
     supportBigNumbers: true,
     poolSize: db.poolSize,
     // mysql2 queues callers when the pool is busy; an upper bound keeps a
-    // flash-sale crowd from growing the queue without limit.
-    extra: { queueLimit: 1000, connectTimeout: 5000, enableKeepAlive: true },
+    // flash-sale crowd from growing the queue without limit (the rest: 503).
+    extra: { queueLimit: db.poolQueueLimit, connectTimeout: 5000, enableKeepAlive: true },
   };
   if (db.replicas.length === 0) return { ...common, ...credentials(db.primary) };
   return {

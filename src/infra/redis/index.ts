@@ -1,4 +1,5 @@
 export { RedisModule } from './redis.module.js';
-export { REDIS } from './redis.tokens.js';
+export { REDIS, REDIS_GATE } from './redis.tokens.js';
 export { defineScript, type RedisScript } from './redis-script.js';
 export { RedisLock } from './redis-lock.js';
+export { RedisGate, RedisSuspendedError } from './redis-gate.js';

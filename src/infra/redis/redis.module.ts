@@ -1,7 +1,8 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { REDIS } from './redis.tokens.js';
+import { RedisGate } from './redis-gate.js';
+import { REDIS, REDIS_GATE } from './redis.tokens.js';
 
 async function connect(config: AppConfig): Promise<Redis | null> {
   if (!config.redis) return null;
@@ -41,7 +42,15 @@ class RedisCloser implements OnApplicationShutdown {
 
 @Global()
 @Module({
-  providers: [{ provide: REDIS, inject: [APP_CONFIG], useFactory: connect }, RedisCloser],
-  exports: [REDIS],
+  providers: [
+    { provide: REDIS, inject: [APP_CONFIG], useFactory: connect },
+    {
+      provide: REDIS_GATE,
+      inject: [REDIS],
+      useFactory: (redis: Redis | null) => (redis ? new RedisGate(redis) : null),
+    },
+    RedisCloser,
+  ],
+  exports: [REDIS, REDIS_GATE],
 })
 export class RedisModule {}

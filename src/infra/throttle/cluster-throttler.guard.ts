@@ -72,14 +72,18 @@ export class ClusterThrottlerGuard extends ThrottlerGuard {
 
     void reply.header('X-RateLimit-Limit', plan.limit);
     void reply.header('X-RateLimit-Remaining', Math.max(0, plan.limit - record.totalHits));
-    void reply.header('X-RateLimit-Reset', record.timeToExpire);
     if (record.isBlocked) {
       this.rejections.inc({ throttler: plan.name });
+      // While blocked, the window of counted hits may already be over (reset 0):
+      // the limit resets when the block ends, which is what Retry-After says.
+      const retryAfter = String(Math.max(1, record.timeToBlockExpire));
       void reply.header('X-RateLimit-Remaining', 0);
+      void reply.header('X-RateLimit-Reset', retryAfter);
       throw new AppError('THROTTLED', 'too many requests', undefined, {
-        'Retry-After': String(Math.max(1, record.timeToBlockExpire)),
+        'Retry-After': retryAfter,
       });
     }
+    void reply.header('X-RateLimit-Reset', record.timeToExpire);
     return true;
   }
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { RedisGate } from '../redis/index.js';
 import { MemoryThrottleCounter } from './memory-throttle-counter.js';
 import type { ThrottleCounter, ThrottleStep } from './throttle-record.js';
 
@@ -77,6 +78,7 @@ export class RedisThrottleCounter implements ThrottleCounter {
     redis: Redis,
     private readonly fallback: MemoryThrottleCounter,
     private readonly onFallback: () => void = () => undefined,
+    private readonly gate = new RedisGate(redis),
   ) {
     if (!('throttleBatch' in redis)) {
       redis.defineCommand('throttleBatch', { lua: THROTTLE_BATCH_LUA });
@@ -85,7 +87,7 @@ export class RedisThrottleCounter implements ThrottleCounter {
   }
 
   hit(key: string, ttlMs: number, limit: number, blockMs: number): Promise<ThrottleStep> {
-    if (this.redis.status !== 'ready') return this.local(key, ttlMs, limit, blockMs);
+    if (!this.gate.isOpen) return this.local(key, ttlMs, limit, blockMs);
     return new Promise((resolve) => {
       if (this.pending.size === 0) setImmediate(() => this.flush());
       let p = this.pending.get(key);
@@ -114,7 +116,7 @@ export class RedisThrottleCounter implements ThrottleCounter {
     }
     let reply: number[];
     try {
-      reply = await this.redis.throttleBatch(keys.length, ...keys, ...args);
+      reply = await this.gate.run(() => this.redis.throttleBatch(keys.length, ...keys, ...args));
     } catch {
       for (const p of batch) {
         for (const resolve of p.waiters) {

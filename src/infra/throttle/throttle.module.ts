@@ -4,7 +4,7 @@ import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler'
 import type { Redis } from 'ioredis';
 import { Counter, Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig, type ThrottleName } from '../../config/index.js';
-import { REDIS } from '../redis/index.js';
+import { REDIS, REDIS_GATE, type RedisGate } from '../redis/index.js';
 import { ClusterThrottlerGuard } from './cluster-throttler.guard.js';
 import { ClusterThrottlerStorage } from './cluster-throttler.storage.js';
 import { MemoryThrottleCounter } from './memory-throttle-counter.js';
@@ -15,6 +15,7 @@ const NAMES: ThrottleName[] = ['default', 'login', 'orders'];
 function throttlerOptions(
   config: AppConfig,
   redis: Redis | null,
+  gate: RedisGate | null,
   registry: Registry,
 ): ThrottlerModuleOptions {
   const fallbacks = new Counter({
@@ -30,7 +31,7 @@ function throttlerOptions(
       ttl: config.throttle.limits[name].ttlSeconds * 1000,
     })),
     storage: new ClusterThrottlerStorage(
-      redis ? new RedisThrottleCounter(redis, local, () => fallbacks.inc()) : local,
+      redis && gate ? new RedisThrottleCounter(redis, local, () => fallbacks.inc(), gate) : local,
     ),
   };
 }
@@ -43,7 +44,7 @@ function throttlerOptions(
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [APP_CONFIG, REDIS, Registry],
+      inject: [APP_CONFIG, REDIS, REDIS_GATE, Registry],
       useFactory: throttlerOptions,
     }),
   ],

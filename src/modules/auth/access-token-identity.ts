@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ThrottleIdentity } from '../../infra/throttle/index.js';
+import { bearerTokenOf } from './bearer-token.js';
 import { AccessTokens } from './tokens/index.js';
-
-const BEARER = 'Bearer ';
 
 /**
  * Counts a signed-in request against its user rather than its IP. The throttle
@@ -17,10 +16,10 @@ export class AccessTokenIdentity extends ThrottleIdentity {
   }
 
   userIdOf(request: FastifyRequest): string | undefined {
-    const header = request.headers.authorization;
-    if (typeof header !== 'string' || !header.startsWith(BEARER)) return undefined;
+    const token = bearerTokenOf(request.headers.authorization);
+    if (token === undefined) return undefined;
     try {
-      return String(this.tokens.verify(header.slice(BEARER.length)).userId);
+      return String(this.tokens.verify(token).userId);
     } catch {
       // An invalid or expired token counts against the IP; the auth guard answers it.
       return undefined;

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { AUTH_REQUIRED, AUTH_ROLES, type AuthUser } from '../../common/auth/index.js';
 import { AppError } from '../../common/errors/index.js';
 import type { UserRole } from '../users/index.js';
+import { bearerTokenOf } from './bearer-token.js';
 import { SessionLiveness } from './sessions/index.js';
 import { AccessTokens, type AccessClaims } from './tokens/index.js';
 
@@ -13,7 +14,6 @@ interface RouteAuth {
 }
 
 const PUBLIC: RouteAuth = { required: false, roles: undefined };
-const BEARER = 'Bearer ';
 
 /**
  * Enforces @Authenticated() and @Roles() on every route (global guard);
@@ -35,16 +35,14 @@ export class AuthGuard implements CanActivate {
     const route = this.routeOf(context);
     if (!route.required) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const header = request.headers.authorization;
-    if (typeof header !== 'string' || !header.startsWith(BEARER)) {
-      throw new AppError('UNAUTHORIZED', 'missing bearer token');
-    }
-    const claims = this.tokens.verify(header.slice(BEARER.length));
+    const token = bearerTokenOf(request.headers.authorization);
+    if (token === undefined) throw new AppError('UNAUTHORIZED', 'missing bearer token');
+    const claims = this.tokens.verify(token);
     const live = this.liveness.check(claims.sessionId);
     if (live === true) return admit(request, claims, route);
-    if (live === false) throw new AppError('SESSION_REVOKED');
+    if (live === false) throw this.liveness.endedError(claims.sessionId);
     return live.then((isLive) => {
-      if (!isLive) throw new AppError('SESSION_REVOKED');
+      if (!isLive) throw this.liveness.endedError(claims.sessionId);
       return admit(request, claims, route);
     });
   }

@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { MessageBus } from '../../infra/bus/index.js';
-import { REDIS } from '../../infra/redis/index.js';
+import { REDIS, REDIS_GATE, type RedisGate } from '../../infra/redis/index.js';
 import { ThrottleIdentity } from '../../infra/throttle/index.js';
 import { UsersModule } from '../users/index.js';
 import { WechatModule } from '../wechat/index.js';
@@ -45,9 +45,9 @@ const OUTAGE_GRACE_MS = 600_000;
   providers: [
     {
       provide: SessionStore,
-      inject: [REDIS],
-      useFactory: (redis: Redis | null) =>
-        redis ? new RedisSessionStore(redis) : new MemorySessionStore(),
+      inject: [REDIS, REDIS_GATE],
+      useFactory: (redis: Redis | null, gate: RedisGate | null) =>
+        redis && gate ? new RedisSessionStore(redis, {}, gate) : new MemorySessionStore(),
     },
     {
       provide: SessionLiveness,

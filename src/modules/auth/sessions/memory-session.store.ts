@@ -3,6 +3,7 @@ import {
   SessionStore,
   type RotateResult,
   type SessionRecord,
+  type SessionState,
   type SessionStoreOptions,
   type SessionSummary,
 } from './session-store.js';
@@ -72,10 +73,13 @@ export class MemorySessionStore extends SessionStore {
     return Promise.resolve({ outcome: 'unknown' });
   }
 
-  touch(sid: string, now: number): Promise<boolean> {
+  touch(sid: string, now: number): Promise<SessionState> {
     const entry = this.live(sid);
-    if (entry) entry.record.lastSeenAt = now;
-    return Promise.resolve(entry !== undefined);
+    if (entry) {
+      entry.record.lastSeenAt = now;
+      return Promise.resolve('live');
+    }
+    return Promise.resolve((this.tombstones.get(sid) ?? 0) > Date.now() ? 'revoked' : 'gone');
   }
 
   revoke(sid: string, _userId: number, tombstoneTtlSec: number): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { AppError } from '../../../common/errors/index.js';
+import { RedisGate } from '../../../infra/redis/index.js';
 import type { UserRole } from '../../users/index.js';
 import { defineScript, type RedisScript } from '../../../infra/redis/index.js';
 import {
@@ -7,6 +8,7 @@ import {
   SessionStore,
   type RotateResult,
   type SessionRecord,
+  type SessionState,
   type SessionStoreOptions,
   type SessionSummary,
 } from './session-store.js';
@@ -49,12 +51,17 @@ if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
 end
 return {'unknown'}`;
 
+// 1 live (and seen now), 0 revoked (its tombstone is there), -1 gone (expired,
+// or Redis lost its data): the client is told which.
 const TOUCH = `
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], 'ls', ARGV[1])
   return 1
 end
-return 0`;
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+return -1`;
+
+const TOUCH_STATES: Record<number, SessionState> = { 1: 'live', 0: 'revoked', [-1]: 'gone' };
 
 const REVOKE = `
 redis.call('DEL', KEYS[1], KEYS[2])
@@ -78,11 +85,13 @@ export class RedisSessionStore extends SessionStore {
   constructor(
     private readonly redis: Redis,
     options: SessionStoreOptions = {},
+    /** Tells liveness, which has a fallback (sessions seen live lately), when Redis is stalled. */
+    private readonly gate = new RedisGate(redis),
   ) {
     super();
     this.concurrentWindowMs = options.concurrentRefreshWindowMs ?? CONCURRENT_REFRESH_WINDOW_MS;
     this.rotateScript = defineScript(redis, 'authRotateRefresh', ROTATE, 3);
-    this.touchScript = defineScript(redis, 'authTouchSession', TOUCH, 1);
+    this.touchScript = defineScript(redis, 'authTouchSessionState', TOUCH, 2);
     this.revokeScript = defineScript(redis, 'authRevokeSession', REVOKE, 4);
   }
 
@@ -94,8 +103,15 @@ export class RedisSessionStore extends SessionStore {
     return this.rotateRaw(sid, presented, next, ttlSec).catch(unavailable);
   }
 
-  touch(sid: string, now: number): Promise<boolean> {
-    return this.touchRaw(sid, now).catch(unavailable);
+  override get isStalled(): boolean {
+    return !this.gate.isOpen;
+  }
+
+  touch(sid: string, now: number): Promise<SessionState> {
+    return this.touchRaw(sid, now).catch((err: unknown) => {
+      this.gate.failed(err);
+      return unavailable();
+    });
   }
 
   revoke(sid: string, userId: number, tombstoneTtlSec: number): Promise<void> {
@@ -154,8 +170,8 @@ export class RedisSessionStore extends SessionStore {
     }
   }
 
-  private async touchRaw(sid: string, now: number): Promise<boolean> {
-    return (await this.touchScript([session(sid)], [now])) === 1;
+  private async touchRaw(sid: string, now: number): Promise<SessionState> {
+    return TOUCH_STATES[await this.touchScript([session(sid), tombstone(sid)], [now])] ?? 'gone';
   }
 
   private async revokeRaw(sid: string, userId: number, tombstoneTtlSec: number): Promise<void> {

@@ -116,6 +116,7 @@ describe('SessionLiveness while the session store (real Redis) is unreachable', 
     await server.down();
     advance(LIVE_TTL_MS + 1);
     expect(liveness.check(sid)).toBe(false);
+    expect(liveness.endedError(sid).message).toBe('session revoked');
   });
 
   it('trusts the store again once it answers', async () => {
@@ -128,5 +129,10 @@ describe('SessionLiveness while the session store (real Redis) is unreachable', 
     // The restarted server kept no data: the store now says the session is gone.
     advance(LIVE_TTL_MS + 1);
     await expect(liveness.check(sid)).resolves.toBe(false);
+    // Nobody revoked it: same code, a message that says what happened.
+    expect(liveness.endedError(sid)).toMatchObject({
+      reason: 'SESSION_REVOKED',
+      message: 'session expired, sign in again',
+    });
   });
 });

@@ -19,6 +19,12 @@ export interface SessionLivenessOptions {
   maxEntries: number;
 }
 
+interface EndedAnswer {
+  until: number;
+  /** Gone without a revocation (expired, or the store lost its data). */
+  expired: boolean;
+}
+
 interface LiveAnswer {
   /** Until when "live" is answered from memory. */
   until: number;
@@ -35,8 +41,8 @@ interface LiveAnswer {
 export class SessionLiveness {
   private readonly logger = new Logger('SessionLiveness');
   private readonly live: LRUCache<string, LiveAnswer>;
-  /** sid → time until which the session is known revoked. */
-  private readonly revoked: LRUCache<string, number>;
+  /** sid → until when the session is known ended, and whether it expired rather than was revoked. */
+  private readonly revoked: LRUCache<string, EndedAnswer>;
   private readonly pending = new Map<string, Promise<boolean>>();
   private storeDown = false;
 
@@ -66,6 +72,17 @@ export class SessionLiveness {
     return this.lookup(sid, now);
   }
 
+  /**
+   * After check() answered false: the error for that session. Both are
+   * 40102; the message tells a session nobody revoked (its data is gone, e.g.
+   * Redis restarted empty) from one that was.
+   */
+  endedError(sid: string): AppError {
+    return this.revoked.get(sid)?.expired
+      ? new AppError('SESSION_REVOKED', 'session expired, sign in again')
+      : new AppError('SESSION_REVOKED');
+  }
+
   /** Marks sessions revoked here and tells every other replica. */
   async announceRevoked(sids: string[]): Promise<void> {
     if (sids.length === 0) return;
@@ -76,15 +93,23 @@ export class SessionLiveness {
   private lookup(sid: string, now: number): Promise<boolean> {
     let pending = this.pending.get(sid);
     if (pending) return pending;
+    // The store is known stalled: a session the outage rule admits is admitted
+    // without waiting for a timeout; any other still asks the store, since
+    // refusing it at once would 503 every session a new replica has not seen.
+    if (this.store.isStalled && this.admittedDuringOutage(sid)) return Promise.resolve(true);
     pending = this.store
       .touch(sid, now)
       .then(
-        (isLive) => {
+        (state) => {
           this.storeUp();
-          if (!isLive) this.revoked.set(sid, Date.now() + this.options.revokedTtlMs);
+          if (state !== 'live') {
+            const until = Date.now() + this.options.revokedTtlMs;
+            this.revoked.set(sid, { until, expired: state === 'gone' });
+            return false;
+          }
           // A revocation heard while asking wins over the answer.
-          else if (!this.revoked.has(sid)) this.rememberLive(sid, now);
-          return isLive;
+          if (!this.revoked.has(sid)) this.rememberLive(sid, now);
+          return true;
         },
         () => this.duringOutage(sid),
       )
@@ -101,6 +126,14 @@ export class SessionLiveness {
    */
   private duringOutage(sid: string): boolean {
     this.storeUnreachable();
+    if (!this.admittedDuringOutage(sid)) {
+      throw new AppError('UNAVAILABLE', 'session store unavailable');
+    }
+    return true;
+  }
+
+  /** A session confirmed live within the outage grace (then answered from memory for another TTL). */
+  private admittedDuringOutage(sid: string): boolean {
     const now = Date.now();
     const confirmedAt = this.live.get(sid)?.confirmedAt;
     if (
@@ -108,7 +141,7 @@ export class SessionLiveness {
       now - confirmedAt >= this.options.outageGraceMs ||
       this.isRevoked(sid, now)
     ) {
-      throw new AppError('UNAVAILABLE', 'session store unavailable');
+      return false;
     }
     // Ask the store again after another TTL, not on every request.
     this.live.set(sid, { until: now + this.options.liveTtlMs, confirmedAt });
@@ -116,8 +149,8 @@ export class SessionLiveness {
   }
 
   private isRevoked(sid: string, now: number): boolean {
-    const until = this.revoked.get(sid);
-    return until !== undefined && until > now;
+    const ended = this.revoked.get(sid);
+    return ended !== undefined && ended.until > now;
   }
 
   private rememberLive(sid: string, confirmedAt: number): void {
@@ -126,7 +159,7 @@ export class SessionLiveness {
 
   private markRevoked(sid: string): void {
     this.live.delete(sid);
-    this.revoked.set(sid, Date.now() + this.options.revokedTtlMs);
+    this.revoked.set(sid, { until: Date.now() + this.options.revokedTtlMs, expired: false });
   }
 
   private storeUnreachable(): void {

@@ -73,7 +73,7 @@ describe.each(stores)('%s: refresh-token rotation', (_name, make) => {
     );
     const outcomes = results.map((r) => r.outcome).sort();
     expect(outcomes).toEqual([...Array<string>(9).fill('concurrent'), 'rotated']);
-    await expect(store.touch(s.sid, Date.now())).resolves.toBe(true);
+    await expect(store.touch(s.sid, Date.now())).resolves.toBe('live');
     // The winner's new token is the current one: it rotates again.
     const winner = nexts[results.findIndex((r) => r.outcome === 'rotated')];
     const after = newRefreshToken(s.sid);
@@ -88,7 +88,7 @@ describe.each(stores)('%s: refresh-token rotation', (_name, make) => {
     await sleep(WINDOW_MS + 50);
     const reuse = await store.rotate(s.sid, s.first.hash, newRefreshToken(s.sid).hash, TTL_SEC);
     expect(reuse).toEqual({ outcome: 'reused', userId: s.userId });
-    await expect(store.touch(s.sid, Date.now())).resolves.toBe(false);
+    await expect(store.touch(s.sid, Date.now())).resolves.toBe('revoked');
     // The legitimate holder's newer token dies with the session.
     const newer = await store.rotate(s.sid, next.hash, newRefreshToken(s.sid).hash, TTL_SEC);
     expect(newer.outcome).toBe('revoked');
@@ -102,7 +102,7 @@ describe.each(stores)('%s: refresh-token rotation', (_name, make) => {
     await store.rotate(s.sid, second.hash, third.hash, TTL_SEC);
     const reuse = await store.rotate(s.sid, s.first.hash, newRefreshToken(s.sid).hash, TTL_SEC);
     expect(reuse.outcome).toBe('reused');
-    await expect(store.touch(s.sid, Date.now())).resolves.toBe(false);
+    await expect(store.touch(s.sid, Date.now())).resolves.toBe('revoked');
   });
 
   it('answers "unknown" for a token never issued and leaves the session alone', async () => {
@@ -113,6 +113,14 @@ describe.each(stores)('%s: refresh-token rotation', (_name, make) => {
     ).resolves.toEqual({ outcome: 'unknown' });
     const real = await store.rotate(s.sid, s.first.hash, newRefreshToken(s.sid).hash, TTL_SEC);
     expect(real.outcome).toBe('rotated');
+  });
+
+  it('tells a revoked session from one whose data is gone', async () => {
+    const s = await newSession();
+    await store.revoke(s.sid, s.userId, TTL_SEC);
+    await expect(store.touch(s.sid, Date.now())).resolves.toBe('revoked');
+    // Never stored (or lost with the store's data): no tombstone either.
+    await expect(store.touch(newSessionId(), Date.now())).resolves.toBe('gone');
   });
 
   it("lists the user's sessions without the sealed session_key", async () => {

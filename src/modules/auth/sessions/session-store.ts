@@ -63,10 +63,24 @@ export abstract class SessionStore {
     nextHash: string,
     ttlSec: number,
   ): Promise<RotateResult>;
-  /** Whether the session is live; records it as seen now when it is. */
-  abstract touch(sessionId: string, now: number): Promise<boolean>;
+  /**
+   * The store is known to be stalled (a recent command timed out and it has
+   * not answered since): callers with a fallback should use it rather than wait.
+   */
+  get isStalled(): boolean {
+    return false;
+  }
+
+  /** Whether the session is live (then recorded as seen now), revoked, or gone. */
+  abstract touch(sessionId: string, now: number): Promise<SessionState>;
   abstract revoke(sessionId: string, userId: number, tombstoneTtlSec: number): Promise<void>;
   /** Revokes every session of the user; returns their ids. */
   abstract revokeAll(userId: number, tombstoneTtlSec: number): Promise<string[]>;
   abstract list(userId: number): Promise<SessionSummary[]>;
 }
+
+/**
+ * `gone`: neither the session nor a revocation tombstone is there: it expired,
+ * or the store lost its data (Redis restarted empty). Nobody revoked it.
+ */
+export type SessionState = 'live' | 'revoked' | 'gone';
