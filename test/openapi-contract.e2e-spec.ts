@@ -54,12 +54,17 @@ describe('The OpenAPI document at /docs/json', () => {
 
   it('documents, for every API route, its success answer inside the envelope and its errors', () => {
     for (const { key, op } of operations()) {
-      if (key === 'GET /metrics') continue;
       expect(documentsSuccess(op), `${key} has no success schema`).toBe(true);
       const statuses = Object.keys(op.responses ?? {});
-      expect(statuses, key).toEqual(expect.arrayContaining(['400', '500', '503']));
       const ok = statuses.find((s) => s.startsWith('2')) as string;
-      const schema = op.responses?.[ok].content?.['application/json'].schema as {
+      const json = op.responses?.[ok].content?.['application/json'];
+      if (!json) {
+        // The exceptions API.md names: Prometheus text and the PNG of a mini-program code.
+        expect(['GET /metrics', 'GET /api/v1/wxacode'], key).toContain(key);
+        continue;
+      }
+      expect(statuses, key).toEqual(expect.arrayContaining(['400', '500', '503']));
+      const schema = json.schema as {
         required: string[];
         additionalProperties: boolean;
       };
@@ -122,11 +127,9 @@ describe('The OpenAPI document at /docs/json', () => {
 
   it('names the role of admin routes, and the code refuses them to other users (403/40300)', async () => {
     const admin = operations().filter(({ op }) => (op as { 'x-roles'?: string[] })['x-roles']);
-    expect(admin.map((a) => a.key).sort()).toEqual([
-      'DELETE /api/v1/admin/products/{id}',
-      'PATCH /api/v1/admin/products/{id}',
-      'POST /api/v1/admin/products',
-    ]);
+    const underAdmin = operations().filter(({ key }) => key.includes(' /api/v1/admin/'));
+    expect(admin.map((a) => a.key).sort()).toEqual(underAdmin.map((a) => a.key).sort());
+    expect(admin.length).toBeGreaterThan(0);
     const user = await loginAs(stack.app, stack.wx);
     for (const { key, op } of admin) {
       expect((op as { 'x-roles': string[] })['x-roles']).toEqual(['admin']);
@@ -156,6 +159,16 @@ describe('The OpenAPI document at /docs/json', () => {
 
     await ok(u(app.http.get('/api/v1/users/me')));
     await ok(u(app.http.patch('/api/v1/users/me')).send({ nickname: 'Contract' }));
+    wx.reviewWords.add('maybe');
+    await ok(u(app.http.patch('/api/v1/users/me')).send({ nickname: 'Contract maybe' }));
+    const flags = await ok(a(app.http.get('/api/v1/admin/content-flags')));
+    await ok(a(app.http.post(`/api/v1/admin/content-flags/${flags.items[0].id}/clear`)));
+    wx.pages.add('pages/index/index');
+    const png = await u(app.http.get('/api/v1/wxacode')).query({
+      scene: 'id=7',
+      page: 'pages/index/index',
+    });
+    expect([png.status, png.headers['content-type']]).toEqual([200, 'image/png']);
     await ok(u(app.http.get('/api/v1/auth/sessions')));
     wx.addPhoneCode('contract-phone', '13912345678');
     await ok(u(app.http.post('/api/v1/auth/phone')).send({ code: 'contract-phone' }));

@@ -93,7 +93,12 @@ const ROWS: Row[] = [
   ...text('phone', 'code', { required: true, min: 1, max: 128 }),
   ...text('me', 'nickname', { min: 1, max: 32 }),
   ...text('me', 'avatarUrl', { max: 512, prefix: 'https://a.example.com/' }),
-  ['me', 'avatarUrl', 'http://a.example.com/x.png', 'avatarUrl must be a URL address'],
+  [
+    'me',
+    'avatarUrl',
+    'http://a.example.com/x.png',
+    'avatarUrl must be an https URL (a chooseAvatar temporary path cannot be stored: upload the file and send its URL)',
+  ],
   ...text('createProduct', 'name', { required: true, min: 1, max: 100 }),
   ...text('createProduct', 'description', { max: 2000 }),
   ['createProduct', 'priceCents', '100', 'priceCents must be an integer number'],

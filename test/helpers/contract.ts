@@ -25,10 +25,11 @@ export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 /** `/api/v1/products/:id` (Fastify) → `/api/v1/products/{id}` (OpenAPI). */
 export const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
-/** An operation is under contract once it documents a JSON success answer. */
+/** An operation is under contract once it documents a success answer (JSON, or bytes of a media type). */
 export function documentsSuccess(op: Operation): boolean {
   return Object.entries(op.responses ?? {}).some(
-    ([status, r]) => status.startsWith('2') && r.content?.['application/json']?.schema,
+    ([status, r]) =>
+      status.startsWith('2') && Object.values(r.content ?? {}).some((c) => c?.schema),
   );
 }
 
@@ -79,6 +80,18 @@ export class ContractChecker {
     if (problem) this.violations.push(problem);
     return problem;
   }
+
+  /** Checks an answer that is not JSON (Fastify serializes none of those): its status and media type. */
+  checkBytes(method: string, routeUrl: string, status: number, mediaType: string): void {
+    const path = openApiPath(routeUrl);
+    const op = this.document.paths[path]?.[method.toLowerCase()];
+    if (!op || !documentsSuccess(op)) return;
+    const where = `${method.toUpperCase()} ${path} ${status}`;
+    this.seen.add(where);
+    if (!op.responses?.[String(status)]?.content?.[mediaType]) {
+      this.violations.push(`${where}: ${mediaType} answer not in the document`);
+    }
+  }
 }
 
 export interface ContractHook {
@@ -112,6 +125,15 @@ export function installContractCheck(app: NestFastifyApplication): ContractHook 
         // A schema ajv cannot compile is a defect of the document, not of this answer's request.
         hook.checker.violations.push(`${request.method} ${url}: ${(err as Error).message}`);
       }
+    }
+    done(null, payload);
+  });
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    const url = request.routeOptions.url;
+    const mediaType = String(reply.getHeader('content-type') ?? '').split(';')[0];
+    // JSON answers were checked before serialization; the rest (a PNG, /metrics) only here.
+    if (hook.checker && url && mediaType !== 'application/json') {
+      hook.checker.checkBytes(request.method, url, reply.statusCode, mediaType);
     }
     done(null, payload);
   });

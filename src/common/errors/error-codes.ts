@@ -20,6 +20,8 @@ export const ERRORS = {
   },
   FLASH_SALE_NOT_LIVE: { status: 409, code: 40912, message: 'flash sale not live' },
   PAYLOAD_TOO_LARGE: { status: 413, code: 41300, message: 'body too large' },
+  // A malformed request like any other 400, with the status HTTP gives it.
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 40000, message: 'unsupported media type' },
   URI_TOO_LONG: { status: 414, code: 41400, message: 'URL or path parameter too long' },
   HEADERS_TOO_LARGE: { status: 431, code: 43100, message: 'request headers too large' },
   WECHAT_CODE_REJECTED: { status: 422, code: 42200, message: 'WeChat rejected the login code' },
@@ -56,6 +58,8 @@ export function rowForStatus(status: number): ErrorRow {
       return ERRORS.CONFLICT;
     case 413:
       return ERRORS.PAYLOAD_TOO_LARGE;
+    case 415:
+      return ERRORS.UNSUPPORTED_MEDIA_TYPE;
     case 414:
       return ERRORS.URI_TOO_LONG;
     case 431:

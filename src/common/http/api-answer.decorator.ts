@@ -21,16 +21,25 @@ export interface ApiAnswerOptions {
   errors?: ErrorReason[];
 }
 
+/** A success answer that is not JSON in the envelope (a PNG, say). */
+export interface BinaryAnswer {
+  mediaType: string;
+}
+
 export interface ApiAnswerMeta extends ApiAnswerOptions {
-  data: z.ZodType;
+  data: z.ZodType | BinaryAnswer;
 }
 
 /**
  * Documents a successful answer of the route: `data` is the schema of the
- * envelope's `data` (an apiView, or z.null()). Repeat it for a route with
- * more than one success status (POST /orders: 201, and 200 for a replay).
+ * envelope's `data` (an apiView, or z.null()), or `{ mediaType }` for a
+ * route whose success is raw bytes (its errors stay JSON). Repeat it for a
+ * route with more than one success status (POST /orders: 201, and 200 for a replay).
  */
-export function ApiAnswer(data: z.ZodType, options: ApiAnswerOptions = {}): MethodDecorator {
+export function ApiAnswer(
+  data: z.ZodType | BinaryAnswer,
+  options: ApiAnswerOptions = {},
+): MethodDecorator {
   return (_target, _key, descriptor) => {
     const previous = (Reflect.getMetadata(API_ANSWERS, descriptor.value as object) ??
       []) as ApiAnswerMeta[];

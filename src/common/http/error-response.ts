@@ -45,7 +45,7 @@ const FASTIFY_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'malformed JSON body',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'empty JSON body',
   FST_ERR_CTP_BODY_TOO_LARGE: ERRORS.PAYLOAD_TOO_LARGE.message,
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported media type',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ERRORS.UNSUPPORTED_MEDIA_TYPE.message,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid content length',
 };
 

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { ErrorReason } from '../../common/errors/index.js';
 import { apiViews, ID_PATTERN, type ApiAnswerMeta } from '../../common/http/index.js';
 import { dtoProperties, dtoSchema } from './dto-schema.js';
-import { COMPONENTS, errorResponses, successResponse } from './responses.js';
+import { binaryResponse, COMPONENTS, errorResponses, successResponse } from './responses.js';
 import { operationId, routeFacts, type RouteFacts } from './routes.js';
 
 const ref = (name: string) => `#/components/schemas/${name}`;
@@ -28,10 +28,10 @@ function viewSchemas(): Record<string, SchemaObject> {
 }
 
 /** `data` of an answer: a reference to its view, or the schema itself (null, say). */
-function dataSchema(answer: ApiAnswerMeta): SchemaObject | { $ref: string } {
-  const id = apiViews.get(answer.data)?.id;
+function dataSchema(data: z.ZodType): SchemaObject | { $ref: string } {
+  const id = apiViews.get(data)?.id;
   if (id) return { $ref: ref(id) };
-  const { $schema: _s, ...schema } = z.toJSONSchema(answer.data, { target: 'openapi-3.0' });
+  const { $schema: _s, ...schema } = z.toJSONSchema(data, { target: 'openapi-3.0' });
   return schema as SchemaObject;
 }
 
@@ -43,6 +43,10 @@ function impliedErrors(route: RouteFacts, hasPathId: boolean): ErrorReason[] {
   if (route.roles.length > 0) reasons.push('FORBIDDEN');
   if (hasPathId) reasons.push('NOT_FOUND', 'URI_TOO_LONG');
   if (BODY_METHODS.has(route.method)) reasons.push('PAYLOAD_TOO_LARGE');
+  // Fastify parses a body sent with any method but GET and HEAD, and refuses unknown types.
+  if (route.method !== RequestMethod.GET && route.method !== RequestMethod.HEAD) {
+    reasons.push('UNSUPPORTED_MEDIA_TYPE');
+  }
   return reasons;
 }
 
@@ -96,11 +100,11 @@ function documentOperation(op: OperationObject, route: RouteFacts, dtos: Dtos): 
   }
   const responses: Record<string, ResponseObject> = {};
   for (const answer of [...route.answers].sort((a, b) => (a.status ?? 200) - (b.status ?? 200))) {
-    responses[String(answer.status ?? 200)] = successResponse(
-      answer.description ?? 'ok',
-      dataSchema(answer),
-      answer.headers,
-    );
+    const description = answer.description ?? 'ok';
+    responses[String(answer.status ?? 200)] =
+      'mediaType' in answer.data
+        ? binaryResponse(description, answer.data.mediaType, answer.headers)
+        : successResponse(description, dataSchema(answer.data), answer.headers);
   }
   const declared = route.answers.flatMap((a) => a.errors ?? []);
   Object.assign(responses, errorResponses([...impliedErrors(route, hasPathId), ...declared]));

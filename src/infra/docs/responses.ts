@@ -58,6 +58,19 @@ export function successResponse(
   };
 }
 
+/** Raw bytes of one media type (not in the envelope; API.md names the exceptions). */
+export function binaryResponse(
+  description: string,
+  mediaType: string,
+  headers: Record<string, unknown> = {},
+): ResponseObject {
+  return {
+    description,
+    headers: { 'X-Request-Id': X_REQUEST_ID, ...headers } as ResponseObject['headers'],
+    content: { [mediaType]: { schema: { type: 'string', format: 'binary' } } },
+  };
+}
+
 /** Validation errors carry `data.errors` (API.md); other errors a detail object or null. */
 function errorData(status: number): SchemaObject {
   if (status !== 400) return { type: 'object', nullable: true };

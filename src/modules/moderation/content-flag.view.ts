@@ -1,24 +1,29 @@
+import { z } from 'zod';
+import { apiView, intColumn, isoTime, pageOf, rowId } from '../../common/http/index.js';
 import type { ContentFlag } from './content-flag.entity.js';
 
 /** A flag as GET /admin/content-flags shows it. */
-export interface ContentFlagView {
-  id: number;
-  kind: ContentFlag['kind'];
-  refId: number;
-  userId: number;
-  content: string;
-  reason: ContentFlag['reason'];
-  label: number | null;
-  status: ContentFlag['status'];
-  clearedBy: number | null;
-  createdAt: string;
-  updatedAt: string;
-}
+export const contentFlagView = apiView(
+  'ContentFlagView',
+  z.strictObject({
+    id: rowId(),
+    kind: z.enum(['nickname', 'order_remark']),
+    /** The user id of a nickname, the order id of a remark. */
+    refId: rowId(),
+    userId: rowId(),
+    content: z.string(),
+    reason: z.enum(['review', 'unchecked']),
+    label: intColumn().nullable().meta({ example: 20001 }),
+    status: z.enum(['open', 'cleared']),
+    clearedBy: rowId().nullable(),
+    createdAt: isoTime(),
+    updatedAt: isoTime(),
+  }),
+);
+export type ContentFlagView = z.infer<typeof contentFlagView>;
 
-export interface ContentFlagPage {
-  items: ContentFlagView[];
-  nextCursor: string | null;
-}
+export const contentFlagPage = pageOf('ContentFlagPage', contentFlagView);
+export type ContentFlagPage = z.infer<typeof contentFlagPage>;
 
 export function toFlagView(flag: ContentFlag): ContentFlagView {
   return {

@@ -2,9 +2,14 @@ import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { CurrentUser, Roles, type AuthUser } from '../../common/auth/index.js';
-import { DEFAULT_PAGE_SIZE, PageQuery, parseId } from '../../common/http/index.js';
+import { ApiAnswer, DEFAULT_PAGE_SIZE, PageQuery, parseId } from '../../common/http/index.js';
 import type { FlagStatus } from './content-flag.entity.js';
-import type { ContentFlagPage, ContentFlagView } from './content-flag.view.js';
+import {
+  contentFlagPage,
+  contentFlagView,
+  type ContentFlagPage,
+  type ContentFlagView,
+} from './content-flag.view.js';
 import { ContentSecurity } from './content-security.service.js';
 
 export class ListFlagsQuery extends PageQuery {
@@ -23,6 +28,7 @@ export class ContentFlagsController {
   /** Newest first; `status=open` (default) or `cleared`. */
   @Get()
   @Roles('admin')
+  @ApiAnswer(contentFlagPage)
   list(@Query() query: ListFlagsQuery): Promise<ContentFlagPage> {
     return this.security.list(
       query.status ?? 'open',
@@ -35,6 +41,7 @@ export class ContentFlagsController {
   @Post(':id/clear')
   @Roles('admin')
   @HttpCode(200)
+  @ApiAnswer(contentFlagView, { description: 'the flag, now cleared', errors: ['CONFLICT'] })
   clear(@Param('id') id: string, @CurrentUser() admin: AuthUser): Promise<ContentFlagView> {
     return this.security.clear(parseId(id, 'content flag'), admin.userId);
   }

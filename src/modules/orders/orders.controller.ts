@@ -28,7 +28,11 @@ export class OrdersController {
     description: '8-64 chars of [A-Za-z0-9._:-]',
     schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
   })
-  @ApiAnswer(orderView, { status: 201, description: 'the new order', errors: ['CONFLICT'] })
+  @ApiAnswer(orderView, {
+    status: 201,
+    description: 'the new order',
+    errors: ['CONFLICT', 'CONTENT_RISKY', 'WECHAT_UPSTREAM'],
+  })
   @ApiAnswer(orderView, {
     description: 'a retry with the same key and body: the order it placed',
     headers: {

@@ -20,7 +20,7 @@ export class UsersController {
 
   @Patch('me')
   @Authenticated()
-  @ApiAnswer(userView)
+  @ApiAnswer(userView, { errors: ['CONTENT_RISKY', 'WECHAT_UPSTREAM'] })
   update(@CurrentUser() user: AuthUser, @Body() body: UpdateMeDto): Promise<UserView> {
     return this.users.updateProfile(user.userId, body);
   }

@@ -1,7 +1,8 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Authenticated } from '../../common/auth/index.js';
+import { ApiAnswer } from '../../common/http/index.js';
 import { WxaCodeQuery } from './wxacode.dto.js';
 import { WxaCodes } from './wxacode.service.js';
 
@@ -13,7 +14,10 @@ export class WxaCodeController {
   /** The unlimited mini-program code as an image (errors stay JSON in the envelope). */
   @Get()
   @Authenticated()
-  @ApiProduces('image/png')
+  @ApiAnswer(
+    { mediaType: 'image/png' },
+    { description: 'the PNG of the code', errors: ['WECHAT_UPSTREAM'] },
+  )
   async get(
     @Query() query: WxaCodeQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
