@@ -16,6 +16,7 @@ import {
   onFrameworkError,
   onUnmetExpectation,
   jsonBodyParser,
+  installRequestContext,
   requestIdFor,
 } from './common/http/index.js';
 import { AppError } from './common/errors/index.js';
@@ -108,6 +109,7 @@ export async function createApp(
   });
   installMethodNotAllowed(fastify);
   installEnvelope(fastify);
+  installRequestContext(fastify);
 
   // Compression only where answers can be large (the docs, /metrics, routes marked
   // @Compressed()); every other route gets neither the compress nor the decompress hook.

@@ -6,7 +6,7 @@ import type { QueryRunner, TableColumnOptions } from 'typeorm';
 // @CreateDateColumn/@UpdateDateColumn expect (TypeORM's MySQL default is
 // datetime(6)), so `migration:generate` stays empty.
 
-function isMysql(queryRunner: QueryRunner): boolean {
+export function isMysql(queryRunner: QueryRunner): boolean {
   const type = queryRunner.connection.options.type;
   return type === 'mysql' || type === 'mariadb';
 }
@@ -33,6 +33,20 @@ export function deletedAtColumn(queryRunner: QueryRunner): TableColumnOptions {
     precision: datetimePrecision(queryRunner),
     isNullable: true,
   };
+}
+
+/**
+ * A nullable time, as `@Column({ type: 'datetime', precision: 6, nullable: true })`
+ * expects it: that entity option gives `datetime(6)` on both engines.
+ */
+export function nullableDatetimeColumn(name: string): TableColumnOptions {
+  return { name, type: 'datetime', precision: 6, isNullable: true };
+}
+
+/** `CURRENT_TIMESTAMP` default of a `@CreateDateColumn`. */
+export function createdAtColumn(queryRunner: QueryRunner, name: string): TableColumnOptions {
+  const [created] = timestampColumns(queryRunner);
+  return { ...created, name };
 }
 
 export function timestampColumns(queryRunner: QueryRunner): TableColumnOptions[] {

@@ -11,7 +11,7 @@ import {
 } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { ErrorReason } from '../../common/errors/index.js';
-import { apiViews, ID_PATTERN, type ApiAnswerMeta } from '../../common/http/index.js';
+import { apiViews, ID_PATTERN } from '../../common/http/index.js';
 import { dtoProperties, dtoSchema } from './dto-schema.js';
 import { binaryResponse, COMPONENTS, errorResponses, successResponse } from './responses.js';
 import { operationId, routeFacts, type RouteFacts } from './routes.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { apiView, intColumn, isoTime, pageOf, rowId } from '../../common/http/index.js';
 import type { OrderItem } from './order-item.entity.js';
-import { ORDER_STATUSES, type Order } from './order.entity.js';
+import { CANCEL_REASONS, ORDER_STATUSES, type Order } from './order.entity.js';
 
 export const orderItemView = apiView(
   'OrderItemView',
@@ -26,6 +26,13 @@ export const orderView = apiView(
     items: z.array(orderItemView),
     createdAt: isoTime(),
     updatedAt: isoTime(),
+    payBefore: isoTime().meta({
+      description: 'a pending order not paid by then is cancelled (`payment_timeout`)',
+    }),
+    cancelReason: z
+      .enum(CANCEL_REASONS)
+      .nullable()
+      .meta({ description: 'why the order was cancelled; null unless it is `cancelled`' }),
   }),
 );
 export type OrderView = z.infer<typeof orderView>;
@@ -36,7 +43,14 @@ export type OrderPage = z.infer<typeof orderPage>;
 type ItemFields = Pick<OrderItem, 'productId' | 'productName' | 'unitPriceCents' | 'quantity'>;
 type OrderFields = Pick<
   Order,
-  'id' | 'status' | 'totalCents' | 'remark' | 'createdAt' | 'updatedAt'
+  | 'id'
+  | 'status'
+  | 'totalCents'
+  | 'remark'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'payBefore'
+  | 'cancelReason'
 >;
 
 export function toView(order: OrderFields, items: readonly ItemFields[]): OrderView {
@@ -54,5 +68,7 @@ export function toView(order: OrderFields, items: readonly ItemFields[]): OrderV
     })),
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
+    payBefore: order.payBefore.toISOString(),
+    cancelReason: order.cancelReason,
   };
 }
