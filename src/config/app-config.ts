@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { envSchema, type Env } from './env.schema.js';
+import { paymentsConfig, PaymentsConfigError, type PaymentsConfig } from './payments-config.js';
 
 export interface DatabaseEndpoint {
   host: string;
@@ -55,6 +56,7 @@ export interface AppConfig {
     /** Per-request timeout of WeChat API calls. */
     timeoutMs: number;
   };
+  payments: PaymentsConfig;
   adminOpenIds: string[];
   throttle: {
     enabled: boolean;
@@ -115,6 +117,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     );
   if (env.DATABASE_REPLICA_URLS.length > 0 && embedded)
     throw new ConfigError('Invalid configuration: DATABASE_REPLICA_URLS needs DATABASE_URL');
+  let payments: PaymentsConfig;
+  try {
+    payments = paymentsConfig(env);
+  } catch (err) {
+    throw err instanceof PaymentsConfigError ? new ConfigError(err.message) : err;
+  }
 
   return {
     env: env.NODE_ENV,
@@ -161,6 +169,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       apiBaseUrl: env.WECHAT_API_BASE_URL.replace(/\/+$/, ''),
       timeoutMs: env.WECHAT_TIMEOUT_MS,
     },
+    payments,
     adminOpenIds: env.ADMIN_OPENIDS,
     throttle: {
       enabled: env.THROTTLE_ENABLED,

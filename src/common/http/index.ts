@@ -6,3 +6,4 @@ export { toErrorResponse } from './error-response.js';
 export { Compressed, COMPRESSED_ROUTE } from './compressed.decorator.js';
 export { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from './security-headers.js';
 export { DEFAULT_PAGE_SIZE, MAX_INT, PageQuery, idCursor, parseId } from './pagination.js';
+export { RawBody, RAW_BODY_ROUTE, installJsonParser } from './raw-body.js';
