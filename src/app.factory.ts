@@ -12,6 +12,7 @@ import {
   DOCS_SECURITY_HEADERS,
   installEnvelope,
   installJsonParser,
+  installRequestContext,
   requestIdFor,
 } from './common/http/index.js';
 import { createLogger, lazyChildLogger, PinoNestLogger } from './common/logging/index.js';
@@ -73,6 +74,7 @@ export async function createApp(
   });
   installEnvelope(fastify);
   installJsonParser(app);
+  installRequestContext(fastify);
 
   // Compression only where answers can be large (the docs, /metrics, routes marked
   // @Compressed()); every other route gets neither the compress nor the decompress hook.
