@@ -57,6 +57,8 @@ export interface AppConfig {
     timeoutMs: number;
   };
   payments: PaymentsConfig;
+  /** A shipped order becomes `completed` this long after shipping. */
+  fulfilment: { autoCompleteDays: number };
   adminOpenIds: string[];
   throttle: {
     enabled: boolean;
@@ -184,6 +186,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       timeoutMs: env.WECHAT_TIMEOUT_MS,
     },
     payments,
+    fulfilment: { autoCompleteDays: env.ORDER_AUTO_COMPLETE_DAYS },
     adminOpenIds: env.ADMIN_OPENIDS,
     throttle: {
       enabled: env.THROTTLE_ENABLED,

@@ -23,6 +23,8 @@ export interface OrderView {
   payBefore: string;
   /** Why the order was cancelled; null unless it is `cancelled`. */
   cancelReason: CancelReason | null;
+  /** What WeChat Pay has confirmed refunding (a cancelled order paid late: totalCents). */
+  refundedCents: number;
 }
 
 export interface OrderPage {
@@ -41,7 +43,9 @@ type OrderFields = Pick<
   | 'updatedAt'
   | 'payBefore'
   | 'cancelReason'
->;
+> &
+  // Absent on an order just placed: nothing refunded yet.
+  Partial<Pick<Order, 'refundedCents'>>;
 
 export function toView(order: OrderFields, items: readonly ItemFields[]): OrderView {
   return {
@@ -60,5 +64,6 @@ export function toView(order: OrderFields, items: readonly ItemFields[]): OrderV
     updatedAt: order.updatedAt.toISOString(),
     payBefore: order.payBefore.toISOString(),
     cancelReason: order.cancelReason,
+    refundedCents: order.refundedCents ?? 0,
   };
 }

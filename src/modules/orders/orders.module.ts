@@ -11,6 +11,6 @@ import { OrdersService } from './orders.service.js';
   imports: [TypeOrmModule.forFeature([Order, OrderItem]), CatalogModule],
   controllers: [OrdersController],
   providers: [OrdersService, OrderCancelHooks],
-  exports: [OrderCancelHooks],
+  exports: [OrderCancelHooks, OrdersService],
 })
 export class OrdersModule {}

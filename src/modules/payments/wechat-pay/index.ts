@@ -12,3 +12,4 @@ export type { JsapiPayParams } from './signing.js';
 export type { PayNotification, NotificationResult } from './notification.js';
 export { signatureHeaders } from './verifier.js';
 export { WechatPayError } from './wechat-pay-error.js';
+export type { SignatureHeaders } from './verifier.js';

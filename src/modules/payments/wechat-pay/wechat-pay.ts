@@ -64,6 +64,11 @@ export class WechatPay {
     return this.parts !== null;
   }
 
+  /** 503/50300 when WeChat Pay is off. */
+  assertEnabled(): void {
+    this.require();
+  }
+
   get client(): WechatPayClient {
     return this.require().client;
   }
