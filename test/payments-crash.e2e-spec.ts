@@ -81,12 +81,12 @@ describe('a replica killed while applying a payment notification', () => {
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
     const url = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
-      if (i > 100) throw new Error(`replica did not become ready:\n${output}`);
       const ready = await fetch(`${url}/health/ready`).then(
-        (r) => r.status,
-        () => 0,
+        async (r) => `${r.status} ${await r.text()}`,
+        (e: unknown) => String(e),
       );
-      if (ready === 200) break;
+      if (ready.startsWith('200')) break;
+      if (i > 300) throw new Error(`replica did not become ready (${ready}):\n${output}`);
       await sleep(200);
     }
 

@@ -4,7 +4,6 @@ import type { Test } from 'supertest';
 import { OrdersService } from '../src/modules/orders/index.js';
 import { Transactions } from '../src/infra/transactions/index.js';
 import { RefundsService } from '../src/modules/payments/refunds.service.js';
-import { FulfilmentService } from '../src/modules/payments/fulfilment.service.js';
 import { outTradeNoOf } from '../src/modules/payments/trade-numbers.js';
 import type { TestApp } from './helpers/app.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
@@ -99,13 +98,26 @@ describe('WeChat Pay and the order lifecycle', () => {
   const notify = (n: { headers: Record<string, string>; body: string }, app = a) =>
     app.http.post(NOTIFY).set(n.headers).send(n.body);
 
-  const runRefundJobs = async (app = a) => {
-    const rows = await q("SELECT id FROM order_refunds WHERE state IN ('requested', 'processing')");
-    const refunds = app.app.get(RefundsService);
-    for (const r of rows) {
-      await app.app.get(Transactions).run((m) => refunds.send(m, Number(r.id)));
+  /** Polls until `check` holds (the queue's jobs run in the apps, asynchronously). */
+  async function eventually<T>(
+    read: () => Promise<T>,
+    check: (v: T) => boolean,
+    what: string,
+  ): Promise<T> {
+    for (let i = 0; i < 100; i++) {
+      const v = await read();
+      if (check(v)) return v;
+      await new Promise((r) => setTimeout(r, 100));
     }
-  };
+    throw new Error(`timed out waiting for ${what}`);
+  }
+  /** The refund job has asked WeChat Pay for this refund. */
+  const askedWechat = (outRefundNo: string) =>
+    eventually(
+      async () => pay.refunds.get(outRefundNo),
+      (r) => r !== undefined,
+      `refund ${outRefundNo} at WeChat Pay`,
+    );
 
   describe('POST /orders/:id/payment', () => {
     it('answers exactly the wx.requestPayment parameters, paySign by the merchant key', async () => {
@@ -304,14 +316,12 @@ describe('WeChat Pay and the order lifecycle', () => {
       expect(refunds).toHaveLength(1);
       expect(refunds[0]).toMatchObject({
         amount_cents: totalCents,
-        state: 'requested',
         resume_status: 'cancelled',
       });
       expect(await events('payment.refund-requested', orderId)).toBe(1);
 
-      await runRefundJobs();
       const outRefundNo = refunds[0].out_refund_no as string;
-      expect(pay.refunds.get(outRefundNo)).toMatchObject({
+      expect(await askedWechat(outRefundNo)).toMatchObject({
         refund: totalCents,
         status: 'PROCESSING',
       });
@@ -350,11 +360,14 @@ describe('WeChat Pay and the order lifecycle', () => {
       expect((await refund(orderId, k1, { amountCents: 300, reason: 'damaged' })).status).toBe(200);
       expect((await refund(orderId, k1, { amountCents: 301 })).status).toBe(409);
       expect((await refund(orderId, key(), { amountCents: 1 })).status).toBe(409); // one in flight
-      await runRefundJobs();
-      await runRefundJobs(b); // a retried job asks for the same refund
       const rows = await q('SELECT * FROM order_refunds WHERE order_id = ?', [orderId]);
       expect(rows).toHaveLength(1);
       const outRefundNo = rows[0].out_refund_no as string;
+      await askedWechat(outRefundNo);
+      // A retried job (here: run by hand on the other replica) asks for the same refund.
+      await b.app
+        .get(Transactions)
+        .run((m) => b.app.get(RefundsService).send(m, Number(rows[0].id)));
       const asked = pay.received
         .filter(
           (r) =>
@@ -362,7 +375,8 @@ describe('WeChat Pay and the order lifecycle', () => {
             (r.body as { out_trade_no: string }).out_trade_no === outTradeNoOf(orderId),
         )
         .map((r) => (r.body as { out_refund_no: string }).out_refund_no);
-      expect(asked).toEqual([outRefundNo, outRefundNo]);
+      expect(asked.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(asked)).toEqual(new Set([outRefundNo]));
       expect(
         [...pay.refunds.values()].filter((r) => r.outTradeNo === outTradeNoOf(orderId)),
       ).toHaveLength(1);
@@ -374,14 +388,13 @@ describe('WeChat Pay and the order lifecycle', () => {
       expect(over.status).toBe(409);
       expect(over.body.data).toEqual({ refundableCents: 700 });
       expect((await refund(orderId, key())).status).toBe(200);
-      await runRefundJobs();
       const second = (
         await q(
           "SELECT out_refund_no FROM order_refunds WHERE order_id = ? AND state <> 'success'",
           [orderId],
         )
       )[0].out_refund_no as string;
-      expect(pay.refunds.get(second)?.refund).toBe(700);
+      expect((await askedWechat(second))?.refund).toBe(700);
       pay.settleRefund(second);
       expect((await notify(pay.refundNotification(second))).status).toBe(204);
       expect(await orderRow(orderId)).toMatchObject({ status: 'refunded', refunded_cents: 1000 });
@@ -392,10 +405,10 @@ describe('WeChat Pay and the order lifecycle', () => {
     it('a refund WeChat Pay closes puts the order back where it was', async () => {
       const { orderId } = await paidOrder();
       expect((await refund(orderId, key())).status).toBe(200);
-      await runRefundJobs();
       const [row] = await q('SELECT out_refund_no FROM order_refunds WHERE order_id = ?', [
         orderId,
       ]);
+      await askedWechat(row.out_refund_no as string);
       pay.settleRefund(row.out_refund_no as string, 'CLOSED');
       expect((await notify(pay.refundNotification(row.out_refund_no as string))).status).toBe(204);
       expect(await orderRow(orderId)).toMatchObject({ status: 'paid', refunded_cents: 0 });
@@ -431,12 +444,12 @@ describe('WeChat Pay and the order lifecycle', () => {
         await q('SELECT carrier, tracking_no FROM order_shipments WHERE order_id = ?', [orderId]),
       ).toEqual([{ carrier: 'SF', tracking_no: 'SF123' }]);
       expect(await events('order.shipped', orderId)).toBe(1);
-      await new Promise((r) => setTimeout(r, 1000)); // 0.00001 days = 0.864 s
-      const done = await a.app
-        .get(Transactions)
-        .run((m) => a.app.get(FulfilmentService).complete(m, orderId));
-      expect(done).toBe(true);
-      expect((await orderRow(orderId)).status).toBe('completed');
+      // The auto-complete job is due 0.00001 days (0.864 s) after shipping.
+      await eventually(
+        () => orderRow(orderId),
+        (o) => o.status === 'completed',
+        'completion',
+      );
     });
 
     it('refuses to ship a pending order (409)', async () => {

@@ -141,7 +141,7 @@ export class OrdersService {
     const order = await m.findOneBy(Order, { id: orderId });
     if (!order || order.status !== 'pending') return null;
     if (!isDue(order)) return 'not_due';
-    await this.cancelHooks.beforeCancel(order, 'payment_timeout');
+    await this.cancelHooks.beforeCancel(order, 'payment_timeout', m);
     const closed = await this.cancelPending(m, order, 'payment_timeout');
     return closed ? closed.items.map((i) => i.productId) : null;
   }

@@ -32,7 +32,7 @@ export class PaymentJobs implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.cancelHooks.register((order) => this.payments.closeBeforeCancel(order));
+    this.cancelHooks.register((order, _reason, m) => this.payments.closeBeforeCancel(order, m));
 
     this.registry.register<RefundRequestedPayload>({
       name: 'payments.refund',
@@ -49,7 +49,7 @@ export class PaymentJobs implements OnModuleInit {
       handle: async (event, m) => {
         // A lost notification must not leave a paid order pending.
         const order = await m.findOneBy(Order, { id: event.payload.orderId });
-        if (order?.status === 'pending') await this.payments.confirmWithWechat(order.id);
+        if (order?.status === 'pending') await this.payments.confirmWithWechat(order.id, m);
       },
     });
 

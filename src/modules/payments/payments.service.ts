@@ -105,10 +105,13 @@ export class PaymentsService {
     if (order.status === 'pending') await this.confirmWithWechat(orderId);
   }
 
-  /** Queries WeChat Pay for the order and applies a payment it reports. */
-  async confirmWithWechat(orderId: number): Promise<ApplyOutcome> {
+  /**
+   * Queries WeChat Pay for the order and applies a payment it reports,
+   * through `m` when the caller already holds a transaction (a job).
+   */
+  async confirmWithWechat(orderId: number, m?: EntityManager): Promise<ApplyOutcome> {
     const tx = await this.pay.client.queryTransaction(outTradeNoOf(orderId));
-    return tx ? this.apply(tx, 'query') : 'not_paid';
+    return tx ? this.apply(tx, 'query', m) : 'not_paid';
   }
 
   /**
@@ -117,13 +120,15 @@ export class PaymentsService {
    * If WeChat Pay says it was paid meanwhile, the payment is applied instead,
    * and the cancel then finds the order `paid` and does nothing.
    */
-  async closeBeforeCancel(order: Order): Promise<void> {
+  async closeBeforeCancel(order: Order, m?: EntityManager): Promise<void> {
     if (!this.pay.enabled) return;
-    const prepaid = await this.primary(() => this.payments.findOneBy({ orderId: order.id }));
+    const prepaid = await (m
+      ? m.findOneBy(OrderPayment, { orderId: order.id })
+      : this.primary(() => this.payments.findOneBy({ orderId: order.id })));
     // Never prepaid: nothing at WeChat Pay to close. A prepay racing with
     // this cancel closes itself (payParams) or is refunded if paid.
     if (!prepaid) return;
-    await this.closeOrRead(order.id);
+    await this.closeOrRead(order.id, m);
   }
 
   /**
@@ -132,8 +137,12 @@ export class PaymentsService {
    * If the order was cancelled first, the payment is refunded automatically
    * and the order stays cancelled.
    */
-  async apply(tx: PayTransaction, source: 'notify' | 'query' | 'close'): Promise<ApplyOutcome> {
-    const outcome = await this.applyOnce(tx);
+  async apply(
+    tx: PayTransaction,
+    source: 'notify' | 'query' | 'close',
+    m?: EntityManager,
+  ): Promise<ApplyOutcome> {
+    const outcome = await this.applyOnce(tx, m);
     this.metrics.applied(source, outcome);
     if (outcome === 'mismatch') {
       this.logger.warn(`transaction ${tx.outTradeNo} does not match its order (${source})`);
@@ -141,13 +150,13 @@ export class PaymentsService {
     return outcome;
   }
 
-  private async applyOnce(tx: PayTransaction): Promise<ApplyOutcome> {
+  private async applyOnce(tx: PayTransaction, within?: EntityManager): Promise<ApplyOutcome> {
     const client = this.pay.client;
     const orderId = orderIdOf(tx.outTradeNo);
     if (orderId === null || tx.appid !== client.appId || tx.mchid !== client.mchId)
       return 'mismatch';
     if (tx.tradeState !== 'SUCCESS' && tx.tradeState !== 'REFUND') return 'not_paid';
-    return this.transactions.run(async (m) => {
+    const work = async (m: EntityManager): Promise<ApplyOutcome> => {
       const order = await m.findOneBy(Order, { id: orderId });
       if (!order || tx.totalCents !== order.totalCents || !tx.transactionId) return 'mismatch';
       const recorded = await this.recordPayment(m, orderId, tx);
@@ -169,7 +178,8 @@ export class PaymentsService {
         return 'refund_started';
       }
       return 'duplicate';
-    });
+    };
+    return within ? work(within) : this.transactions.run(work);
   }
 
   /** Writes the payment once: 'recorded' for the first writer of this transaction. */
@@ -222,7 +232,7 @@ export class PaymentsService {
   }
 
   /** Closes the order's WeChat Pay order; if it was paid, applies the payment. */
-  private async closeOrRead(orderId: number): Promise<void> {
+  private async closeOrRead(orderId: number, m?: EntityManager): Promise<void> {
     const outTradeNo = outTradeNoOf(orderId);
     try {
       await this.pay.client.close(outTradeNo);
@@ -230,7 +240,7 @@ export class PaymentsService {
       if (!(err instanceof WechatPayError) || err.outcome !== 'refused') throw err;
       if (err.payCode === 'ORDER_NOT_EXIST') return;
       if (err.payCode !== 'ORDERPAID') throw err;
-      await this.confirmWithWechat(orderId);
+      await this.confirmWithWechat(orderId, m);
     }
   }
 
