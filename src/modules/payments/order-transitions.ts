@@ -6,6 +6,20 @@ import { Order, type OrderStatus } from '../orders/index.js';
 // says whether this caller won. Concurrent callers queue on the row lock, and
 // a loser reads the winner's result instead of applying its own.
 
+/**
+ * Reads the order and locks its row (SELECT … FOR UPDATE on MySQL/MariaDB)
+ * as the first statement of a transaction: the decisions that follow
+ * (amounts, what to do when a guard fails) then see the current row, not a
+ * REPEATABLE READ snapshot older than a concurrent cancel or payment. The
+ * embedded engine runs one transaction at a time and needs no lock.
+ */
+export function lockOrder(m: EntityManager, orderId: number): Promise<Order | null> {
+  const query = m.createQueryBuilder(Order, 'o').where('o.id = :orderId', { orderId });
+  const type = m.connection.options.type;
+  if (type === 'mysql' || type === 'mariadb') query.setLock('pessimistic_write');
+  return query.getOne();
+}
+
 /** `from` → `to`; true when this call made the change. */
 export async function transition(
   m: EntityManager,

@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
@@ -45,6 +45,8 @@ export class OrderPaymentController {
 @ApiTags('payments')
 @Controller('payments/wechat')
 export class WechatPayNotifyController {
+  private readonly logger = new Logger('PaymentNotify');
+
   constructor(private readonly notifications: NotificationsService) {}
 
   @Post('notify')
@@ -55,8 +57,11 @@ export class WechatPayNotifyController {
     let answer: NotifyAnswer | { status: 500; message: string };
     try {
       answer = await this.notifications.handle(signatureHeaders(request.headers), raw);
-    } catch {
+    } catch (err) {
       // Our failure (database down…): WeChat Pay retries anything but a 2xx.
+      this.logger.error(
+        `notification not applied: ${err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error'}`,
+      );
       answer = { status: 500, message: 'temporarily unable to process the notification' };
     }
     if (answer.status === 204) {

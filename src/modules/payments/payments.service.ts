@@ -8,7 +8,7 @@ import { Transactions, isDuplicateKey } from '../../infra/transactions/index.js'
 import { ORDER_EVENTS, Order, orderEvent } from '../orders/index.js';
 import { User } from '../users/index.js';
 import { OrderPayment } from './order-payment.entity.js';
-import { transition } from './order-transitions.js';
+import { lockOrder, transition } from './order-transitions.js';
 import { PAYMENT_EVENTS, paymentEvent, type PrepaidPayload } from './payment-events.js';
 import { PaymentMetrics } from './payment-metrics.js';
 import { RefundsService } from './refunds.service.js';
@@ -157,7 +157,8 @@ export class PaymentsService {
       return 'mismatch';
     if (tx.tradeState !== 'SUCCESS' && tx.tradeState !== 'REFUND') return 'not_paid';
     const work = async (m: EntityManager): Promise<ApplyOutcome> => {
-      const order = await m.findOneBy(Order, { id: orderId });
+      // Locked: appliers of one order, and its cancels, take turns on the row.
+      const order = await lockOrder(m, orderId);
       if (!order || tx.totalCents !== order.totalCents || !tx.transactionId) return 'mismatch';
       const recorded = await this.recordPayment(m, orderId, tx);
       if (recorded !== 'recorded') return recorded;
@@ -172,9 +173,9 @@ export class PaymentsService {
         );
         return 'paid';
       }
-      const now = await m.findOneByOrFail(Order, { id: orderId });
-      if (now.status === 'cancelled') {
-        await this.refunds.startAutomatic(m, now, tx.totalCents as number);
+      // The row is locked: its status is the current one, not a snapshot.
+      if (order.status === 'cancelled') {
+        await this.refunds.startAutomatic(m, order, tx.totalCents as number);
         return 'refund_started';
       }
       return 'duplicate';
@@ -193,19 +194,22 @@ export class PaymentsService {
       paidCents: tx.totalCents,
       paidAt: tx.successTime ? new Date(tx.successTime) : new Date(),
     };
+    // The order row is locked (lockOrder), so this read is current.
+    const row = await m.findOneBy(OrderPayment, { orderId });
+    if (!row) {
+      // Paid without a prepay row of ours (its writer failed after the
+      // prepay): the row is made here.
+      await m.insert(OrderPayment, { orderId, outTradeNo: tx.outTradeNo, ...paid });
+      return 'recorded';
+    }
+    if (row.transactionId) return row.transactionId === tx.transactionId ? 'duplicate' : 'mismatch';
     const updated = await m
       .createQueryBuilder()
       .update(OrderPayment)
       .set(paid)
       .where('order_id = :orderId AND transaction_id IS NULL', { orderId })
       .execute();
-    if (updated.affected === 1) return 'recorded';
-    const row = await m.findOneBy(OrderPayment, { orderId });
-    if (row) return row.transactionId === tx.transactionId ? 'duplicate' : 'mismatch';
-    // Paid without a prepay row of ours (it was written by another replica
-    // whose transaction failed, or never): the row is made here.
-    await m.insert(OrderPayment, { orderId, outTradeNo: tx.outTradeNo, ...paid });
-    return 'recorded';
+    return updated.affected === 1 ? 'recorded' : 'duplicate';
   }
 
   private async recordPrepay(
@@ -215,17 +219,19 @@ export class PaymentsService {
     prepayId: string,
     prepayExpiresAt: Date,
   ): Promise<void> {
-    const updated = await m
-      .createQueryBuilder()
-      .update(OrderPayment)
-      .set({ prepayId, prepayExpiresAt })
-      .where('order_id = :orderId', { orderId })
-      .execute();
-    if (updated.affected === 1) return;
+    // Insert first: the first prepay of an order has no row yet, and an
+    // UPDATE of a missing row would take a gap lock that concurrent inserts
+    // of other orders deadlock on.
     try {
       await m.insert(OrderPayment, { orderId, outTradeNo, prepayId, prepayExpiresAt });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
+      await m
+        .createQueryBuilder()
+        .update(OrderPayment)
+        .set({ prepayId, prepayExpiresAt })
+        .where('order_id = :orderId AND transaction_id IS NULL', { orderId })
+        .execute();
       return;
     }
     await this.outbox.append(m, paymentEvent<PrepaidPayload>(PAYMENT_EVENTS.prepaid, { orderId }));

@@ -9,7 +9,12 @@ import { Transactions, isDuplicateKey } from '../../infra/transactions/index.js'
 import { ORDER_EVENTS, Order, orderEvent, type OrderStatus } from '../orders/index.js';
 import { OrderPayment } from './order-payment.entity.js';
 import { OrderRefund, type RefundState } from './order-refund.entity.js';
-import { addRefundedToCancelled, settleRefund, transition } from './order-transitions.js';
+import {
+  addRefundedToCancelled,
+  lockOrder,
+  settleRefund,
+  transition,
+} from './order-transitions.js';
 import { PAYMENT_EVENTS, paymentEvent, type RefundRequestedPayload } from './payment-events.js';
 import type { RefundDto } from './payments.dto.js';
 import { newOutRefundNo, outTradeNoOf } from './trade-numbers.js';
@@ -56,7 +61,8 @@ export class RefundsService {
     if (earlier) return this.replay(earlier, hash);
     try {
       await this.transactions.run(async (m) => {
-        const order = await m.findOneBy(Order, { id: orderId });
+        // Locked, so what is left to refund is computed from the current row.
+        const order = await lockOrder(m, orderId);
         if (!order) throw new AppError('NOT_FOUND', 'order not found');
         if (!REFUNDABLE.includes(order.status)) {
           throw new AppError(
