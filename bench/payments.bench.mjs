@@ -158,7 +158,9 @@ async function seedOrders(count) {
     'INSERT INTO orders (user_id, status, total_cents, idempotency_key, request_hash, pay_before) VALUES ?',
     [rows],
   );
-  const [ids] = await c.query("SELECT id, user_id FROM orders WHERE status = 'pending' ORDER BY id");
+  const [ids] = await c.query(
+    "SELECT o.id, o.user_id FROM orders o LEFT JOIN order_payments p ON p.order_id = o.id WHERE o.status = 'pending' AND p.order_id IS NULL ORDER BY o.id",
+  );
   await c.end();
   return ids;
 }
@@ -167,8 +169,13 @@ const port = await freePort();
 const server = await startServer({ env, port, name: 'app' });
 const base = `http://127.0.0.1:${port}`;
 try {
-  // 1. Notifications applied per second.
+  // 1. Notifications applied per second, on orders prepaid as a real prepay leaves them.
   const orders = await seedOrders(ORDERS);
+  const seed = await createConnection(db.url);
+  await seed.query('INSERT INTO order_payments (order_id, out_trade_no, prepay_id, prepay_expires_at) VALUES ?', [
+    orders.map((o) => [o.id, `MP${String(o.id).padStart(10, '0')}`, `wx-prepay-${o.id}`, new Date(Date.now() + 3600_000)]),
+  ]);
+  await seed.end();
   const batch = orders.map((o) => notification(o.id, 1000));
   let next = 0;
   let failed = 0;
