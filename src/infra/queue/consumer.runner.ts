@@ -14,8 +14,12 @@ import {
 import { QueueMetrics, type JobLogger } from './queue.metrics.js';
 import { UnrecoverableJobError, type ConsumerDefinition } from './queue.types.js';
 
-/** How long a job waits for an earlier event of its aggregate before it waits again. */
-const ORDER_WAIT_MS = 200;
+// An earlier event of the aggregate is usually being processed in another
+// slot right now: the job polls for it a while, holding its slot, before it
+// goes back to the queue (freeing the slot) for ORDER_REQUEUE_MS.
+const ORDER_POLL_MS = 10;
+const ORDER_POLL_LIMIT_MS = 2000;
+const ORDER_REQUEUE_MS = 200;
 /** Past this age an event stops waiting for its predecessors and fails like any error. */
 const ORDER_WAIT_LIMIT_MS = 10 * 60_000;
 
@@ -49,11 +53,15 @@ export class ConsumerRunner {
     const started = performance.now();
     const event = toDeliveredEvent(data);
     const afterCommit: (() => Promise<void>)[] = [];
+    const ordered = consumer.ordered !== false;
     try {
+      // Redeliveries are cheap: one indexed read, no transaction.
+      if (await this.processed(consumer, data)) throw new AlreadyProcessed();
+      if (ordered) await this.pollForEarlier(consumer, data);
       await this.transactions.run(async (m) => {
-        if (consumer.ordered !== false && (await this.hasEarlierPending(m, consumer, data))) {
+        if (ordered && (await this.hasEarlierPending(m, consumer, data))) {
           const overdue = Date.now() - event.createdAt.getTime() > ORDER_WAIT_LIMIT_MS;
-          if (!overdue) throw new WaitForEarlierEvent(ORDER_WAIT_MS);
+          if (!overdue) throw new WaitForEarlierEvent(ORDER_REQUEUE_MS);
           throw new Error('an earlier event of the aggregate is still unprocessed');
         }
         try {
@@ -101,6 +109,26 @@ export class ConsumerRunner {
         final ? 'job failed; kept as a dead letter' : 'job attempt failed; will retry',
       );
       throw err;
+    }
+  }
+
+  private async processed(consumer: ConsumerDefinition, data: JobData): Promise<boolean> {
+    const row = await this.transactions.read((m) =>
+      m.findOne(ProcessedEvent, {
+        select: { eventId: true },
+        where: { consumer: consumer.name, eventId: data.id },
+      }),
+    );
+    return row !== null;
+  }
+
+  private async pollForEarlier(consumer: ConsumerDefinition, data: JobData): Promise<void> {
+    const deadline = Date.now() + ORDER_POLL_LIMIT_MS;
+    while (
+      Date.now() < deadline &&
+      (await this.transactions.read((m) => this.hasEarlierPending(m, consumer, data)))
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, ORDER_POLL_MS));
     }
   }
 
