@@ -4,7 +4,7 @@
 // judges nothing (machine shared: the figures are noisy). Run:
 //   npx nest build && npm i --no-save cockatiel@4 opossum@10 && node bench/breaker.bench.mjs
 // The libraries are not dependencies of the project; a missing one is skipped.
-import { CircuitBreaker } from '../dist/src/modules/wechat/circuit-breaker.js';
+import { CircuitBreaker } from '../dist/src/infra/resilience/circuit-breaker.js';
 
 const CALLS = Number(process.argv[2] ?? 200_000);
 const ROUNDS = 5;

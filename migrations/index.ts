@@ -2,6 +2,7 @@ import { CreateUsers1732240000000 } from './1732240000000-CreateUsers.js';
 import { CreateProducts1732300000000 } from './1732300000000-CreateProducts.js';
 import { CreateOrders1732400000000 } from './1732400000000-CreateOrders.js';
 import { CreateOutbox1732500000000 } from './1732500000000-CreateOutbox.js';
+import { CreatePayments1732550000000 } from './1732550000000-CreatePayments.js';
 import { CreateContentFlags1732600000000 } from './1732600000000-CreateContentFlags.js';
 
 /**
@@ -13,5 +14,6 @@ export const migrations = [
   CreateProducts1732300000000,
   CreateOrders1732400000000,
   CreateOutbox1732500000000,
+  CreatePayments1732550000000,
   CreateContentFlags1732600000000,
 ];

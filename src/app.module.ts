@@ -15,6 +15,7 @@ import { ThrottleModule } from './infra/throttle/index.js';
 import { TransactionsModule } from './infra/transactions/index.js';
 import { CatalogModule } from './modules/catalog/index.js';
 import { OrdersModule } from './modules/orders/index.js';
+import { PaymentsModule } from './modules/payments/index.js';
 import { AuthModule } from './modules/auth/index.js';
 import { UsersModule } from './modules/users/index.js';
 
@@ -42,6 +43,7 @@ export class AppModule {
         AuthModule,
         CatalogModule,
         OrdersModule,
+        PaymentsModule,
         ...extra,
       ],
       providers: [

@@ -100,6 +100,7 @@ describe('Orders on two app replicas sharing one database and one Redis', () => 
         updatedAt: expect.any(String),
         payBefore: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
         cancelReason: null,
+        refundedCents: 0,
       });
       // payBefore = placed at + ORDER_PAYMENT_TIMEOUT_S (900 by default).
       expect(Date.parse(res.body.data.payBefore) - Date.parse(res.body.data.createdAt)).toBe(

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { envSchema, type Env } from './env.schema.js';
+import { paymentsConfig, PaymentsConfigError, type PaymentsConfig } from './payments-config.js';
 
 export interface DatabaseEndpoint {
   host: string;
@@ -63,6 +64,9 @@ export interface AppConfig {
     /** When msg_sec_check cannot answer: store and flag (true) or refuse with 502. */
     contentCheckFailOpen: boolean;
   };
+  payments: PaymentsConfig;
+  /** A shipped order becomes `completed` this long after shipping. */
+  fulfilment: { autoCompleteDays: number };
   adminOpenIds: string[];
   /** /docs and /docs/json are served. */
   docs: { enabled: boolean };
@@ -141,6 +145,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     );
   if (env.DATABASE_REPLICA_URLS.length > 0 && embedded)
     throw new ConfigError('Invalid configuration: DATABASE_REPLICA_URLS needs DATABASE_URL');
+  let payments: PaymentsConfig;
+  try {
+    payments = paymentsConfig(env);
+  } catch (err) {
+    throw err instanceof PaymentsConfigError ? new ConfigError(err.message) : err;
+  }
 
   return {
     env: env.NODE_ENV,
@@ -192,6 +202,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       timeoutMs: env.WECHAT_TIMEOUT_MS,
       contentCheckFailOpen: env.CONTENT_CHECK_FAIL_OPEN,
     },
+    payments,
+    fulfilment: { autoCompleteDays: env.ORDER_AUTO_COMPLETE_DAYS },
     adminOpenIds: env.ADMIN_OPENIDS,
     docs: { enabled: env.DOCS_ENABLED ? env.DOCS_ENABLED === 'true' : !production },
     throttle: {

@@ -95,6 +95,23 @@ export const envSchema = z.object({
     .default('true')
     .transform((v) => v === 'true'),
 
+  WECHAT_PAY_MCHID: optionalString,
+  WECHAT_PAY_MERCHANT_SERIAL: optionalString,
+  WECHAT_PAY_PRIVATE_KEY_FILE: optionalString,
+  WECHAT_PAY_APIV3_KEY: optionalString,
+  WECHAT_PAY_PUBLIC_KEY_FILE: optionalString,
+  WECHAT_PAY_PUBLIC_KEY_ID: optionalString.pipe(
+    z
+      .string()
+      .regex(/^PUB_KEY_ID_\w+$/, 'must look like PUB_KEY_ID_…')
+      .optional(),
+  ),
+  WECHAT_PAY_PLATFORM_CERT_FILES: list,
+  WECHAT_PAY_NOTIFY_URL: optionalString.pipe(z.url().optional()),
+  WECHAT_PAY_API_BASE_URL: z.url().default('https://api.mch.weixin.qq.com'),
+  WECHAT_PAY_TIMEOUT_MS: positiveInt.default(5000),
+  ORDER_AUTO_COMPLETE_DAYS: z.coerce.number().positive().default(10),
+
   TRUST_PROXY: list.pipe(
     z.array(
       z.string().refine(isAddressOrCidr, {

@@ -1,5 +1,7 @@
+import type { FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { AppError } from '../errors/app-error.js';
+import { wantsRawBody } from './raw-body.js';
 
 /**
  * Deepest nesting of objects and arrays a JSON body may have. Our deepest DTO
@@ -55,13 +57,18 @@ export function parseJsonBody(text: string): unknown {
 
 /**
  * The JSON body parser given to Nest's `useBodyParser` (which keeps Fastify's
- * body limit and content-type matching): parseJsonBody over the body's bytes.
+ * body limit and content-type matching): parseJsonBody over the body's bytes,
+ * except on @RawBody() routes, which get the Buffer itself.
  */
 export function jsonBodyParser(
-  _request: unknown,
+  request: FastifyRequest,
   body: Buffer,
   done: (err: Error | null, parsed?: unknown) => void,
 ): void {
+  if (wantsRawBody(request)) {
+    done(null, body);
+    return;
+  }
   try {
     done(null, parseJsonBody(body.toString('utf8')));
   } catch (err) {

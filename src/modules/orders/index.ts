@@ -1,4 +1,5 @@
 export { OrdersModule } from './orders.module.js';
+export { OrdersService } from './orders.service.js';
 export { Order } from './order.entity.js';
 export type { CancelReason, OrderStatus } from './order.entity.js';
 export { OrderCancelHooks, type BeforeCancelHook } from './order-cancel.hooks.js';
@@ -11,3 +12,4 @@ export {
 } from './order-events.js';
 export { OrderItem } from './order-item.entity.js';
 export type { OrderView, OrderItemView, OrderPage } from './order.view.js';
+export { parseIdempotencyKey } from './params.js';

@@ -33,6 +33,10 @@ export const orderView = apiView(
       .enum(CANCEL_REASONS)
       .nullable()
       .meta({ description: 'why the order was cancelled; null unless it is `cancelled`' }),
+    refundedCents: intColumn().meta({
+      description:
+        'what WeChat Pay has confirmed refunding (a cancelled order paid late: totalCents)',
+    }),
   }),
 );
 export type OrderView = z.infer<typeof orderView>;
@@ -51,7 +55,9 @@ type OrderFields = Pick<
   | 'updatedAt'
   | 'payBefore'
   | 'cancelReason'
->;
+> &
+  // Absent on an order just placed: nothing refunded yet.
+  Partial<Pick<Order, 'refundedCents'>>;
 
 export function toView(order: OrderFields, items: readonly ItemFields[]): OrderView {
   return {
@@ -70,5 +76,6 @@ export function toView(order: OrderFields, items: readonly ItemFields[]): OrderV
     updatedAt: order.updatedAt.toISOString(),
     payBefore: order.payBefore.toISOString(),
     cancelReason: order.cancelReason,
+    refundedCents: order.refundedCents ?? 0,
   };
 }

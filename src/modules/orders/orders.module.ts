@@ -19,6 +19,6 @@ import { PaymentTimeout } from './payment-timeout.consumer.js';
   ],
   controllers: [OrdersController],
   providers: [OrdersService, OrderCancelHooks, PaymentTimeout],
-  exports: [OrderCancelHooks],
+  exports: [OrderCancelHooks, OrdersService],
 })
 export class OrdersModule {}

@@ -105,15 +105,22 @@ export class OrdersService {
     return { order: placed, replayed: false };
   }
 
-  /** Cancels a pending order and returns its stock, exactly once however many cancels race. */
-  async cancel(userId: number, orderId: number): Promise<OrderView> {
+  /**
+   * Cancels a pending order and returns its stock, exactly once however many
+   * cancels race. `admin`: an admin cancels the order of `userId`.
+   */
+  async cancel(
+    userId: number,
+    orderId: number,
+    reason: Extract<CancelReason, 'user' | 'admin'> = 'user',
+  ): Promise<OrderView> {
     const order = await this.consistency.primaryReads(() =>
       this.orders.findOneBy({ id: orderId, userId }),
     );
     if (!order) throw new AppError('NOT_FOUND', 'order not found');
-    if (order.status === 'pending') await this.cancelHooks.beforeCancel(order, 'user');
+    if (order.status === 'pending') await this.cancelHooks.beforeCancel(order, reason);
     const cancelled = await this.transactions.run(async (m) => {
-      const done = await this.cancelPending(m, order, 'user');
+      const done = await this.cancelPending(m, order, reason);
       const now = await m.findOneByOrFail(Order, { id: orderId });
       if (!done) {
         throw new AppError(
@@ -155,7 +162,7 @@ export class OrdersService {
     const order = await m.findOneBy(Order, { id: orderId });
     if (!order || order.status !== 'pending') return null;
     if (!isDue(order)) return 'not_due';
-    await this.cancelHooks.beforeCancel(order, 'payment_timeout');
+    await this.cancelHooks.beforeCancel(order, 'payment_timeout', m);
     const closed = await this.cancelPending(m, order, 'payment_timeout');
     return closed ? closed.items.map((i) => i.productId) : null;
   }

@@ -6,7 +6,11 @@ import axios, { type AxiosInstance } from 'axios';
 import type { Registry } from 'prom-client';
 import { AppError } from '../../common/errors/index.js';
 import type { AccessTokenStore, FetchedToken } from './access-token.store.js';
-import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions } from './circuit-breaker.js';
+import {
+  CircuitBreaker,
+  CircuitOpenError,
+  type CircuitBreakerOptions,
+} from '../../infra/resilience/index.js';
 import {
   WechatClient,
   type ContentCheck,

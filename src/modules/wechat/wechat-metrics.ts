@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { BreakerState } from './circuit-breaker.js';
+import type { BreakerState } from '../../infra/resilience/index.js';
 
 export const WECHAT_APIS = [
   'code2session',

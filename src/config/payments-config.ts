@@ -1,0 +1,119 @@
+import {
+  X509Certificate,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  type KeyObject,
+} from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Env } from './env.schema.js';
+
+/**
+ * WeChat Pay: real credentials, the sandbox (development and the embedded
+ * quick start, no credentials), or off (production without WECHAT_PAY_MCHID:
+ * the server boots and the payment routes answer 503).
+ *
+ * Keys are loaded once here and kept as KeyObjects: printing the config (or
+ * an object holding it) shows no key material.
+ */
+export type PaymentsConfig =
+  | {
+      kind: 'wechat';
+      appId: string;
+      mchId: string;
+      merchantSerial: string;
+      privateKey: KeyObject;
+      apiV3Key: KeyObject;
+      /** Keys that verify WeChat Pay's signatures, by `Wechatpay-Serial`. */
+      verifyingKeys: ReadonlyMap<string, KeyObject>;
+      /** The `PUB_KEY_ID_…` id, when the WeChat Pay public key is configured. */
+      publicKeyId: string | undefined;
+      notifyUrl: string;
+      apiBaseUrl: string;
+      timeoutMs: number;
+    }
+  | { kind: 'sandbox' }
+  | { kind: 'off' };
+
+export class PaymentsConfigError extends Error {}
+
+const fail = (message: string): never => {
+  throw new PaymentsConfigError(`Invalid configuration: ${message}`);
+};
+
+function readKeyFile(name: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch {
+    return fail(`${name} cannot be read (${path})`);
+  }
+}
+
+export function paymentsConfig(env: Env): PaymentsConfig {
+  const production = env.NODE_ENV === 'production';
+  if (!env.WECHAT_PAY_MCHID) return { kind: production ? 'off' : 'sandbox' };
+
+  const required = <K extends keyof Env>(name: K): NonNullable<Env[K]> =>
+    env[name] ?? fail(`${name} is required when WECHAT_PAY_MCHID is set`);
+  const appId = env.WECHAT_APPID ?? fail('WECHAT_APPID is required when WECHAT_PAY_MCHID is set');
+  const merchantSerial = required('WECHAT_PAY_MERCHANT_SERIAL');
+  const notifyUrl = required('WECHAT_PAY_NOTIFY_URL');
+  if (production && !notifyUrl.startsWith('https://'))
+    fail('WECHAT_PAY_NOTIFY_URL must be an https URL when NODE_ENV=production');
+
+  const apiV3Key = Buffer.from(required('WECHAT_PAY_APIV3_KEY'), 'utf8');
+  if (apiV3Key.length !== 32) fail('WECHAT_PAY_APIV3_KEY must be 32 bytes');
+
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(
+      readKeyFile('WECHAT_PAY_PRIVATE_KEY_FILE', required('WECHAT_PAY_PRIVATE_KEY_FILE')),
+    );
+  } catch (err) {
+    if (err instanceof PaymentsConfigError) throw err;
+    return fail('WECHAT_PAY_PRIVATE_KEY_FILE is not a PEM private key');
+  }
+
+  const verifyingKeys = new Map<string, KeyObject>();
+  const publicKeyId = env.WECHAT_PAY_PUBLIC_KEY_ID;
+  if (env.WECHAT_PAY_PUBLIC_KEY_FILE || publicKeyId) {
+    if (!publicKeyId) fail('WECHAT_PAY_PUBLIC_KEY_ID is required with WECHAT_PAY_PUBLIC_KEY_FILE');
+    const file = required('WECHAT_PAY_PUBLIC_KEY_FILE');
+    try {
+      verifyingKeys.set(
+        publicKeyId as string,
+        createPublicKey(readKeyFile('WECHAT_PAY_PUBLIC_KEY_FILE', file)),
+      );
+    } catch (err) {
+      if (err instanceof PaymentsConfigError) throw err;
+      fail('WECHAT_PAY_PUBLIC_KEY_FILE is not a PEM public key');
+    }
+  }
+  for (const file of env.WECHAT_PAY_PLATFORM_CERT_FILES) {
+    try {
+      const cert = new X509Certificate(readKeyFile('WECHAT_PAY_PLATFORM_CERT_FILES', file));
+      verifyingKeys.set(cert.serialNumber.toUpperCase(), cert.publicKey);
+    } catch (err) {
+      if (err instanceof PaymentsConfigError) throw err;
+      fail(`WECHAT_PAY_PLATFORM_CERT_FILES: ${file} is not a PEM certificate`);
+    }
+  }
+  if (verifyingKeys.size === 0)
+    fail(
+      'WECHAT_PAY_PUBLIC_KEY_FILE and WECHAT_PAY_PUBLIC_KEY_ID (or WECHAT_PAY_PLATFORM_CERT_FILES) are required when WECHAT_PAY_MCHID is set',
+    );
+
+  return {
+    kind: 'wechat',
+    appId,
+    mchId: env.WECHAT_PAY_MCHID,
+    merchantSerial,
+    privateKey,
+    apiV3Key: createSecretKey(apiV3Key),
+    verifyingKeys,
+    publicKeyId,
+    notifyUrl,
+    apiBaseUrl: env.WECHAT_PAY_API_BASE_URL.replace(/\/+$/, ''),
+    timeoutMs: env.WECHAT_PAY_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,6 @@
+export {
+  CircuitBreaker,
+  CircuitOpenError,
+  type BreakerState,
+  type CircuitBreakerOptions,
+} from './circuit-breaker.js';

@@ -1,0 +1,65 @@
+import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../../common/auth/index.js';
+import { parseId } from '../../common/http/index.js';
+import { ConsistencyService } from '../../infra/consistency/index.js';
+import { OrdersService, parseIdempotencyKey, type OrderView } from '../orders/index.js';
+import { FulfilmentService } from './fulfilment.service.js';
+import { RefundDto, ShipDto } from './payments.dto.js';
+import { RefundsService } from './refunds.service.js';
+import { PaymentsService } from './payments.service.js';
+
+/** Admin operations on any user's order: ship, cancel, refund. */
+@ApiTags('orders admin')
+@Controller('admin/orders/:id')
+export class AdminOrdersController {
+  constructor(
+    private readonly orders: OrdersService,
+    private readonly payments: PaymentsService,
+    private readonly refunds: RefundsService,
+    private readonly fulfilment: FulfilmentService,
+    private readonly consistency: ConsistencyService,
+  ) {}
+
+  /** paid → shipped; the shipping information is uploaded to WeChat from the outbox. */
+  @Post('ship')
+  @Roles('admin')
+  @HttpCode(200)
+  async ship(@Param('id') id: string, @Body() body: ShipDto): Promise<OrderView> {
+    const order = await this.fulfilment.ship(parseId(id, 'order'), body);
+    return this.view(order.userId, order.id);
+  }
+
+  /** Cancels a pending order (`cancelReason: "admin"`) and returns its stock. */
+  @Post('cancel')
+  @Roles('admin')
+  @HttpCode(200)
+  async cancel(@Param('id') id: string): Promise<OrderView> {
+    const order = await this.payments.orderOf(parseId(id, 'order'));
+    return this.orders.cancel(order.userId, order.id, 'admin');
+  }
+
+  /** Full (default) or partial refund → the order, `refunding`. */
+  @Post('refund')
+  @Roles('admin')
+  @HttpCode(200)
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: true,
+    description: '8-64 chars of [A-Za-z0-9._:-]',
+  })
+  async refund(
+    @Param('id') id: string,
+    @Headers('idempotency-key') key: string | undefined,
+    @Body() body: RefundDto,
+  ): Promise<OrderView> {
+    const idempotencyKey = parseIdempotencyKey(key);
+    const order = await this.payments.orderOf(parseId(id, 'order'));
+    await this.refunds.request(order.id, idempotencyKey, body);
+    return this.view(order.userId, order.id);
+  }
+
+  private view(userId: number, orderId: number): Promise<OrderView> {
+    return this.consistency.primaryReads(() => this.orders.get(userId, orderId));
+  }
+}

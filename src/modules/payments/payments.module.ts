@@ -1,0 +1,59 @@
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Registry } from 'prom-client';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { Order, OrdersModule } from '../orders/index.js';
+import { User } from '../users/index.js';
+import { AdminOrdersController } from './admin-orders.controller.js';
+import { FulfilmentService } from './fulfilment.service.js';
+import { NotificationsService } from './notifications.service.js';
+import { OrderPayment } from './order-payment.entity.js';
+import { OrderRefund } from './order-refund.entity.js';
+import { OrderShipment } from './order-shipment.entity.js';
+import { PaymentJobs } from './payment-jobs.js';
+import { PaymentMetrics } from './payment-metrics.js';
+import {
+  OrderPaymentController,
+  SandboxPaymentsController,
+  WechatPayNotifyController,
+} from './payments.controller.js';
+import { PaymentsService } from './payments.service.js';
+import { RefundsService } from './refunds.service.js';
+import { WechatPay } from './wechat-pay/index.js';
+
+class WechatPayCloser implements OnApplicationShutdown {
+  constructor(@Inject(WechatPay) private readonly pay: WechatPay) {}
+
+  onApplicationShutdown(): void {
+    this.pay.close();
+  }
+}
+
+/** WeChat Pay and the order lifecycle after placing: pay, confirm, notify, refund, ship, complete. */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([Order, OrderPayment, OrderRefund, OrderShipment, User]),
+    OrdersModule,
+  ],
+  controllers: [
+    OrderPaymentController,
+    WechatPayNotifyController,
+    SandboxPaymentsController,
+    AdminOrdersController,
+  ],
+  providers: [
+    {
+      provide: WechatPay,
+      inject: [APP_CONFIG, Registry],
+      useFactory: (config: AppConfig, registry: Registry) => WechatPay.create(config, registry),
+    },
+    WechatPayCloser,
+    PaymentMetrics,
+    PaymentsService,
+    RefundsService,
+    FulfilmentService,
+    NotificationsService,
+    PaymentJobs,
+  ],
+})
+export class PaymentsModule {}
