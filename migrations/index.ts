@@ -1,6 +1,7 @@
 import { CreateUsers1732240000000 } from './1732240000000-CreateUsers.js';
 import { CreateProducts1732300000000 } from './1732300000000-CreateProducts.js';
 import { CreateOrders1732400000000 } from './1732400000000-CreateOrders.js';
+import { CreateFlashSales1732600000000 } from './1732600000000-CreateFlashSales.js';
 
 /**
  * Every migration, oldest first. The app (embedded mode), the TypeORM CLI and
@@ -10,4 +11,5 @@ export const migrations = [
   CreateUsers1732240000000,
   CreateProducts1732300000000,
   CreateOrders1732400000000,
+  CreateFlashSales1732600000000,
 ];

@@ -13,6 +13,7 @@ import { RedisModule } from './infra/redis/index.js';
 import { ThrottleModule } from './infra/throttle/index.js';
 import { CatalogModule } from './modules/catalog/index.js';
 import { OrdersModule } from './modules/orders/index.js';
+import { FlashSalesModule } from './modules/flash-sales/index.js';
 import { AuthModule } from './modules/auth/index.js';
 import { UsersModule } from './modules/users/index.js';
 
@@ -38,6 +39,7 @@ export class AppModule {
         AuthModule,
         CatalogModule,
         OrdersModule,
+        FlashSalesModule,
         ...extra,
       ],
       providers: [

@@ -25,6 +25,20 @@ function datetimePrecision(queryRunner: QueryRunner): number | undefined {
   return isMysql(queryRunner) ? 6 : undefined;
 }
 
+/** A plain datetime column, as `@Column({ type: 'datetime', precision: 6 })` expects it. */
+export function datetimeColumn(
+  queryRunner: QueryRunner,
+  name: string,
+  options: { nullable?: boolean } = {},
+): TableColumnOptions {
+  return {
+    name,
+    type: 'datetime',
+    precision: datetimePrecision(queryRunner),
+    isNullable: options.nullable ?? false,
+  };
+}
+
 /** `deleted_at` of a soft-deleted table, as @DeleteDateColumn expects it. */
 export function deletedAtColumn(queryRunner: QueryRunner): TableColumnOptions {
   return {

@@ -1,0 +1,62 @@
+import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { datetimeColumn, idColumn, timestampColumns } from './support/columns.js';
+
+export class CreateFlashSales1732600000000 implements MigrationInterface {
+  name = 'CreateFlashSales1732600000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.createTable(
+      new Table({
+        name: 'flash_sales',
+        columns: [
+          idColumn(),
+          { name: 'product_id', type: 'integer' },
+          { name: 'product_name', type: 'varchar', length: '100' },
+          { name: 'price_cents', type: 'integer' },
+          { name: 'stock', type: 'integer' },
+          { name: 'remaining', type: 'integer' },
+          { name: 'per_user_limit', type: 'integer' },
+          datetimeColumn(queryRunner, 'starts_at'),
+          datetimeColumn(queryRunner, 'ends_at'),
+          datetimeColumn(queryRunner, 'settled_at', { nullable: true }),
+          { name: 'returned_units', type: 'integer', default: 0 },
+          ...timestampColumns(queryRunner),
+        ],
+        indices: [
+          new TableIndex({
+            name: 'idx_flash_sales_settled_ends',
+            columnNames: ['settled_at', 'ends_at'],
+          }),
+        ],
+      }),
+    );
+    await queryRunner.createTable(
+      new Table({
+        name: 'flash_tickets',
+        columns: [
+          { name: 'ticket', type: 'varchar', length: '40', isPrimary: true },
+          { name: 'sale_id', type: 'integer' },
+          { name: 'user_id', type: 'integer' },
+          { name: 'idempotency_key', type: 'varchar', length: '64' },
+          { name: 'quantity', type: 'integer' },
+          { name: 'status', type: 'varchar', length: '16' },
+          { name: 'order_id', type: 'integer', isNullable: true },
+          { name: 'reason', type: 'varchar', length: '64', isNullable: true },
+          timestampColumns(queryRunner)[0],
+        ],
+        indices: [
+          new TableIndex({
+            name: 'uq_flash_tickets_sale_user_key',
+            columnNames: ['sale_id', 'user_id', 'idempotency_key'],
+            isUnique: true,
+          }),
+        ],
+      }),
+    );
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropTable('flash_tickets');
+    await queryRunner.dropTable('flash_sales');
+  }
+}
