@@ -12,15 +12,18 @@ export function anchorsScript(repoRoot) {
   return resolve(repoRoot, '..', 'shared', 'bench', 'anchors', 'run.sh');
 }
 
-/** { 'anchor-fastify-hot': { rps, p99 }, 'anchor-gin-hot': … }, or null when run.sh is absent or fails. */
-export async function runAnchors(repoRoot, seconds) {
+/**
+ * { 'anchor-fastify-hot': { rps, p99 }, 'anchor-gin-hot': … } (`which` = hot),
+ * or the flash anchors (`which` = flash); null when run.sh is absent or fails.
+ */
+export async function runAnchors(repoRoot, seconds, which = 'hot') {
   const script = anchorsScript(repoRoot);
   if (!existsSync(script)) {
     console.warn(`anchors: ${script} not found; ratios are left out`);
     return null;
   }
   try {
-    const { stdout } = await promisify(execFile)('bash', [script, String(seconds)], {
+    const { stdout } = await promisify(execFile)('bash', [script, String(seconds), which], {
       encoding: 'utf8',
       env: { ...process.env, ANCHOR_WORKDIR: join(tmpdir(), 'wx-mp-bench-anchors') },
       timeout: (seconds * 2 + 300) * 1000,
