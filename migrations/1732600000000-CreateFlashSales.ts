@@ -1,5 +1,11 @@
 import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { datetimeColumn, idColumn, timestampColumns } from './support/columns.js';
+import {
+  createdAtColumn,
+  datetimeColumn,
+  idColumn,
+  nullableDatetimeColumn,
+  timestampColumns,
+} from './support/columns.js';
 
 export class CreateFlashSales1732600000000 implements MigrationInterface {
   name = 'CreateFlashSales1732600000000';
@@ -18,7 +24,7 @@ export class CreateFlashSales1732600000000 implements MigrationInterface {
           { name: 'per_user_limit', type: 'integer' },
           datetimeColumn(queryRunner, 'starts_at'),
           datetimeColumn(queryRunner, 'ends_at'),
-          datetimeColumn(queryRunner, 'settled_at', { nullable: true }),
+          nullableDatetimeColumn(queryRunner, 'settled_at'),
           { name: 'returned_units', type: 'integer', default: 0 },
           ...timestampColumns(queryRunner),
         ],
@@ -42,7 +48,7 @@ export class CreateFlashSales1732600000000 implements MigrationInterface {
           { name: 'status', type: 'varchar', length: '16' },
           { name: 'order_id', type: 'integer', isNullable: true },
           { name: 'reason', type: 'varchar', length: '64', isNullable: true },
-          timestampColumns(queryRunner)[0],
+          createdAtColumn(queryRunner, 'created_at'),
         ],
         indices: [
           new TableIndex({

@@ -1,6 +1,7 @@
 import { CreateUsers1732240000000 } from './1732240000000-CreateUsers.js';
 import { CreateProducts1732300000000 } from './1732300000000-CreateProducts.js';
 import { CreateOrders1732400000000 } from './1732400000000-CreateOrders.js';
+import { CreateOutbox1732500000000 } from './1732500000000-CreateOutbox.js';
 import { CreateFlashSales1732600000000 } from './1732600000000-CreateFlashSales.js';
 
 /**
@@ -11,5 +12,6 @@ export const migrations = [
   CreateUsers1732240000000,
   CreateProducts1732300000000,
   CreateOrders1732400000000,
+  CreateOutbox1732500000000,
   CreateFlashSales1732600000000,
 ];

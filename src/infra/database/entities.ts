@@ -2,6 +2,16 @@ import { Product } from '../../modules/catalog/index.js';
 import { FlashSale, FlashTicket } from '../../modules/flash-sales/index.js';
 import { Order, OrderItem } from '../../modules/orders/index.js';
 import { User } from '../../modules/users/index.js';
+import { OutboxEvent, ProcessedEvent } from '../queue/index.js';
 
 /** Every entity, for the data source shared by the app and the TypeORM CLI. */
-export const entities = [User, Product, Order, OrderItem, FlashSale, FlashTicket];
+export const entities = [
+  User,
+  Product,
+  Order,
+  OrderItem,
+  OutboxEvent,
+  ProcessedEvent,
+  FlashSale,
+  FlashTicket,
+];

@@ -8,10 +8,18 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { DataSource, IsNull, QueryFailedError, type EntityManager } from 'typeorm';
+import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { OutboxWriter } from '../../infra/queue/index.js';
 import { REDIS } from '../../infra/redis/index.js';
-import { Order, OrderItem } from '../orders/index.js';
+import { Transactions } from '../../infra/transactions/index.js';
+import {
+  ORDER_EVENTS,
+  Order,
+  OrderItem,
+  orderEvent,
+  type OrderPlacedPayload,
+} from '../orders/index.js';
 import { AdmissionGate } from './admission.gate.js';
 import { CONSUMER_GROUP, saleKeys } from './flash-keys.js';
 import { FlashMetrics } from './flash-metrics.js';
@@ -43,14 +51,6 @@ export const REASON_NO_STOCK = 'sale_stock_exhausted';
 /** Reason of a ticket whose order the database refused on its own. */
 export const REASON_WRITE_FAILED = 'order_write_failed';
 
-const WRITE_ATTEMPTS = 3;
-
-function isLockConflict(err: unknown): boolean {
-  if (!(err instanceof QueryFailedError)) return false;
-  const code = (err.driverError as { code?: string } | undefined)?.code;
-  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'SQLITE_BUSY';
-}
-
 function parseEntries(entries: StreamEntry[]): Admission[] {
   const out: Admission[] = [];
   for (const [id, fields] of entries) {
@@ -77,6 +77,8 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
   private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly batchSize: number;
   private readonly claimIdleMs: number;
+  private readonly paymentTimeoutMs: number;
+  private readonly runsHere: boolean;
   private running = false;
   private loop: Promise<void> | undefined;
   private sales: FlashSale[] = [];
@@ -85,6 +87,8 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly outbox: OutboxWriter,
     @Inject(REDIS) private readonly redis: Redis | null,
     private readonly gate: AdmissionGate,
     private readonly metrics: FlashMetrics,
@@ -92,10 +96,12 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
   ) {
     this.batchSize = config.flash.batchSize;
     this.claimIdleMs = config.flash.claimIdleMs;
+    this.paymentTimeoutMs = config.orders.paymentTimeoutS * 1000;
+    this.runsHere = config.workerMode !== 'http';
   }
 
   onApplicationBootstrap(): void {
-    if (!this.redis) return;
+    if (!this.redis || !this.runsHere) return;
     this.running = true;
     this.loop = this.run();
   }
@@ -112,7 +118,7 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
    */
   async writeBatch(sale: FlashSale, batch: Admission[]): Promise<BatchResult> {
     const started = process.hrtime.bigint();
-    const outcome = await this.dataSource.transaction((m) => this.writeIn(m, sale, batch));
+    const outcome = await this.transactions.run((m) => this.writeIn(m, sale, batch));
     this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.metrics.ordersWritten.inc(outcome.placed.length);
     this.metrics.ticketsFailed.inc(outcome.newlyFailed);
@@ -217,7 +223,7 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
    */
   private async writeOrSplit(sale: FlashSale, batch: Admission[]): Promise<void> {
     try {
-      await this.writeRetrying(sale, batch);
+      await this.writeBatch(sale, batch);
       return;
     } catch (err) {
       if (batch.length === 1 && !(await this.databaseAnswers())) throw err;
@@ -229,25 +235,13 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
     }
     for (const admission of batch) {
       try {
-        await this.writeRetrying(sale, [admission]);
+        await this.writeBatch(sale, [admission]);
       } catch (err) {
         if (!(await this.databaseAnswers())) throw err;
         this.logger.error(
           `ticket ${admission.ticket} cannot become an order: ${(err as Error).message}`,
         );
         await this.recordFailed(sale, admission, REASON_WRITE_FAILED);
-      }
-    }
-  }
-
-  /** A deadlock or lock-wait victim was rolled back whole: running it again is safe. */
-  private async writeRetrying(sale: FlashSale, batch: Admission[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.writeBatch(sale, batch);
-        return;
-      } catch (err) {
-        if (attempt >= WRITE_ATTEMPTS || !isLockConflict(err)) throw err;
       }
     }
   }
@@ -366,6 +360,7 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
     placed: Admission[],
     now: Date,
   ): Promise<void> {
+    const payBefore = new Date(now.getTime() + this.paymentTimeoutMs);
     await m
       .createQueryBuilder()
       .insert()
@@ -380,6 +375,9 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
           // user, so a second order for one ticket cannot be inserted.
           idempotencyKey: a.ticket,
           requestHash: createHash('sha256').update(`flash:${a.ticket}`).digest('hex'),
+          payBefore,
+          cancelReason: null,
+          refundedCents: 0,
           createdAt: now,
           updatedAt: now,
         })),
@@ -424,6 +422,20 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
       .where('ticket IN (:...placedTickets)', { placedTickets: placed.map((a) => a.ticket) })
       .setParameters(params)
       .execute();
+    // The same event as an order placed through POST /orders: payment,
+    // timeout and notifications treat both alike.
+    await this.outbox.append(
+      m,
+      placed.map((a) =>
+        orderEvent<OrderPlacedPayload>(ORDER_EVENTS.placed, {
+          orderId: orderOf.get(a.ticket) as number,
+          userId: a.userId,
+          totalCents: sale.priceCents * a.quantity,
+          payBefore: payBefore.toISOString(),
+          items: [{ productId: sale.productId, quantity: a.quantity }],
+        }),
+      ),
+    );
   }
 
   private async recordFailed(sale: FlashSale, a: Admission, reason: string): Promise<void> {

@@ -4,6 +4,7 @@ import { AppError, validationError } from '../../common/errors/index.js';
 import { TwoTierCache, type GetOrSetOptions } from '../../infra/cache/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
 import { REDIS } from '../../infra/redis/index.js';
+import { Transactions } from '../../infra/transactions/index.js';
 import { Product, ProductStock } from '../catalog/index.js';
 import { AdmissionGate } from './admission.gate.js';
 import { ADMIT } from './admission.scripts.js';
@@ -38,6 +39,7 @@ const NO_REDIS = 'flash sales need Redis (REDIS_URL): admission is counted there
 export class FlashSalesService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly cache: TwoTierCache,
     private readonly gate: AdmissionGate,
     private readonly stock: ProductStock,
@@ -55,7 +57,7 @@ export class FlashSalesService {
     if (endsAt.getTime() <= Date.now()) {
       throw validationError([{ field: 'endsAt', message: 'must be in the future' }]);
     }
-    const sale = await this.dataSource.transaction(async (m) => {
+    const sale = await this.transactions.run(async (m) => {
       const product = await m.findOneBy(Product, { id: dto.productId });
       if (!product) {
         throw validationError([{ field: 'productId', message: 'no such product' }]);

@@ -10,6 +10,7 @@ import { DataSource, IsNull, LessThanOrEqual } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { TwoTierCache } from '../../infra/cache/index.js';
 import { REDIS } from '../../infra/redis/index.js';
+import { Transactions } from '../../infra/transactions/index.js';
 import { ProductStock } from '../catalog/index.js';
 import { AdmissionGate } from './admission.gate.js';
 import { saleKeys, scanHash } from './flash-keys.js';
@@ -49,11 +50,13 @@ export interface ReconciliationReport {
 export class FlashSettlement implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('FlashSettlement');
   private readonly graceMs: number;
+  private readonly runsHere: boolean;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     @Inject(REDIS) private readonly redis: Redis | null,
     private readonly gate: AdmissionGate,
     private readonly stock: ProductStock,
@@ -63,9 +66,11 @@ export class FlashSettlement implements OnApplicationBootstrap, OnApplicationShu
   ) {
     // Long enough for a stopped worker's batch to be claimed and written.
     this.graceMs = config.flash.claimIdleMs * 2 + 10_000;
+    this.runsHere = config.workerMode !== 'http';
   }
 
   onApplicationBootstrap(): void {
+    if (!this.runsHere) return;
     this.timer = setInterval(() => {
       this.sweeping ??= this.sweep()
         .catch((err: Error) => this.logger.warn(`settlement sweep failed: ${err.message}`))
@@ -98,7 +103,7 @@ export class FlashSettlement implements OnApplicationBootstrap, OnApplicationShu
 
   /** Returns the unsold units to the product; true only for the call that did it. */
   async settle(saleId: number): Promise<boolean> {
-    const sale = await this.dataSource.transaction(async (m) => {
+    const sale = await this.transactions.run(async (m) => {
       // The guard: only one caller finds the sale unsettled. Its row lock
       // also holds the persister's guarded decrement off until the commit.
       const done = await m
