@@ -424,3 +424,67 @@ describe('Flash sales on two replicas sharing MariaDB and Redis', () => {
     return Number(/^flash_admissions_total\{result="from_memory"\} (\d+)/m.exec(text)?.[1] ?? 0);
   }
 });
+
+describe('Flash-sale orders then follow the ordinary order lifecycle', () => {
+  const stack = useStack({
+    env: { LOG_LEVEL: 'warn', ADMIN_OPENIDS: ADMIN_OPENID, ORDER_PAYMENT_TIMEOUT_S: '1' },
+  });
+
+  it('writes each order with payBefore and its order.placed event, like POST /orders', async () => {
+    const t = stack.app;
+    const admin = (await loginAs(t, stack.wx, { admin: true })).accessToken;
+    const product = await t.http
+      .post(`${API}/admin/products`)
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ name: 'Pu-erh', priceCents: 8000, stock: 10 });
+    const productId = product.body.data.id as number;
+    const sale = await t.http
+      .post(`${API}/admin/flash-sales`)
+      .set('Authorization', `Bearer ${admin}`)
+      .send({
+        productId,
+        priceCents: 4000,
+        stock: 4,
+        perUserLimit: 2,
+        startsAt: new Date(Date.now() - 1000).toISOString(),
+        endsAt: new Date(Date.now() + 60_000).toISOString(),
+      });
+    const buyer = await loginAs(t, stack.wx);
+    const admitted = await t.http
+      .post(`${API}/flash-sales/${sale.body.data.id}/orders`)
+      .set('Authorization', `Bearer ${buyer.accessToken}`)
+      .set('Idempotency-Key', 'lifecycle-key-1')
+      .send({ quantity: 2 });
+    expect(admitted.status).toBe(202);
+    const ticket = admitted.body.data.ticket as string;
+    const readTicket = () =>
+      t.http
+        .get(`${API}/flash-sales/tickets/${ticket}`)
+        .set('Authorization', `Bearer ${buyer.accessToken}`);
+    let orderId: number | null = null;
+    for (let i = 0; i < 200 && orderId === null; i++) {
+      orderId = (await readTicket()).body.data.orderId as number | null;
+      if (orderId === null) await sleep(25);
+    }
+    expect(orderId).not.toBeNull();
+    const order = await t.http
+      .get(`${API}/orders/${orderId}`)
+      .set('Authorization', `Bearer ${buyer.accessToken}`);
+    expect(order.body.data).toMatchObject({
+      totalCents: 8000,
+      items: [{ productId, quantity: 2, unitPriceCents: 4000 }],
+    });
+    const placedAt = new Date(order.body.data.createdAt as string).getTime();
+    expect(new Date(order.body.data.payBefore as string).getTime() - placedAt).toBe(1000);
+    const events = (await stack.db.dataSource.query(
+      "SELECT payload FROM outbox WHERE type = 'order.placed' AND aggregate_id = ?",
+      [String(orderId)],
+    )) as { payload: string }[];
+    expect(events).toHaveLength(1);
+    expect(JSON.parse(events[0].payload)).toMatchObject({
+      orderId,
+      totalCents: 8000,
+      items: [{ productId, quantity: 2 }],
+    });
+  });
+});

@@ -7,9 +7,15 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { toMs } from './wrk.mjs';
 
-/** ../shared/bench/anchors/run.sh beside the repository (CI and developers keep shared/ there). */
+/**
+ * ../shared/bench/anchors/run.sh beside the repository (CI and developers keep
+ * shared/ there), or one level further up for a git worktree in a subfolder.
+ */
 export function anchorsScript(repoRoot) {
-  return resolve(repoRoot, '..', 'shared', 'bench', 'anchors', 'run.sh');
+  const candidates = [resolve(repoRoot, '..'), resolve(repoRoot, '..', '..')].map((dir) =>
+    resolve(dir, 'shared', 'bench', 'anchors', 'run.sh'),
+  );
+  return candidates.find((c) => existsSync(c)) ?? candidates[0];
 }
 
 /**
