@@ -38,7 +38,7 @@ export class AppModule {
         ConsistencyModule.forRoot(config),
         HealthModule,
         ThrottleModule,
-        QueueModule,
+        QueueModule.forRoot(config),
         UsersModule,
         AuthModule,
         CatalogModule,

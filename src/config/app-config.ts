@@ -71,6 +71,8 @@ export interface AppConfig {
     outboxPollMs: number;
     /** How long published events (and processed-event records, twice as long) are kept. */
     outboxRetentionS: number;
+    /** A job whose worker died runs again after this (BullMQ's lock duration). */
+    jobLockMs: number;
   };
   orders: {
     /** A pending order not paid within this is cancelled (`payment_timeout`). */
@@ -192,7 +194,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
     workerMode: env.WORKER_MODE,
-    queue: { outboxPollMs: env.OUTBOX_POLL_MS, outboxRetentionS: env.OUTBOX_RETENTION_S },
+    queue: {
+      outboxPollMs: env.OUTBOX_POLL_MS,
+      outboxRetentionS: env.OUTBOX_RETENTION_S,
+      jobLockMs: env.QUEUE_JOB_LOCK_MS,
+    },
     orders: {
       paymentTimeoutS: env.ORDER_PAYMENT_TIMEOUT_S,
       sweepIntervalMs: env.ORDER_SWEEP_INTERVAL_MS,

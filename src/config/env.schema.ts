@@ -122,6 +122,7 @@ export const envSchema = z.object({
   ORDER_SWEEP_INTERVAL_MS: positiveInt.default(2000),
   OUTBOX_POLL_MS: positiveInt.default(100),
   OUTBOX_RETENTION_S: positiveInt.default(86400),
+  QUEUE_JOB_LOCK_MS: positiveInt.default(30000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -43,6 +43,12 @@ export interface ConsumerDefinition<P = Record<string, unknown>> {
   attempts?: number;
   /** First retry delay; each retry doubles it, with jitter (default 1000 ms). */
   backoffMs?: number;
+  /**
+   * Whether each event waits until this consumer has processed the earlier
+   * events of its aggregate (default true). Turn it off for timers and other
+   * consumers whose events of one aggregate are independent.
+   */
+  ordered?: boolean;
   /** How long after publication the job becomes due (a timer); at once by default. */
   delayMs?: (event: DeliveredEvent<P>) => number;
   /**
@@ -51,9 +57,25 @@ export interface ConsumerDefinition<P = Record<string, unknown>> {
    * happen exactly once however often the event is delivered. An effect
    * outside the database (an HTTP call) may repeat and must be idempotent
    * itself. Throw `UnrecoverableJobError` when retrying cannot help (straight
-   * to the dead letters); any other error is retried with backoff.
+   * to the dead letters); any other error is retried with backoff. Work that
+   * must wait for the commit (a cache invalidation) goes to `afterCommit`.
    */
-  handle(event: DeliveredEvent<P>, manager: EntityManager): Promise<void>;
+  handle(
+    event: DeliveredEvent<P>,
+    manager: EntityManager,
+    afterCommit: (work: () => Promise<void>) => void,
+  ): Promise<void>;
+}
+
+/**
+ * Work a worker process repeats on a timer, e.g. a sweeper that catches what
+ * a lost delayed job missed. Runs in every worker process: make it safe to
+ * run concurrently (guarded UPDATEs).
+ */
+export interface PeriodicTask {
+  name: string;
+  everyMs: number;
+  run(): Promise<void>;
 }
 
 /** A job that retrying cannot fix: it becomes a dead letter at once. */

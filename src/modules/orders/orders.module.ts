@@ -6,11 +6,12 @@ import { OrderItem } from './order-item.entity.js';
 import { Order } from './order.entity.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersService } from './orders.service.js';
+import { PaymentTimeout } from './payment-timeout.consumer.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Order, OrderItem]), CatalogModule],
   controllers: [OrdersController],
-  providers: [OrdersService, OrderCancelHooks],
+  providers: [OrdersService, OrderCancelHooks, PaymentTimeout],
   exports: [OrderCancelHooks],
 })
 export class OrdersModule {}

@@ -30,6 +30,9 @@ export interface PlacedOrder {
   replayed: boolean;
 }
 
+const isDue = (order: Order) =>
+  order.status === 'pending' && order.payBefore.getTime() <= Date.now();
+
 const byProduct = <T extends { productId: number }>(lines: readonly T[]): T[] =>
   [...lines].sort((a, b) => a.productId - b.productId);
 
@@ -106,22 +109,39 @@ export class OrdersService {
 
   /**
    * Cancels order `orderId` with `payment_timeout` if it is still pending and
-   * past its payBefore, through `m` (the payment-timeout job's transaction)
-   * or a transaction of its own (the sweeper). False when there was nothing
-   * to close: paid, cancelled, or not due yet.
+   * past its payBefore, in its own transaction (the sweeper). False when
+   * there was nothing to close: paid, cancelled, or not due yet.
    */
-  async expire(orderId: number, m?: EntityManager): Promise<boolean> {
-    const order = await (m ? m.findOneBy(Order, { id: orderId }) : this.readPrimary(orderId));
-    if (!order || order.status !== 'pending' || order.payBefore.getTime() > Date.now()) {
-      return false;
-    }
+  async expire(orderId: number): Promise<boolean> {
+    const order = await this.readPrimary(orderId);
+    if (!order || !isDue(order)) return false;
     await this.cancelHooks.beforeCancel(order, 'payment_timeout');
-    const closed = m
-      ? await this.cancelPending(m, order, 'payment_timeout')
-      : await this.transactions.run((tx) => this.cancelPending(tx, order, 'payment_timeout'));
+    const closed = await this.transactions.run((m) =>
+      this.cancelPending(m, order, 'payment_timeout'),
+    );
     if (!closed) return false;
     await this.stock.stockChanged(closed.items.map((i) => i.productId));
     return true;
+  }
+
+  /**
+   * `expire` inside the caller's transaction (the payment-timeout job's).
+   * Returns the order's product ids when it closed the order, for
+   * `stockChanged` after the commit; null when there was nothing to close,
+   * and `'not_due'` when the order is pending but its payBefore is ahead.
+   */
+  async expireWithin(m: EntityManager, orderId: number): Promise<number[] | null | 'not_due'> {
+    const order = await m.findOneBy(Order, { id: orderId });
+    if (!order || order.status !== 'pending') return null;
+    if (!isDue(order)) return 'not_due';
+    await this.cancelHooks.beforeCancel(order, 'payment_timeout');
+    const closed = await this.cancelPending(m, order, 'payment_timeout');
+    return closed ? closed.items.map((i) => i.productId) : null;
+  }
+
+  /** Call after a committed `expireWithin`: every replica serves the returned stock. */
+  stockChanged(productIds: readonly number[]): Promise<void> {
+    return this.stock.stockChanged(productIds);
   }
 
   /** Pending orders whose payBefore passed more than `graceMs` ago, oldest first. */
