@@ -430,7 +430,7 @@ describe('Flash-sale orders then follow the ordinary order lifecycle', () => {
     env: { LOG_LEVEL: 'warn', ADMIN_OPENIDS: ADMIN_OPENID, ORDER_PAYMENT_TIMEOUT_S: '1' },
   });
 
-  it('writes each order with payBefore and its order.placed event, like POST /orders', async () => {
+  it('writes each order with payBefore and order.placed like POST /orders, and an unpaid one times out with its units back to the product', async () => {
     const t = stack.app;
     const admin = (await loginAs(t, stack.wx, { admin: true })).accessToken;
     const product = await t.http
@@ -486,5 +486,20 @@ describe('Flash-sale orders then follow the ordinary order lifecycle', () => {
       totalCents: 8000,
       items: [{ productId, quantity: 2 }],
     });
+    // Not paid by payBefore: cancelled by the timeout, the units go back to the product (API.md).
+    let status = '';
+    for (let i = 0; i < 200 && status !== 'cancelled'; i++) {
+      await sleep(50);
+      const again = await t.http
+        .get(`${API}/orders/${orderId}`)
+        .set('Authorization', `Bearer ${buyer.accessToken}`);
+      status = again.body.data.status as string;
+      if (status === 'cancelled') expect(again.body.data.cancelReason).toBe('payment_timeout');
+    }
+    expect(status).toBe('cancelled');
+    const [row] = (await stack.db.dataSource.query('SELECT stock FROM products WHERE id = ?', [
+      productId,
+    ])) as { stock: number }[];
+    expect(row.stock).toBe(10 - 4 + 2);
   });
 });
