@@ -24,7 +24,7 @@ import { AdmissionGate } from './admission.gate.js';
 import { CONSUMER_GROUP, saleKeys } from './flash-keys.js';
 import { FlashMetrics } from './flash-metrics.js';
 import { FlashSale } from './flash-sale.entity.js';
-import { FlashTicket } from './flash-ticket.entity.js';
+import { FlashTicket, type TicketStatus } from './flash-ticket.entity.js';
 
 /** One stream entry: an admitted ticket. */
 export interface Admission {
@@ -50,6 +50,38 @@ const SALES_REFRESH_MS = 1000;
 export const REASON_NO_STOCK = 'sale_stock_exhausted';
 /** Reason of a ticket whose order the database refused on its own. */
 export const REASON_WRITE_FAILED = 'order_write_failed';
+
+function ticketRow(
+  saleId: number,
+  a: Admission,
+  status: TicketStatus,
+  reason: string | null,
+  now: Date,
+): Partial<FlashTicket> {
+  return {
+    ticket: a.ticket,
+    saleId,
+    userId: a.userId,
+    idempotencyKey: a.key,
+    quantity: a.quantity,
+    status,
+    orderId: null,
+    reason,
+    createdAt: now,
+  };
+}
+
+/** INSERT IGNORE (OR IGNORE on SQLite): a ticket already recorded stays as it is. */
+async function insertTickets(m: EntityManager, rows: Partial<FlashTicket>[]): Promise<void> {
+  await m
+    .createQueryBuilder()
+    .insert()
+    .into(FlashTicket)
+    .values(rows)
+    .orIgnore()
+    .updateEntity(false)
+    .execute();
+}
 
 /** Orders two stream ids (`ms-seq`). */
 function compareIds(a: string, b: string): number {
@@ -288,26 +320,10 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
       .set({ remaining: () => 'remaining' })
       .where('id = :id', { id: sale.id })
       .execute();
-    await m
-      .createQueryBuilder()
-      .insert()
-      .into(FlashTicket)
-      .values(
-        batch.map((a) => ({
-          ticket: a.ticket,
-          saleId: sale.id,
-          userId: a.userId,
-          idempotencyKey: a.key,
-          quantity: a.quantity,
-          status: 'queued' as const,
-          orderId: null,
-          reason: null,
-          createdAt: now,
-        })),
-      )
-      .orIgnore()
-      .updateEntity(false)
-      .execute();
+    await insertTickets(
+      m,
+      batch.map((a) => ticketRow(sale.id, a, 'queued', null, now)),
+    );
     // A committed row is never `queued` (see FlashTicket), and a concurrent
     // writer of the same ticket would have made the insert above wait for
     // its commit: so the `queued` rows are exactly the ones this batch owns.
@@ -465,24 +481,9 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async recordFailed(sale: FlashSale, a: Admission, reason: string): Promise<void> {
-    await this.dataSource
-      .createQueryBuilder()
-      .insert()
-      .into(FlashTicket)
-      .values({
-        ticket: a.ticket,
-        saleId: sale.id,
-        userId: a.userId,
-        idempotencyKey: a.key,
-        quantity: a.quantity,
-        status: 'failed',
-        orderId: null,
-        reason,
-        createdAt: new Date(),
-      })
-      .orIgnore()
-      .updateEntity(false)
-      .execute();
+    await insertTickets(this.dataSource.manager, [
+      ticketRow(sale.id, a, 'failed', reason, new Date()),
+    ]);
     this.metrics.ticketsFailed.inc();
     await this.gate.giveBack(sale.id, a.ticket);
   }
