@@ -151,6 +151,7 @@ export async function runFlash(o) {
     for (let round = 0; round < o.rounds; round++) {
       const a = await runAnchors(o.repoRoot, o.anchorSeconds, 'flash');
       if (a) anchorRuns.push(a);
+      for (const [name, r] of Object.entries(a ?? {})) console.log(`round ${round + 1}/${o.rounds}: ${name}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms`);
       const r = await wrk({ url, seconds: o.seconds, script });
       console.log(`round ${round + 1}/${o.rounds}: POST /flash-sales/:id/orders: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, non-2xx ${r.non2xx}`);
       runs.push({ ...r, anchors: anchorRuns.at(-1) });

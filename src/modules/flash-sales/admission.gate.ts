@@ -10,6 +10,8 @@ import { FlashMetrics } from './flash-metrics.js';
 import type { SaleSnapshot } from './flash-sale.view.js';
 
 const CHANNEL = 'flash:state';
+/** Set of the ids of sales loaded and not settled: what the workers look after. */
+const ACTIVE = 'fs:active';
 // A closed sale's answers stay in memory this long after its end (replays
 // of late retries), then the replica forgets them.
 const KEEP_CLOSED_MS = 10 * 60_000;
@@ -123,6 +125,13 @@ export class AdmissionGate implements OnModuleInit {
       [k.meta, k.stock, k.stream],
       [sale.startsMs, sale.endsMs, sale.perUserLimit, units, CONSUMER_GROUP],
     );
+    await (this.redis as Redis).sadd(ACTIVE, sale.id);
+  }
+
+  /** Sales loaded in Redis and not settled yet (one Redis call, no database read). */
+  async activeSaleIds(): Promise<number[]> {
+    if (!this.redis) return [];
+    return (await this.redis.smembers(ACTIVE)).map(Number).sort((a, b) => a - b);
   }
 
   /** Redis's units left, or undefined when the sale is not in Redis. */
@@ -147,6 +156,7 @@ export class AdmissionGate implements OnModuleInit {
     if (!this.redis) return;
     const k = saleKeys(saleId);
     const redis = this.redis;
+    await redis.srem(ACTIVE, saleId);
     await redis.set(k.stock, 0);
     await Promise.all(Object.values(k).map((key) => redis.expire(key, ttlSeconds)));
     await this.bus.publish(CHANNEL, JSON.stringify({ id: saleId, state: 'ended' }));

@@ -8,7 +8,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { REDIS } from '../../infra/redis/index.js';
@@ -188,12 +188,20 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
+  /**
+   * The sales to drain: Redis lists them (no database poll while nothing is
+   * on sale); each sale's row is read once.
+   */
   private async refreshSales(): Promise<void> {
     if (Date.now() - this.salesReadAt < SALES_REFRESH_MS) return;
-    this.sales = await this.dataSource.getRepository(FlashSale).find({
-      where: { settledAt: IsNull() },
-      order: { id: 'ASC' },
-    });
+    const ids = await this.gate.activeSaleIds();
+    const known = new Map(this.sales.map((s) => [s.id, s]));
+    const rows: FlashSale[] = [];
+    for (const id of ids) {
+      const row = known.get(id) ?? (await this.dataSource.manager.findOneBy(FlashSale, { id }));
+      if (row) rows.push(row);
+    }
+    this.sales = rows;
     this.salesReadAt = Date.now();
   }
 

@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { DataSource, IsNull, LessThanOrEqual } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { TwoTierCache } from '../../infra/cache/index.js';
+import { ConsistencyService } from '../../infra/consistency/index.js';
 import { REDIS } from '../../infra/redis/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
 import { ProductStock } from '../catalog/index.js';
@@ -19,6 +20,8 @@ import { FlashSale } from './flash-sale.entity.js';
 import { FlashTicket } from './flash-ticket.entity.js';
 
 const SWEEP_MS = 1000;
+// The database is asked for unsettled sales this often (the first time after this long).
+const FULL_SCAN_MS = 5 * 60_000;
 // Keys of a settled sale stay this long, so late retries still get their ticket.
 const RETIRED_TTL_S = 24 * 3600;
 
@@ -53,10 +56,13 @@ export class FlashSettlement implements OnApplicationBootstrap, OnApplicationShu
   private readonly runsHere: boolean;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> | undefined;
+  private scannedAt = Date.now();
+  private readonly endsAt = new Map<number, number>();
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly transactions: Transactions,
+    private readonly consistency: ConsistencyService,
     @Inject(REDIS) private readonly redis: Redis | null,
     private readonly gate: AdmissionGate,
     private readonly stock: ProductStock,
@@ -86,19 +92,48 @@ export class FlashSettlement implements OnApplicationBootstrap, OnApplicationShu
 
   /** Settles every ended sale that is ready; returns the reports of those settled now. */
   async sweep(now = new Date()): Promise<ReconciliationReport[]> {
-    const due = await this.dataSource.getRepository(FlashSale).find({
-      where: { settledAt: IsNull(), endsAt: LessThanOrEqual(now) },
-      order: { endsAt: 'ASC' },
-      take: 20,
-    });
     const reports: ReconciliationReport[] = [];
-    for (const sale of due) {
+    for (const id of await this.dueIds(now.getTime())) {
+      const sale = await this.consistency.primaryReads(() =>
+        this.dataSource.manager.findOneBy(FlashSale, { id }),
+      );
+      if (!sale || sale.settledAt || sale.endsAt.getTime() > now.getTime()) continue;
       const left = await this.gate.unitsLeft(sale.id).catch(() => undefined);
       const drained = left === undefined || left === sale.remaining;
       if (!drained && now.getTime() < sale.endsAt.getTime() + this.graceMs) continue;
       if (await this.settle(sale.id)) reports.push(await this.reconcile(sale.id));
     }
     return reports;
+  }
+
+  /**
+   * Ended sales to look at: those Redis lists as active (their end times
+   * read once), and every few minutes the database's unsettled ones, for a
+   * sale Redis never had or lost. No database poll while nothing is on sale.
+   */
+  private async dueIds(now: number): Promise<number[]> {
+    const ids = new Set(await this.gate.activeSaleIds().catch(() => []));
+    if (now - this.scannedAt >= FULL_SCAN_MS) {
+      this.scannedAt = now;
+      const unsettled = await this.dataSource.getRepository(FlashSale).find({
+        select: { id: true },
+        where: { settledAt: IsNull(), endsAt: LessThanOrEqual(new Date(now)) },
+        take: 100,
+      });
+      for (const s of unsettled) ids.add(s.id);
+    }
+    const due: number[] = [];
+    for (const id of ids) {
+      let ends = this.endsAt.get(id);
+      if (ends === undefined) {
+        const row = await this.dataSource.manager.findOneBy(FlashSale, { id });
+        if (!row) continue;
+        ends = row.endsAt.getTime();
+        this.endsAt.set(id, ends);
+      }
+      if (ends <= now) due.push(id);
+    }
+    return due;
   }
 
   /** Returns the unsold units to the product; true only for the call that did it. */
@@ -128,6 +163,7 @@ export class FlashSettlement implements OnApplicationBootstrap, OnApplicationShu
     await this.stock.stockChanged([sale.productId]);
     await this.gate.retire(saleId, RETIRED_TTL_S).catch(() => undefined);
     await this.cache.delete(`flash:sale:${saleId}`);
+    this.endsAt.delete(saleId);
     this.logger.log(
       `flash sale ${saleId} settled: ${sale.returnedUnits} unsold units back to product ${sale.productId}`,
     );
