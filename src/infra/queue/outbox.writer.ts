@@ -16,6 +16,8 @@ export class OutboxWriter {
     const list = Array.isArray(events) ? events : [events as NewEvent];
     if (list.length === 0) return;
     const requestId = currentRequestId() ?? null;
+    // The app's clock, not the database's default: its time zone may not be UTC.
+    const createdAt = new Date();
     await manager.insert(
       OutboxEvent,
       list.map((e) => ({
@@ -24,6 +26,7 @@ export class OutboxWriter {
         aggregateId: String(e.aggregateId),
         payload: JSON.stringify(e.payload),
         requestId,
+        createdAt,
       })),
     );
   }
