@@ -9,10 +9,10 @@ import { loginAs, type LoggedIn } from './helpers/auth.js';
 import { baseEnv, TEST_REDIS_URL } from './helpers/env.js';
 import { sparePort } from './helpers/redis-server.js';
 import { useStack } from './helpers/stack.js';
+import { sleep, until } from './helpers/until.js';
 
 const main = new URL('../dist/src/main.js', import.meta.url).pathname;
 const API = '/api/v1';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Child {
   process: ChildProcess;
@@ -169,7 +169,7 @@ describe('Flash sale: kill -9 of a replica and of a worker mid-sale', () => {
       ][];
       const held = entries.filter(([, consumer]) => consumer.includes(`-${worker.process.pid}-`));
       return held.length > 0 ? held.length : undefined;
-    });
+    }, 15_000);
     await kill9(worker);
     await blocker.rollback();
     await blocker.end();
@@ -205,13 +205,3 @@ describe('Flash sale: kill -9 of a replica and of a worker mid-sale', () => {
     });
   }, 90_000);
 });
-
-async function until<T>(probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(50);
-  }
-}

@@ -9,10 +9,10 @@ import type { TestApp } from './helpers/app.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
 import { TEST_REDIS_URL } from './helpers/env.js';
 import { useStack } from './helpers/stack.js';
+import { sleep, until } from './helpers/until.js';
 
 const ADMIN_OPENID = 'flash-admin';
 const API = '/api/v1';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Flash sales on two replicas sharing MariaDB and Redis', () => {
   const stack = useStack({
@@ -82,25 +82,16 @@ describe('Flash sales on two replicas sharing MariaDB and Redis', () => {
       .set('Idempotency-Key', key)
       .send({ quantity });
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000) {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await probe();
-      if (v !== undefined) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await sleep(50);
-    }
-  }
   const ticketsOf = (saleId: number) =>
     query<{ ticket: string; status: string; order_id: number | null; reason: string | null }[]>(
       'SELECT ticket, status, order_id, reason FROM flash_tickets WHERE sale_id = ?',
       [saleId],
     );
   const allWritten = (saleId: number, n: number) =>
-    until(`${n} tickets of sale ${saleId}`, async () => {
+    until(async () => {
       const rows = await ticketsOf(saleId);
       return rows.length >= n ? rows : undefined;
-    });
+    }, 15_000);
 
   it('creates a sale by carving its stock out of the product, and refuses bad input', async () => {
     const productId = await newProduct(30);
@@ -373,13 +364,13 @@ describe('Flash sales on two replicas sharing MariaDB and Redis', () => {
     const settlements = [a, b].map((app) => app.app.get(FlashSettlement));
     // Both replicas' sweepers race these two direct calls: the units go back once.
     await Promise.all([settlements[0].settle(sale.id), settlements[1].settle(sale.id)]);
-    await until('settlement', async () => {
+    await until(async () => {
       const [r] = await query<{ settled_at: Date | null }[]>(
         'SELECT settled_at FROM flash_sales WHERE id = ?',
         [sale.id],
       );
       return r.settled_at ?? undefined;
-    });
+    }, 15_000);
     const settledLines = a.logs
       .concat(b.logs)
       .filter((l) => String(l.message).startsWith(`flash sale ${sale.id} settled`));
