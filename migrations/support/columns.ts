@@ -26,8 +26,8 @@ function datetimePrecision(queryRunner: QueryRunner): number | undefined {
 }
 
 /** A time, as `@Column({ type: 'datetime', precision: 6 })` expects it. */
-export function datetimeColumn(queryRunner: QueryRunner, name: string): TableColumnOptions {
-  return { ...nullableDatetimeColumn(queryRunner, name), isNullable: false };
+export function datetimeColumn(name: string): TableColumnOptions {
+  return { ...nullableDatetimeColumn(name), isNullable: false };
 }
 
 /** `deleted_at` of a soft-deleted table, as @DeleteDateColumn expects it. */
