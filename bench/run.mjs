@@ -6,7 +6,7 @@
 //
 //   node bench/run.mjs [--seconds=5] [--anchor-seconds=8] [--rounds=3] [--scenarios=a,b] [--full]
 //                      [--products=10000] [--users=20000] [--profile=dir]
-// scenarios: anchors, me, product, list, login, orders, throttle, datasize, memory
+// scenarios: anchors, me, product, list, login, orders, throttle, datasize, memory, flash
 // --full: one minute of mixed load and 100k users / 1M product ids in the memory scenario.
 // env: BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306), BENCH_REDIS_URL, LOG_LEVEL (info)
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { runAnchors } from './lib/anchors.mjs';
+import { mintSessions, runFlash } from './lib/flash.mjs';
 import { createBenchDatabase } from './lib/database.mjs';
 import { BENCH_APPID, BENCH_WECHAT_SECRET, startFakeWechat } from './lib/fake-wechat.mjs';
 import { printTable, writeResults } from './lib/report.mjs';
@@ -29,7 +30,7 @@ const require = createRequire(import.meta.url);
 const { Redis } = require('ioredis');
 const jwt = require('jsonwebtoken');
 
-const ALL = ['anchors', 'me', 'product', 'list', 'login', 'orders', 'throttle', 'datasize', 'memory'];
+const ALL = ['anchors', 'me', 'product', 'list', 'login', 'orders', 'throttle', 'datasize', 'memory', 'flash'];
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => {
     const [k, v] = a.replace(/^--/, '').split('=');
@@ -44,6 +45,7 @@ const scenarios = new Set(args.scenarios ? args.scenarios.split(',') : ALL);
 const productCount = Number(args.products ?? 10_000);
 const wideUsers = Number(args.users ?? (full ? 100_000 : 20_000));
 const wideProductIds = full ? 1_000_000 : 100_000;
+const flashSaleUnits = Number(args['sale-units'] ?? 100_000);
 const mixedSeconds = full ? 60 : 15;
 const mysqlUrl = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -83,6 +85,8 @@ const env = {
   THROTTLE_DEFAULT_LIMIT: '1000000000',
   THROTTLE_LOGIN_LIMIT: '1000000000',
   THROTTLE_ORDERS_LIMIT: '1000000000',
+  // The flash scenario creates its sales as this (fake WeChat) user.
+  ADMIN_OPENIDS: 'bench-user-999',
 };
 const redis = new Redis(redisUrl, { keyPrefix: prefix });
 const port = await freePort();
@@ -197,6 +201,36 @@ end
     await freshServer(env);
     extra.memory = await memory(base, (await login(base, 'warm-0')).accessToken);
   }
+  if (scenarios.has('flash')) {
+    await server.stop();
+    extra.flash = await runFlash({
+      repoRoot,
+      seconds,
+      anchorSeconds,
+      rounds,
+      env,
+      db,
+      redis,
+      jwtSecret,
+      port,
+      saleUnits: flashSaleUnits,
+      startServer: (opts) => startServer({ ...opts, profileDir: args.profile }),
+      adminToken: async (b) => (await login(b, 'bench-admin-999')).accessToken,
+      recordFlash(runs, anchorRuns) {
+        const flashAnchors = {};
+        for (const name of Object.keys(anchorRuns[0] ?? {})) {
+          flashAnchors[name] = { rps: median(anchorRuns.map((a) => a[name].rps)), p99: median(anchorRuns.map((a) => a[name].p99)) };
+          rows.push({ name, ...flashAnchors[name], p50: NaN, non2xx: 0, anchor: true, rounds: anchorRuns.length });
+        }
+        const within = (name) => median(runs.map((r) => (r.anchors?.[name] ? r.rps / r.anchors[name].rps : NaN)));
+        const row = record('POST /flash-sales/:id/orders (c64)', summarize(runs), `JWT + throttle + one Lua admission, 2000 users; median of ${runs.length}`);
+        row.vsFastify = within('anchor-fastify-flash');
+        row.vsGin = within('anchor-gin-flash');
+        row.rounds = runs.map(({ anchors: _a, ...r }) => r);
+      },
+    });
+    server = await startServer({ env, port, profileDir: args.profile });
+  }
   if (scenarios.has('throttle')) {
     // Fresh servers for both sides, alternating rounds: neither side inherits
     // the heap of earlier scenarios or a quieter minute of the machine.
@@ -297,19 +331,9 @@ async function memory(base, token) {
   out.mixedSeconds = mixedSeconds;
 
   console.log(`memory: ${wideUsers} users (rows, sessions, tokens)`);
-  const ids = await db.seedUsers(wideUsers, 1000);
+  const tokens = await mintSessions({ db, redis, jwtSecret, count: wideUsers, offset: 1000 });
   const tokensFile = join(tmpdir(), `bench-users-${process.pid}.txt`);
-  const now = Date.now();
-  const pipe = redis.pipeline();
-  const tokenLines = ids.map((uid) => {
-    const sid = randomUUID();
-    // The session hash as the auth module writes it at login (see redis-session.store.ts).
-    pipe.hset(`sess:${sid}`, { uid, role: 'user', dev: '', ca: now, ls: now, sk: 'bench', rt: 'bench' });
-    pipe.expire(`sess:${sid}`, 3600);
-    return `GET ${API}/users/me ${jwt.sign({ sid, role: 'user' }, jwtSecret, { algorithm: 'HS256', subject: String(uid), expiresIn: 3600 })}`;
-  });
-  await pipe.exec();
-  writeFileSync(tokensFile, tokenLines.join('\n'));
+  writeFileSync(tokensFile, tokens.map((t) => `GET ${API}/users/me ${t}`).join('\n'));
   const u = await wrk({ url: `${base}/`, seconds: full ? 60 : 20, warmupSeconds: 0, script: linesScript(tokensFile) });
   record(`GET /users/me over ${wideUsers} users`, u, 'first pass: session + profile misses');
   out.afterUsersMb = Math.round(server.rssMb());

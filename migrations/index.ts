@@ -4,6 +4,7 @@ import { CreateOrders1732400000000 } from './1732400000000-CreateOrders.js';
 import { CreateOutbox1732500000000 } from './1732500000000-CreateOutbox.js';
 import { CreatePayments1732550000000 } from './1732550000000-CreatePayments.js';
 import { CreateContentFlags1732600000000 } from './1732600000000-CreateContentFlags.js';
+import { CreateFlashSales1732650000000 } from './1732650000000-CreateFlashSales.js';
 
 /**
  * Every migration, oldest first. The app (embedded mode), the TypeORM CLI and
@@ -16,4 +17,5 @@ export const migrations = [
   CreateOutbox1732500000000,
   CreatePayments1732550000000,
   CreateContentFlags1732600000000,
+  CreateFlashSales1732650000000,
 ];

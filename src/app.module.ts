@@ -16,6 +16,7 @@ import { TransactionsModule } from './infra/transactions/index.js';
 import { CatalogModule } from './modules/catalog/index.js';
 import { OrdersModule } from './modules/orders/index.js';
 import { PaymentsModule } from './modules/payments/index.js';
+import { FlashSalesModule } from './modules/flash-sales/index.js';
 import { AuthModule } from './modules/auth/index.js';
 import { UsersModule } from './modules/users/index.js';
 
@@ -44,6 +45,7 @@ export class AppModule {
         CatalogModule,
         OrdersModule,
         PaymentsModule,
+        FlashSalesModule,
         ...extra,
       ],
       providers: [

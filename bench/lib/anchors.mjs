@@ -7,20 +7,29 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { toMs } from './wrk.mjs';
 
-/** ../shared/bench/anchors/run.sh beside the repository (CI and developers keep shared/ there). */
+/**
+ * ../shared/bench/anchors/run.sh beside the repository (CI and developers keep
+ * shared/ there), or one level further up for a git worktree in a subfolder.
+ */
 export function anchorsScript(repoRoot) {
-  return resolve(repoRoot, '..', 'shared', 'bench', 'anchors', 'run.sh');
+  const candidates = [resolve(repoRoot, '..'), resolve(repoRoot, '..', '..')].map((dir) =>
+    resolve(dir, 'shared', 'bench', 'anchors', 'run.sh'),
+  );
+  return candidates.find((c) => existsSync(c)) ?? candidates[0];
 }
 
-/** { 'anchor-fastify-hot': { rps, p99 }, 'anchor-gin-hot': … }, or null when run.sh is absent or fails. */
-export async function runAnchors(repoRoot, seconds) {
+/**
+ * { 'anchor-fastify-hot': { rps, p99 }, 'anchor-gin-hot': … } (`which` = hot),
+ * or the flash anchors (`which` = flash); null when run.sh is absent or fails.
+ */
+export async function runAnchors(repoRoot, seconds, which = 'hot') {
   const script = anchorsScript(repoRoot);
   if (!existsSync(script)) {
     console.warn(`anchors: ${script} not found; ratios are left out`);
     return null;
   }
   try {
-    const { stdout } = await promisify(execFile)('bash', [script, String(seconds)], {
+    const { stdout } = await promisify(execFile)('bash', [script, String(seconds), which], {
       encoding: 'utf8',
       env: { ...process.env, ANCHOR_WORKDIR: join(tmpdir(), 'wx-mp-bench-anchors') },
       timeout: (seconds * 2 + 300) * 1000,

@@ -25,6 +25,11 @@ function datetimePrecision(queryRunner: QueryRunner): number | undefined {
   return isMysql(queryRunner) ? 6 : undefined;
 }
 
+/** A time, as `@Column({ type: 'datetime', precision: 6 })` expects it. */
+export function datetimeColumn(name: string): TableColumnOptions {
+  return { ...nullableDatetimeColumn(name), isNullable: false };
+}
+
 /** `deleted_at` of a soft-deleted table, as @DeleteDateColumn expects it. */
 export function deletedAtColumn(queryRunner: QueryRunner): TableColumnOptions {
   return {

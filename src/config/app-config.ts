@@ -75,6 +75,8 @@ export interface AppConfig {
     /** Named limits: `default` per client, `login` per IP, `orders` per user. */
     limits: Record<ThrottleName, { limit: number; ttlSeconds: number }>;
   };
+  /** Flash-sale persistence: admissions per transaction; a consumer's unacknowledged batch is taken over after this idle time. */
+  flash: { batchSize: number; claimIdleMs: number };
   shutdown: { drainMs: number; timeoutMs: number };
   /** `worker` and `all` run the outbox relay, the consumers and the sweepers; `http` and `all` serve the API. */
   workerMode: 'all' | 'http' | 'worker';
@@ -214,6 +216,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         orders: { limit: env.THROTTLE_ORDERS_LIMIT, ttlSeconds: env.THROTTLE_ORDERS_TTL },
       },
     },
+    flash: { batchSize: env.FLASH_BATCH_SIZE, claimIdleMs: env.FLASH_CLAIM_IDLE_MS },
     shutdown: {
       drainMs: env.SHUTDOWN_DRAIN_MS,
       timeoutMs: env.SHUTDOWN_TIMEOUT_MS,

@@ -138,6 +138,9 @@ export const envSchema = z.object({
   THROTTLE_ORDERS_LIMIT: positiveInt.default(20),
   THROTTLE_ORDERS_TTL: positiveInt.default(60),
 
+  FLASH_BATCH_SIZE: positiveInt.max(2000).default(500),
+  FLASH_CLAIM_IDLE_MS: positiveInt.default(30000),
+
   SHUTDOWN_DRAIN_MS: nonNegativeInt.default(5000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(25000),
   WORKER_MODE: z.enum(['all', 'http', 'worker']).default('all'),

@@ -1,5 +1,6 @@
 import { Product } from '../../modules/catalog/index.js';
 import { ContentFlag } from '../../modules/moderation/index.js';
+import { FlashSale, FlashTicket } from '../../modules/flash-sales/index.js';
 import { Order, OrderItem } from '../../modules/orders/index.js';
 import { OrderPayment, OrderRefund, OrderShipment } from '../../modules/payments/index.js';
 import { User } from '../../modules/users/index.js';
@@ -17,4 +18,6 @@ export const entities = [
   OrderPayment,
   OrderRefund,
   OrderShipment,
+  FlashSale,
+  FlashTicket,
 ];

@@ -11,5 +11,5 @@ export {
   type OrderPlacedPayload,
 } from './order-events.js';
 export { OrderItem } from './order-item.entity.js';
-export type { OrderView, OrderItemView, OrderPage } from './order.view.js';
-export { parseIdempotencyKey } from './params.js';
+export { orderView, type OrderView, type OrderItemView, type OrderPage } from './order.view.js';
+export { IDEMPOTENCY_HEADER, parseIdempotencyKey } from './params.js';

@@ -1,0 +1,203 @@
+// The flash-sale scenario of `npm run bench`: admission (POST
+// /flash-sales/:id/orders) beside the shared flash anchors (run.sh … flash),
+// persistence (orders/s) beside MariaDB's own batched insert rate, the time
+// from the first admission to the last order of a sale, and Redis memory per
+// admitted ticket. Figures only; nothing is judged.
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { createConnection } from 'mysql2/promise';
+import { runAnchors } from './anchors.mjs';
+import { sleep } from './tools.mjs';
+import { wrk } from './wrk.mjs';
+
+const require = createRequire(import.meta.url);
+const jwt = require('jsonwebtoken');
+const API = '/api/v1';
+
+/** Signed-in users as the auth module makes them (user rows, session hashes, access tokens). */
+export async function mintSessions({ db, redis, jwtSecret, count, offset }) {
+  const ids = await db.seedUsers(count, offset);
+  const now = Date.now();
+  const pipe = redis.pipeline();
+  const tokens = ids.map((uid) => {
+    const sid = randomUUID();
+    // The session hash as the auth module writes it at login (see redis-session.store.ts).
+    pipe.hset(`sess:${sid}`, { uid, role: 'user', dev: '', ca: now, ls: now, sk: 'bench', rt: 'bench' });
+    pipe.expire(`sess:${sid}`, 3600);
+    return jwt.sign({ sid, role: 'user' }, jwtSecret, { algorithm: 'HS256', subject: String(uid), expiresIn: 3600 });
+  });
+  await pipe.exec();
+  return tokens;
+}
+
+/** Lua: POST {"quantity":1} as the next user of a token file, with a new Idempotency-Key each time. */
+function buyScript(tokensFile) {
+  return `local tokens = {}
+local n = 0
+local run
+function init(args)
+  for line in io.lines("${tokensFile}") do tokens[#tokens + 1] = line end
+  local urandom = io.open("/dev/urandom", "rb")
+  run = urandom:read(6):gsub(".", function(c) return string.format("%02x", c:byte()) end)
+  urandom:close()
+end
+request = function()
+  n = n + 1
+  local headers = {}
+  headers["Content-Type"] = "application/json"
+  headers["Authorization"] = "Bearer " .. tokens[(n % #tokens) + 1]
+  headers["Idempotency-Key"] = "b-" .. run .. "-" .. n
+  return wrk.format("POST", nil, headers, '{"quantity":1}')
+end
+`;
+}
+
+async function createSale(base, adminToken, productId, stock, perUserLimit) {
+  const res = await fetch(`${base}${API}/admin/flash-sales`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify({
+      productId,
+      priceCents: 990,
+      stock,
+      perUserLimit,
+      startsAt: new Date(Date.now() - 1000).toISOString(),
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    }),
+  });
+  const body = await res.json();
+  if (res.status !== 201) throw new Error(`flash sale not created: ${JSON.stringify(body)}`);
+  return body.data.id;
+}
+
+async function ticketsWritten(c, saleId) {
+  const [rows] = await c.query('SELECT COUNT(*) AS n FROM flash_tickets WHERE sale_id = ?', [saleId]);
+  return Number(rows[0].n);
+}
+
+async function waitWritten(c, saleId, n, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  let written = 0;
+  while ((written = await ticketsWritten(c, saleId)) < n && Date.now() < end) await sleep(20);
+  return written;
+}
+
+/**
+ * MariaDB's own rate for the rows a batch writes: multi-row INSERTs of
+ * order-shaped rows, `rowsPerTx` per transaction, on `connections` connections.
+ */
+export async function batchedInsertRate(url, { seconds = 3, connections = 16, rowsPerTx = 50 } = {}) {
+  const setup = await createConnection(url);
+  await setup.query(`CREATE TABLE bench_batched (id INT AUTO_INCREMENT PRIMARY KEY, user_id INT NOT NULL,
+    status VARCHAR(16) NOT NULL, total_cents INT NOT NULL, idempotency_key VARCHAR(64) NOT NULL,
+    created_at DATETIME(6) NOT NULL, UNIQUE KEY uq (user_id, idempotency_key))`);
+  let rows = 0;
+  const end = Date.now() + seconds * 1000;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: connections }, async (_, w) => {
+      const c = await createConnection(url);
+      for (let batch = 0; Date.now() < end; batch++) {
+        const values = Array.from({ length: rowsPerTx }, (_, i) => [w, 'pending', 990, `${batch}-${i}`, new Date()]);
+        await c.beginTransaction();
+        await c.query('INSERT INTO bench_batched (user_id, status, total_cents, idempotency_key, created_at) VALUES ?', [values]);
+        await c.commit();
+        rows += rowsPerTx;
+      }
+      await c.end();
+    }),
+  );
+  const rate = rows / ((Date.now() - started) / 1000);
+  await setup.query('DROP TABLE bench_batched');
+  await setup.end();
+  return rate;
+}
+
+/** Redis bytes of one sale's keys (MEMORY USAGE, all fields sampled). */
+async function saleBytes(redis, saleId) {
+  const tag = `fs:{fs${saleId}}`;
+  let total = 0;
+  for (const k of ['m', 'st', 'b', 't', 'r', 's']) total += Number((await redis.memory('USAGE', `${tag}:${k}`, 'SAMPLES', 0)) ?? 0);
+  return total;
+}
+
+/**
+ * opts: { repoRoot, seconds, anchorSeconds, rounds, env, db, redis, jwtSecret, startServer, port, record, adminToken(base), saleUnits }
+ * Returns the extra figures; rows go through `record`.
+ */
+export async function runFlash(o) {
+  const out = {};
+  const c = await createConnection(o.db.url);
+  try {
+    const [product] = await c.query(
+      "INSERT INTO products (name, description, price_cents, stock) VALUES ('Flash bench tea', '', 5000, 2000000000)",
+    );
+    const productId = product.insertId;
+    const tokens = await mintSessions({ db: o.db, redis: o.redis, jwtSecret: o.jwtSecret, count: 2000, offset: 500_000 });
+    const tokensFile = join(tmpdir(), `bench-flash-tokens-${process.pid}.txt`);
+    writeFileSync(tokensFile, tokens.join('\n'));
+    const script = buyScript(tokensFile);
+
+    // 1. Admission only (WORKER_MODE=http: nothing persists meanwhile), beside the anchors, alternating rounds.
+    let server = await o.startServer({ env: { ...o.env, WORKER_MODE: 'http' }, port: o.port, name: 'flash-http' });
+    const admin = await o.adminToken(server.base);
+    const saleId = await createSale(server.base, admin, productId, 50_000_000, 1000);
+    const url = `${server.base}${API}/flash-sales/${saleId}/orders`;
+    const runs = [];
+    const anchorRuns = [];
+    for (let round = 0; round < o.rounds; round++) {
+      const a = await runAnchors(o.repoRoot, o.anchorSeconds, 'flash');
+      if (a) anchorRuns.push(a);
+      for (const [name, r] of Object.entries(a ?? {})) console.log(`round ${round + 1}/${o.rounds}: ${name}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms`);
+      const r = await wrk({ url, seconds: o.seconds, script });
+      console.log(`round ${round + 1}/${o.rounds}: POST /flash-sales/:id/orders: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, non-2xx ${r.non2xx}`);
+      runs.push({ ...r, anchors: anchorRuns.at(-1) });
+    }
+    const admitted = Number(await o.redis.xlen(`fs:{fs${saleId}}:s`));
+    out.redisBytesPerTicketQueued = Math.round((await saleBytes(o.redis, saleId)) / admitted);
+    await server.stop();
+    o.recordFlash(runs, anchorRuns);
+
+    // 2. Persistence: a worker writes the queued admissions; MariaDB's own batched rate beside it.
+    out.dbBatchedRowsPerSecond = Math.round(await batchedInsertRate(o.db.url));
+    server = await o.startServer({ env: { ...o.env, WORKER_MODE: 'worker' }, port: o.port, name: 'flash-worker' });
+    const t0 = Date.now();
+    const written = await waitWritten(c, saleId, admitted, 600_000);
+    const secs = (Date.now() - t0) / 1000;
+    out.persistence = { tickets: written, seconds: Number(secs.toFixed(2)), ordersPerSecond: Math.round(written / secs) };
+    out.redisBytesPerTicketWritten = Math.round((await saleBytes(o.redis, saleId)) / admitted);
+    await server.stop();
+
+    // 3. A sale of `saleUnits` units on one all-mode replica: first admission to last order written.
+    server = await o.startServer({ env: { ...o.env, WORKER_MODE: 'all' }, port: o.port, name: 'flash-all' });
+    const units = o.saleUnits;
+    const sale2 = await createSale(server.base, await o.adminToken(server.base), productId, units, 1000);
+    const started = Date.now();
+    // The crowd keeps coming until the sale is sold out (at most 5 minutes).
+    const stockKey = `fs:{fs${sale2}}:st`;
+    let requests = 0;
+    while (Number(await o.redis.get(stockKey)) > 0 && Date.now() - started < 300_000) {
+      requests += (await wrk({ url: `${server.base}${API}/flash-sales/${sale2}/orders`, seconds: 2, warmupSeconds: 0, script })).requests;
+    }
+    const soldOutSeconds = (Date.now() - started) / 1000;
+    const done = await waitWritten(c, sale2, units, 300_000);
+    const lastOrderSeconds = (Date.now() - started) / 1000;
+    out.sale = {
+      units,
+      written: done,
+      requests,
+      // wrk runs in 2 s rounds: the sold-out time is rounded up to one.
+      soldOutWithinSeconds: Number(soldOutSeconds.toFixed(2)),
+      firstAdmissionToLastOrderSeconds: Number(lastOrderSeconds.toFixed(2)),
+    };
+    await server.stop();
+    out.persistence.vsDatabase = Number((out.persistence.ordersPerSecond / out.dbBatchedRowsPerSecond).toFixed(2));
+    console.log(`flash: ${JSON.stringify(out)}`);
+    return out;
+  } finally {
+    await c.end();
+  }
+}

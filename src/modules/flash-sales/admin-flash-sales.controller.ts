@@ -1,0 +1,19 @@
+import { Body, Controller, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Roles } from '../../common/auth/index.js';
+import { CreateFlashSaleDto } from './flash-sale.dto.js';
+import type { FlashSaleView } from './flash-sale.view.js';
+import { FlashSalesService } from './flash-sales.service.js';
+
+@ApiTags('flash sales admin')
+@Controller('admin/flash-sales')
+export class AdminFlashSalesController {
+  constructor(private readonly sales: FlashSalesService) {}
+
+  /** 201 the sale; its stock is taken off the product's now (409 if the product has less). */
+  @Post()
+  @Roles('admin')
+  create(@Body() body: CreateFlashSaleDto): Promise<FlashSaleView> {
+    return this.sales.create(body);
+  }
+}

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * Redis layout of one sale. Every key carries the `{fs<id>}` hash tag, so
+ * all of them live in one slot and the admission script runs on Redis
+ * Cluster too.
+ */
+export interface SaleKeys {
+  /** hash: s (starts, ms), e (ends, ms), l (per-user limit) */
+  meta: string;
+  /** string: units not admitted yet */
+  stock: string;
+  /** hash: user id → units admitted */
+  buyers: string;
+  /** hash: ticket → "userId:quantity" */
+  tickets: string;
+  /** hash: ticket → 1 for a failed ticket whose unit went back (once) */
+  returned: string;
+  /** stream of admissions, read by the persister's consumer group */
+  stream: string;
+}
+
+export function saleKeys(saleId: number): SaleKeys {
+  const tag = `fs:{fs${saleId}}`;
+  return {
+    meta: `${tag}:m`,
+    stock: `${tag}:st`,
+    buyers: `${tag}:b`,
+    tickets: `${tag}:t`,
+    returned: `${tag}:r`,
+    stream: `${tag}:s`,
+  };
+}
+
+export const CONSUMER_GROUP = 'persist';
+
+const TICKET = /^(\d{1,10})-[A-Za-z0-9_-]{22}$/;
+
+/**
+ * The ticket of (sale, user, idempotency key): derived, not drawn, so that a
+ * retry with the same key names the same ticket before Redis is asked, and a
+ * replica answering from memory can recognise it. Ownership is checked
+ * against the stored user id, so knowing a ticket reveals nothing.
+ */
+export function ticketFor(saleId: number, userId: number, key: string): string {
+  const digest = createHash('sha256').update(`${saleId}:${userId}:${key}`).digest('base64url');
+  return `${saleId}-${digest.slice(0, 22)}`;
+}
+
+/** The sale id inside a well-formed ticket, or undefined. */
+export function saleOfTicket(ticket: string): number | undefined {
+  const m = TICKET.exec(ticket);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Every field of a hash, read in pages (HSCAN) so a large sale never blocks Redis. */
+export async function scanHash(
+  redis: Redis,
+  key: string,
+  each: (field: string, value: string) => void,
+): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, flat] = await redis.hscan(key, cursor, 'COUNT', 2000);
+    for (let i = 0; i < flat.length; i += 2) each(flat[i], flat[i + 1]);
+    cursor = next;
+  } while (cursor !== '0');
+}

@@ -1,0 +1,524 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { DataSource, type EntityManager } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { OutboxWriter } from '../../infra/queue/index.js';
+import { REDIS } from '../../infra/redis/index.js';
+import { Transactions } from '../../infra/transactions/index.js';
+import {
+  ORDER_EVENTS,
+  Order,
+  OrderItem,
+  orderEvent,
+  type OrderPlacedPayload,
+} from '../orders/index.js';
+import { AdmissionGate } from './admission.gate.js';
+import { CONSUMER_GROUP, saleKeys } from './flash-keys.js';
+import { FlashMetrics } from './flash-metrics.js';
+import { FlashSale } from './flash-sale.entity.js';
+import { FlashTicket, type TicketStatus } from './flash-ticket.entity.js';
+
+/** One stream entry: an admitted ticket. */
+export interface Admission {
+  id: string;
+  ticket: string;
+  userId: number;
+  quantity: number;
+  key: string;
+}
+
+export interface BatchResult {
+  placed: number;
+  failed: number;
+  /** Tickets the database already had (a replayed batch). */
+  skipped: number;
+}
+
+type StreamEntry = [id: string, fields: string[] | null];
+
+const IDLE_MS = 20;
+const SALES_REFRESH_MS = 1000;
+/** Reason of a ticket whose units the database's guard refused (Redis admitted more than it holds). */
+export const REASON_NO_STOCK = 'sale_stock_exhausted';
+/** Reason of a ticket whose order the database refused on its own. */
+export const REASON_WRITE_FAILED = 'order_write_failed';
+
+function ticketRow(
+  saleId: number,
+  a: Admission,
+  status: TicketStatus,
+  reason: string | null,
+  now: Date,
+): Partial<FlashTicket> {
+  return {
+    ticket: a.ticket,
+    saleId,
+    userId: a.userId,
+    idempotencyKey: a.key,
+    quantity: a.quantity,
+    status,
+    orderId: null,
+    reason,
+    createdAt: now,
+  };
+}
+
+/** INSERT IGNORE (OR IGNORE on SQLite): a ticket already recorded stays as it is. */
+async function insertTickets(m: EntityManager, rows: Partial<FlashTicket>[]): Promise<void> {
+  await m
+    .createQueryBuilder()
+    .insert()
+    .into(FlashTicket)
+    .values(rows)
+    .orIgnore()
+    .updateEntity(false)
+    .execute();
+}
+
+/** Orders two stream ids (`ms-seq`). */
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number);
+  const [bm, bs] = b.split('-').map(Number);
+  return am === bm ? as - bs : am - bm;
+}
+
+function parseEntries(entries: StreamEntry[]): Admission[] {
+  const out: Admission[] = [];
+  for (const [id, fields] of entries) {
+    // A claimed entry deleted meanwhile has no fields.
+    if (!fields) continue;
+    const f: Record<string, string> = {};
+    for (let i = 0; i < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+    out.push({ id, ticket: f.t, userId: Number(f.u), quantity: Number(f.q), key: f.k });
+  }
+  return out;
+}
+
+/**
+ * Turns admissions into orders. Runs where background work runs: it reads
+ * each open sale's stream through one consumer group, a batch at a time
+ * (XREADGROUP COUNT n), writes the batch in one transaction, then
+ * acknowledges it. A worker that dies leaves its batch pending; another
+ * takes it over with XAUTOCLAIM after FLASH_CLAIM_IDLE_MS, and the unique
+ * keys make the replay write nothing twice.
+ */
+@Injectable()
+export class FlashPersister implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('FlashPersister');
+  private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly batchSize: number;
+  private readonly claimIdleMs: number;
+  private readonly paymentTimeoutMs: number;
+  private readonly runsHere: boolean;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private sales: FlashSale[] = [];
+  private salesReadAt = 0;
+  private readonly claimedAt = new Map<number, number>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly outbox: OutboxWriter,
+    @Inject(REDIS) private readonly redis: Redis | null,
+    private readonly gate: AdmissionGate,
+    private readonly metrics: FlashMetrics,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.batchSize = config.flash.batchSize;
+    this.claimIdleMs = config.flash.claimIdleMs;
+    this.paymentTimeoutMs = config.orders.paymentTimeoutS * 1000;
+    this.runsHere = config.workerMode !== 'http';
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.redis || !this.runsHere) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops after the batch in hand is written (or left pending for another worker). */
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  /**
+   * Writes one batch of one sale in one transaction and returns what it did.
+   * Safe to call with entries already written: those are skipped.
+   */
+  async writeBatch(sale: FlashSale, batch: Admission[]): Promise<BatchResult> {
+    const started = process.hrtime.bigint();
+    const outcome = await this.transactions.run((m) => this.writeIn(m, sale, batch));
+    this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.metrics.ordersWritten.inc(outcome.placed.length);
+    this.metrics.ticketsFailed.inc(outcome.newlyFailed);
+    // After the commit, and again on a replay (the return is idempotent):
+    // a crash between the two must not keep a failed ticket's unit away.
+    for (const ticket of outcome.failed) await this.gate.giveBack(sale.id, ticket);
+    return {
+      placed: outcome.placed.length,
+      failed: outcome.newlyFailed,
+      skipped: outcome.skipped,
+    };
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let worked = false;
+      try {
+        await this.refreshSales();
+        for (const sale of this.sales) {
+          if (!this.running) break;
+          worked = (await this.drainOnce(sale)) || worked;
+        }
+      } catch (err) {
+        this.logger.warn(`persisting admissions failed, retrying: ${(err as Error).message}`);
+        await sleep(1000);
+      }
+      if (!worked && this.running) await sleep(IDLE_MS);
+    }
+  }
+
+  /**
+   * The sales to drain: Redis lists them (no database poll while nothing is
+   * on sale); each sale's row is read once.
+   */
+  private async refreshSales(): Promise<void> {
+    if (Date.now() - this.salesReadAt < SALES_REFRESH_MS) return;
+    const ids = await this.gate.activeSaleIds();
+    const known = new Map(this.sales.map((s) => [s.id, s]));
+    const rows: FlashSale[] = [];
+    for (const id of ids) {
+      const row = known.get(id) ?? (await this.dataSource.manager.findOneBy(FlashSale, { id }));
+      if (row) rows.push(row);
+    }
+    this.sales = rows;
+    this.salesReadAt = Date.now();
+  }
+
+  /** One batch of this sale: first what a dead consumer left behind, then new entries. */
+  private async drainOnce(sale: FlashSale): Promise<boolean> {
+    const redis = this.redis as Redis;
+    const stream = saleKeys(sale.id).stream;
+    let entries: StreamEntry[];
+    const now = Date.now();
+    if (now - (this.claimedAt.get(sale.id) ?? 0) >= Math.min(this.claimIdleMs, 5000)) {
+      this.claimedAt.set(sale.id, now);
+      const claimed = (await this.withGroup(stream, () =>
+        redis.xautoclaim(
+          stream,
+          CONSUMER_GROUP,
+          this.consumer,
+          this.claimIdleMs,
+          '0-0',
+          'COUNT',
+          this.batchSize,
+        ),
+      )) as [string, StreamEntry[]];
+      entries = claimed[1];
+      if (entries.length > 0) {
+        this.logger.warn(
+          `took over ${entries.length} admissions of sale ${sale.id} from a stopped worker`,
+        );
+        // More may be waiting: claim again on the next turn.
+        this.claimedAt.delete(sale.id);
+      }
+    } else {
+      entries = [];
+    }
+    if (entries.length === 0) {
+      const read = (await this.withGroup(stream, () =>
+        redis.xreadgroup(
+          'GROUP',
+          CONSUMER_GROUP,
+          this.consumer,
+          'COUNT',
+          this.batchSize,
+          'STREAMS',
+          stream,
+          '>',
+        ),
+      )) as [string, StreamEntry[]][] | null;
+      entries = read?.[0]?.[1] ?? [];
+    }
+    if (entries.length === 0) return false;
+    const batch = parseEntries(entries);
+    if (batch.length > 0) await this.writeOrSplit(sale, batch);
+    await this.acknowledge(
+      stream,
+      entries.map((e) => e[0]),
+    );
+    return true;
+  }
+
+  /**
+   * Acknowledges written entries and trims the stream below the oldest entry
+   * still needed: everything older than both the oldest pending entry and
+   * the newest acknowledged one was delivered and acknowledged. (XTRIM MINID
+   * drops whole nodes; XDEL of a batch's ids costs Redis milliseconds that
+   * every admission would wait behind.)
+   */
+  private async acknowledge(stream: string, ids: string[]): Promise<void> {
+    const redis = this.redis as Redis;
+    const replies = await redis
+      .multi()
+      .xack(stream, CONSUMER_GROUP, ...ids)
+      .xpending(stream, CONSUMER_GROUP)
+      .exec();
+    const summary = replies?.[1]?.[1] as [number, string | null, ...unknown[]] | undefined;
+    const newestAcked = ids.reduce((a, b) => (compareIds(a, b) >= 0 ? a : b));
+    const oldestPending = summary?.[1] ?? null;
+    const bound =
+      oldestPending && compareIds(oldestPending, newestAcked) < 0 ? oldestPending : newestAcked;
+    await redis.xtrim(stream, 'MINID', '~', bound);
+  }
+
+  /**
+   * A batch the database refuses as a whole is written one ticket at a time,
+   * so one bad row cannot hold the others back; a ticket that still fails
+   * while the database answers is recorded as failed and its unit returned.
+   */
+  private async writeOrSplit(sale: FlashSale, batch: Admission[]): Promise<void> {
+    try {
+      await this.writeBatch(sale, batch);
+      return;
+    } catch (err) {
+      if (batch.length === 1 && !(await this.databaseAnswers())) throw err;
+      if (batch.length > 1) {
+        this.logger.warn(
+          `batch of ${batch.length} refused, writing one by one: ${(err as Error).message}`,
+        );
+      }
+    }
+    for (const admission of batch) {
+      try {
+        await this.writeBatch(sale, [admission]);
+      } catch (err) {
+        if (!(await this.databaseAnswers())) throw err;
+        this.logger.error(
+          `ticket ${admission.ticket} cannot become an order: ${(err as Error).message}`,
+        );
+        await this.recordFailed(sale, admission, REASON_WRITE_FAILED);
+      }
+    }
+  }
+
+  private async writeIn(
+    m: EntityManager,
+    sale: FlashSale,
+    batch: Admission[],
+  ): Promise<{ placed: Admission[]; failed: string[]; newlyFailed: number; skipped: number }> {
+    const now = new Date();
+    const tickets = batch.map((a) => a.ticket);
+    // The sale row first: batches of one sale written by several workers take
+    // turns here instead of locking ticket and order index ranges in
+    // different orders (deadlocks).
+    await m
+      .createQueryBuilder()
+      .update(FlashSale)
+      .set({ remaining: () => 'remaining' })
+      .where('id = :id', { id: sale.id })
+      .execute();
+    await insertTickets(
+      m,
+      batch.map((a) => ticketRow(sale.id, a, 'queued', null, now)),
+    );
+    // A committed row is never `queued` (see FlashTicket), and a concurrent
+    // writer of the same ticket would have made the insert above wait for
+    // its commit: so the `queued` rows are exactly the ones this batch owns.
+    const rows: { ticket: string; status: string }[] = await m
+      .createQueryBuilder(FlashTicket, 't')
+      .select('t.ticket', 'ticket')
+      .addSelect('t.status', 'status')
+      .where('t.ticket IN (:...tickets)', { tickets })
+      .getRawMany();
+    const status = new Map(rows.map((r) => [r.ticket, r.status]));
+    const mine = batch.filter((a) => status.get(a.ticket) === 'queued');
+    const failedBefore = batch
+      .filter((a) => status.get(a.ticket) === 'failed')
+      .map((a) => a.ticket);
+
+    const placed = await this.takeUnits(m, sale.id, mine);
+    const refused = mine.slice(placed.length);
+    if (placed.length > 0) await this.insertOrders(m, sale, placed, now);
+    if (refused.length > 0) {
+      await m
+        .createQueryBuilder()
+        .update(FlashTicket)
+        .set({ status: 'failed', reason: REASON_NO_STOCK })
+        .where('ticket IN (:...tickets)', { tickets: refused.map((a) => a.ticket) })
+        .execute();
+    }
+    return {
+      placed,
+      failed: [...failedBefore, ...refused.map((a) => a.ticket)],
+      newlyFailed: refused.length,
+      skipped: batch.length - mine.length,
+    };
+  }
+
+  /**
+   * The SQL guard under Redis: takes the batch's units off the sale's row
+   * only while it has them, so the database never records more than the
+   * sale holds even if Redis were wrong. Returns the admissions that fit,
+   * in stream order.
+   */
+  private async takeUnits(
+    m: EntityManager,
+    saleId: number,
+    mine: Admission[],
+  ): Promise<Admission[]> {
+    let fitting = mine;
+    for (;;) {
+      const units = fitting.reduce((sum, a) => sum + a.quantity, 0);
+      if (units === 0) return fitting;
+      const taken = await m
+        .createQueryBuilder()
+        .update(FlashSale)
+        .set({ remaining: () => 'remaining - :units' })
+        .where('id = :saleId AND remaining >= :units', { saleId, units })
+        .execute();
+      if (taken.affected === 1) return fitting;
+      const row = await m
+        .createQueryBuilder(FlashSale, 's')
+        .select('s.remaining', 'remaining')
+        .where('s.id = :saleId', { saleId })
+        .getRawOne<{ remaining: number }>();
+      let left = Number(row?.remaining ?? 0);
+      const prefix: Admission[] = [];
+      for (const a of fitting) {
+        if (a.quantity > left) break;
+        left -= a.quantity;
+        prefix.push(a);
+      }
+      fitting = prefix;
+    }
+  }
+
+  private async insertOrders(
+    m: EntityManager,
+    sale: FlashSale,
+    placed: Admission[],
+    now: Date,
+  ): Promise<void> {
+    const payBefore = new Date(now.getTime() + this.paymentTimeoutMs);
+    await m
+      .createQueryBuilder()
+      .insert()
+      .into(Order)
+      .values(
+        placed.map((a) => ({
+          userId: a.userId,
+          status: 'pending' as const,
+          totalCents: sale.priceCents * a.quantity,
+          remark: null,
+          // The ticket stands in as the order's idempotency key: unique per
+          // user, so a second order for one ticket cannot be inserted.
+          idempotencyKey: a.ticket,
+          requestHash: createHash('sha256').update(`flash:${a.ticket}`).digest('hex'),
+          payBefore,
+          cancelReason: null,
+          refundedCents: 0,
+          createdAt: now,
+          updatedAt: now,
+        })),
+      )
+      .updateEntity(false)
+      .execute();
+    const ids: { id: number; ticket: string }[] = await m
+      .createQueryBuilder(Order, 'o')
+      .select('o.id', 'id')
+      .addSelect('o.idempotency_key', 'ticket')
+      .where('o.user_id IN (:...users) AND o.idempotency_key IN (:...tickets)', {
+        users: [...new Set(placed.map((a) => a.userId))],
+        tickets: placed.map((a) => a.ticket),
+      })
+      .getRawMany();
+    const orderOf = new Map(ids.map((r) => [r.ticket, Number(r.id)]));
+    await m
+      .createQueryBuilder()
+      .insert()
+      .into(OrderItem)
+      .values(
+        placed.map((a) => ({
+          orderId: orderOf.get(a.ticket) as number,
+          productId: sale.productId,
+          productName: sale.productName,
+          unitPriceCents: sale.priceCents,
+          quantity: a.quantity,
+        })),
+      )
+      .updateEntity(false)
+      .execute();
+    const params: Record<string, string | number> = {};
+    const cases = placed.map((a, i) => {
+      params[`t${i}`] = a.ticket;
+      params[`o${i}`] = orderOf.get(a.ticket) as number;
+      return `WHEN :t${i} THEN :o${i}`;
+    });
+    await m
+      .createQueryBuilder()
+      .update(FlashTicket)
+      .set({ status: 'placed', orderId: () => `CASE ticket ${cases.join(' ')} END` })
+      .where('ticket IN (:...placedTickets)', { placedTickets: placed.map((a) => a.ticket) })
+      .setParameters(params)
+      .execute();
+    // The same event as an order placed through POST /orders: payment,
+    // timeout and notifications treat both alike.
+    await this.outbox.append(
+      m,
+      placed.map((a) =>
+        orderEvent<OrderPlacedPayload>(ORDER_EVENTS.placed, {
+          orderId: orderOf.get(a.ticket) as number,
+          userId: a.userId,
+          totalCents: sale.priceCents * a.quantity,
+          payBefore: payBefore.toISOString(),
+          items: [{ productId: sale.productId, quantity: a.quantity }],
+        }),
+      ),
+    );
+  }
+
+  private async recordFailed(sale: FlashSale, a: Admission, reason: string): Promise<void> {
+    await insertTickets(this.dataSource.manager, [
+      ticketRow(sale.id, a, 'failed', reason, new Date()),
+    ]);
+    this.metrics.ticketsFailed.inc();
+    await this.gate.giveBack(sale.id, a.ticket);
+  }
+
+  private async databaseAnswers(): Promise<boolean> {
+    try {
+      await this.dataSource.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Runs a group command, creating the group first when Redis lost it (or never had it). */
+  private async withGroup<T>(stream: string, command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (err) {
+      if (!/NOGROUP/.test((err as Error).message)) throw err;
+      await (this.redis as Redis)
+        .xgroup('CREATE', stream, CONSUMER_GROUP, '0', 'MKSTREAM')
+        .catch((e: Error) => {
+          if (!/BUSYGROUP/.test(e.message)) throw e;
+        });
+      return command();
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,50 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
+import { parseId } from '../../common/http/index.js';
+import { ThrottleAs } from '../../infra/throttle/index.js';
+import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../orders/index.js';
+import { BuyFlashSaleDto } from './flash-sale.dto.js';
+import type { AdmissionView, FlashSaleView, TicketView } from './flash-sale.view.js';
+import { FlashSalesService } from './flash-sales.service.js';
+
+@ApiTags('flash sales')
+@Controller('flash-sales')
+export class FlashSalesController {
+  constructor(private readonly sales: FlashSalesService) {}
+
+  /** Public and cached: `remaining` may lag by up to 1 s. */
+  @Get(':id')
+  view(@Param('id') id: string): Promise<FlashSaleView> {
+    return this.sales.view(parseId(id, 'flash sale'));
+  }
+
+  /**
+   * 202 with a ticket when admitted; 409 40912 / 40911 / 40910 otherwise, in
+   * that precedence. The same Idempotency-Key names the same ticket.
+   */
+  @Post(':id/orders')
+  @HttpCode(202)
+  @Authenticated()
+  @ThrottleAs('orders')
+  @ApiHeader({
+    name: IDEMPOTENCY_HEADER,
+    required: true,
+    description: '8-64 chars of [A-Za-z0-9._:-]',
+  })
+  buy(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Headers('idempotency-key') rawKey: string | undefined,
+    @Body() body: BuyFlashSaleDto,
+  ): Promise<AdmissionView> {
+    const saleId = parseId(id, 'flash sale');
+    return this.sales.buy(user.userId, saleId, body.quantity, parseIdempotencyKey(rawKey));
+  }
+
+  @Get('tickets/:ticket')
+  @Authenticated()
+  ticket(@CurrentUser() user: AuthUser, @Param('ticket') ticket: string): Promise<TicketView> {
+    return this.sales.ticket(user.userId, ticket);
+  }
+}

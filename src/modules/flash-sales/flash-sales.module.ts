@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Registry } from 'prom-client';
+import { CatalogModule } from '../catalog/index.js';
+import { AdmissionGate } from './admission.gate.js';
+import { AdminFlashSalesController } from './admin-flash-sales.controller.js';
+import { FlashMetrics } from './flash-metrics.js';
+import { FlashPersister } from './flash-persister.js';
+import { FlashSale } from './flash-sale.entity.js';
+import { FlashSalesController } from './flash-sales.controller.js';
+import { FlashSalesService } from './flash-sales.service.js';
+import { FlashSettlement } from './flash-settlement.js';
+import { FlashTicket } from './flash-ticket.entity.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([FlashSale, FlashTicket]), CatalogModule],
+  controllers: [FlashSalesController, AdminFlashSalesController],
+  providers: [
+    { provide: FlashMetrics, inject: [Registry], useFactory: (r: Registry) => new FlashMetrics(r) },
+    AdmissionGate,
+    FlashSalesService,
+    FlashPersister,
+    FlashSettlement,
+  ],
+})
+export class FlashSalesModule {}

@@ -1,0 +1,207 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createConnection, type Connection } from 'mysql2/promise';
+import { Redis } from 'ioredis';
+import { saleKeys } from '../src/modules/flash-sales/flash-keys.js';
+import { FlashSettlement } from '../src/modules/flash-sales/flash-settlement.js';
+import { loginAs, type LoggedIn } from './helpers/auth.js';
+import { baseEnv, TEST_REDIS_URL } from './helpers/env.js';
+import { sparePort } from './helpers/redis-server.js';
+import { useStack } from './helpers/stack.js';
+import { sleep, until } from './helpers/until.js';
+
+const main = new URL('../dist/src/main.js', import.meta.url).pathname;
+const API = '/api/v1';
+
+interface Child {
+  process: ChildProcess;
+  base: string;
+  output(): string;
+}
+
+describe('Flash sale: kill -9 of a replica and of a worker mid-sale', () => {
+  const stack = useStack({
+    // The in-process app serves requests only; the persisting is the children's.
+    env: { LOG_LEVEL: 'warn', ADMIN_OPENIDS: 'chaos-admin', WORKER_MODE: 'http' },
+  });
+  const children: Child[] = [];
+  let raw: Redis;
+
+  beforeAll(() => {
+    if (!existsSync(main)) throw new Error('run `npm run build` first (npm test does it)');
+    raw = new Redis(TEST_REDIS_URL, { keyPrefix: stack.app.config.redis?.keyPrefix });
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.process.exitCode === null) c.process.kill('SIGKILL');
+    raw?.disconnect();
+  });
+
+  async function startChild(mode: 'http' | 'worker'): Promise<Child> {
+    const port = await sparePort();
+    let out = '';
+    const child = spawn(process.execPath, [main], {
+      env: {
+        ...process.env,
+        ...baseEnv(stack.db.url, stack.app.config.redis?.keyPrefix as string),
+        WECHAT_API_BASE_URL: stack.wx.url,
+        LOG_LEVEL: 'warn',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        WORKER_MODE: mode,
+        FLASH_BATCH_SIZE: '5',
+        FLASH_CLAIM_IDLE_MS: '500',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+    child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error(`child exited: ${out}`);
+      const ok = await fetch(`${base}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      if (i > 450) throw new Error(`child not ready: ${out}`);
+      await sleep(100);
+    }
+    const c = { process: child, base, output: () => out };
+    children.push(c);
+    return c;
+  }
+
+  const kill9 = async (c: Child) => {
+    const exited = new Promise((r) => c.process.once('exit', r));
+    c.process.kill('SIGKILL');
+    await exited;
+  };
+
+  it('loses no admitted ticket, doubles no order, and the reconciliation agrees', async () => {
+    const admin = (await loginAs(stack.app, stack.wx, { admin: true })).accessToken;
+    const product = await stack.app.http
+      .post(`${API}/admin/products`)
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ name: 'Tieguanyin', priceCents: 3000, stock: 100 });
+    const stock = 60;
+    const sale = await stack.app.http
+      .post(`${API}/admin/flash-sales`)
+      .set('Authorization', `Bearer ${admin}`)
+      .send({
+        productId: product.body.data.id,
+        priceCents: 1500,
+        stock,
+        perUserLimit: 3,
+        startsAt: new Date(Date.now() - 1000).toISOString(),
+        endsAt: new Date(Date.now() + 120_000).toISOString(),
+      });
+    const saleId = sale.body.data.id as number;
+    const buyers = await Promise.all(
+      Array.from({ length: 30 }, () => loginAs(stack.app, stack.wx)),
+    );
+    // Booted together (a process start is the slow part): the second worker
+    // waits on the same lock as the first and takes over what it leaves.
+    const [replica, worker] = await Promise.all([
+      startChild('http'),
+      startChild('worker'),
+      startChild('worker'),
+    ]);
+
+    // The sale row locked from outside: the workers' batches wait on it,
+    // read from the stream and not acknowledged, when the first is killed.
+    const blocker: Connection = await createConnection(stack.db.url);
+    await blocker.beginTransaction();
+    await blocker.query('SELECT id FROM flash_sales WHERE id = ? FOR UPDATE', [saleId]);
+
+    await stack.app.app.listen(0, '127.0.0.1');
+    const local = (await stack.app.app.getUrl()).replace('[::1]', '127.0.0.1');
+    const tickets = new Map<string, LoggedIn>();
+    /** One buy with retries on the same key (a client whose replica died retries elsewhere). */
+    const buy = async (u: LoggedIn, base: () => string) => {
+      const key = `chaos-${randomBytes(6).toString('hex')}`;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const target = attempt === 0 ? base() : local;
+        try {
+          const res = await fetch(`${target}${API}/flash-sales/${saleId}/orders`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${u.accessToken}`,
+              'idempotency-key': key,
+            },
+            body: '{"quantity":1}',
+          });
+          const body = (await res.json()) as { code: number; data: { ticket: string } };
+          if (res.status === 202) tickets.set(body.data.ticket, u);
+          return res.status;
+        } catch {
+          await sleep(20);
+        }
+      }
+      return 0;
+    };
+    let replicaAlive = true;
+    const waves = async (n: number) => {
+      const statuses: number[] = [];
+      for (let w = 0; w < n; w++) {
+        statuses.push(
+          ...(await Promise.all(
+            buyers.map((u, i) =>
+              buy(u, () => (replicaAlive && i % 2 === 0 ? replica.base : local)),
+            ),
+          )),
+        );
+      }
+      return statuses;
+    };
+    const first = waves(1);
+    // The replica dies while requests are in flight on it.
+    await sleep(30);
+    await kill9(replica);
+    replicaAlive = false;
+    await first;
+    // What the first worker holds unacknowledged when it dies (its consumer name carries its pid).
+    const heldByKilled = await until(async () => {
+      const entries = (await raw.xpending(saleKeys(saleId).stream, 'persist', '-', '+', 1000)) as [
+        string,
+        string,
+      ][];
+      const held = entries.filter(([, consumer]) => consumer.includes(`-${worker.process.pid}-`));
+      return held.length > 0 ? held.length : undefined;
+    }, 15_000);
+    await kill9(worker);
+    await blocker.rollback();
+    await blocker.end();
+    const statuses = await waves(3);
+    expect(statuses.every((s) => s === 202 || s === 409)).toBe(true);
+
+    const admittedInRedis = await raw.hlen(saleKeys(saleId).tickets);
+    expect(admittedInRedis).toBe(stock);
+    const rows = await until(async () => {
+      const r = (await stack.db.dataSource.query(
+        'SELECT ticket, status, order_id FROM flash_tickets WHERE sale_id = ?',
+        [saleId],
+      )) as { ticket: string; status: string; order_id: number }[];
+      return r.length === admittedInRedis ? r : undefined;
+    }, 30_000);
+    expect(heldByKilled).toBeGreaterThan(0);
+    // Every 202 a client saw became exactly one placed order.
+    const byTicket = new Map(rows.map((r) => [r.ticket, r]));
+    for (const t of tickets.keys()) expect(byTicket.get(t)?.status).toBe('placed');
+    const [orders] = (await stack.db.dataSource.query(
+      `SELECT COUNT(*) AS n, COUNT(DISTINCT o.idempotency_key) AS d FROM orders o
+       JOIN flash_tickets t ON t.order_id = o.id WHERE t.sale_id = ?`,
+      [saleId],
+    )) as { n: number; d: number }[];
+    expect([Number(orders.n), Number(orders.d)]).toEqual([stock, stock]);
+    const report = await stack.app.app.get(FlashSettlement).reconcile(saleId);
+    expect(report).toMatchObject({
+      redisAdmittedUnits: stock,
+      placedUnits: stock,
+      difference: 0,
+      missingInDatabase: 0,
+      unknownToRedis: 0,
+    });
+  }, 90_000);
+});
