@@ -133,6 +133,38 @@ const METRICS_PATH = {
 };
 
 /**
+ * WeChat Pay's notification route answers in WeChat Pay's format, not the
+ * envelope (API.md), so its answers are described here rather than from the
+ * envelope's pieces; its request is WeChat Pay's own signed, encrypted JSON.
+ */
+const FAIL_ANSWER = {
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        properties: { code: { type: 'string', enum: ['FAIL'] }, message: { type: 'string' } },
+        required: ['code', 'message'],
+        additionalProperties: false,
+      },
+    },
+  },
+};
+const NOTIFY_PATH = '/api/v1/payments/wechat/notify';
+const NOTIFY_RESPONSES = {
+  '204': { description: 'applied (or already applied): no body' },
+  '400': {
+    description: 'the resource does not decrypt or does not match its order',
+    ...FAIL_ANSWER,
+  },
+  '401': {
+    description:
+      'bad signature, unknown serial, a timestamp 5 min or more off, or a WECHATPAY/SIGNTEST/ probe',
+    ...FAIL_ANSWER,
+  },
+  '500': { description: 'not applied this time (our side): WeChat Pay retries', ...FAIL_ANSWER },
+};
+
+/**
  * The OpenAPI document of the app: paths and parameters found by
  * @nestjs/swagger, then every operation completed from the metadata the
  * code runs on (views, DTO validators, auth and throttle decorators, the
@@ -164,6 +196,8 @@ export function buildDocument(app: NestFastifyApplication): OpenAPIObject {
     }
   }
   document.paths['/metrics'] = METRICS_PATH as OpenAPIObject['paths'][string];
+  const notify = document.paths[NOTIFY_PATH]?.post;
+  if (notify) notify.responses = NOTIFY_RESPONSES as OperationObject['responses'];
   document.components = {
     ...document.components,
     schemas: { ...COMPONENTS.schemas, ...viewSchemas(), ...dtos.schemas },

@@ -2,19 +2,21 @@ import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/c
 import { ApiTags, OmitType } from '@nestjs/swagger';
 import { Roles } from '../../common/auth/index.js';
 import { AppError } from '../../common/errors/index.js';
-import { DEFAULT_PAGE_SIZE, PageQuery, parseId } from '../../common/http/index.js';
+import { ApiAnswer, DEFAULT_PAGE_SIZE, PageQuery, parseId } from '../../common/http/index.js';
 import { ConsumerRegistry } from './consumer.registry.js';
 import { QUEUE_DRIVER } from './queue.tokens.js';
-import { jobIdOf, type DeadLetter, type QueueCounts, type QueueDriver } from './queue-driver.js';
+import { jobIdOf, type QueueDriver } from './queue-driver.js';
+import {
+  deadLetterList,
+  queueList,
+  retriedJob,
+  type DeadLetterList,
+  type QueueView,
+  type RetriedJob,
+} from './queue.view.js';
 
 /** `?limit=` of the dead-letter list (1-100, default 20; no cursor). */
 export class DeadLettersQuery extends OmitType(PageQuery, ['cursor'] as const) {}
-
-export interface QueueView {
-  name: string;
-  events: readonly string[];
-  counts: QueueCounts;
-}
 
 /**
  * Operators' view of the queues: job counts, the dead letters (jobs that used
@@ -32,11 +34,12 @@ export class DeadLettersController {
 
   @Get()
   @Roles('admin')
+  @ApiAnswer(queueList)
   async list(): Promise<QueueView[]> {
     return Promise.all(
       this.registry.all().map(async (c) => ({
         name: c.name,
-        events: c.events,
+        events: [...c.events],
         counts: await this.driver.counts(c.name),
       })),
     );
@@ -44,10 +47,11 @@ export class DeadLettersController {
 
   @Get(':queue/dead-letters')
   @Roles('admin')
+  @ApiAnswer(deadLetterList, { errors: ['NOT_FOUND'] })
   async deadLetters(
     @Param('queue') queue: string,
     @Query() query: DeadLettersQuery,
-  ): Promise<{ items: DeadLetter[] }> {
+  ): Promise<DeadLetterList> {
     const name = this.known(queue);
     return { items: await this.driver.deadLetters(name, query.limit ?? DEFAULT_PAGE_SIZE) };
   }
@@ -55,10 +59,11 @@ export class DeadLettersController {
   @Post(':queue/dead-letters/:jobId/retry')
   @Roles('admin')
   @HttpCode(200)
+  @ApiAnswer(retriedJob, { errors: ['NOT_FOUND'] })
   async retry(
     @Param('queue') queue: string,
     @Param('jobId') rawJobId: string,
-  ): Promise<{ jobId: string; retried: true }> {
+  ): Promise<RetriedJob> {
     const name = this.known(queue);
     const jobId = jobIdOf(parseId(rawJobId.replace(/^e/, ''), 'dead letter'));
     if (!(await this.driver.retry(name, jobId))) {

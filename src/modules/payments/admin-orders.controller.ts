@@ -1,9 +1,9 @@
 import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../../common/auth/index.js';
-import { parseId } from '../../common/http/index.js';
+import { ApiAnswer, parseId } from '../../common/http/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
-import { OrdersService, parseIdempotencyKey, type OrderView } from '../orders/index.js';
+import { OrdersService, orderView, parseIdempotencyKey, type OrderView } from '../orders/index.js';
 import { FulfilmentService } from './fulfilment.service.js';
 import { RefundDto, ShipDto } from './payments.dto.js';
 import { RefundsService } from './refunds.service.js';
@@ -25,6 +25,7 @@ export class AdminOrdersController {
   @Post('ship')
   @Roles('admin')
   @HttpCode(200)
+  @ApiAnswer(orderView, { errors: ['CONFLICT'] })
   async ship(@Param('id') id: string, @Body() body: ShipDto): Promise<OrderView> {
     const order = await this.fulfilment.ship(parseId(id, 'order'), body);
     return this.view(order.userId, order.id);
@@ -34,6 +35,7 @@ export class AdminOrdersController {
   @Post('cancel')
   @Roles('admin')
   @HttpCode(200)
+  @ApiAnswer(orderView, { errors: ['CONFLICT'] })
   async cancel(@Param('id') id: string): Promise<OrderView> {
     const order = await this.payments.orderOf(parseId(id, 'order'));
     return this.orders.cancel(order.userId, order.id, 'admin');
@@ -43,6 +45,7 @@ export class AdminOrdersController {
   @Post('refund')
   @Roles('admin')
   @HttpCode(200)
+  @ApiAnswer(orderView, { errors: ['CONFLICT', 'WECHAT_PAY_UPSTREAM'] })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: true,

@@ -3,10 +3,11 @@ import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
 import { AppError } from '../../common/errors/index.js';
-import { RawBody, parseId } from '../../common/http/index.js';
+import { ApiAnswer, RawBody, parseId } from '../../common/http/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
 import { SkipThrottle } from '../../infra/throttle/index.js';
-import { OrdersService, type OrderView } from '../orders/index.js';
+import { OrdersService, orderView, type OrderView } from '../orders/index.js';
+import { jsapiPayView } from './payment.view.js';
 import { NotificationsService, type NotifyAnswer } from './notifications.service.js';
 import { PaymentsService } from './payments.service.js';
 import { outTradeNoOf } from './trade-numbers.js';
@@ -26,6 +27,7 @@ export class OrderPaymentController {
   /** Exactly the parameters of wx.requestPayment; a pending order only (else 409). */
   @Post()
   @HttpCode(200)
+  @ApiAnswer(jsapiPayView, { errors: ['CONFLICT', 'WECHAT_PAY_UPSTREAM'] })
   pay(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<JsapiPayParams> {
     return this.payments.payParams(user.userId, parseId(id, 'order'));
   }
@@ -33,6 +35,7 @@ export class OrderPaymentController {
   /** After wx.requestPayment succeeds: asks WeChat Pay and answers the order (`paid` if it says SUCCESS). */
   @Post('confirm')
   @HttpCode(200)
+  @ApiAnswer(orderView, { errors: ['WECHAT_PAY_UPSTREAM'] })
   async confirm(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<OrderView> {
     const orderId = parseId(id, 'order');
     await this.payments.confirm(user.userId, orderId);
@@ -90,6 +93,7 @@ export class SandboxPaymentsController {
 
   @Post(':orderId/succeed')
   @HttpCode(200)
+  @ApiAnswer(orderView, { errors: ['NOT_FOUND', 'CONFLICT'] })
   async succeed(@CurrentUser() user: AuthUser, @Param('orderId') id: string): Promise<OrderView> {
     const sandbox = this.pay.sandbox;
     if (!sandbox)
