@@ -244,6 +244,27 @@ describe('The OpenAPI document at /docs/json', () => {
     const unpaid = await ok(payKey('contract-0003'), 201);
     await ok(a(app.http.post(`/api/v1/admin/orders/${unpaid.id}/cancel`)));
 
+    // A flash sale: created, shown, bought, its ticket read.
+    const sale = await ok(
+      a(app.http.post('/api/v1/admin/flash-sales')).send({
+        productId: product.id,
+        priceCents: 100,
+        stock: 1,
+        perUserLimit: 1,
+        startsAt: new Date(Date.now() - 1000).toISOString(),
+        endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      }),
+      201,
+    );
+    await ok(app.http.get(`/api/v1/flash-sales/${sale.id}`));
+    const admitted = await ok(
+      v(app.http.post(`/api/v1/flash-sales/${sale.id}/orders`))
+        .set('Idempotency-Key', 'contract-flash-1')
+        .send({ quantity: 1 }),
+      202,
+    );
+    await ok(v(app.http.get(`/api/v1/flash-sales/tickets/${admitted.ticket}`)));
+
     // Queues: the list, a dead letter, and its retry.
     await ok(a(app.http.get('/api/v1/admin/queues')));
     await app.app

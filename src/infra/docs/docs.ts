@@ -20,8 +20,22 @@ const ref = (name: string) => `#/components/schemas/${name}`;
 const BODY_METHODS = new Set([RequestMethod.POST, RequestMethod.PUT, RequestMethod.PATCH]);
 
 /** The view components, generated from their zod schemas (see common/http/api-view.ts). */
+/**
+ * OpenAPI 3.0.3: a nullable enum must list null among its values, or a
+ * validator refuses the null it allows (`cancelReason: null`, say).
+ */
+const NULLABLE_ENUMS = {
+  target: 'openapi-3.0',
+  override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
+    const values = jsonSchema.enum;
+    if (jsonSchema.nullable === true && Array.isArray(values) && !values.includes(null)) {
+      values.push(null);
+    }
+  },
+} as const;
+
 function viewSchemas(): Record<string, SchemaObject> {
-  const { schemas } = z.toJSONSchema(apiViews, { target: 'openapi-3.0', uri: ref });
+  const { schemas } = z.toJSONSchema(apiViews, { ...NULLABLE_ENUMS, uri: ref });
   return Object.fromEntries(
     Object.entries(schemas).map(([id, { $id: _id, ...schema }]) => [id, schema as SchemaObject]),
   );
@@ -31,7 +45,7 @@ function viewSchemas(): Record<string, SchemaObject> {
 function dataSchema(data: z.ZodType): SchemaObject | { $ref: string } {
   const id = apiViews.get(data)?.id;
   if (id) return { $ref: ref(id) };
-  const { $schema: _s, ...schema } = z.toJSONSchema(data, { target: 'openapi-3.0' });
+  const { $schema: _s, ...schema } = z.toJSONSchema(data, NULLABLE_ENUMS);
   return schema as SchemaObject;
 }
 

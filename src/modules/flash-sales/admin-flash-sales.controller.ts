@@ -1,8 +1,9 @@
 import { Body, Controller, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Roles } from '../../common/auth/index.js';
+import { ApiAnswer } from '../../common/http/index.js';
 import { CreateFlashSaleDto } from './flash-sale.dto.js';
-import type { FlashSaleView } from './flash-sale.view.js';
+import { flashSaleView, type FlashSaleView } from './flash-sale.view.js';
 import { FlashSalesService } from './flash-sales.service.js';
 
 @ApiTags('flash sales admin')
@@ -13,6 +14,7 @@ export class AdminFlashSalesController {
   /** 201 the sale; its stock is taken off the product's now (409 if the product has less). */
   @Post()
   @Roles('admin')
+  @ApiAnswer(flashSaleView, { status: 201, errors: ['NOT_FOUND', 'CONFLICT'] })
   create(@Body() body: CreateFlashSaleDto): Promise<FlashSaleView> {
     return this.sales.create(body);
   }

@@ -1,7 +1,6 @@
+import { z } from 'zod';
+import { apiView, intColumn, isoTime, MAX_INT, rowId } from '../../common/http/index.js';
 import type { FlashSale } from './flash-sale.entity.js';
-import type { TicketStatus } from './flash-ticket.entity.js';
-
-export type FlashSaleStatus = 'upcoming' | 'live' | 'sold_out' | 'ended';
 
 /** The immutable part of a sale plus its remaining units: what the cache holds. */
 export interface SaleSnapshot {
@@ -16,29 +15,39 @@ export interface SaleSnapshot {
   endsMs: number;
 }
 
-export interface FlashSaleView {
-  id: number;
-  productId: number;
-  priceCents: number;
-  stock: number;
-  remaining: number;
-  perUserLimit: number;
-  startsAt: string;
-  endsAt: string;
-  status: FlashSaleStatus;
-}
+export const flashSaleView = apiView(
+  'FlashSaleView',
+  z.strictObject({
+    id: rowId(),
+    productId: rowId(),
+    priceCents: intColumn().meta({ example: 990 }),
+    stock: intColumn().meta({ example: 100 }),
+    remaining: intColumn().meta({ description: 'may lag by up to 1 s' }),
+    perUserLimit: z.int().min(1).max(MAX_INT).meta({ example: 1 }),
+    startsAt: isoTime(),
+    endsAt: isoTime(),
+    status: z.enum(['upcoming', 'live', 'sold_out', 'ended']),
+  }),
+);
+export type FlashSaleView = z.infer<typeof flashSaleView>;
+export type FlashSaleStatus = FlashSaleView['status'];
 
-export interface TicketView {
-  ticket: string;
-  status: TicketStatus;
-  orderId: number | null;
-  reason: string | null;
-}
+export const ticketView = apiView(
+  'FlashTicketView',
+  z.strictObject({
+    ticket: z.string(),
+    status: z.enum(['queued', 'placed', 'failed']),
+    orderId: rowId().nullable(),
+    reason: z.string().nullable().meta({ description: 'why the order could not be written' }),
+  }),
+);
+export type TicketView = z.infer<typeof ticketView>;
 
-export interface AdmissionView {
-  ticket: string;
-  status: 'queued';
-}
+export const admissionView = apiView(
+  'FlashAdmission',
+  z.strictObject({ ticket: z.string(), status: z.literal('queued') }),
+);
+export type AdmissionView = z.infer<typeof admissionView>;
 
 export function snapshotOf(sale: FlashSale, remaining = sale.remaining): SaleSnapshot {
   return {

@@ -1,11 +1,18 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
-import { parseId } from '../../common/http/index.js';
+import { ApiAnswer, parseId } from '../../common/http/index.js';
 import { ThrottleAs } from '../../infra/throttle/index.js';
 import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../orders/index.js';
 import { BuyFlashSaleDto } from './flash-sale.dto.js';
-import type { AdmissionView, FlashSaleView, TicketView } from './flash-sale.view.js';
+import {
+  admissionView,
+  flashSaleView,
+  ticketView,
+  type AdmissionView,
+  type FlashSaleView,
+  type TicketView,
+} from './flash-sale.view.js';
 import { FlashSalesService } from './flash-sales.service.js';
 
 @ApiTags('flash sales')
@@ -15,6 +22,7 @@ export class FlashSalesController {
 
   /** Public and cached: `remaining` may lag by up to 1 s. */
   @Get(':id')
+  @ApiAnswer(flashSaleView)
   view(@Param('id') id: string): Promise<FlashSaleView> {
     return this.sales.view(parseId(id, 'flash sale'));
   }
@@ -26,6 +34,11 @@ export class FlashSalesController {
   @Post(':id/orders')
   @HttpCode(202)
   @Authenticated()
+  @ApiAnswer(admissionView, {
+    status: 202,
+    description: 'admitted: the order is written asynchronously (poll the ticket)',
+    errors: ['FLASH_SALE_NOT_LIVE', 'FLASH_SALE_LIMIT_REACHED', 'FLASH_SALE_SOLD_OUT'],
+  })
   @ThrottleAs('orders')
   @ApiHeader({
     name: IDEMPOTENCY_HEADER,
@@ -44,6 +57,7 @@ export class FlashSalesController {
 
   @Get('tickets/:ticket')
   @Authenticated()
+  @ApiAnswer(ticketView, { errors: ['NOT_FOUND'] })
   ticket(@CurrentUser() user: AuthUser, @Param('ticket') ticket: string): Promise<TicketView> {
     return this.sales.ticket(user.userId, ticket);
   }
