@@ -1,7 +1,8 @@
 import { CreateUsers1732240000000 } from './1732240000000-CreateUsers.js';
 import { CreateProducts1732300000000 } from './1732300000000-CreateProducts.js';
 import { CreateOrders1732400000000 } from './1732400000000-CreateOrders.js';
-import { CreateContentFlags1732500000000 } from './1732500000000-CreateContentFlags.js';
+import { CreateOutbox1732500000000 } from './1732500000000-CreateOutbox.js';
+import { CreateContentFlags1732600000000 } from './1732600000000-CreateContentFlags.js';
 
 /**
  * Every migration, oldest first. The app (embedded mode), the TypeORM CLI and
@@ -11,5 +12,6 @@ export const migrations = [
   CreateUsers1732240000000,
   CreateProducts1732300000000,
   CreateOrders1732400000000,
-  CreateContentFlags1732500000000,
+  CreateOutbox1732500000000,
+  CreateContentFlags1732600000000,
 ];

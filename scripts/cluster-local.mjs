@@ -5,7 +5,8 @@
 // stops everything on Ctrl-C or SIGTERM.
 //
 // Environment (all optional):
-//   CLUSTER_REPLICAS   number of app processes                 [3]
+//   CLUSTER_REPLICAS   number of app processes (WORKER_MODE=http) [3]
+//   CLUSTER_WORKERS    number of worker processes (WORKER_MODE=worker) [1]
 //   CLUSTER_PORT       nginx port on 127.0.0.1                 [8080]
 //   CLUSTER_MYSQL_URL  server to create the database on       [mysql://root@127.0.0.1:3306]
 //   CLUSTER_DATABASE   database name (dropped and recreated)   [mp_cluster_local]
@@ -15,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { createDatabase, migrate, startCluster } from './cluster.mjs';
 
 const replicas = Number(process.env.CLUSTER_REPLICAS ?? 3);
+const workers = Number(process.env.CLUSTER_WORKERS ?? 1);
 const nginxPort = Number(process.env.CLUSTER_PORT ?? 8080);
 const mysqlUrl = process.env.CLUSTER_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 const database = process.env.CLUSTER_DATABASE ?? 'mp_cluster_local';
@@ -47,6 +49,7 @@ migrate(env);
 const cluster = await startCluster({
   env,
   replicas,
+  workers,
   nginxPort,
   output: (name, text) => {
     for (const line of text.split('\n')) if (line) process.stdout.write(`[${name}] ${line}\n`);
@@ -54,6 +57,7 @@ const cluster = await startCluster({
 });
 process.stdout.write(
   `\n${replicas} replicas (${cluster.replicas.map((r) => r.port).join(', ')}) behind nginx: ${cluster.url}\n` +
+    `${workers} worker(s) (health and metrics on ${cluster.workers.map((w) => w.port).join(', ') || '-'})\n` +
     `nginx config and logs: ${cluster.workDir}\nCtrl-C stops everything.\n`,
 );
 

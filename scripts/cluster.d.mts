@@ -28,6 +28,8 @@ export interface Cluster {
   workDir: string;
   accessLog: string;
   replicas: ClusterReplica[];
+  /** WORKER_MODE=worker processes (not behind nginx), when `workers` was given. */
+  workers: ClusterReplica[];
   restartReplica(i: number): Promise<void>;
   killReplica(i: number, signal?: NodeJS.Signals): Promise<void>;
   startReplica(i: number): Promise<void>;
@@ -39,6 +41,8 @@ export interface ClusterOptions {
   /** Environment of every app replica (PORT, HOST and TRUST_PROXY are set per replica). */
   env: Record<string, string>;
   replicas?: number;
+  /** WORKER_MODE=worker processes beside the replicas, which then run WORKER_MODE=http [0]. */
+  workers?: number;
   nginxPort?: number;
   /** nginx binary; installed with apt-get when omitted and missing. */
   nginx?: string;

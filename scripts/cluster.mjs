@@ -143,17 +143,18 @@ async function answers(url) {
 }
 
 class Replica {
-  constructor(index, port, env, output) {
+  constructor(index, port, env, output, kind = 'app') {
     this.index = index;
     this.port = port;
     this.env = env;
     this.output = output;
+    this.kind = kind;
     this.child = undefined;
     this.tail = '';
   }
 
   get name() {
-    return `app${this.index + 1}`;
+    return `${this.kind}${this.index + 1}`;
   }
 
   get url() {
@@ -237,7 +238,15 @@ export async function startCluster(options) {
   const ports = [];
   for (let i = 0; i < count; i++) ports.push(await freePort());
   const env = { ...options.env, TRUST_PROXY: '127.0.0.1' };
-  const replicas = ports.map((port, i) => new Replica(i, port, env, options.output));
+  // With workers, the replicas behind nginx serve the API only and the
+  // workers (not behind nginx) run the background jobs.
+  const workerPorts = [];
+  for (let i = 0; i < (options.workers ?? 0); i++) workerPorts.push(await freePort());
+  const appEnv = workerPorts.length > 0 ? { ...env, WORKER_MODE: 'http' } : env;
+  const replicas = ports.map((port, i) => new Replica(i, port, appEnv, options.output));
+  const workers = workerPorts.map(
+    (port, i) => new Replica(i, port, { ...env, WORKER_MODE: 'worker' }, options.output, 'worker'),
+  );
 
   const accessLog = join(workDir, 'access.log');
   const conf = renderNginxConf(readFileSync(NGINX_TEMPLATE, 'utf8'), {
@@ -255,7 +264,7 @@ export async function startCluster(options) {
 
   let nginx;
   const stopAll = () => {
-    for (const r of replicas) if (r.running) r.child.kill('SIGKILL');
+    for (const r of [...replicas, ...workers]) if (r.running) r.child.kill('SIGKILL');
     if (nginx && nginx.exitCode === null) nginx.kill('SIGKILL');
   };
   // A crashed test or script must not leave servers behind.
@@ -263,6 +272,7 @@ export async function startCluster(options) {
 
   try {
     await Promise.all(replicas.map((r, i) => r.start(options.cpus?.[i])));
+    await Promise.all(workers.map((w) => w.start()));
     const nginxArgs = ['-p', workDir, '-c', confPath, '-e', join(workDir, 'error.log')];
     nginxArgs.push('-g', 'daemon off;');
     nginx = spawn(
@@ -290,6 +300,7 @@ export async function startCluster(options) {
     workDir,
     accessLog,
     replicas,
+    workers,
     /**
      * Graceful restart in place: SIGTERM, wait for the drain and exit, start
      * again on the same port, then wait until nginx routes to it again. Its
@@ -330,7 +341,7 @@ export async function startCluster(options) {
     },
     async stop() {
       process.removeListener('exit', stopAll);
-      await Promise.allSettled(replicas.map((r) => r.stop('SIGTERM')));
+      await Promise.allSettled([...replicas, ...workers].map((r) => r.stop('SIGTERM')));
       if (nginx && nginx.exitCode === null) {
         const exited = new Promise((resolve) => nginx.once('exit', resolve));
         nginx.kill('SIGQUIT');

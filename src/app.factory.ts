@@ -11,6 +11,7 @@ import {
   COMPRESSED_ROUTE,
   DOCS_SECURITY_HEADERS,
   installEnvelope,
+  installRequestContext,
   requestIdFor,
 } from './common/http/index.js';
 import { createLogger, lazyChildLogger, PinoNestLogger } from './common/logging/index.js';
@@ -71,6 +72,7 @@ export async function createApp(
     done();
   });
   installEnvelope(fastify);
+  installRequestContext(fastify);
 
   // Compression only where answers can be large (the docs, /metrics, routes marked
   // @Compressed()); every other route gets neither the compress nor the decompress hook.

@@ -9,8 +9,10 @@ import { DatabaseModule } from './infra/database/index.js';
 import { HealthModule } from './infra/health/index.js';
 import { LifecycleModule } from './infra/lifecycle/index.js';
 import { MetricsModule } from './infra/metrics/index.js';
+import { QueueModule } from './infra/queue/index.js';
 import { RedisModule } from './infra/redis/index.js';
 import { ThrottleModule } from './infra/throttle/index.js';
+import { TransactionsModule } from './infra/transactions/index.js';
 import { CatalogModule } from './modules/catalog/index.js';
 import { OrdersModule } from './modules/orders/index.js';
 import { AuthModule } from './modules/auth/index.js';
@@ -28,12 +30,14 @@ export class AppModule {
         LifecycleModule,
         MetricsModule,
         DatabaseModule,
+        TransactionsModule,
         RedisModule,
         BusModule,
         CacheModule,
         ConsistencyModule.forRoot(config),
         HealthModule,
         ThrottleModule,
+        QueueModule.forRoot(config),
         UsersModule,
         AuthModule,
         CatalogModule,

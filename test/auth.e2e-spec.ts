@@ -124,6 +124,14 @@ describe('auth: WeChat login, tokens, sessions (two replicas on one Redis)', () 
           [openid],
         );
         expect(Number(n)).toBe(1);
+        // The losers' inserts rolled back with their events: one user.registered.
+        const events: { type: string; payload: string }[] = await db.dataSource.query(
+          "SELECT type, payload FROM outbox WHERE aggregate_type = 'user' AND aggregate_id = ?",
+          [String([...ids][0])],
+        );
+        expect(events.map((e) => [e.type, JSON.parse(e.payload)])).toEqual([
+          ['user.registered', { userId: [...ids][0], openid }],
+        ]);
       }
     });
 

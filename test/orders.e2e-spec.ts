@@ -66,6 +66,7 @@ describe('Orders on two app replicas sharing one database and one Redis', () => 
   const rowCounts = async () => ({
     orders: await count('SELECT COUNT(*) AS n FROM orders'),
     items: await count('SELECT COUNT(*) AS n FROM order_items'),
+    events: await count('SELECT COUNT(*) AS n FROM outbox'),
   });
 
   describe('placing an order', () => {
@@ -97,9 +98,31 @@ describe('Orders on two app replicas sharing one database and one Redis', () => 
         ],
         createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         updatedAt: expect.any(String),
+        payBefore: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+        cancelReason: null,
       });
+      // payBefore = placed at + ORDER_PAYMENT_TIMEOUT_S (900 by default).
+      expect(Date.parse(res.body.data.payBefore) - Date.parse(res.body.data.createdAt)).toBe(
+        900_000,
+      );
       expect(await stockOf(tea)).toBe(8);
       expect(await stockOf(cup)).toBe(0);
+      // order.placed committed with the order, naming the request that placed it.
+      const [event] = await db.dataSource.query(
+        "SELECT type, payload, request_id AS requestId FROM outbox WHERE aggregate_type = 'order' AND aggregate_id = ?",
+        [String(res.body.data.id)],
+      );
+      expect(event).toMatchObject({ type: 'order.placed', requestId: res.body.requestId });
+      expect(JSON.parse(event.payload)).toEqual({
+        orderId: res.body.data.id,
+        userId: alice.user.id,
+        totalCents: 4900,
+        payBefore: res.body.data.payBefore,
+        items: [
+          { productId: tea, quantity: 2 },
+          { productId: cup, quantity: 3 },
+        ],
+      });
 
       // The catalog was told: both replicas serve the new stock at once.
       for (const t of [a, b]) {
@@ -413,6 +436,7 @@ describe('Orders on two app replicas sharing one database and one Redis', () => 
       expect(res.body.data).toMatchObject({
         id: order.id,
         status: 'cancelled',
+        cancelReason: 'user',
         items: order.items,
       });
       expect(await stockOf(product)).toBe(10);
@@ -446,6 +470,12 @@ describe('Orders on two app replicas sharing one database and one Redis', () => 
       expect(statuses).toEqual([200, ...Array(9).fill(409)]);
       expect(await stockOf(tea)).toBe(20);
       expect(await stockOf(cup)).toBe(20);
+      // One transition, one event: placed once, cancelled once, in that order.
+      const events: { type: string }[] = await db.dataSource.query(
+        "SELECT type FROM outbox WHERE aggregate_type = 'order' AND aggregate_id = ? ORDER BY id",
+        [String(order.id)],
+      );
+      expect(events.map((e) => e.type)).toEqual(['order.placed', 'order.cancelled']);
     });
   });
 });

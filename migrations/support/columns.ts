@@ -6,7 +6,7 @@ import type { QueryRunner, TableColumnOptions } from 'typeorm';
 // @CreateDateColumn/@UpdateDateColumn expect (TypeORM's MySQL default is
 // datetime(6)), so `migration:generate` stays empty.
 
-function isMysql(queryRunner: QueryRunner): boolean {
+export function isMysql(queryRunner: QueryRunner): boolean {
   const type = queryRunner.connection.options.type;
   return type === 'mysql' || type === 'mariadb';
 }
@@ -27,12 +27,18 @@ function datetimePrecision(queryRunner: QueryRunner): number | undefined {
 
 /** `deleted_at` of a soft-deleted table, as @DeleteDateColumn expects it. */
 export function deletedAtColumn(queryRunner: QueryRunner): TableColumnOptions {
-  return {
-    name: 'deleted_at',
-    type: 'datetime',
-    precision: datetimePrecision(queryRunner),
-    isNullable: true,
-  };
+  return nullableDatetimeColumn(queryRunner, 'deleted_at');
+}
+
+/** A nullable time, as `@Column({ type: 'datetime', precision: 6, nullable: true })` expects it. */
+export function nullableDatetimeColumn(queryRunner: QueryRunner, name: string): TableColumnOptions {
+  return { name, type: 'datetime', precision: datetimePrecision(queryRunner), isNullable: true };
+}
+
+/** `CURRENT_TIMESTAMP` default of a `@CreateDateColumn`. */
+export function createdAtColumn(queryRunner: QueryRunner, name: string): TableColumnOptions {
+  const [created] = timestampColumns(queryRunner);
+  return { ...created, name };
 }
 
 export function timestampColumns(queryRunner: QueryRunner): TableColumnOptions[] {

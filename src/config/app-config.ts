@@ -64,6 +64,22 @@ export interface AppConfig {
     limits: Record<ThrottleName, { limit: number; ttlSeconds: number }>;
   };
   shutdown: { drainMs: number; timeoutMs: number };
+  /** `worker` and `all` run the outbox relay, the consumers and the sweepers; `http` and `all` serve the API. */
+  workerMode: 'all' | 'http' | 'worker';
+  queue: {
+    /** How often the relay looks for unpublished events when it found none. */
+    outboxPollMs: number;
+    /** How long published events (and processed-event records, twice as long) are kept. */
+    outboxRetentionS: number;
+    /** A job whose worker died runs again after this (BullMQ's lock duration). */
+    jobLockMs: number;
+  };
+  orders: {
+    /** A pending order not paid within this is cancelled (`payment_timeout`). */
+    paymentTimeoutS: number;
+    /** How often the sweeper looks for overdue orders the delayed job missed. */
+    sweepIntervalMs: number;
+  };
 }
 
 /** Thrown when the environment is invalid; its message is one line naming the variable. */
@@ -176,6 +192,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     shutdown: {
       drainMs: env.SHUTDOWN_DRAIN_MS,
       timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+    workerMode: env.WORKER_MODE,
+    queue: {
+      outboxPollMs: env.OUTBOX_POLL_MS,
+      outboxRetentionS: env.OUTBOX_RETENTION_S,
+      jobLockMs: env.QUEUE_JOB_LOCK_MS,
+    },
+    orders: {
+      paymentTimeoutS: env.ORDER_PAYMENT_TIMEOUT_S,
+      sweepIntervalMs: env.ORDER_SWEEP_INTERVAL_MS,
     },
   };
 }

@@ -118,6 +118,12 @@ export const envSchema = z.object({
 
   SHUTDOWN_DRAIN_MS: nonNegativeInt.default(5000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(25000),
+  WORKER_MODE: z.enum(['all', 'http', 'worker']).default('all'),
+  ORDER_PAYMENT_TIMEOUT_S: positiveInt.default(900),
+  ORDER_SWEEP_INTERVAL_MS: positiveInt.default(2000),
+  OUTBOX_POLL_MS: positiveInt.default(100),
+  OUTBOX_RETENTION_S: positiveInt.default(86400),
+  QUEUE_JOB_LOCK_MS: positiveInt.default(30000),
 });
 
 export type Env = z.infer<typeof envSchema>;

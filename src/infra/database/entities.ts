@@ -2,6 +2,15 @@ import { Product } from '../../modules/catalog/index.js';
 import { ContentFlag } from '../../modules/moderation/index.js';
 import { Order, OrderItem } from '../../modules/orders/index.js';
 import { User } from '../../modules/users/index.js';
+import { OutboxEvent, ProcessedEvent } from '../queue/index.js';
 
 /** Every entity, for the data source shared by the app and the TypeORM CLI. */
-export const entities = [User, Product, Order, OrderItem, ContentFlag];
+export const entities = [
+  User,
+  Product,
+  Order,
+  OrderItem,
+  ContentFlag,
+  OutboxEvent,
+  ProcessedEvent,
+];

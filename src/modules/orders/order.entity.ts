@@ -7,8 +7,12 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 
-/** `paid`, `shipped`… belong to a payment flow that is not built yet. */
-export type OrderStatus = 'pending' | 'cancelled';
+/** The order lifecycle of API.md; every change is one guarded UPDATE (`WHERE status = …`). */
+export type OrderStatus =
+  'pending' | 'paid' | 'shipped' | 'completed' | 'cancelled' | 'refunding' | 'refunded';
+
+/** Why a `cancelled` order was cancelled; null for every other status. */
+export type CancelReason = 'user' | 'payment_timeout' | 'admin';
 
 @Entity({ name: 'orders' })
 // Serves "my orders, newest first" and the ownership check of every order read.
@@ -16,6 +20,8 @@ export type OrderStatus = 'pending' | 'cancelled';
 // One order per idempotency key and user, enforced by the database so that
 // two app replicas racing on the same key cannot both create one.
 @Index('uq_orders_user_idempotency_key', ['userId', 'idempotencyKey'], { unique: true })
+// The sweeper's scan for pending orders past their payment deadline.
+@Index('idx_orders_status_pay_before', ['status', 'payBefore'])
 export class Order {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;
@@ -38,6 +44,21 @@ export class Order {
   /** SHA-256 (hex) of the request body, to tell a retry from a reused key. */
   @Column({ name: 'request_hash', type: 'varchar', length: 64 })
   requestHash: string;
+
+  /**
+   * Placed at + ORDER_PAYMENT_TIMEOUT_S: a `pending` order not paid by then is
+   * cancelled (`payment_timeout`). Nullable in the schema only so that the
+   * migration could add it to existing rows, which it then dated.
+   */
+  @Column({ name: 'pay_before', type: 'datetime', precision: 6, nullable: true })
+  payBefore: Date;
+
+  @Column({ name: 'cancel_reason', type: 'varchar', length: 16, nullable: true })
+  cancelReason: CancelReason | null;
+
+  /** What WeChat Pay has confirmed refunding so far. */
+  @Column({ name: 'refunded_cents', type: 'integer', default: 0 })
+  refundedCents: number;
 
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;

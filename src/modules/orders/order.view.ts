@@ -1,5 +1,5 @@
 import type { OrderItem } from './order-item.entity.js';
-import type { Order, OrderStatus } from './order.entity.js';
+import type { CancelReason, Order, OrderStatus } from './order.entity.js';
 
 export interface OrderItemView {
   productId: number;
@@ -19,6 +19,10 @@ export interface OrderView {
   items: OrderItemView[];
   createdAt: string;
   updatedAt: string;
+  /** ISO 8601: a pending order not paid by then is cancelled (`payment_timeout`). */
+  payBefore: string;
+  /** Why the order was cancelled; null unless it is `cancelled`. */
+  cancelReason: CancelReason | null;
 }
 
 export interface OrderPage {
@@ -29,7 +33,14 @@ export interface OrderPage {
 type ItemFields = Pick<OrderItem, 'productId' | 'productName' | 'unitPriceCents' | 'quantity'>;
 type OrderFields = Pick<
   Order,
-  'id' | 'status' | 'totalCents' | 'remark' | 'createdAt' | 'updatedAt'
+  | 'id'
+  | 'status'
+  | 'totalCents'
+  | 'remark'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'payBefore'
+  | 'cancelReason'
 >;
 
 export function toView(order: OrderFields, items: readonly ItemFields[]): OrderView {
@@ -47,5 +58,7 @@ export function toView(order: OrderFields, items: readonly ItemFields[]): OrderV
     })),
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
+    payBefore: order.payBefore.toISOString(),
+    cancelReason: order.cancelReason,
   };
 }

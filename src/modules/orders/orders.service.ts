@@ -1,31 +1,30 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import {
-  DataSource,
-  In,
-  LessThan,
-  QueryFailedError,
-  type EntityManager,
-  type Repository,
-} from 'typeorm';
+import { In, LessThan, type EntityManager, type Repository } from 'typeorm';
 import { AppError, validationError } from '../../common/errors/index.js';
+import { MAX_INT, idCursor } from '../../common/http/index.js';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
+import { Transactions, isDuplicateKey } from '../../infra/transactions/index.js';
+import { OutboxWriter } from '../../infra/queue/index.js';
 import { Product, ProductStock } from '../catalog/index.js';
 import { ContentSecurity } from '../moderation/index.js';
 import { UsersService } from '../users/index.js';
 import type { CreateOrderDto } from './order.dto.js';
+import { OrderCancelHooks } from './order-cancel.hooks.js';
+import {
+  ORDER_EVENTS,
+  orderEvent,
+  type OrderCancelledPayload,
+  type OrderPlacedPayload,
+} from './order-events.js';
 import { OrderItem } from './order-item.entity.js';
-import { Order } from './order.entity.js';
+import { Order, type CancelReason } from './order.entity.js';
 import { toView, type OrderPage, type OrderView } from './order.view.js';
-import { MAX_INT, idCursor } from '../../common/http/index.js';
 import { requestHash } from './params.js';
 
 /** Order lists go down by id, newest first. */
 const PAGES = idCursor('o1');
-
-// A deadlock victim is rolled back whole, so running it again is safe.
-const TRANSACTION_ATTEMPTS = 3;
 
 export interface PlacedOrder {
   order: OrderView;
@@ -33,18 +32,8 @@ export interface PlacedOrder {
   replayed: boolean;
 }
 
-function driverCode(err: unknown): string | undefined {
-  if (!(err instanceof QueryFailedError)) return undefined;
-  const driverError = err.driverError as { code?: string } | undefined;
-  return driverError?.code ?? undefined;
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  const code = driverCode(err);
-  return code === 'ER_DUP_ENTRY' || (code === 'SQLITE_CONSTRAINT' && /UNIQUE/.test(String(err)));
-}
-
-const isDeadlock = (err: unknown) => driverCode(err) === 'ER_LOCK_DEADLOCK';
+const isDue = (order: Order) =>
+  order.status === 'pending' && order.payBefore.getTime() <= Date.now();
 
 const byProduct = <T extends { productId: number }>(lines: readonly T[]): T[] =>
   [...lines].sort((a, b) => a.productId - b.productId);
@@ -56,21 +45,21 @@ const byProduct = <T extends { productId: number }>(lines: readonly T[]): T[] =>
  */
 @Injectable()
 export class OrdersService {
-  private readonly embedded: boolean;
-  // The embedded engine has one connection: transactions must take turns.
-  private embeddedQueue: Promise<unknown> = Promise.resolve();
+  private readonly paymentTimeoutMs: number;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     @InjectRepository(Order) private readonly orders: Repository<Order>,
     @InjectRepository(OrderItem) private readonly orderItems: Repository<OrderItem>,
     private readonly stock: ProductStock,
     private readonly consistency: ConsistencyService,
     private readonly security: ContentSecurity,
     private readonly users: UsersService,
+    private readonly outbox: OutboxWriter,
+    private readonly cancelHooks: OrderCancelHooks,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.embedded = config.database.kind === 'embedded';
+    this.paymentTimeoutMs = config.orders.paymentTimeoutS * 1000;
   }
 
   /**
@@ -93,7 +82,7 @@ export class OrdersService {
 
     let placed: OrderView;
     try {
-      placed = await this.inTransaction(async (m) => {
+      placed = await this.transactions.run(async (m) => {
         const order = await this.insertOrder(m, userId, key, hash, dto);
         if (decision && remark) {
           await this.security.flag(m, decision, {
@@ -118,36 +107,75 @@ export class OrdersService {
 
   /** Cancels a pending order and returns its stock, exactly once however many cancels race. */
   async cancel(userId: number, orderId: number): Promise<OrderView> {
-    const cancelled = await this.inTransaction(async (m) => {
-      // The conditional UPDATE is the one gate: concurrent cancels queue on
-      // the row lock and only the first still finds the order pending.
-      const changed = await m
-        .createQueryBuilder()
-        .update(Order)
-        .set({ status: 'cancelled' })
-        .where('id = :orderId AND user_id = :userId AND status = :pending', {
-          orderId,
-          userId,
-          pending: 'pending',
-        })
-        .execute();
-      const order = await m.findOneBy(Order, { id: orderId, userId });
-      if (!order) throw new AppError('NOT_FOUND', 'order not found');
-      if (changed.affected !== 1) {
+    const order = await this.consistency.primaryReads(() =>
+      this.orders.findOneBy({ id: orderId, userId }),
+    );
+    if (!order) throw new AppError('NOT_FOUND', 'order not found');
+    if (order.status === 'pending') await this.cancelHooks.beforeCancel(order, 'user');
+    const cancelled = await this.transactions.run(async (m) => {
+      const done = await this.cancelPending(m, order, 'user');
+      const now = await m.findOneByOrFail(Order, { id: orderId });
+      if (!done) {
         throw new AppError(
           'CONFLICT',
-          `only a pending order can be cancelled (it is ${order.status})`,
+          `only a pending order can be cancelled (it is ${now.status})`,
         );
       }
-      const items = await m.find(OrderItem, { where: { orderId }, order: { id: 'ASC' } });
-      for (const item of byProduct(items)) {
-        await this.stock.giveBack(m, item.productId, item.quantity);
-      }
-      return toView(order, items);
+      return toView(now, done.items);
     });
     await this.stock.stockChanged(cancelled.items.map((i) => i.productId));
     await this.consistency.markWrite(userId);
     return cancelled;
+  }
+
+  /**
+   * Cancels order `orderId` with `payment_timeout` if it is still pending and
+   * past its payBefore, in its own transaction (the sweeper). False when
+   * there was nothing to close: paid, cancelled, or not due yet.
+   */
+  async expire(orderId: number): Promise<boolean> {
+    const order = await this.readPrimary(orderId);
+    if (!order || !isDue(order)) return false;
+    await this.cancelHooks.beforeCancel(order, 'payment_timeout');
+    const closed = await this.transactions.run((m) =>
+      this.cancelPending(m, order, 'payment_timeout'),
+    );
+    if (!closed) return false;
+    await this.stock.stockChanged(closed.items.map((i) => i.productId));
+    return true;
+  }
+
+  /**
+   * `expire` inside the caller's transaction (the payment-timeout job's).
+   * Returns the order's product ids when it closed the order, for
+   * `stockChanged` after the commit; null when there was nothing to close,
+   * and `'not_due'` when the order is pending but its payBefore is ahead.
+   */
+  async expireWithin(m: EntityManager, orderId: number): Promise<number[] | null | 'not_due'> {
+    const order = await m.findOneBy(Order, { id: orderId });
+    if (!order || order.status !== 'pending') return null;
+    if (!isDue(order)) return 'not_due';
+    await this.cancelHooks.beforeCancel(order, 'payment_timeout');
+    const closed = await this.cancelPending(m, order, 'payment_timeout');
+    return closed ? closed.items.map((i) => i.productId) : null;
+  }
+
+  /** Call after a committed `expireWithin`: every replica serves the returned stock. */
+  stockChanged(productIds: readonly number[]): Promise<void> {
+    return this.stock.stockChanged(productIds);
+  }
+
+  /** Pending orders whose payBefore passed more than `graceMs` ago, oldest first. */
+  async overdue(graceMs: number, limit: number): Promise<number[]> {
+    const rows = await this.consistency.primaryReads(() =>
+      this.orders.find({
+        select: { id: true },
+        where: { status: 'pending', payBefore: LessThan(new Date(Date.now() - graceMs)) },
+        order: { payBefore: 'ASC' },
+        take: limit,
+      }),
+    );
+    return rows.map((r) => r.id);
   }
 
   async get(userId: number, orderId: number): Promise<OrderView> {
@@ -220,6 +248,7 @@ export class OrdersService {
     // Inserted before the stock is taken: a concurrent request with the same
     // key waits here on the unique index until this transaction ends.
     const now = new Date();
+    const payBefore = new Date(now.getTime() + this.paymentTimeoutMs);
     const inserted = await m.insert(Order, {
       userId,
       status: 'pending',
@@ -227,6 +256,7 @@ export class OrdersService {
       remark: dto.remark ?? null,
       idempotencyKey: key,
       requestHash: hash,
+      payBefore,
       createdAt: now,
       updatedAt: now,
     });
@@ -243,11 +273,23 @@ export class OrdersService {
       OrderItem,
       lines.map((l) => ({ ...l, orderId })),
     );
+    await this.outbox.append(
+      m,
+      orderEvent<OrderPlacedPayload>(ORDER_EVENTS.placed, {
+        orderId,
+        userId,
+        totalCents,
+        payBefore: payBefore.toISOString(),
+        items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
+      }),
+    );
     const order = {
       id: orderId,
       status: 'pending' as const,
       totalCents,
       remark: dto.remark ?? null,
+      payBefore,
+      cancelReason: null,
     };
     return toView({ ...order, createdAt: now, updatedAt: now }, lines);
   }
@@ -269,20 +311,40 @@ export class OrdersService {
     );
   }
 
-  private async inTransaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.takingTurns(() => this.dataSource.transaction(work));
-      } catch (err) {
-        if (attempt >= TRANSACTION_ATTEMPTS || !isDeadlock(err)) throw err;
-      }
+  /**
+   * The one gate of every cancel: a conditional UPDATE, so concurrent cancels,
+   * timeouts and payments queue on the row lock and only the first still
+   * finds the order pending. The winner returns the stock and writes
+   * `order.cancelled`; null for a loser.
+   */
+  private async cancelPending(
+    m: EntityManager,
+    order: Order,
+    reason: CancelReason,
+  ): Promise<{ items: OrderItem[] } | null> {
+    const changed = await m
+      .createQueryBuilder()
+      .update(Order)
+      .set({ status: 'cancelled', cancelReason: reason })
+      .where('id = :id AND status = :pending', { id: order.id, pending: 'pending' })
+      .execute();
+    if (changed.affected !== 1) return null;
+    const items = await m.find(OrderItem, { where: { orderId: order.id }, order: { id: 'ASC' } });
+    for (const item of byProduct(items)) {
+      await this.stock.giveBack(m, item.productId, item.quantity);
     }
+    await this.outbox.append(
+      m,
+      orderEvent<OrderCancelledPayload>(ORDER_EVENTS.cancelled, {
+        orderId: order.id,
+        userId: order.userId,
+        reason,
+      }),
+    );
+    return { items };
   }
 
-  private takingTurns<T>(fn: () => Promise<T>): Promise<T> {
-    if (!this.embedded) return fn();
-    const run = this.embeddedQueue.then(fn);
-    this.embeddedQueue = run.catch(() => undefined);
-    return run;
+  private readPrimary(orderId: number): Promise<Order | null> {
+    return this.consistency.primaryReads(() => this.orders.findOneBy({ id: orderId }));
   }
 }

@@ -1,6 +1,6 @@
 export { UsersModule } from './users.module.js';
-export { UsersService } from './users.service.js';
-export type { WechatIdentity, ProfilePatch } from './users.service.js';
+export { UsersService, USER_REGISTERED } from './users.service.js';
+export type { WechatIdentity, ProfilePatch, UserRegisteredPayload } from './users.service.js';
 export { User } from './user.entity.js';
 export type { UserRole } from './user.entity.js';
 export type { UserView } from './user-view.js';

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, type EntityManager, type Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import { AppError } from '../../common/errors/index.js';
 import { TwoTierCache, type GetOrSetOptions } from '../../infra/cache/index.js';
 import { ContentSecurity } from '../moderation/index.js';
+import { Transactions, isDuplicateKey } from '../../infra/transactions/index.js';
+import { OutboxWriter } from '../../infra/queue/index.js';
 import { User, type UserRole } from './user.entity.js';
 import { toUserView, type UserView } from './user-view.js';
 
@@ -33,10 +35,12 @@ export interface ProfilePatch {
   avatarUrl?: string;
 }
 
-function isDuplicateKey(err: unknown): boolean {
-  if (!(err instanceof QueryFailedError)) return false;
-  const driver = err.driverError as { code?: string; message?: string } | undefined;
-  return driver?.code === 'ER_DUP_ENTRY' || /UNIQUE constraint failed/.test(driver?.message ?? '');
+/** Written in the transaction that creates the user (the outbox). */
+export const USER_REGISTERED = 'user.registered';
+
+export interface UserRegisteredPayload {
+  userId: number;
+  openid: string;
 }
 
 /**
@@ -51,6 +55,8 @@ export class UsersService {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly cache: TwoTierCache,
     private readonly security: ContentSecurity,
+    private readonly transactions: Transactions,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   /** The user's view, or 404/40400 when the user no longer exists. */
@@ -84,15 +90,25 @@ export class UsersService {
     const existing = await this.users.findOneBy({ openid: identity.openid });
     if (existing) return { user: await this.refresh(existing, identity), isNew: false };
     try {
-      const created = await this.users.save(
-        this.users.create({
-          openid: identity.openid,
-          unionid: identity.unionid,
-          role: identity.role,
-          nickname: identity.profile?.nickname ?? '',
-          avatarUrl: identity.profile?.avatarUrl ?? null,
-        }),
-      );
+      const created = await this.transactions.run(async (m) => {
+        const user = await m.save(
+          m.create(User, {
+            openid: identity.openid,
+            unionid: identity.unionid,
+            role: identity.role,
+            nickname: identity.profile?.nickname ?? '',
+            avatarUrl: identity.profile?.avatarUrl ?? null,
+          }),
+        );
+        const payload: UserRegisteredPayload = { userId: user.id, openid: user.openid };
+        await this.outbox.append(m, {
+          type: USER_REGISTERED,
+          aggregateType: 'user',
+          aggregateId: user.id,
+          payload,
+        });
+        return user;
+      });
       return { user: created, isNew: true };
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;

@@ -2,8 +2,8 @@ import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'ty
 import { idColumn, timestampColumns } from './support/columns.js';
 
 /** Flags on stored user text that WeChat content security asked to review (or could not check). */
-export class CreateContentFlags1732500000000 implements MigrationInterface {
-  name = 'CreateContentFlags1732500000000';
+export class CreateContentFlags1732600000000 implements MigrationInterface {
+  name = 'CreateContentFlags1732600000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.createTable(

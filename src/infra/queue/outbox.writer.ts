@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { currentRequestId } from '../../common/http/index.js';
+import { OutboxEvent } from './outbox-event.entity.js';
+import type { NewEvent } from './queue.types.js';
+
+/**
+ * Appends domain events to the outbox through the caller's transaction
+ * manager (never a repository: it would not join the transaction), so the
+ * event commits or rolls back with the state change that caused it. The
+ * current request id goes with each event.
+ */
+@Injectable()
+export class OutboxWriter {
+  async append(manager: EntityManager, events: NewEvent | readonly NewEvent[]): Promise<void> {
+    const list = Array.isArray(events) ? events : [events as NewEvent];
+    if (list.length === 0) return;
+    const requestId = currentRequestId() ?? null;
+    // The app's clock, not the database's default: its time zone may not be UTC.
+    const createdAt = new Date();
+    await manager.insert(
+      OutboxEvent,
+      list.map((e) => ({
+        type: e.type,
+        aggregateType: e.aggregateType,
+        aggregateId: String(e.aggregateId),
+        payload: JSON.stringify(e.payload),
+        requestId,
+        createdAt,
+      })),
+    );
+  }
+}

@@ -1,0 +1,2 @@
+export { TransactionsModule } from './transactions.module.js';
+export { Transactions, isDuplicateKey } from './transactions.js';

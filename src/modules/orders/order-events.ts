@@ -1,0 +1,39 @@
+import type { NewEvent } from '../../infra/queue/index.js';
+import type { CancelReason } from './order.entity.js';
+
+/**
+ * The order events of the outbox. Each is appended in the transaction of its
+ * transition; `paid`, `shipped` and `refunded` are written by the payment flow.
+ */
+export const ORDER_EVENTS = {
+  placed: 'order.placed',
+  paid: 'order.paid',
+  cancelled: 'order.cancelled',
+  shipped: 'order.shipped',
+  refunded: 'order.refunded',
+} as const;
+
+export type OrderEventType = (typeof ORDER_EVENTS)[keyof typeof ORDER_EVENTS];
+
+export interface OrderPlacedPayload {
+  orderId: number;
+  userId: number;
+  totalCents: number;
+  /** ISO 8601: when the payment timeout closes the order. */
+  payBefore: string;
+  items: { productId: number; quantity: number }[];
+}
+
+export interface OrderCancelledPayload {
+  orderId: number;
+  userId: number;
+  reason: CancelReason;
+}
+
+/** An event of order `orderId`: one aggregate, so consumers see its events in commit order. */
+export function orderEvent<P extends { orderId: number }>(
+  type: OrderEventType,
+  payload: P,
+): NewEvent<P> {
+  return { type, aggregateType: 'order', aggregateId: payload.orderId, payload };
+}
