@@ -60,6 +60,8 @@ describe('orders on a real primary + replica pair', () => {
       DATABASE_POOL_SIZE: '4',
       READ_YOUR_WRITES_MS: String(READ_YOUR_WRITES_MS),
       DATABASE_REPLICA_RESTORE_MS: '1000',
+      // Statement counts measure the request path: no outbox relay polling beside it.
+      WORKER_MODE: 'http',
     };
     app1 = await startTestApp(env);
     app2 = await startTestApp(env);

@@ -14,16 +14,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { baseEnv, uniqueSuffix } from './helpers/env.js';
 import { OwnRedisServer } from './helpers/redis-server.js';
 import { useStack } from './helpers/stack.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
+import { sleep, until } from './helpers/until.js';
 
 // What the flaky consumer does, set by the tests (same process as the app).
 const flaky = { healed: false, attempts: new Map<number, number>() };

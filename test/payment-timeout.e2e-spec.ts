@@ -9,18 +9,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
 import { OwnRedisServer } from './helpers/redis-server.js';
 import { useStack } from './helpers/stack.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
+import { sleep, until } from './helpers/until.js';
 
 /** Signs in a user and an admin, makes a product and places orders on it. */
 function shop(appOf: () => TestApp, wxOf: () => FakeWechat) {

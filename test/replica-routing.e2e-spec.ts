@@ -174,6 +174,8 @@ describe('read/write routing on a real primary + replica pair', () => {
       DATABASE_POOL_SIZE: '4',
       READ_YOUR_WRITES_MS: String(READ_YOUR_WRITES_MS),
       DATABASE_REPLICA_RESTORE_MS: String(RESTORE_MS),
+      // Statement counts measure the request path: no outbox relay polling beside it.
+      WORKER_MODE: 'http',
     };
     app1 = await startTestApp(env, { imports: [RoutingProbeModule] });
     app2 = await startTestApp(env, { imports: [RoutingProbeModule] });

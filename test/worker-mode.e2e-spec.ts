@@ -6,19 +6,10 @@ import { loginAs } from './helpers/auth.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { baseEnv, dropRedisKeys, uniqueSuffix } from './helpers/env.js';
 import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
+import { sleep, until } from './helpers/until.js';
 
 const fixture = new URL('./fixtures/worker-process.mjs', import.meta.url).pathname;
 const built = new URL('../dist/src/app.factory.js', import.meta.url).pathname;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
 describe('WORKER_MODE: one worker and two http replicas', () => {
   let db: TestDatabase;
   let wx: FakeWechat;
@@ -166,13 +157,13 @@ describe('a worker process killed or stopped in the middle of a job', () => {
   it('kill -9 mid-job: another worker runs the job again and its effect happens once', async () => {
     const first = startWorker();
     const id = await slowEvent(2500);
-    await until(async () => first.output().includes(`START ${id}\n`), 15_000);
+    await until(async () => first.output().includes(`START ${id}\n`), 40_000);
     first.child.kill('SIGKILL');
     await first.exited;
     expect(await effects(id)).toBe(0);
 
     const second = startWorker();
-    await until(async () => (await effects(id)) === 1, 20_000);
+    await until(async () => (await effects(id)) === 1, 40_000);
     expect(second.output()).toContain(`START ${id}\n`);
     await sleep(1500);
     expect(await effects(id)).toBe(1);
@@ -183,15 +174,15 @@ describe('a worker process killed or stopped in the middle of a job', () => {
     expect(Number(processed[0].n)).toBe(1);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  });
+  }, 120_000);
 
   it('SIGTERM mid-job: the active job finishes before the process exits 0', async () => {
     const worker = startWorker();
     const id = await slowEvent(1500);
-    await until(async () => worker.output().includes(`START ${id}\n`), 15_000);
+    await until(async () => worker.output().includes(`START ${id}\n`), 40_000);
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     expect(worker.output()).toContain(`DONE ${id}\n`);
     expect(await effects(id)).toBe(1);
-  });
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { withRequestId } from '../../common/http/index.js';
 import { Transactions, isDuplicateKey } from '../transactions/index.js';
 import { OutboxEvent } from './outbox-event.entity.js';
@@ -36,7 +36,6 @@ class AlreadyProcessed extends Error {}
 export class ConsumerRunner {
   constructor(
     private readonly transactions: Transactions,
-    private readonly dataSource: DataSource,
     private readonly metrics: QueueMetrics,
   ) {}
 
@@ -114,10 +113,12 @@ export class ConsumerRunner {
   }
 
   private async processed(consumer: ConsumerDefinition, data: JobData): Promise<boolean> {
-    const row = await this.dataSource.manager.findOne(ProcessedEvent, {
-      select: { eventId: true },
-      where: { consumer: consumer.name, eventId: data.id },
-    });
+    const row = await this.transactions.read((m) =>
+      m.findOne(ProcessedEvent, {
+        select: { eventId: true },
+        where: { consumer: consumer.name, eventId: data.id },
+      }),
+    );
     return row !== null;
   }
 
@@ -125,7 +126,7 @@ export class ConsumerRunner {
     const deadline = Date.now() + ORDER_POLL_LIMIT_MS;
     while (
       Date.now() < deadline &&
-      (await this.hasEarlierPending(this.dataSource.manager, consumer, data))
+      (await this.transactions.read((m) => this.hasEarlierPending(m, consumer, data)))
     ) {
       await new Promise((resolve) => setTimeout(resolve, ORDER_POLL_MS));
     }

@@ -1,23 +1,14 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ApiTags, OmitType } from '@nestjs/swagger';
 import { Roles } from '../../common/auth/index.js';
 import { AppError } from '../../common/errors/index.js';
-import { DEFAULT_PAGE_SIZE, parseId } from '../../common/http/index.js';
+import { DEFAULT_PAGE_SIZE, PageQuery, parseId } from '../../common/http/index.js';
 import { ConsumerRegistry } from './consumer.registry.js';
 import { QUEUE_DRIVER } from './queue.tokens.js';
 import { jobIdOf, type DeadLetter, type QueueCounts, type QueueDriver } from './queue-driver.js';
 
-export class DeadLettersQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-}
+/** `?limit=` of the dead-letter list (1-100, default 20; no cursor). */
+export class DeadLettersQuery extends OmitType(PageQuery, ['cursor'] as const) {}
 
 export interface QueueView {
   name: string;

@@ -47,6 +47,15 @@ export class Transactions {
     }
   }
 
+  /**
+   * Reads outside a transaction that must not see another transaction's
+   * uncommitted writes: on the embedded engine's one connection they would,
+   * so there the read waits for its turn too.
+   */
+  read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.takingTurns(() => work(this.dataSource.manager));
+  }
+
   private takingTurns<T>(fn: () => Promise<T>): Promise<T> {
     if (!this.embedded) return fn();
     const run = this.turns.then(fn);
