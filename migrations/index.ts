@@ -3,6 +3,7 @@ import { CreateProducts1732300000000 } from './1732300000000-CreateProducts.js';
 import { CreateOrders1732400000000 } from './1732400000000-CreateOrders.js';
 import { CreateOutbox1732500000000 } from './1732500000000-CreateOutbox.js';
 import { CreateContentFlags1732600000000 } from './1732600000000-CreateContentFlags.js';
+import { CreateSubscribeCredits1732700000000 } from './1732700000000-CreateSubscribeCredits.js';
 
 /**
  * Every migration, oldest first. The app (embedded mode), the TypeORM CLI and
@@ -14,4 +15,5 @@ export const migrations = [
   CreateOrders1732400000000,
   CreateOutbox1732500000000,
   CreateContentFlags1732600000000,
+  CreateSubscribeCredits1732700000000,
 ];

@@ -14,6 +14,7 @@ import { RedisModule } from './infra/redis/index.js';
 import { ThrottleModule } from './infra/throttle/index.js';
 import { TransactionsModule } from './infra/transactions/index.js';
 import { CatalogModule } from './modules/catalog/index.js';
+import { NotificationsModule } from './modules/notifications/index.js';
 import { OrdersModule } from './modules/orders/index.js';
 import { AuthModule } from './modules/auth/index.js';
 import { UsersModule } from './modules/users/index.js';
@@ -42,6 +43,7 @@ export class AppModule {
         AuthModule,
         CatalogModule,
         OrdersModule,
+        NotificationsModule,
         ...extra,
       ],
       providers: [

@@ -1,5 +1,6 @@
 import { Product } from '../../modules/catalog/index.js';
 import { ContentFlag } from '../../modules/moderation/index.js';
+import { SubscribeCredit } from '../../modules/notifications/index.js';
 import { Order, OrderItem } from '../../modules/orders/index.js';
 import { User } from '../../modules/users/index.js';
 import { OutboxEvent, ProcessedEvent } from '../queue/index.js';
@@ -11,6 +12,7 @@ export const entities = [
   Order,
   OrderItem,
   ContentFlag,
+  SubscribeCredit,
   OutboxEvent,
   ProcessedEvent,
 ];
