@@ -21,7 +21,7 @@ export class CreateOutbox1732500000000 implements MigrationInterface {
           { name: 'payload', type: 'text' },
           { name: 'request_id', type: 'varchar', length: '128', isNullable: true },
           createdAtColumn(queryRunner, 'created_at'),
-          nullableDatetimeColumn(queryRunner, 'published_at'),
+          nullableDatetimeColumn('published_at'),
         ],
         indices: [
           new TableIndex({ name: 'idx_outbox_unpublished', columnNames: ['published_at', 'id'] }),
@@ -43,7 +43,7 @@ export class CreateOutbox1732500000000 implements MigrationInterface {
       }),
     );
     await queryRunner.addColumns('orders', [
-      new TableColumn(nullableDatetimeColumn(queryRunner, 'pay_before')),
+      new TableColumn(nullableDatetimeColumn('pay_before')),
       new TableColumn({ name: 'cancel_reason', type: 'varchar', length: '16', isNullable: true }),
       new TableColumn({ name: 'refunded_cents', type: 'integer', default: 0 }),
     ]);

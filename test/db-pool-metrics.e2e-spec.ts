@@ -12,7 +12,8 @@ describe('database pool gauges in /metrics', () => {
   // The same server as primary and "replica": the pools are distinct all the same.
   const stack = useStack({
     wechat: false,
-    env: (db) => ({ DATABASE_POOL_SIZE: '3', DATABASE_REPLICA_URLS: db.url }),
+    // Connection counts of the request path: no outbox relay polling beside it.
+    env: (db) => ({ DATABASE_POOL_SIZE: '3', DATABASE_REPLICA_URLS: db.url, WORKER_MODE: 'http' }),
   });
 
   const scrape = async () => (await stack.app.http.get('/metrics')).text;

@@ -27,12 +27,20 @@ function datetimePrecision(queryRunner: QueryRunner): number | undefined {
 
 /** `deleted_at` of a soft-deleted table, as @DeleteDateColumn expects it. */
 export function deletedAtColumn(queryRunner: QueryRunner): TableColumnOptions {
-  return nullableDatetimeColumn(queryRunner, 'deleted_at');
+  return {
+    name: 'deleted_at',
+    type: 'datetime',
+    precision: datetimePrecision(queryRunner),
+    isNullable: true,
+  };
 }
 
-/** A nullable time, as `@Column({ type: 'datetime', precision: 6, nullable: true })` expects it. */
-export function nullableDatetimeColumn(queryRunner: QueryRunner, name: string): TableColumnOptions {
-  return { name, type: 'datetime', precision: datetimePrecision(queryRunner), isNullable: true };
+/**
+ * A nullable time, as `@Column({ type: 'datetime', precision: 6, nullable: true })`
+ * expects it: that entity option gives `datetime(6)` on both engines.
+ */
+export function nullableDatetimeColumn(name: string): TableColumnOptions {
+  return { name, type: 'datetime', precision: 6, isNullable: true };
 }
 
 /** `CURRENT_TIMESTAMP` default of a `@CreateDateColumn`. */

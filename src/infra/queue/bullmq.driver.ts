@@ -38,6 +38,8 @@ export class BullmqQueueDriver implements QueueDriver {
   readonly durable = true;
   private readonly queues = new Map<string, Queue>();
   private readonly workers: Worker[] = [];
+  /** Jobs running in this process, so a shutdown waits for them only. */
+  private active = 0;
 
   constructor(private readonly options: BullmqDriverOptions) {}
 
@@ -85,6 +87,7 @@ export class BullmqQueueDriver implements QueueDriver {
     const worker = new Worker<JobData>(
       consumer.name,
       async (job, token) => {
+        this.active++;
         try {
           await processor(job.data, { jobId: String(job.id), attempt: job.attemptsMade + 1 });
         } catch (err) {
@@ -94,6 +97,8 @@ export class BullmqQueueDriver implements QueueDriver {
           }
           if (err instanceof UnrecoverableJobError) throw new UnrecoverableError(err.message);
           throw err;
+        } finally {
+          this.active--;
         }
       },
       {
@@ -145,20 +150,60 @@ export class BullmqQueueDriver implements QueueDriver {
   }
 
   async stopWorkers(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const graceful = Promise.all(this.workers.map((w) => w.close()));
-    const timedOut = await Promise.race([
-      graceful.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    // close() stops fetching at once and resolves when active jobs are done
+    // and Redis said goodbye; with Redis away it may never resolve, so the
+    // wait is for this process's active jobs, bounded by timeoutMs.
+    const closing = this.workers.map((w) => w.close().catch(() => undefined));
+    const deadline = Date.now() + timeoutMs;
+    while (this.active > 0 && Date.now() < deadline) await sleep(20);
+    await settleWithin(Promise.all(closing), CLOSE_GRACE_MS);
     // Jobs still running keep their lock until it expires; then another worker retries them.
-    if (timedOut) await Promise.all(this.workers.map((w) => w.close(true)));
+    await Promise.all(
+      this.workers.map((w) =>
+        settleWithin(
+          w.close(true).catch(() => undefined),
+          CLOSE_GRACE_MS,
+        ),
+      ),
+    );
+    await Promise.all(
+      this.workers.map((w) =>
+        settleWithin(
+          w.disconnect().catch(() => undefined),
+          CLOSE_GRACE_MS,
+        ),
+      ),
+    );
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await Promise.all(
+      [...this.queues.values()].map(async (q) => {
+        if (
+          !(await settleWithin(
+            q.close().catch(() => undefined),
+            CLOSE_GRACE_MS,
+          ))
+        ) {
+          await q.disconnect().catch(() => undefined);
+        }
+      }),
+    );
   }
+}
+
+const CLOSE_GRACE_MS = 1000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits for `work` at most `ms`; true when it settled in time. */
+async function settleWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    work.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  return settled;
 }

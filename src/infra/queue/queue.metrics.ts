@@ -30,7 +30,7 @@ export class QueueMetrics {
 
   constructor(
     private readonly registry: Registry,
-    dataSource: DataSource,
+    private readonly dataSource: DataSource,
   ) {
     this.duration = new Histogram({
       name: 'queue_job_duration_seconds',
@@ -45,6 +45,20 @@ export class QueueMetrics {
       labelNames: ['queue'] as const,
       registers: [registry],
     });
+  }
+
+  observe(queue: string, outcome: JobOutcome, startedAt: number): void {
+    this.duration.observe({ queue, outcome }, (performance.now() - startedAt) / 1000);
+    if (outcome === 'retried') this.retries.inc({ queue });
+  }
+
+  /**
+   * The gauges read on scrape (outbox backlog and age, per-queue job counts),
+   * registered where jobs run: an http replica's scrape costs no query.
+   */
+  watchQueues(driver: QueueDriver, queues: readonly string[]): void {
+    const registry = this.registry;
+    const dataSource = this.dataSource;
     // Both outbox gauges come from one query per scrape.
     let reading: Promise<{ backlog: number; oldestAgeS: number } | undefined> | undefined;
     let readAt = 0;
@@ -85,15 +99,7 @@ export class QueueMetrics {
         if (outbox) this.set(outbox.oldestAgeS);
       },
     });
-  }
 
-  observe(queue: string, outcome: JobOutcome, startedAt: number): void {
-    this.duration.observe({ queue, outcome }, (performance.now() - startedAt) / 1000);
-    if (outcome === 'retried') this.retries.inc({ queue });
-  }
-
-  /** Per-queue job counts, read from the driver on scrape. */
-  watchQueues(driver: QueueDriver, queues: readonly string[]): void {
     new Gauge({
       name: 'queue_jobs',
       help: 'Jobs by queue and state (waiting, active, delayed, failed = dead letters)',
