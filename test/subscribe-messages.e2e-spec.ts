@@ -199,8 +199,9 @@ describe('subscribe messages (MariaDB + Redis, BullMQ, fake WeChat)', () => {
       expect(data.amount3.value).toBe('¥37.50');
       expect(data.phrase4.value).toBe('已支付');
       expect(data.date5.value).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$/);
+      // WeChat has the message before our transaction commits: wait for the commit.
+      await until(async () => (await processed(eventId)) === 1, 10_000);
       expect(await credits(user, TPL.paid)).toBe(0);
-      expect(await processed(eventId)).toBe(1);
     });
 
     it('a redelivered event sends nothing more and spends nothing more', async () => {
@@ -303,6 +304,11 @@ describe('subscribe messages (MariaDB + Redis, BullMQ, fake WeChat)', () => {
       } finally {
         stack.wx.subscribeErrcode = undefined;
       }
+      // The dead letter holds nothing back: a later event of the order is sent.
+      await subscribe(user, TPL.shipped);
+      await emit(ORDER_EVENTS.shipped, { orderId: order.id, userId: user.user.id });
+      await until(async () => messagesTo(user).length === 1, 10_000);
+      expect(messagesTo(user)[0].template_id).toBe(TPL.shipped);
     });
 
     it.each([40001, 42001, 40014])(
@@ -314,8 +320,9 @@ describe('subscribe messages (MariaDB + Redis, BullMQ, fake WeChat)', () => {
         const calls = stack.wx.counts.subscribeSend;
         const tokens = stack.wx.counts.stableToken;
         stack.wx.invalidateAccessToken(errcode);
-        await emit(ORDER_EVENTS.paid, { orderId: order.id, userId: user.user.id });
-        await until(async () => messagesTo(user).length === 1, 10_000);
+        const eventId = await emit(ORDER_EVENTS.paid, { orderId: order.id, userId: user.user.id });
+        await until(async () => (await processed(eventId)) === 1, 10_000);
+        expect(messagesTo(user)).toHaveLength(1);
         expect(stack.wx.counts.subscribeSend).toBe(calls + 2);
         expect(stack.wx.counts.stableToken).toBe(tokens + 1);
         expect(await credits(user, TPL.paid)).toBe(0);
@@ -328,11 +335,12 @@ describe('subscribe messages (MariaDB + Redis, BullMQ, fake WeChat)', () => {
       const order = await place(user);
       const calls = stack.wx.counts.subscribeSend;
       stack.wx.subscribeErrcode = -1;
-      await emit(ORDER_EVENTS.paid, { orderId: order.id, userId: user.user.id });
+      const eventId = await emit(ORDER_EVENTS.paid, { orderId: order.id, userId: user.user.id });
       await until(async () => stack.wx.counts.subscribeSend > calls, 10_000);
       expect(await credits(user, TPL.paid)).toBe(1);
       stack.wx.subscribeErrcode = undefined;
-      await until(async () => messagesTo(user).length === 1, 15_000);
+      await until(async () => (await processed(eventId)) === 1, 15_000);
+      expect(messagesTo(user)).toHaveLength(1);
       expect(await credits(user, TPL.paid)).toBe(0);
     }, 20_000);
 
@@ -350,7 +358,8 @@ describe('subscribe messages (MariaDB + Redis, BullMQ, fake WeChat)', () => {
       });
       await emit(ORDER_EVENTS.refunded, { orderId: order.id, refundCents: 500 });
       await until(async () => messagesTo(user).length === 2, 10_000);
-      const [shipped, refunded] = messagesTo(user);
+      const byTemplate = (id: string) => messagesTo(user).find((m) => m.template_id === id);
+      const [shipped, refunded] = [byTemplate(TPL.shipped), byTemplate(TPL.refunded)];
       expect(shipped).toMatchObject({
         template_id: TPL.shipped,
         data: { thing1: { value: '顺丰速运' }, character_string2: { value: 'SF1234567890' } },

@@ -67,6 +67,9 @@ export class SubscribeMessages implements OnModuleInit {
     this.registry.register<OrderEventPayload>({
       name: SUBSCRIBE_MESSAGES_QUEUE,
       events: kinds.map((k) => k.event),
+      // Messages of one order are independent: a dead-lettered one (47003)
+      // must not hold back the next (ordered consumers wait for it).
+      ordered: false,
       concurrency: 4,
       rateLimit: { max: this.config.subscribe.ratePerMinute, durationMs: 60_000 },
       attempts: 6,
