@@ -311,6 +311,29 @@ describe('subscribe messages (MariaDB + Redis, BullMQ, fake WeChat)', () => {
       expect(messagesTo(user)[0].template_id).toBe(TPL.shipped);
     });
 
+    it('40037 (WeChat does not know the configured template) dead-letters at once and keeps the credit', async () => {
+      const user = await loginAs(stack.app, stack.wx);
+      await subscribe(user, TPL.paid);
+      const order = await place(user);
+      stack.wx.templates.delete(TPL.paid);
+      try {
+        const eventId = await emit(ORDER_EVENTS.paid, { orderId: order.id, userId: user.user.id });
+        const letter = await until(async () => {
+          const res = await stack.app.http
+            .get(`/api/v1/admin/queues/${QUEUE}/dead-letters`)
+            .set(auth(admin));
+          return (res.body.data.items as { event: { id: number }; failedReason: string }[]).find(
+            (l) => l.event.id === eventId,
+          );
+        }, 10_000);
+        expect(letter.failedReason).toMatch(/errcode 40037 invalid template id/);
+        expect(await credits(user, TPL.paid)).toBe(1);
+        expect(messagesTo(user)).toHaveLength(0);
+      } finally {
+        stack.wx.templates.add(TPL.paid);
+      }
+    });
+
     it.each([40001, 42001, 40014])(
       'a dead access_token (%i) is refreshed and the message sent on the one retry',
       async (errcode) => {
