@@ -108,6 +108,20 @@ describe('subscribe messages (MariaDB + Redis, BullMQ, fake WeChat)', () => {
     return rows.length === 0 ? null : Number(rows[0].credits);
   };
 
+  /** The dead letter of the event, as admins list it (waits for it). */
+  const deadLetter = (eventId: number) =>
+    until(async () => {
+      const res = await stack.app.http
+        .get(`/api/v1/admin/queues/${QUEUE}/dead-letters`)
+        .set(auth(admin));
+      const items = res.body.data.items as {
+        event: { id: number };
+        failedReason: string;
+        attempts: number;
+      }[];
+      return items.find((l) => l.event.id === eventId);
+    }, 10_000);
+
   const messagesTo = (who: LoggedIn) =>
     stack.wx.subscribeMessages.filter((m) => m.touser === who.openid);
 
@@ -287,15 +301,9 @@ describe('subscribe messages (MariaDB + Redis, BullMQ, fake WeChat)', () => {
       stack.wx.subscribeErrcode = 47003;
       try {
         const eventId = await emit(ORDER_EVENTS.paid, { orderId: order.id, userId: user.user.id });
-        const path = `/api/v1/admin/queues/${QUEUE}/dead-letters`;
-        const letter = await until(async () => {
-          const res = await stack.app.http.get(path).set(auth(admin));
-          return (res.body.data.items as { event: { id: number } }[]).find(
-            (l) => l.event.id === eventId,
-          );
-        }, 10_000);
+        const letter = await deadLetter(eventId);
         expect(letter).toMatchObject({ attempts: 1 });
-        expect((letter as unknown as { failedReason: string }).failedReason).toMatch(
+        expect(letter.failedReason).toMatch(
           /errcode 47003 argument invalid! data\.thing2\.value invalid rid: /,
         );
         expect(stack.wx.counts.subscribeSend).toBe(calls + 1);
@@ -318,14 +326,7 @@ describe('subscribe messages (MariaDB + Redis, BullMQ, fake WeChat)', () => {
       stack.wx.templates.delete(TPL.paid);
       try {
         const eventId = await emit(ORDER_EVENTS.paid, { orderId: order.id, userId: user.user.id });
-        const letter = await until(async () => {
-          const res = await stack.app.http
-            .get(`/api/v1/admin/queues/${QUEUE}/dead-letters`)
-            .set(auth(admin));
-          return (res.body.data.items as { event: { id: number }; failedReason: string }[]).find(
-            (l) => l.event.id === eventId,
-          );
-        }, 10_000);
+        const letter = await deadLetter(eventId);
         expect(letter.failedReason).toMatch(/errcode 40037 invalid template id/);
         expect(await credits(user, TPL.paid)).toBe(1);
         expect(messagesTo(user)).toHaveLength(0);
