@@ -5,6 +5,7 @@ import { CreateOutbox1732500000000 } from './1732500000000-CreateOutbox.js';
 import { CreatePayments1732550000000 } from './1732550000000-CreatePayments.js';
 import { CreateContentFlags1732600000000 } from './1732600000000-CreateContentFlags.js';
 import { CreateFlashSales1732650000000 } from './1732650000000-CreateFlashSales.js';
+import { CreateSubscribeCredits1732700000000 } from './1732700000000-CreateSubscribeCredits.js';
 
 /**
  * Every migration, oldest first. The app (embedded mode), the TypeORM CLI and
@@ -18,4 +19,5 @@ export const migrations = [
   CreatePayments1732550000000,
   CreateContentFlags1732600000000,
   CreateFlashSales1732650000000,
+  CreateSubscribeCredits1732700000000,
 ];

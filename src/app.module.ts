@@ -14,6 +14,7 @@ import { RedisModule } from './infra/redis/index.js';
 import { ThrottleModule } from './infra/throttle/index.js';
 import { TransactionsModule } from './infra/transactions/index.js';
 import { CatalogModule } from './modules/catalog/index.js';
+import { NotificationsModule } from './modules/notifications/index.js';
 import { OrdersModule } from './modules/orders/index.js';
 import { PaymentsModule } from './modules/payments/index.js';
 import { FlashSalesModule } from './modules/flash-sales/index.js';
@@ -46,6 +47,7 @@ export class AppModule {
         OrdersModule,
         PaymentsModule,
         FlashSalesModule,
+        NotificationsModule,
         ...extra,
       ],
       providers: [

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { envSchema, type Env } from './env.schema.js';
 import { paymentsConfig, PaymentsConfigError, type PaymentsConfig } from './payments-config.js';
+import type { SubscribeField } from './subscribe-fields.js';
 
 export interface DatabaseEndpoint {
   host: string;
@@ -24,6 +25,15 @@ export type DatabaseConfig =
   | { kind: 'embedded'; path: string };
 
 export type ThrottleName = 'default' | 'login' | 'orders';
+
+/** The order events that can become a subscribe message. */
+export type SubscribeKind = 'orderPaid' | 'orderShipped' | 'orderRefunded' | 'orderTimeout';
+
+/** A configured subscribe-message template: its id and the source of each keyword. */
+export interface SubscribeTemplate {
+  templateId: string;
+  fields: SubscribeField[];
+}
 
 export interface AppConfig {
   env: Env['NODE_ENV'];
@@ -67,6 +77,16 @@ export interface AppConfig {
   payments: PaymentsConfig;
   /** A shipped order becomes `completed` this long after shipping. */
   fulfilment: { autoCompleteDays: number };
+  /** Subscribe messages (wx.requestSubscribeMessage credits spent by order events). */
+  subscribe: {
+    /** Unset: that event sends no message. */
+    templates: Record<SubscribeKind, SubscribeTemplate | undefined>;
+    miniprogramState: 'formal' | 'trial' | 'developer';
+    /** The page the message opens; `{orderId}` is replaced. Unset: no page. */
+    page: string | undefined;
+    /** Sends per minute across every worker, kept under the account's WeChat quota. */
+    ratePerMinute: number;
+  };
   adminOpenIds: string[];
   /** /docs and /docs/json are served. */
   docs: { enabled: boolean };
@@ -110,6 +130,24 @@ export function parseDatabaseUrl(value: string): DatabaseEndpoint {
     password: decodeURIComponent(url.password),
     database: decodeURIComponent(url.pathname.slice(1)),
   };
+}
+
+/** A template id and its field mapping come together: one without the other is a mistake. */
+function subscribeTemplate(
+  env: Env,
+  event: 'PAID' | 'SHIPPED' | 'REFUNDED' | 'TIMEOUT',
+): SubscribeTemplate | undefined {
+  const templateId = env[`WECHAT_SUBSCRIBE_TEMPLATE_ORDER_${event}`];
+  const fields = env[`WECHAT_SUBSCRIBE_FIELDS_ORDER_${event}`];
+  if (templateId && !fields)
+    throw new ConfigError(
+      `Invalid configuration: WECHAT_SUBSCRIBE_FIELDS_ORDER_${event} is required when WECHAT_SUBSCRIBE_TEMPLATE_ORDER_${event} is set`,
+    );
+  if (fields && !templateId)
+    throw new ConfigError(
+      `Invalid configuration: WECHAT_SUBSCRIBE_TEMPLATE_ORDER_${event} is required when WECHAT_SUBSCRIBE_FIELDS_ORDER_${event} is set`,
+    );
+  return templateId && fields ? { templateId, fields } : undefined;
 }
 
 /**
@@ -206,6 +244,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     payments,
     fulfilment: { autoCompleteDays: env.ORDER_AUTO_COMPLETE_DAYS },
+    subscribe: {
+      templates: {
+        orderPaid: subscribeTemplate(env, 'PAID'),
+        orderShipped: subscribeTemplate(env, 'SHIPPED'),
+        orderRefunded: subscribeTemplate(env, 'REFUNDED'),
+        orderTimeout: subscribeTemplate(env, 'TIMEOUT'),
+      },
+      miniprogramState: env.WECHAT_SUBSCRIBE_STATE,
+      page: env.WECHAT_SUBSCRIBE_PAGE,
+      ratePerMinute: env.WECHAT_SUBSCRIBE_RATE_PER_MIN,
+    },
     adminOpenIds: env.ADMIN_OPENIDS,
     docs: { enabled: env.DOCS_ENABLED ? env.DOCS_ENABLED === 'true' : !production },
     throttle: {

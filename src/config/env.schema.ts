@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { subscribeFields } from './subscribe-fields.js';
 
 // Every environment variable the service reads, in one place. API.md fixes the
 // names it lists; the rest are documented in .env.example and the README.
@@ -20,6 +21,14 @@ const list = z
       .map((s) => s.trim())
       .filter((s) => s.length > 0),
   );
+
+// WeChat template ids are URL-safe base64-like strings (43 characters today).
+const templateId = optionalString.pipe(
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a WeChat template id ([A-Za-z0-9_-])')
+    .optional(),
+);
 
 const mysqlUrl = z.string().refine(isMysqlUrl, {
   message: 'must be mysql://user:pass@host:port/database',
@@ -94,6 +103,26 @@ export const envSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
+  WECHAT_SUBSCRIBE_TEMPLATE_ORDER_PAID: templateId,
+  WECHAT_SUBSCRIBE_TEMPLATE_ORDER_SHIPPED: templateId,
+  WECHAT_SUBSCRIBE_TEMPLATE_ORDER_REFUNDED: templateId,
+  WECHAT_SUBSCRIBE_TEMPLATE_ORDER_TIMEOUT: templateId,
+  WECHAT_SUBSCRIBE_FIELDS_ORDER_PAID: subscribeFields,
+  WECHAT_SUBSCRIBE_FIELDS_ORDER_SHIPPED: subscribeFields,
+  WECHAT_SUBSCRIBE_FIELDS_ORDER_REFUNDED: subscribeFields,
+  WECHAT_SUBSCRIBE_FIELDS_ORDER_TIMEOUT: subscribeFields,
+  WECHAT_SUBSCRIBE_STATE: z.enum(['formal', 'trial', 'developer']).default('formal'),
+  WECHAT_SUBSCRIBE_PAGE: optionalString.pipe(
+    z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_\-/]+(\?[!-~]*)?$/,
+        'must be a page path such as pages/order/detail?id={orderId}',
+      )
+      .refine((v) => !v.startsWith('/'), 'must not start with /')
+      .optional(),
+  ),
+  WECHAT_SUBSCRIBE_RATE_PER_MIN: positiveInt.default(600),
 
   WECHAT_PAY_MCHID: optionalString,
   WECHAT_PAY_MERCHANT_SERIAL: optionalString,

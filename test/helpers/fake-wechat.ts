@@ -19,11 +19,20 @@ import { deflateSync } from 'node:zlib';
  *   wx.riskyWords.add('spam'); wx.reviewWords.add('maybe');   // msg_sec_check verdicts
  *   wx.secCheckErrcode = 61010;                    // msg_sec_check answers this errcode
  *   wx.pages.add('pages/index/index');             // pages getwxacodeunlimit knows
+ *   wx.templates.add('tpl-paid');                  // subscribe templates of the mini-program
+ *   wx.acceptSubscription(openid, 'tpl-paid');     // the user accepted one message (else 43101)
+ *   wx.subscribeErrcode = -1;                      // subscribe/send answers this errcode
  *
  * Error answers carry a rid in errmsg, like WeChat's ("… rid: 6592a0c5-…").
  */
 export type FakeApi =
-  'code2session' | 'stableToken' | 'phone' | 'checksession' | 'secCheck' | 'wxacode';
+  | 'code2session'
+  | 'stableToken'
+  | 'phone'
+  | 'checksession'
+  | 'secCheck'
+  | 'wxacode'
+  | 'subscribeSend';
 export interface FakeWechat {
   url: string;
   appid: string;
@@ -63,6 +72,14 @@ export interface FakeWechat {
   pages: Set<string>;
   /** Every getwxacodeunlimit body received. */
   wxacodes: Record<string, unknown>[];
+  /** Template ids of the mini-program's subscribe messages (others: 40037). */
+  templates: Set<string>;
+  /** What wx.requestSubscribeMessage grants: one message of the template to the user. */
+  acceptSubscription(openid: string, templateId: string): void;
+  /** subscribe/send answers this errcode while set. */
+  subscribeErrcode: number | undefined;
+  /** Every subscribe/send body WeChat accepted and delivered. */
+  subscribeMessages: Record<string, unknown>[];
   /** The session_key WeChat last issued for the openid. */
   sessionKeyOf(openid: string): string | undefined;
   /** The current token dies: calls with it answer `errcode` (40001, 40014 or 42001). */
@@ -154,7 +171,15 @@ export async function startFakeWechat(
   const fake: FakeWechat = {
     url: '',
     appid,
-    counts: { code2session: 0, stableToken: 0, phone: 0, checksession: 0, secCheck: 0, wxacode: 0 },
+    counts: {
+      code2session: 0,
+      stableToken: 0,
+      phone: 0,
+      checksession: 0,
+      secCheck: 0,
+      wxacode: 0,
+      subscribeSend: 0,
+    },
     phoneOpenids: [],
     outage: new Set(),
     checksessionErrcode: undefined,
@@ -164,6 +189,13 @@ export async function startFakeWechat(
     secChecks: [],
     pages: new Set(['pages/index/index']),
     wxacodes: [],
+    templates: new Set(),
+    subscribeErrcode: undefined,
+    subscribeMessages: [],
+    acceptSubscription(openid, templateId) {
+      const key = `${openid} ${templateId}`;
+      subscriptions.set(key, (subscriptions.get(key) ?? 0) + 1);
+    },
     receivedCodes: [],
     delayMs: 0,
     tokenDelayMs: 0,
@@ -204,6 +236,7 @@ export async function startFakeWechat(
       }),
   };
   const pendingKeys = new Map<string, string>();
+  const subscriptions = new Map<string, number>();
 
   const TOKEN_ERRMSG: Record<number, string> = {
     40001: 'invalid credential, access_token is invalid or not latest',
@@ -392,6 +425,62 @@ export async function startFakeWechat(
     res.end(image);
   }
 
+  // WeChat's limits per keyword type (what a value may hold, and how long).
+  const KEYWORD_RULES: Record<string, (v: string) => boolean> = {
+    thing: (v) => Array.from(v).length <= 20,
+    phrase: (v) => /^[\u4e00-\u9fa5]{1,5}$/.test(v),
+    number: (v) => /^[0-9.]{1,32}$/.test(v),
+    letter: (v) => /^[A-Za-z]{1,32}$/.test(v),
+    symbol: (v) => Array.from(v).length <= 5,
+    character_string: (v) => /^[\x21-\x7e]{1,32}$/.test(v),
+    amount: (v) => /^[¥$]?\d{1,10}(\.\d{1,2})?元?$/.test(v),
+    date: (v) => /^\d{4}年\d{1,2}月\d{1,2}日( \d{2}:\d{2})?$/.test(v),
+    time: (v) => /^(\d{4}年\d{1,2}月\d{1,2}日 )?\d{2}:\d{2}$/.test(v),
+  };
+
+  const SUBSCRIBE_ERRMSG: Record<number, string> = {
+    43101: 'user refuse to accept the msg',
+    47003: 'argument invalid! data.thing2.value invalid',
+    40037: 'invalid template id',
+    [-1]: 'system error',
+  };
+
+  async function subscribeSend(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    fake.counts.subscribeSend += 1;
+    const body = await readJson(req);
+    if (!tokenIsValid(url.searchParams.get('access_token'))) return send(res, tokenError());
+    if (fake.subscribeErrcode !== undefined) {
+      const errmsg = SUBSCRIBE_ERRMSG[fake.subscribeErrcode] ?? 'system error';
+      return send(res, { errcode: fake.subscribeErrcode, errmsg });
+    }
+    const { touser, template_id: templateId, data, miniprogram_state: state } = body;
+    if (typeof touser !== 'string' || !sessionKeys.has(touser)) {
+      return send(res, { errcode: 40003, errmsg: 'invalid openid' });
+    }
+    if (typeof templateId !== 'string' || !fake.templates.has(templateId)) {
+      return send(res, { errcode: 40037, errmsg: 'invalid template id' });
+    }
+    if (state !== undefined && !['formal', 'trial', 'developer'].includes(state as string)) {
+      return send(res, { errcode: 47003, errmsg: 'argument invalid! miniprogram_state invalid' });
+    }
+    if (typeof data !== 'object' || data === null || Object.keys(data).length === 0) {
+      return send(res, { errcode: 47003, errmsg: 'argument invalid! data is empty' });
+    }
+    for (const [key, entry] of Object.entries(data as Record<string, { value?: unknown }>)) {
+      const value = entry?.value;
+      const rule = KEYWORD_RULES[/^([a-z_]+?)\d+$/.exec(key)?.[1] ?? ''];
+      if (typeof value !== 'string' || value.length === 0 || !rule || !rule(value)) {
+        return send(res, { errcode: 47003, errmsg: `argument invalid! data.${key}.value invalid` });
+      }
+    }
+    const key = `${touser} ${templateId}`;
+    const left = subscriptions.get(key) ?? 0;
+    if (left === 0) return send(res, { errcode: 43101, errmsg: 'user refuse to accept the msg' });
+    subscriptions.set(key, left - 1);
+    fake.subscribeMessages.push(body);
+    send(res, { errcode: 0, errmsg: 'ok', msgid: Number(randomBytes(4).readUInt32BE(0)) });
+  }
+
   const apiOf: Record<string, FakeApi> = {
     'GET /sns/jscode2session': 'code2session',
     'POST /cgi-bin/stable_token': 'stableToken',
@@ -399,6 +488,7 @@ export async function startFakeWechat(
     'GET /wxa/checksession': 'checksession',
     'POST /wxa/msg_sec_check': 'secCheck',
     'POST /wxa/getwxacodeunlimit': 'wxacode',
+    'POST /cgi-bin/message/subscribe/send': 'subscribeSend',
   };
 
   const server: Server = createServer((req, res) => {
@@ -423,6 +513,8 @@ export async function startFakeWechat(
           return secCheck(url, req, res);
         case 'POST /wxa/getwxacodeunlimit':
           return wxacode(url, req, res);
+        case 'POST /cgi-bin/message/subscribe/send':
+          return subscribeSend(url, req, res);
         default:
           res.writeHead(404).end();
       }

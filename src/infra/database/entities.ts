@@ -1,6 +1,7 @@
 import { Product } from '../../modules/catalog/index.js';
 import { ContentFlag } from '../../modules/moderation/index.js';
 import { FlashSale, FlashTicket } from '../../modules/flash-sales/index.js';
+import { SubscribeCredit } from '../../modules/notifications/index.js';
 import { Order, OrderItem } from '../../modules/orders/index.js';
 import { OrderPayment, OrderRefund, OrderShipment } from '../../modules/payments/index.js';
 import { User } from '../../modules/users/index.js';
@@ -20,4 +21,5 @@ export const entities = [
   OrderShipment,
   FlashSale,
   FlashTicket,
+  SubscribeCredit,
 ];

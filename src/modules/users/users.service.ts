@@ -130,7 +130,7 @@ export class UsersService {
     const decision = await this.security.check('nickname', await this.openidOf(id), nickname);
     if (!decision.flag) return this.write(id, changes);
     // The nickname and its flag commit together: no flagged text goes unseen.
-    await this.users.manager.transaction(async (m) => {
+    await this.transactions.run(async (m) => {
       const result = await m.update(User, { id }, changes);
       if (result.affected === 0) throw new AppError('NOT_FOUND', 'user not found');
       await this.security.flag(m, decision, {

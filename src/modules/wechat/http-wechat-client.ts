@@ -15,6 +15,8 @@ import {
   WechatClient,
   type ContentCheck,
   type ContentVerdict,
+  type SubscribeMessage,
+  type SubscribeOutcome,
   type WechatPhone,
   type WechatSession,
   type WxaCodeImage,
@@ -23,6 +25,9 @@ import {
 import { sessionKeySignature } from './wechat-crypto.js';
 import {
   ACCESS_TOKEN_INVALID,
+  SUBSCRIBE_NO_CREDIT,
+  SUBSCRIBE_REJECTED,
+  SubscribeRejected,
   WechatUnavailable,
   isUpstreamFailure,
   ridOf,
@@ -208,6 +213,37 @@ export class HttpWechatClient extends WechatClient {
     }
     this.json('getwxacodeunlimit', reply);
     throw this.unavailable('getwxacodeunlimit', 'JSON answer without an error', 'bad_answer');
+  }
+
+  async sendSubscribeMessage(message: SubscribeMessage): Promise<SubscribeOutcome> {
+    const data = Object.fromEntries(
+      Object.entries(message.data).map(([key, value]) => [key, { value }]),
+    );
+    const reply = await this.withAccessToken('subscribe_send', {
+      method: 'POST',
+      path: '/cgi-bin/message/subscribe/send',
+      body: {
+        touser: message.openid,
+        template_id: message.templateId,
+        data,
+        miniprogram_state: message.miniprogramState,
+        lang: 'zh_CN',
+        ...(message.page === undefined ? {} : { page: message.page }),
+      },
+    });
+    const answer = this.parse(reply);
+    const errcode = answer?.errcode;
+    if (answer && errcode === SUBSCRIBE_NO_CREDIT) {
+      this.refused('subscribe_send', answer);
+      return 'refused';
+    }
+    if (answer && typeof errcode === 'number' && SUBSCRIBE_REJECTED.has(errcode)) {
+      this.refused('subscribe_send', answer);
+      const errmsg = typeof answer.errmsg === 'string' ? answer.errmsg : '';
+      throw new SubscribeRejected(errcode, errmsg);
+    }
+    this.json('subscribe_send', reply);
+    return 'sent';
   }
 
   /** Closes the keep-alive sockets (application shutdown). */

@@ -4,10 +4,13 @@ export type {
   ContentCheck,
   ContentScene,
   ContentVerdict,
+  SubscribeMessage,
+  SubscribeOutcome,
   WechatPhone,
   WechatSession,
   WxaCodeImage,
   WxaCodeRequest,
 } from './wechat-client.js';
 export { SandboxWechatClient } from './sandbox-wechat-client.js';
+export { SubscribeRejected } from './wechat-errors.js';
 export { decryptUserData, verifyRawDataSignature, WechatDataError } from './wechat-crypto.js';

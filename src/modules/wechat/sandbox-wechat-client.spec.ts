@@ -1,4 +1,5 @@
 import { SandboxWechatClient } from './sandbox-wechat-client.js';
+import { SubscribeRejected } from './wechat-errors.js';
 import { PNG_SIGNATURE } from './sandbox-png.js';
 
 describe('SandboxWechatClient', () => {
@@ -37,5 +38,27 @@ describe('SandboxWechatClient content check and mini-program code', () => {
     expect(a.body.readUInt32BE(20)).toBe(280);
     expect(again.body).toEqual(a.body);
     expect(other.body).not.toEqual(a.body);
+  });
+});
+
+describe('SandboxWechatClient subscribe messages', () => {
+  const wx = new SandboxWechatClient('development');
+  const message = {
+    openid: 'sandbox_x',
+    templateId: 'tpl',
+    miniprogramState: 'developer' as const,
+  };
+
+  it('sends a message whose values are all filled', async () => {
+    await expect(wx.sendSubscribeMessage({ ...message, data: { thing1: '普洱' } })).resolves.toBe(
+      'sent',
+    );
+  });
+
+  it('refuses an empty value like WeChat, 47003 naming the keyword', async () => {
+    const sent = wx.sendSubscribeMessage({ ...message, data: { thing1: 'a', amount2: '' } });
+    await expect(sent).rejects.toBeInstanceOf(SubscribeRejected);
+    await expect(sent).rejects.toMatchObject({ errcode: 47003 });
+    await expect(sent).rejects.toThrow(/data\.amount2/);
   });
 });

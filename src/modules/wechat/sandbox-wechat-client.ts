@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { checkerPng } from './sandbox-png.js';
 import {
   WechatClient,
   type ContentCheck,
   type ContentVerdict,
+  type SubscribeMessage,
+  type SubscribeOutcome,
   type WechatPhone,
   type WechatSession,
   type WxaCodeImage,
   type WxaCodeRequest,
 } from './wechat-client.js';
+import { SubscribeRejected } from './wechat-errors.js';
 
 const SANDBOX_APPID = 'wx-sandbox';
 
@@ -29,10 +33,12 @@ const DEFAULT_WXACODE_WIDTH = 430;
  * same user (openid `sandbox_` + the first 24 hex digits of
  * sha256("openid:" + code)). Content checks pass unless the text holds
  * `[risky]` or `[review]`; mini-program codes are a PNG pattern drawn from the
- * scene. Refuses to exist in production.
+ * scene; subscribe messages are logged (and refused like WeChat, 47003, when
+ * a value is empty). Refuses to exist in production.
  */
 export class SandboxWechatClient extends WechatClient {
   readonly appId = SANDBOX_APPID;
+  private readonly logger = new Logger('WeChat sandbox');
   private readonly issued = new Map<string, string>();
 
   constructor(nodeEnv: string) {
@@ -80,5 +86,18 @@ export class SandboxWechatClient extends WechatClient {
       return ((bits[(bit >> 3) % bits.length] >> (bit & 7)) & 1) === 1;
     });
     return Promise.resolve({ contentType: 'image/png', body });
+  }
+
+  sendSubscribeMessage(message: SubscribeMessage): Promise<SubscribeOutcome> {
+    const empty = Object.entries(message.data).find(([, value]) => value.length === 0);
+    if (empty) {
+      return Promise.reject(
+        new SubscribeRejected(47003, `argument invalid! data.${empty[0]}.value is empty`),
+      );
+    }
+    this.logger.log(
+      `subscribe message ${message.templateId} to ${message.openid}: ${JSON.stringify(message.data)}`,
+    );
+    return Promise.resolve('sent');
   }
 }

@@ -38,6 +38,19 @@ export interface WxaCodeImage {
   body: Buffer;
 }
 
+/** A subscribe message to send (`/cgi-bin/message/subscribe/send`); values already fit WeChat's limits. */
+export interface SubscribeMessage {
+  openid: string;
+  templateId: string;
+  /** keyword → value, e.g. `{ thing1: '普洱茶', amount2: '¥12.50' }`. */
+  data: Record<string, string>;
+  page?: string;
+  miniprogramState: 'formal' | 'trial' | 'developer';
+}
+
+/** `sent`, or `refused`: 43101, the user has no credit at WeChat (refused, or spent). */
+export type SubscribeOutcome = 'sent' | 'refused';
+
 /**
  * The WeChat server APIs the backend uses. Used as the injection token: the
  * real HTTP client, or the sandbox in the embedded quick start.
@@ -55,4 +68,10 @@ export abstract class WechatClient {
   abstract checkText(check: ContentCheck): Promise<ContentVerdict>;
   /** The unlimited mini-program code (getwxacodeunlimit) as an image. */
   abstract wxaCodeUnlimited(request: WxaCodeRequest): Promise<WxaCodeImage>;
+  /**
+   * Sends a subscribe message. Throws `SubscribeRejected` when WeChat refuses
+   * the message itself (bad data, template, openid or page): sending it again
+   * cannot help.
+   */
+  abstract sendSubscribeMessage(message: SubscribeMessage): Promise<SubscribeOutcome>;
 }

@@ -20,6 +20,27 @@ export class WechatUnavailable extends AppError {
   }
 }
 
+/**
+ * subscribe/send refused the message itself: 47003 (a value does not fit its
+ * keyword), 40037 (template id), 40003 (openid), 41030 (page). Carries
+ * WeChat's errmsg, which names the field (no secret is in it), for the dead letter.
+ */
+export class SubscribeRejected extends AppError {
+  override name = 'SubscribeRejected';
+
+  constructor(
+    readonly errcode: number,
+    readonly errmsg: string,
+  ) {
+    super('WECHAT_UPSTREAM', `subscribe/send refused: errcode ${errcode} ${errmsg}`, { errcode });
+  }
+}
+
+/** subscribe/send errcodes that refuse the message itself (see SubscribeRejected). */
+export const SUBSCRIBE_REJECTED = new Set([47003, 40037, 40003, 41030]);
+/** subscribe/send: the user has no credit at WeChat (refused, or already spent). */
+export const SUBSCRIBE_NO_CREDIT = 43101;
+
 /** Which code a rejected code belongs to: the one of wx.login or of the phone button. */
 function codeRejected(api: WechatApi, errcode: number): AppError {
   if (api === 'getuserphonenumber') {

@@ -8,6 +8,7 @@ export const WECHAT_APIS = [
   'checksession',
   'msg_sec_check',
   'getwxacodeunlimit',
+  'subscribe_send',
 ] as const;
 export type WechatApi = (typeof WECHAT_APIS)[number];
 
@@ -19,8 +20,8 @@ export type WechatFailure = 'timeout' | 'network' | 'http_5xx' | 'bad_answer' | 
 // user not seen in two hours). Any other becomes 'other', so a misbehaving
 // upstream cannot grow the label set.
 const KNOWN_ERRCODES = new Set([
-  -1, 40001, 40003, 40013, 40014, 40029, 40125, 40163, 40169, 40226, 41030, 42001, 45009, 45011,
-  47001, 61010, 87009,
+  -1, 40001, 40003, 40013, 40014, 40029, 40037, 40125, 40163, 40169, 40226, 41030, 42001, 43101,
+  45009, 45011, 47001, 47003, 61010, 87009,
 ]);
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };

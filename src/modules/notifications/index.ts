@@ -1,0 +1,2 @@
+export { NotificationsModule } from './notifications.module.js';
+export { SubscribeCredit } from './subscribe-credit.entity.js';
