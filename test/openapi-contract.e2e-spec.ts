@@ -53,6 +53,8 @@ describe('The OpenAPI document at /docs/json', () => {
       ADMIN_OPENIDS: ADMIN_OPENID,
       THROTTLE_ORDERS_LIMIT: '1000',
       OUTBOX_POLL_MS: '20',
+      WECHAT_SUBSCRIBE_TEMPLATE_ORDER_PAID: 'tpl-contract-paid',
+      WECHAT_SUBSCRIBE_FIELDS_ORDER_PAID: 'thing1=productName,amount2=total',
     },
   });
   let doc: Doc;
@@ -200,6 +202,9 @@ describe('The OpenAPI document at /docs/json', () => {
     });
     expect([png.status, png.headers['content-type']]).toEqual([200, 'image/png']);
     await ok(u(app.http.get('/api/v1/auth/sessions')));
+    await ok(
+      u(app.http.post('/api/v1/users/me/subscriptions')).send({ accepted: ['tpl-contract-paid'] }),
+    );
     wx.addPhoneCode('contract-phone', '13912345678');
     await ok(u(app.http.post('/api/v1/auth/phone')).send({ code: 'contract-phone' }));
     const pair = await ok(

@@ -4,9 +4,7 @@ import { validationError } from '../../common/errors/index.js';
 import { APP_CONFIG, type AppConfig, type SubscribeKind } from '../../config/index.js';
 import { Transactions, isDuplicateKey } from '../../infra/transactions/index.js';
 import { SubscribeCredit } from './subscribe-credit.entity.js';
-
-/** What a configured template is for, as the API shows it. */
-export type SubscriptionTopic = 'order_paid' | 'order_shipped' | 'order_refunded' | 'order_timeout';
+import type { SubscriptionTopic, SubscriptionView } from './subscription.view.js';
 
 const TOPIC: Record<SubscribeKind, SubscriptionTopic> = {
   orderPaid: 'order_paid',
@@ -14,13 +12,6 @@ const TOPIC: Record<SubscribeKind, SubscriptionTopic> = {
   orderRefunded: 'order_refunded',
   orderTimeout: 'order_timeout',
 };
-
-export interface SubscriptionView {
-  templateId: string;
-  topic: SubscriptionTopic;
-  /** Messages of this template the user still allows. */
-  credits: number;
-}
 
 /**
  * The one-time send credits of wx.requestSubscribeMessage: an acceptance adds

@@ -1,7 +1,9 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
-import { SubscribeCredits, type SubscriptionView } from './subscribe-credits.service.js';
+import { ApiAnswer } from '../../common/http/index.js';
+import { SubscribeCredits } from './subscribe-credits.service.js';
+import { subscriptionList, type SubscriptionList } from './subscription.view.js';
 import { AcceptSubscriptionsDto } from './subscriptions.dto.js';
 
 @ApiTags('users')
@@ -13,10 +15,11 @@ export class SubscriptionsController {
   @Post()
   @Authenticated()
   @HttpCode(200)
+  @ApiAnswer(subscriptionList)
   accept(
     @CurrentUser() user: AuthUser,
     @Body() body: AcceptSubscriptionsDto,
-  ): Promise<{ items: SubscriptionView[] }> {
+  ): Promise<SubscriptionList> {
     return this.credits.accept(user.userId, body.accepted).then((items) => ({ items }));
   }
 }
