@@ -77,6 +77,8 @@ export interface AppConfig {
   payments: PaymentsConfig;
   /** A shipped order becomes `completed` this long after shipping. */
   fulfilment: { autoCompleteDays: number };
+  /** A pending order is asked of WeChat Pay this long after its prepay, and again each such period. */
+  reconcileAfterMs: number;
   /** Subscribe messages (wx.requestSubscribeMessage credits spent by order events). */
   subscribe: {
     /** Unset: that event sends no message. */
@@ -244,6 +246,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     payments,
     fulfilment: { autoCompleteDays: env.ORDER_AUTO_COMPLETE_DAYS },
+    reconcileAfterMs: env.PAYMENT_RECONCILE_AFTER_S * 1000,
     subscribe: {
       templates: {
         orderPaid: subscribeTemplate(env, 'PAID'),

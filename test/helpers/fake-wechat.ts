@@ -22,6 +22,7 @@ import { deflateSync } from 'node:zlib';
  *   wx.templates.add('tpl-paid');                  // subscribe templates of the mini-program
  *   wx.acceptSubscription(openid, 'tpl-paid');     // the user accepted one message (else 43101)
  *   wx.subscribeErrcode = -1;                      // subscribe/send answers this errcode
+ *   wx.shippingErrcode = 10060001;                 // upload_shipping_info answers this errcode
  *
  * Error answers carry a rid in errmsg, like WeChat's ("… rid: 6592a0c5-…").
  */
@@ -32,7 +33,8 @@ export type FakeApi =
   | 'checksession'
   | 'secCheck'
   | 'wxacode'
-  | 'subscribeSend';
+  | 'subscribeSend'
+  | 'shippingUpload';
 export interface FakeWechat {
   url: string;
   appid: string;
@@ -82,6 +84,10 @@ export interface FakeWechat {
   subscribeMessages: Record<string, unknown>[];
   /** The session_key WeChat last issued for the openid. */
   sessionKeyOf(openid: string): string | undefined;
+  /** upload_shipping_info answers this errcode while set (10060001, 10060019, …). */
+  shippingErrcode: number | undefined;
+  /** Every upload_shipping_info body WeChat accepted. */
+  shippingUploads: Record<string, unknown>[];
   /** The current token dies: calls with it answer `errcode` (40001, 40014 or 42001). */
   invalidateAccessToken(errcode?: number): void;
   close(): Promise<void>;
@@ -179,6 +185,7 @@ export async function startFakeWechat(
       secCheck: 0,
       wxacode: 0,
       subscribeSend: 0,
+      shippingUpload: 0,
     },
     phoneOpenids: [],
     outage: new Set(),
@@ -192,6 +199,8 @@ export async function startFakeWechat(
     templates: new Set(),
     subscribeErrcode: undefined,
     subscribeMessages: [],
+    shippingErrcode: undefined,
+    shippingUploads: [],
     acceptSubscription(openid, templateId) {
       const key = `${openid} ${templateId}`;
       subscriptions.set(key, (subscriptions.get(key) ?? 0) + 1);
@@ -481,6 +490,63 @@ export async function startFakeWechat(
     send(res, { errcode: 0, errmsg: 'ok', msgid: Number(randomBytes(4).readUInt32BE(0)) });
   }
 
+  const SHIPPING_ERRMSG: Record<number, string> = {
+    10060001: '支付单不存在',
+    10060003: '订单已发货',
+    10060019: '系统异常',
+    268485216: 'upload_time 非法，请按照 RFC 3339 格式填写',
+    [-1]: 'system error',
+  };
+  // RFC 3339 with an explicit offset, as WeChat requires of upload_time.
+  const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$/;
+  const shippedKeys = new Set<string>();
+
+  async function shippingUpload(
+    url: URL,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    fake.counts.shippingUpload += 1;
+    const body = await readJson(req);
+    if (!tokenIsValid(url.searchParams.get('access_token'))) return send(res, tokenError());
+    const fail = (errcode: number, errmsg = SHIPPING_ERRMSG[errcode] ?? 'system error') =>
+      send(res, { errcode, errmsg });
+    if (fake.shippingErrcode !== undefined) return fail(fake.shippingErrcode);
+    const key = body.order_key as Record<string, unknown> | undefined;
+    const orderKey =
+      key?.order_number_type === 2 && typeof key.transaction_id === 'string'
+        ? `tx:${key.transaction_id}`
+        : key?.order_number_type === 1 &&
+            typeof key.mchid === 'string' &&
+            typeof key.out_trade_no === 'string'
+          ? `no:${key.mchid}:${key.out_trade_no}`
+          : undefined;
+    if (!orderKey) return fail(47001, 'data format error: order_key');
+    const list = body.shipping_list as Record<string, unknown>[] | undefined;
+    const logistics = body.logistics_type;
+    if (
+      ![1, 2, 3, 4].includes(logistics as number) ||
+      body.delivery_mode !== 1 ||
+      !Array.isArray(list) ||
+      list.length !== 1 ||
+      typeof list[0].item_desc !== 'string' ||
+      Array.from(list[0].item_desc).length > 120 ||
+      (logistics === 1 &&
+        (typeof list[0].tracking_no !== 'string' || typeof list[0].express_company !== 'string'))
+    ) {
+      return fail(47001, 'data format error: shipping_list');
+    }
+    const payer = body.payer as { openid?: unknown } | undefined;
+    if (typeof payer?.openid !== 'string') return fail(47001, 'data format error: payer');
+    if (typeof body.upload_time !== 'string' || !RFC3339.test(body.upload_time)) {
+      return fail(268485216);
+    }
+    if (shippedKeys.has(orderKey)) return fail(10060003);
+    shippedKeys.add(orderKey);
+    fake.shippingUploads.push(body);
+    send(res, { errcode: 0, errmsg: 'ok' });
+  }
+
   const apiOf: Record<string, FakeApi> = {
     'GET /sns/jscode2session': 'code2session',
     'POST /cgi-bin/stable_token': 'stableToken',
@@ -489,6 +555,7 @@ export async function startFakeWechat(
     'POST /wxa/msg_sec_check': 'secCheck',
     'POST /wxa/getwxacodeunlimit': 'wxacode',
     'POST /cgi-bin/message/subscribe/send': 'subscribeSend',
+    'POST /wxa/sec/order/upload_shipping_info': 'shippingUpload',
   };
 
   const server: Server = createServer((req, res) => {
@@ -515,6 +582,8 @@ export async function startFakeWechat(
           return wxacode(url, req, res);
         case 'POST /cgi-bin/message/subscribe/send':
           return subscribeSend(url, req, res);
+        case 'POST /wxa/sec/order/upload_shipping_info':
+          return shippingUpload(url, req, res);
         default:
           res.writeHead(404).end();
       }

@@ -1,7 +1,11 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { ConsumerRegistry } from '../../infra/queue/index.js';
+import { Transactions } from '../../infra/transactions/index.js';
 import { ORDER_EVENTS, Order, OrderCancelHooks } from '../orders/index.js';
 import { FulfilmentService, type OrderShippedPayload } from './fulfilment.service.js';
+import { OrderPayment } from './order-payment.entity.js';
+import { OrderShipment } from './order-shipment.entity.js';
 import {
   PAYMENT_EVENTS,
   type PrepaidPayload,
@@ -10,8 +14,7 @@ import {
 import { PaymentsService } from './payments.service.js';
 import { RefundsService } from './refunds.service.js';
 
-/** The reconcile job asks WeChat Pay this long after a prepay if the order is still pending. */
-export const RECONCILE_AFTER_MS = 3 * 60_000;
+const SWEEP_BATCH = 100;
 
 /** A job that ran before it was due (clock skew between replicas): retried later. */
 class NotDueYet extends Error {}
@@ -20,16 +23,31 @@ class NotDueYet extends Error {}
  * The payment flow's background work, all fed by the outbox: the refund
  * call, the reconcile query after a prepay, the auto-completion after
  * shipping; and the close of the WeChat Pay order before any cancel.
+ *
+ * The reconcile and auto-complete jobs are delayed jobs, kept in Redis: two
+ * sweepers, run where background work runs, read the database for what a
+ * lost job missed, so neither guarantee rests on Redis keeping its data.
+ * They go through the same calls as the jobs (the guarded transaction_id
+ * write, the guarded shipped → completed UPDATE), so a job and a sweep that
+ * meet on one order apply it once.
  */
 @Injectable()
 export class PaymentJobs implements OnModuleInit {
+  private readonly reconcileAfterMs: number;
+  private readonly sweepEveryMs: number;
+
   constructor(
     private readonly registry: ConsumerRegistry,
     private readonly cancelHooks: OrderCancelHooks,
     private readonly payments: PaymentsService,
     private readonly refunds: RefundsService,
     private readonly fulfilment: FulfilmentService,
-  ) {}
+    private readonly transactions: Transactions,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.reconcileAfterMs = config.reconcileAfterMs;
+    this.sweepEveryMs = config.orders.sweepIntervalMs;
+  }
 
   onModuleInit(): void {
     this.cancelHooks.register((order, _reason, m) => this.payments.closeBeforeCancel(order, m));
@@ -45,7 +63,7 @@ export class PaymentJobs implements OnModuleInit {
       name: 'payments.reconcile',
       events: [PAYMENT_EVENTS.prepaid],
       concurrency: 4,
-      delayMs: () => RECONCILE_AFTER_MS,
+      delayMs: () => this.reconcileAfterMs,
       handle: async (event, m) => {
         // A lost notification must not leave a paid order pending.
         const order = await m.findOneBy(Order, { id: event.payload.orderId });
@@ -67,5 +85,68 @@ export class PaymentJobs implements OnModuleInit {
         if (!(await this.fulfilment.complete(m, order.id))) throw new NotDueYet('not due yet');
       },
     });
+
+    // Every pending order past its reconcile time is asked once per period
+    // (until it is paid or closes at payBefore), not once per order sweep.
+    this.registry.registerTask({
+      name: 'payments.reconcile-sweep',
+      everyMs: this.reconcileAfterMs,
+      run: async () => {
+        await this.reconcileSweep();
+      },
+    });
+    this.registry.registerTask({
+      name: 'payments.auto-complete-sweep',
+      everyMs: this.sweepEveryMs,
+      run: async () => {
+        await this.autoCompleteSweep();
+      },
+    });
+  }
+
+  /**
+   * Asks WeChat Pay about pending orders prepaid over twice the reconcile
+   * delay ago (their job should have asked); returns how many it found paid.
+   */
+  async reconcileSweep(): Promise<number> {
+    const before = new Date(Date.now() - 2 * this.reconcileAfterMs);
+    const rows: { id: number }[] = await this.transactions.run((m) =>
+      m
+        .createQueryBuilder(OrderPayment, 'p')
+        .innerJoin(Order, 'o', 'o.id = p.orderId')
+        .select('p.orderId', 'id')
+        .where('o.status = :pending', { pending: 'pending' })
+        .andWhere('p.prepayId IS NOT NULL')
+        .andWhere('p.createdAt < :before', { before })
+        .orderBy('p.createdAt', 'ASC')
+        .limit(SWEEP_BATCH)
+        .getRawMany(),
+    );
+    let paid = 0;
+    for (const { id } of rows) {
+      if ((await this.payments.confirmWithWechat(Number(id))) === 'paid') paid++;
+    }
+    return paid;
+  }
+
+  /** Completes shipped orders overdue by more than one sweep interval (their job should have). */
+  async autoCompleteSweep(): Promise<number> {
+    const due = new Date(Date.now() - this.fulfilment.autoCompleteMs - this.sweepEveryMs);
+    const rows: { id: number }[] = await this.transactions.run((m) =>
+      m
+        .createQueryBuilder(OrderShipment, 's')
+        .innerJoin(Order, 'o', 'o.id = s.orderId')
+        .select('s.orderId', 'id')
+        .where('o.status = :shipped', { shipped: 'shipped' })
+        .andWhere('s.shippedAt < :due', { due })
+        .orderBy('s.shippedAt', 'ASC')
+        .limit(SWEEP_BATCH)
+        .getRawMany(),
+    );
+    let completed = 0;
+    for (const { id } of rows) {
+      if (await this.transactions.run((m) => this.fulfilment.complete(m, Number(id)))) completed++;
+    }
+    return completed;
   }
 }

@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { Order, OrdersModule } from '../orders/index.js';
 import { User } from '../users/index.js';
+import { WechatModule } from '../wechat/index.js';
 import { AdminOrdersController } from './admin-orders.controller.js';
 import { FulfilmentService } from './fulfilment.service.js';
 import { NotificationsService } from './notifications.service.js';
@@ -19,6 +20,7 @@ import {
 } from './payments.controller.js';
 import { PaymentsService } from './payments.service.js';
 import { RefundsService } from './refunds.service.js';
+import { ShippingUploads } from './shipping-upload.consumer.js';
 import { WechatPay } from './wechat-pay/index.js';
 
 class WechatPayCloser implements OnApplicationShutdown {
@@ -34,6 +36,7 @@ class WechatPayCloser implements OnApplicationShutdown {
   imports: [
     TypeOrmModule.forFeature([Order, OrderPayment, OrderRefund, OrderShipment, User]),
     OrdersModule,
+    WechatModule,
   ],
   controllers: [
     OrderPaymentController,
@@ -54,6 +57,7 @@ class WechatPayCloser implements OnApplicationShutdown {
     FulfilmentService,
     NotificationsService,
     PaymentJobs,
+    ShippingUploads,
   ],
 })
 export class PaymentsModule {}

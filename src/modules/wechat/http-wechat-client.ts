@@ -15,6 +15,8 @@ import {
   WechatClient,
   type ContentCheck,
   type ContentVerdict,
+  type ShippingOutcome,
+  type ShippingUpload,
   type SubscribeMessage,
   type SubscribeOutcome,
   type WechatPhone,
@@ -26,7 +28,10 @@ import { sessionKeySignature } from './wechat-crypto.js';
 import {
   ACCESS_TOKEN_INVALID,
   SUBSCRIBE_NO_CREDIT,
+  SHIPPING_ALREADY_UPLOADED,
+  SHIPPING_RETRYABLE,
   SUBSCRIBE_REJECTED,
+  ShippingRejected,
   SubscribeRejected,
   WechatUnavailable,
   isUpstreamFailure,
@@ -244,6 +249,50 @@ export class HttpWechatClient extends WechatClient {
     }
     this.json('subscribe_send', reply);
     return 'sent';
+  }
+
+  async uploadShippingInfo(upload: ShippingUpload): Promise<ShippingOutcome> {
+    const { orderKey } = upload;
+    const reply = await this.withAccessToken('upload_shipping_info', {
+      method: 'POST',
+      path: '/wxa/sec/order/upload_shipping_info',
+      body: {
+        order_key:
+          orderKey.type === 2
+            ? { order_number_type: 2, transaction_id: orderKey.transactionId }
+            : { order_number_type: 1, mchid: orderKey.mchid, out_trade_no: orderKey.outTradeNo },
+        logistics_type: upload.logisticsType,
+        delivery_mode: 1,
+        shipping_list: [
+          {
+            item_desc: upload.itemDesc,
+            ...(upload.trackingNo === null ? {} : { tracking_no: upload.trackingNo }),
+            ...(upload.expressCompany === null ? {} : { express_company: upload.expressCompany }),
+          },
+        ],
+        upload_time: upload.uploadTime,
+        payer: { openid: upload.payerOpenid },
+      },
+    });
+    const answer = this.parse(reply);
+    const errcode = answer?.errcode;
+    if (answer && errcode === SHIPPING_ALREADY_UPLOADED) {
+      this.refused('upload_shipping_info', answer);
+      return 'already';
+    }
+    if (
+      answer &&
+      typeof errcode === 'number' &&
+      errcode !== 0 &&
+      !ACCESS_TOKEN_INVALID.has(errcode) &&
+      !SHIPPING_RETRYABLE.has(errcode)
+    ) {
+      this.refused('upload_shipping_info', answer);
+      const errmsg = typeof answer.errmsg === 'string' ? answer.errmsg : '';
+      throw new ShippingRejected(errcode, errmsg);
+    }
+    this.json('upload_shipping_info', reply);
+    return 'uploaded';
   }
 
   /** Closes the keep-alive sockets (application shutdown). */

@@ -5,6 +5,8 @@ export type {
   ContentScene,
   ContentVerdict,
   SubscribeMessage,
+  ShippingOutcome,
+  ShippingUpload,
   SubscribeOutcome,
   WechatPhone,
   WechatSession,
@@ -12,5 +14,5 @@ export type {
   WxaCodeRequest,
 } from './wechat-client.js';
 export { SandboxWechatClient } from './sandbox-wechat-client.js';
-export { SubscribeRejected } from './wechat-errors.js';
+export { ShippingRejected, SubscribeRejected } from './wechat-errors.js';
 export { decryptUserData, verifyRawDataSignature, WechatDataError } from './wechat-crypto.js';

@@ -5,6 +5,8 @@ import {
   WechatClient,
   type ContentCheck,
   type ContentVerdict,
+  type ShippingOutcome,
+  type ShippingUpload,
   type SubscribeMessage,
   type SubscribeOutcome,
   type WechatPhone,
@@ -99,5 +101,14 @@ export class SandboxWechatClient extends WechatClient {
       `subscribe message ${message.templateId} to ${message.openid}: ${JSON.stringify(message.data)}`,
     );
     return Promise.resolve('sent');
+  }
+
+  uploadShippingInfo(upload: ShippingUpload): Promise<ShippingOutcome> {
+    const key =
+      upload.orderKey.type === 2 ? upload.orderKey.transactionId : upload.orderKey.outTradeNo;
+    this.logger.log(
+      `shipping info for ${key}: logistics_type ${upload.logisticsType}, ${upload.itemDesc}`,
+    );
+    return Promise.resolve('uploaded');
   }
 }

@@ -51,6 +51,24 @@ export interface SubscribeMessage {
 /** `sent`, or `refused`: 43101, the user has no credit at WeChat (refused, or spent). */
 export type SubscribeOutcome = 'sent' | 'refused';
 
+/** What `/wxa/sec/order/upload_shipping_info` is told about a shipped order. */
+export interface ShippingUpload {
+  /** type 2: the WeChat Pay transaction id; type 1: the merchant's mchid and out_trade_no. */
+  orderKey: { type: 2; transactionId: string } | { type: 1; mchid: string; outTradeNo: string };
+  /** 1 express delivery, 4 the user picks it up. */
+  logisticsType: 1 | 4;
+  trackingNo: string | null;
+  expressCompany: string | null;
+  /** The order's item names, at most 120 characters. */
+  itemDesc: string;
+  /** RFC 3339 with +08:00, e.g. `2026-12-01T20:00:00+08:00`. */
+  uploadTime: string;
+  payerOpenid: string;
+}
+
+/** `uploaded`, or `already`: WeChat had the shipping information before (10060003). */
+export type ShippingOutcome = 'uploaded' | 'already';
+
 /**
  * The WeChat server APIs the backend uses. Used as the injection token: the
  * real HTTP client, or the sandbox in the embedded quick start.
@@ -74,4 +92,10 @@ export abstract class WechatClient {
    * cannot help.
    */
   abstract sendSubscribeMessage(message: SubscribeMessage): Promise<SubscribeOutcome>;
+  /**
+   * Uploads an order's shipping information. Throws `ShippingRejected` when
+   * WeChat refuses it for good (no such order, bad fields): sending it again
+   * cannot help.
+   */
+  abstract uploadShippingInfo(upload: ShippingUpload): Promise<ShippingOutcome>;
 }

@@ -41,6 +41,33 @@ export const SUBSCRIBE_REJECTED = new Set([47003, 40037, 40003, 41030]);
 /** subscribe/send: the user has no credit at WeChat (refused, or already spent). */
 export const SUBSCRIBE_NO_CREDIT = 43101;
 
+/**
+ * upload_shipping_info refused the upload itself (10060001 no such order,
+ * 10060002 bad parameters, 268485216 upload_time invalid, …). Carries
+ * WeChat's errmsg for the dead letter.
+ */
+export class ShippingRejected extends AppError {
+  override name = 'ShippingRejected';
+
+  constructor(
+    readonly errcode: number,
+    readonly errmsg: string,
+  ) {
+    super('WECHAT_UPSTREAM', `upload_shipping_info refused: errcode ${errcode} ${errmsg}`, {
+      errcode,
+    });
+  }
+}
+
+/** upload_shipping_info: the shipping information was uploaded before (counts as done). */
+export const SHIPPING_ALREADY_UPLOADED = 10060003;
+/**
+ * upload_shipping_info errcodes worth another try: 10060019 (WeChat's system
+ * error) and 10060023 (the payment is not yet known to WeChat's order system).
+ * Every other errcode refuses the upload itself.
+ */
+export const SHIPPING_RETRYABLE = new Set([10060019, 10060023]);
+
 /** Which code a rejected code belongs to: the one of wx.login or of the phone button. */
 function codeRejected(api: WechatApi, errcode: number): AppError {
   if (api === 'getuserphonenumber') {

@@ -1,0 +1,358 @@
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { PaymentJobs } from '../src/modules/payments/payment-jobs.js';
+import { outTradeNoOf } from '../src/modules/payments/trade-numbers.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+import { loginAs, type LoggedIn } from './helpers/auth.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { baseEnv, uniqueSuffix } from './helpers/env.js';
+import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
+import { startFakeWechatPay, type FakeWechatPay } from './helpers/fake-wechat-pay.js';
+import { OwnRedisServer } from './helpers/redis-server.js';
+import { useStack } from './helpers/stack.js';
+import { until } from './helpers/until.js';
+
+const ADMIN = 'fulfil-admin';
+const QUEUE = 'payments.shipping-upload';
+const NOTIFY = '/api/v1/payments/wechat/notify';
+
+/** Places, prepays and (optionally) pays orders through the real routes. */
+function shop(app: () => TestApp, wx: () => FakeWechat, pay: () => FakeWechatPay) {
+  const as = (user: LoggedIn) => ({ Authorization: `Bearer ${user.accessToken}` });
+  return {
+    as,
+    async prepaid(admin: LoggedIn, user: LoggedIn, name = 'Menghai ripe Pu-erh 357g') {
+      const product = await app()
+        .http.post('/api/v1/admin/products')
+        .set(as(admin))
+        .send({ name, priceCents: 1200, stock: 10 });
+      expect(product.status).toBe(201);
+      const order = await app()
+        .http.post('/api/v1/orders')
+        .set(as(user))
+        .set('Idempotency-Key', `k-${randomBytes(8).toString('hex')}`)
+        .send({ items: [{ productId: product.body.data.id, quantity: 1 }] });
+      expect(order.status).toBe(201);
+      const orderId = order.body.data.id as number;
+      expect(
+        (await app().http.post(`/api/v1/orders/${orderId}/payment`).set(as(user))).status,
+      ).toBe(200);
+      return { orderId, outTradeNo: outTradeNoOf(orderId) };
+    },
+    async paid(admin: LoggedIn, user: LoggedIn, name?: string) {
+      const o = await this.prepaid(admin, user, name);
+      pay().pay(o.outTradeNo);
+      const n = pay().transactionNotification(o.outTradeNo);
+      expect((await app().http.post(NOTIFY).set(n.headers).send(n.body)).status).toBe(204);
+      return { ...o, transactionId: pay().transactions.get(o.outTradeNo)!.transactionId! };
+    },
+    ship: (admin: LoggedIn, orderId: number, body: Record<string, string>) =>
+      app().http.post(`/api/v1/admin/orders/${orderId}/ship`).set(as(admin)).send(body),
+    status: async (user: LoggedIn, orderId: number) =>
+      (await app().http.get(`/api/v1/orders/${orderId}`).set(as(user))).body.data.status as string,
+    wx,
+  };
+}
+
+describe('shipping information upload (MariaDB + Redis, BullMQ, fake WeChat)', () => {
+  let pay: FakeWechatPay;
+  beforeAll(async () => {
+    pay = await startFakeWechatPay();
+  });
+  afterAll(() => pay.close());
+
+  const stack = useStack({
+    env: () => ({ ...pay.env(), LOG_LEVEL: 'error', ADMIN_OPENIDS: ADMIN }),
+  });
+  const s = shop(
+    () => stack.app,
+    () => stack.wx,
+    () => pay,
+  );
+  let admin: LoggedIn;
+  let alice: LoggedIn;
+  beforeAll(async () => {
+    admin = await loginAs(stack.app, stack.wx, { admin: true });
+    alice = await loginAs(stack.app, stack.wx);
+  });
+
+  const q = (sql: string, params: unknown[] = []) =>
+    stack.db.dataSource.query(sql, params) as Promise<Record<string, unknown>[]>;
+  const shippedEvent = async (orderId: number) =>
+    Number(
+      (
+        await q("SELECT id FROM outbox WHERE type = 'order.shipped' AND aggregate_id = ?", [
+          String(orderId),
+        ])
+      )[0].id,
+    );
+  const processed = async (eventId: number) =>
+    Number(
+      (
+        await q('SELECT COUNT(*) AS n FROM processed_events WHERE consumer = ? AND event_id = ?', [
+          QUEUE,
+          eventId,
+        ])
+      )[0].n,
+    );
+  const uploadsOf = (transactionId: string) =>
+    stack.wx.shippingUploads.filter(
+      (u) => (u.order_key as { transaction_id?: string }).transaction_id === transactionId,
+    );
+  const deadLetter = (eventId: number) =>
+    until(async () => {
+      const res = await stack.app.http
+        .get(`/api/v1/admin/queues/${QUEUE}/dead-letters`)
+        .set(s.as(admin));
+      const items = res.body.data.items as { event: { id: number }; failedReason: string }[];
+      return items.find((l) => l.event.id === eventId);
+    }, 10_000);
+
+  it('ship uploads once, keyed by the transaction id, with the express details, item names and payer', async () => {
+    const { orderId, transactionId } = await s.paid(admin, alice);
+    const res = await s.ship(admin, orderId, { carrier: 'SF', trackingNo: 'SF1234567890' });
+    expect(res.status).toBe(200);
+    const [upload] = await until(
+      async () => uploadsOf(transactionId).length > 0 && uploadsOf(transactionId),
+      10_000,
+    );
+    expect(upload).toEqual({
+      order_key: { order_number_type: 2, transaction_id: transactionId },
+      logistics_type: 1,
+      delivery_mode: 1,
+      shipping_list: [
+        {
+          tracking_no: 'SF1234567890',
+          express_company: 'SF',
+          item_desc: 'Menghai ripe Pu-erh 357g',
+        },
+      ],
+      upload_time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/) as string,
+      payer: { openid: alice.openid },
+    });
+    // upload_time is now, in Beijing time.
+    expect(Math.abs(Date.parse(upload.upload_time as string) - Date.now())).toBeLessThan(60_000);
+    await until(async () => (await processed(await shippedEvent(orderId))) === 1, 10_000);
+  });
+
+  it('without a tracking number the order is uploaded as picked up by the user (logistics_type 4)', async () => {
+    const { orderId, transactionId } = await s.paid(admin, alice);
+    expect((await s.ship(admin, orderId, {})).status).toBe(200);
+    const [upload] = await until(
+      async () => uploadsOf(transactionId).length > 0 && uploadsOf(transactionId),
+      10_000,
+    );
+    expect(upload).toMatchObject({
+      logistics_type: 4,
+      shipping_list: [{ item_desc: 'Menghai ripe Pu-erh 357g' }],
+    });
+    expect(upload.shipping_list).toEqual([{ item_desc: 'Menghai ripe Pu-erh 357g' }]);
+  });
+
+  it('a redelivered order.shipped uploads nothing more', async () => {
+    const { orderId, transactionId } = await s.paid(admin, alice);
+    expect((await s.ship(admin, orderId, { carrier: 'ZTO', trackingNo: 'ZT1' })).status).toBe(200);
+    const eventId = await shippedEvent(orderId);
+    await until(async () => (await processed(eventId)) === 1, 10_000);
+    const calls = stack.wx.counts.shippingUpload;
+    // Redelivery: the job is gone from the queue and the relay publishes the row again.
+    const queue = new Queue(QUEUE, {
+      connection: { host: '127.0.0.1', port: 6379 },
+      prefix: `${stack.app.config.redis!.keyPrefix}bull`,
+    });
+    await until(async () => (await queue.getJobState(`e${eventId}`)) === 'completed', 10_000);
+    await queue.clean(0, 100_000, 'completed');
+    await q('UPDATE outbox SET published_at = NULL WHERE id = ?', [eventId]);
+    await queue.close();
+    await until(async () => {
+      const metrics = (await stack.app.http.get('/metrics')).text;
+      return /queue_job_duration_seconds_count\{queue="payments.shipping-upload",outcome="duplicate"\} [1-9]/.test(
+        metrics,
+      );
+    }, 10_000);
+    expect(stack.wx.counts.shippingUpload).toBe(calls);
+    expect(uploadsOf(transactionId)).toHaveLength(1);
+  });
+
+  it.each([40001, 42001, 40014])(
+    'a dead access_token (%i) is refreshed and the upload retried once',
+    async (errcode) => {
+      const { orderId, transactionId } = await s.paid(admin, alice);
+      const calls = stack.wx.counts.shippingUpload;
+      const tokens = stack.wx.counts.stableToken;
+      stack.wx.invalidateAccessToken(errcode);
+      expect(
+        (await s.ship(admin, orderId, { carrier: 'SF', trackingNo: `SF${errcode}` })).status,
+      ).toBe(200);
+      await until(async () => (await processed(await shippedEvent(orderId))) === 1, 10_000);
+      expect(uploadsOf(transactionId)).toHaveLength(1);
+      expect(stack.wx.counts.shippingUpload).toBe(calls + 2);
+      expect(stack.wx.counts.stableToken).toBe(tokens + 1);
+    },
+  );
+
+  it('10060001 (WeChat knows no such payment) dead-letters at once with WeChat\u2019s errmsg', async () => {
+    const { orderId, transactionId } = await s.paid(admin, alice);
+    const calls = stack.wx.counts.shippingUpload;
+    stack.wx.shippingErrcode = 10060001;
+    try {
+      expect((await s.ship(admin, orderId, { carrier: 'SF', trackingNo: 'SF-X' })).status).toBe(
+        200,
+      );
+      const eventId = await shippedEvent(orderId);
+      const letter = await deadLetter(eventId);
+      expect(letter.failedReason).toContain('10060001');
+      expect(letter.failedReason).toContain('支付单不存在');
+      expect(stack.wx.counts.shippingUpload).toBe(calls + 1);
+      expect(await processed(eventId)).toBe(0);
+    } finally {
+      stack.wx.shippingErrcode = undefined;
+    }
+    expect(uploadsOf(transactionId)).toHaveLength(0);
+    // The order stays shipped: the upload is WeChat's record, not our state.
+    expect(await s.status(alice, orderId)).toBe('shipped');
+  });
+
+  it('10060003 (already uploaded) counts as done: processed, no dead letter, no retry', async () => {
+    const { orderId } = await s.paid(admin, alice);
+    const calls = stack.wx.counts.shippingUpload;
+    stack.wx.shippingErrcode = 10060003;
+    try {
+      expect((await s.ship(admin, orderId, { carrier: 'SF', trackingNo: 'SF-A' })).status).toBe(
+        200,
+      );
+      await until(async () => (await processed(await shippedEvent(orderId))) === 1, 10_000);
+    } finally {
+      stack.wx.shippingErrcode = undefined;
+    }
+    expect(stack.wx.counts.shippingUpload).toBe(calls + 1);
+  });
+
+  it('10060019 (WeChat system error) rolls back and retries until uploaded once', async () => {
+    const { orderId, transactionId } = await s.paid(admin, alice);
+    const calls = stack.wx.counts.shippingUpload;
+    stack.wx.shippingErrcode = 10060019;
+    expect((await s.ship(admin, orderId, { carrier: 'SF', trackingNo: 'SF-R' })).status).toBe(200);
+    const eventId = await shippedEvent(orderId);
+    await until(async () => stack.wx.counts.shippingUpload > calls, 10_000);
+    expect(await processed(eventId)).toBe(0);
+    stack.wx.shippingErrcode = undefined;
+    await until(async () => (await processed(eventId)) === 1, 15_000);
+    expect(uploadsOf(transactionId)).toHaveLength(1);
+  }, 20_000);
+});
+
+describe('the reconcile and auto-complete sweepers, with Redis flushed', () => {
+  let redis: OwnRedisServer;
+  let db: TestDatabase;
+  let wx: FakeWechat;
+  let pay: FakeWechatPay;
+  let app: TestApp;
+  const s = shop(
+    () => app,
+    () => wx,
+    () => pay,
+  );
+
+  beforeAll(async () => {
+    redis = await OwnRedisServer.start();
+    db = await createTestDatabase();
+    wx = await startFakeWechat();
+    pay = await startFakeWechatPay();
+    app = await startTestApp({
+      ...baseEnv(db.url, `t${uniqueSuffix()}:`),
+      ...pay.env(),
+      REDIS_URL: redis.url,
+      WECHAT_API_BASE_URL: wx.url,
+      LOG_LEVEL: 'error',
+      ADMIN_OPENIDS: ADMIN,
+      PAYMENT_RECONCILE_AFTER_S: '2',
+      // 2.6 s after shipping.
+      ORDER_AUTO_COMPLETE_DAYS: '0.00003',
+      ORDER_SWEEP_INTERVAL_MS: '500',
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await pay?.close();
+    await wx?.close();
+    await db?.drop();
+    await redis?.down();
+  });
+
+  const published = (type: string, orderId: number) =>
+    until(async () => {
+      const [row] = await db.dataSource.query(
+        'SELECT published_at AS p FROM outbox WHERE type = ? AND aggregate_id = ?',
+        [type, String(orderId)],
+      );
+      return row?.p ? true : undefined;
+    }, 5000);
+  const loseEveryJob = async () => {
+    const flusher = new Redis(redis.url);
+    await flusher.flushall();
+    flusher.disconnect();
+  };
+  const processedBy = async (consumer: string) =>
+    Number(
+      (
+        await db.dataSource.query('SELECT COUNT(*) AS n FROM processed_events WHERE consumer = ?', [
+          consumer,
+        ])
+      )[0].n,
+    );
+
+  it('applies a payment WeChat Pay reports although no notification came and the reconcile job is gone', async () => {
+    const admin = await loginAs(app, wx, { admin: true });
+    const user = await loginAs(app, wx);
+    const { orderId, outTradeNo } = await s.prepaid(admin, user);
+    await published('payment.prepaid', orderId);
+    await loseEveryJob();
+    // The user pays; WeChat Pay's notification is lost.
+    pay.pay(outTradeNo);
+    await until(async () => {
+      const [row] = await db.dataSource.query('SELECT status FROM orders WHERE id = ?', [orderId]);
+      return row.status === 'paid';
+    }, 10_000);
+    const [payment] = await db.dataSource.query(
+      'SELECT transaction_id, paid_cents FROM order_payments WHERE order_id = ?',
+      [orderId],
+    );
+    expect(payment).toEqual({
+      transaction_id: pay.transactions.get(outTradeNo)!.transactionId,
+      paid_cents: 1200,
+    });
+    expect(await processedBy('payments.reconcile')).toBe(0);
+  });
+
+  it('completes an overdue shipped order although its auto-complete job is gone', async () => {
+    const admin = await loginAs(app, wx, { admin: true });
+    const user = await loginAs(app, wx);
+    const { orderId } = await s.paid(admin, user);
+    expect((await s.ship(admin, orderId, { carrier: 'SF', trackingNo: 'SF-S' })).status).toBe(200);
+    await published('order.shipped', orderId);
+    await loseEveryJob();
+    await until(async () => {
+      const [row] = await db.dataSource.query('SELECT status FROM orders WHERE id = ?', [orderId]);
+      return row.status === 'completed';
+    }, 10_000);
+    expect(await processedBy('payments.auto-complete')).toBe(0);
+  });
+
+  it('sweeps racing on one due order complete it once', async () => {
+    const admin = await loginAs(app, wx, { admin: true });
+    const user = await loginAs(app, wx);
+    const { orderId } = await s.paid(admin, user);
+    expect((await s.ship(admin, orderId, {})).status).toBe(200);
+    const jobs = app.app.get(PaymentJobs);
+    let completions = 0;
+    await until(async () => {
+      const results = await Promise.all(Array.from({ length: 6 }, () => jobs.autoCompleteSweep()));
+      completions += results.reduce((a, b) => a + b, 0);
+      return (await s.status(user, orderId)) === 'completed';
+    }, 10_000);
+    // The background sweeper or the job may have won; no two sweeps both did.
+    expect(completions).toBeLessThanOrEqual(1);
+  });
+});
