@@ -62,11 +62,10 @@ export class ShippingRejected extends AppError {
 /** upload_shipping_info: the shipping information was uploaded before (counts as done). */
 export const SHIPPING_ALREADY_UPLOADED = 10060003;
 /**
- * upload_shipping_info errcodes worth another try: 10060019 (WeChat's system
- * error) and 10060023 (the payment is not yet known to WeChat's order system).
- * Every other errcode refuses the upload itself.
+ * upload_shipping_info errcodes worth another try: 10060019, WeChat's system
+ * error. Every other errcode refuses the upload itself.
  */
-export const SHIPPING_RETRYABLE = new Set([10060019, 10060023]);
+export const SHIPPING_RETRYABLE = new Set([10060019]);
 
 /** Which code a rejected code belongs to: the one of wx.login or of the phone button. */
 function codeRejected(api: WechatApi, errcode: number): AppError {

@@ -22,8 +22,7 @@ export type WechatFailure = 'timeout' | 'network' | 'http_5xx' | 'bad_answer' | 
 // upstream cannot grow the label set.
 const KNOWN_ERRCODES = new Set([
   -1, 40001, 40003, 40013, 40014, 40029, 40037, 40125, 40163, 40169, 40226, 41030, 42001, 43101,
-  45009, 45011, 47001, 47003, 61010, 87009, 10060001, 10060002, 10060003, 10060019, 10060023,
-  268485216,
+  45009, 45011, 47001, 47003, 61010, 87009, 10060001, 10060002, 10060003, 10060019, 268485216,
 ]);
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
