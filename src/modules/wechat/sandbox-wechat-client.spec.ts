@@ -62,3 +62,20 @@ describe('SandboxWechatClient subscribe messages', () => {
     await expect(sent).rejects.toThrow(/data\.amount2/);
   });
 });
+
+describe('SandboxWechatClient shipping upload', () => {
+  it('accepts the upload (the embedded quick start ships without WeChat)', async () => {
+    const wx = new SandboxWechatClient('development');
+    await expect(
+      wx.uploadShippingInfo({
+        orderKey: { type: 1, mchid: 'sandbox', outTradeNo: 'WX1' },
+        logisticsType: 4,
+        trackingNo: null,
+        expressCompany: null,
+        itemDesc: '普洱',
+        uploadTime: '2026-12-02T08:00:00+08:00',
+        payerOpenid: 'sandbox_x',
+      }),
+    ).resolves.toBe('uploaded');
+  });
+});
