@@ -18,19 +18,14 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { createConnection } from 'mysql2/promise';
 import { createBenchDatabase } from './lib/database.mjs';
-import { freePort, sleep } from './lib/tools.mjs';
+import { benchArgs, freePort, sleep } from './lib/tools.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(repoRoot);
 const require = createRequire(import.meta.url);
 const { Redis } = require('ioredis');
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k, v ?? 'true'];
-  }),
-);
+const args = benchArgs();
 const events = Number(args.events ?? 5000);
 const paced = Number(args.paced ?? 200);
 const rate = Number(args.rate ?? 50);

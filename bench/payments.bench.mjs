@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { createConnection } from 'mysql2/promise';
 import { createBenchDatabase } from './lib/database.mjs';
 import { startServer } from './lib/server.mjs';
-import { ensureTools, freePort, pinSelfToCpu0 } from './lib/tools.mjs';
+import { benchArgs, ensureTools, freePort, pinSelfToCpu0 } from './lib/tools.mjs';
 import { linesScript, wrk } from './lib/wrk.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,12 +34,7 @@ const require = createRequire(import.meta.url);
 const { Redis } = require('ioredis');
 const jwt = require('jsonwebtoken');
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k, v ?? 'true'];
-  }),
-);
+const args = benchArgs();
 const ORDERS = Number(args.orders ?? 2000);
 const SECONDS = Number(args.seconds ?? 5);
 const CONNECTIONS = Number(args.connections ?? 16);

@@ -21,7 +21,7 @@ import { createBenchDatabase } from './lib/database.mjs';
 import { BENCH_APPID, BENCH_WECHAT_SECRET, startFakeWechat } from './lib/fake-wechat.mjs';
 import { printTable, writeResults } from './lib/report.mjs';
 import { startServer } from './lib/server.mjs';
-import { ensureTools, freePort, pinSelfToCpu0 } from './lib/tools.mjs';
+import { benchArgs, ensureTools, freePort, pinSelfToCpu0 } from './lib/tools.mjs';
 import { linesScript, postCounterScript, randomPathScript, wrk } from './lib/wrk.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,12 +31,7 @@ const { Redis } = require('ioredis');
 const jwt = require('jsonwebtoken');
 
 const ALL = ['anchors', 'me', 'product', 'list', 'login', 'orders', 'throttle', 'datasize', 'memory', 'flash'];
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k, v ?? 'true'];
-  }),
-);
+const args = benchArgs();
 const full = args.full === 'true';
 const seconds = Number(args.seconds ?? 5);
 const anchorSeconds = Number(args['anchor-seconds'] ?? 8);

@@ -1,6 +1,16 @@
-// Process helpers shared by the benchmarks: required tools, CPU pinning, ports.
+// Process helpers shared by the benchmarks: arguments, required tools, CPU pinning, ports.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+
+/** `--key=value` (and a bare `--flag`, read as 'true') from the command line. */
+export function benchArgs(argv = process.argv.slice(2)) {
+  return Object.fromEntries(
+    argv.map((a) => {
+      const [k, v] = a.replace(/^--/, '').split('=');
+      return [k, v ?? 'true'];
+    }),
+  );
+}
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
