@@ -1,23 +1,18 @@
 import 'reflect-metadata';
 import { createApp } from './app.factory.js';
-import { ConfigError, loadConfig, type AppConfig } from './config/index.js';
+import {
+  ConfigError,
+  describeBackends,
+  loadConfig,
+  withDevJwtSecret,
+  type AppConfig,
+} from './config/index.js';
 import { installGracefulShutdown } from './infra/lifecycle/index.js';
-
-function describeBackends(config: AppConfig): string {
-  const db = config.database;
-  const database =
-    db.kind === 'embedded'
-      ? `embedded SQLite (better-sqlite3, WAL) at ${db.path}`
-      : `MySQL primary ${db.primary.host}:${db.primary.port}` +
-        (db.replicas.length > 0 ? ` + ${db.replicas.length} read replica(s)` : '');
-  const stores = config.redis ? 'Redis' : 'in-process (single replica only)';
-  return `backends: database=${database}; sessions/cache/throttle=${stores}`;
-}
 
 async function bootstrap(): Promise<void> {
   let config: AppConfig;
   try {
-    config = loadConfig();
+    config = withDevJwtSecret(loadConfig());
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -25,15 +20,16 @@ async function bootstrap(): Promise<void> {
     }
     throw err;
   }
+  // First, before Nest logs its modules and routes: what this process runs on.
+  process.stdout.write(`${describeBackends(config)}\n`);
   const { app, logger } = await createApp(config);
-  if (config.jwt.generated) {
+  if (config.jwt.secretFile) {
     logger.warn(
-      'JWT_SECRET is unset: using a random secret for this run (embedded mode only); tokens die with the process',
+      `JWT_SECRET is unset: signing with the development secret in ${config.jwt.secretFile} (made once, mode 0600); set JWT_SECRET anywhere else`,
     );
   }
   installGracefulShutdown(app, config, logger);
   await app.listen({ port: config.http.port, host: config.http.host });
-  logger.info(describeBackends(config));
   logger.info(`listening on http://${config.http.host}:${config.http.port} (docs at /docs)`);
 }
 

@@ -62,6 +62,8 @@ export interface AppConfig {
     secret: string;
     /** True when the secret was generated at boot (embedded mode only). */
     generated: boolean;
+    /** The development secret's file in the embedded data folder, when it came from there. */
+    secretFile?: string;
     accessTtl: number;
     refreshTtl: number;
   };

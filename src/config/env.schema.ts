@@ -64,6 +64,12 @@ function isAddressOrCidr(value: string): boolean {
   return /^\d+$/.test(bits) && Number(bits) <= max;
 }
 
+/**
+ * The JWT_SECRET line of .env.example. A copied .env that still carries it
+ * would sign tokens with a secret everyone can read, so boot refuses it.
+ */
+export const JWT_SECRET_PLACEHOLDER = 'change-me-to-32-or-more-random-characters';
+
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: port.default(3000),
@@ -91,7 +97,16 @@ export const envSchema = z.object({
   CACHE_L1_MAX_BYTES: positiveInt.default(8 * 1024 * 1024),
   CACHE_L1_MAX_TTL_MS: positiveInt.default(5000),
 
-  JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  JWT_SECRET: optionalString.pipe(
+    z
+      .string()
+      .min(32, 'must be at least 32 characters')
+      .refine((v) => v !== JWT_SECRET_PLACEHOLDER, {
+        message:
+          'is the placeholder of .env.example: set a random one (openssl rand -base64 48)',
+      })
+      .optional(),
+  ),
   JWT_ACCESS_TTL: positiveInt.default(900),
   JWT_REFRESH_TTL: positiveInt.default(2592000),
 

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { AUTH_REQUIRED, AUTH_ROLES, type AuthUser } from '../../common/auth/index.js';
 import { AppError } from '../../common/errors/index.js';
-import type { UserRole } from '../users/index.js';
+import { UsersService, type UserRole } from '../users/index.js';
 import { bearerTokenOf } from './bearer-token.js';
 import { SessionLiveness } from './sessions/index.js';
 import { AccessTokens, type AccessClaims } from './tokens/index.js';
@@ -19,7 +19,10 @@ const PUBLIC: RouteAuth = { required: false, roles: undefined };
  * Enforces @Authenticated() and @Roles() on every route (global guard);
  * routes without them stay public. This is the hot path of every
  * authenticated request: route metadata is read once per handler, the JWT
- * key is a KeyObject, and session liveness comes from memory.
+ * key is a KeyObject, and session liveness comes from memory. Only routes
+ * with @Roles() cost a database read: the role is the user's current one
+ * (ADMIN_OPENIDS and `npm run admin` grants), not the token's claim, so a
+ * grant or a revoke applies at the next request without a restart.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -29,6 +32,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly tokens: AccessTokens,
     private readonly liveness: SessionLiveness,
+    private readonly users: UsersService,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -39,12 +43,22 @@ export class AuthGuard implements CanActivate {
     if (token === undefined) throw new AppError('UNAUTHORIZED', 'missing bearer token');
     const claims = this.tokens.verify(token);
     const live = this.liveness.check(claims.sessionId);
-    if (live === true) return admit(request, claims, route);
+    if (live === true && route.roles === undefined) return admit(request, claims);
     if (live === false) throw this.liveness.endedError(claims.sessionId);
-    return live.then((isLive) => {
-      if (!isLive) throw this.liveness.endedError(claims.sessionId);
-      return admit(request, claims, route);
-    });
+    return this.admitLive(request, claims, route, live);
+  }
+
+  private async admitLive(
+    request: FastifyRequest,
+    claims: AccessClaims,
+    route: RouteAuth,
+    live: true | Promise<boolean>,
+  ): Promise<boolean> {
+    if (live !== true && !(await live)) throw this.liveness.endedError(claims.sessionId);
+    if (route.roles === undefined) return admit(request, claims);
+    const role = await this.users.currentRole(claims.userId);
+    if (role === undefined || !route.roles.includes(role)) throw new AppError('FORBIDDEN');
+    return admit(request, { ...claims, role });
   }
 
   private routeOf(context: ExecutionContext): RouteAuth {
@@ -61,10 +75,7 @@ export class AuthGuard implements CanActivate {
   }
 }
 
-function admit(request: FastifyRequest, claims: AccessClaims, route: RouteAuth): boolean {
-  if (route.roles !== undefined && !route.roles.includes(claims.role)) {
-    throw new AppError('FORBIDDEN');
-  }
+function admit(request: FastifyRequest, claims: AccessClaims): boolean {
   request.user = claims satisfies AuthUser;
   return true;
 }

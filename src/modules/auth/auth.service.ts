@@ -38,7 +38,6 @@ function truncate(value: string, max: number): string {
 @Injectable()
 export class AuthService {
   private readonly refreshTtl: number;
-  private readonly adminOpenIds: ReadonlySet<string>;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -50,7 +49,6 @@ export class AuthService {
     private readonly cipher: SessionKeyCipher,
   ) {
     this.refreshTtl = config.jwt.refreshTtl;
-    this.adminOpenIds = new Set(config.adminOpenIds);
   }
 
   async login(dto: LoginDto): Promise<LoginResult> {
@@ -76,8 +74,6 @@ export class AuthService {
     const { user, isNew } = await this.users.upsertByOpenid({
       openid: wx.openid,
       unionid: wx.unionid,
-      // ADMIN_OPENIDS is the source of truth for the admin role, at every login.
-      role: this.adminOpenIds.has(wx.openid) ? 'admin' : 'user',
       profile,
     });
     const sessionId = newSessionId();

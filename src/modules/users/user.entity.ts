@@ -35,6 +35,10 @@ export class User {
   @Column({ type: 'varchar', length: 16, default: 'user' })
   role: UserRole;
 
+  /** Set by `npm run admin -- grant`; the role is admin while it is set or the openid is in ADMIN_OPENIDS. */
+  @Column({ name: 'admin_granted_at', type: 'datetime', precision: 6, nullable: true })
+  adminGrantedAt: Date | null;
+
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;
 

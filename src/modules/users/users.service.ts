@@ -1,11 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 import { AppError } from '../../common/errors/index.js';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { TwoTierCache, type GetOrSetOptions } from '../../infra/cache/index.js';
 import { ContentSecurity } from '../moderation/index.js';
 import { Transactions, isDuplicateKey } from '../../infra/transactions/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
+import { roleOf } from './admin-grants.js';
 import { User, type UserRole } from './user.entity.js';
 import { toUserView, type UserView } from './user-view.js';
 
@@ -25,7 +27,6 @@ const VIEW_CACHE: GetOrSetOptions = {
 export interface WechatIdentity {
   openid: string;
   unionid: string | null;
-  role: UserRole;
   /** From the user's encrypted profile, when the login carried one. */
   profile?: { nickname?: string; avatarUrl?: string };
 }
@@ -51,13 +52,30 @@ export interface UserRegisteredPayload {
  */
 @Injectable()
 export class UsersService {
+  private readonly adminOpenIds: ReadonlySet<string>;
+
   constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly cache: TwoTierCache,
     private readonly security: ContentSecurity,
     private readonly transactions: Transactions,
     private readonly outbox: OutboxWriter,
-  ) {}
+  ) {
+    this.adminOpenIds = new Set(config.adminOpenIds);
+  }
+
+  /**
+   * The user's role as it stands in the database now (ADMIN_OPENIDS and
+   * grants), read on the primary so a grant made a moment ago counts;
+   * `undefined` when the user is gone.
+   */
+  async currentRole(id: number): Promise<UserRole | undefined> {
+    const user = await this.onPrimary((m) =>
+      m.findOne(User, { where: { id }, select: { id: true, openid: true, adminGrantedAt: true } }),
+    );
+    return user ? roleOf(user, this.adminOpenIds) : undefined;
+  }
 
   /** The user's view, or 404/40400 when the user no longer exists. */
   async getView(id: number): Promise<UserView> {
@@ -95,7 +113,7 @@ export class UsersService {
           m.create(User, {
             openid: identity.openid,
             unionid: identity.unionid,
-            role: identity.role,
+            role: roleOf({ openid: identity.openid, adminGrantedAt: null }, this.adminOpenIds),
             nickname: identity.profile?.nickname ?? '',
             avatarUrl: identity.profile?.avatarUrl ?? null,
           }),
@@ -152,7 +170,8 @@ export class UsersService {
   private async refresh(user: User, identity: WechatIdentity): Promise<User> {
     const changes: Partial<User> = {};
     if (identity.unionid && identity.unionid !== user.unionid) changes.unionid = identity.unionid;
-    if (identity.role !== user.role) changes.role = identity.role;
+    const role = roleOf(user, this.adminOpenIds);
+    if (role !== user.role) changes.role = role;
     const { nickname, avatarUrl } = identity.profile ?? {};
     if (nickname !== undefined && nickname !== user.nickname) changes.nickname = nickname;
     if (avatarUrl !== undefined && avatarUrl !== user.avatarUrl) changes.avatarUrl = avatarUrl;
