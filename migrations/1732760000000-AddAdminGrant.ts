@@ -11,7 +11,10 @@ export class AddAdminGrant1732760000000 implements MigrationInterface {
   name = 'AddAdminGrant1732760000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.addColumn('users', new TableColumn(nullableDatetimeColumn('admin_granted_at')));
+    await queryRunner.addColumn(
+      'users',
+      new TableColumn(nullableDatetimeColumn('admin_granted_at')),
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

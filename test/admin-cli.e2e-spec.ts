@@ -30,12 +30,10 @@ vi.setConfig({ testTimeout: 120_000 });
 
 describe('npm run admin (MariaDB, two replicas)', () => {
   const stack = useStack({ apps: 2, env: { LOG_LEVEL: 'warn', ADMIN_OPENIDS: LISTED } });
+  // What an operator needs: the database, and the ADMIN_OPENIDS the servers run with.
   const cliEnv = () => ({
-    NODE_ENV: 'test',
+    NODE_ENV: 'production',
     DATABASE_URL: stack.db.url,
-    JWT_SECRET: 'cli-secret-cli-secret-cli-secret-0123',
-    WECHAT_APPID: 'wx-cli',
-    WECHAT_SECRET: 'cli-wechat-secret',
     ADMIN_OPENIDS: LISTED,
   });
   const flags = (i: number, token: string) =>
@@ -82,7 +80,10 @@ describe('npm run admin (MariaDB, two replicas)', () => {
     const unknown = await admin(cliEnv(), 'grant', '999999');
     expect(unknown).toMatchObject({ code: 1, stdout: '' });
     expect(unknown.stderr).toBe('admin: no user 999999 (a user exists after their first login)\n');
-    for (const args of [['promote', '1'], ['grant', 'no spaces']]) {
+    for (const args of [
+      ['promote', '1'],
+      ['grant', 'no spaces'],
+    ]) {
       const bad = await admin(cliEnv(), ...args);
       expect(bad).toMatchObject({ code: 2, stdout: '' });
       expect(bad.stderr).toBe('usage: npm run admin -- grant|revoke <userId|openid>\n');

@@ -26,12 +26,17 @@ async function admin(args: string[]): Promise<number> {
   const { loadConfig } = await import('../config/index.js');
   const { dataSourceOptions } = await import('../infra/database/index.js');
   const { setAdminGrant } = await import('../modules/users/index.js');
-  const config = loadConfig();
+  const config = loadConfig(undefined, { cli: true });
   const adminOpenIds = new Set(config.adminOpenIds);
   const dataSource = new DataSource({ ...(await dataSourceOptions(config)), migrationsRun: false });
   await dataSource.initialize();
   try {
-    const result = await setAdminGrant(dataSource.manager, target, command === 'grant', adminOpenIds);
+    const result = await setAdminGrant(
+      dataSource.manager,
+      target,
+      command === 'grant',
+      adminOpenIds,
+    );
     if (!result) {
       process.stderr.write(`admin: no user ${value} (a user exists after their first login)\n`);
       return 1;

@@ -10,7 +10,7 @@ import { seedDemoProducts } from '../modules/catalog/index.js';
 // embedded server it is safe too: both write the same SQLite file under its
 // write lock, and the server reads what the seed committed.
 async function seed(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(undefined, { cli: true });
   const dataSource = new DataSource({ ...(await dataSourceOptions(config)), migrationsRun: false });
   await dataSource.initialize();
   try {

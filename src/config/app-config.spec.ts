@@ -99,6 +99,15 @@ describe('loadConfig', () => {
     expect(errorOf(env)).toMatch(message);
   });
 
+  it('asks a command on the database (seed, admin) for the database only', () => {
+    const env = { NODE_ENV: 'production', DATABASE_URL: valid.DATABASE_URL };
+    expect(loadConfig(env, { cli: true }).database).toMatchObject({ kind: 'mysql' });
+    expect(() => loadConfig(env)).toThrow(/REDIS_URL is required/);
+    expect(() => loadConfig({ NODE_ENV: 'production' }, { cli: true })).toThrow(
+      /DATABASE_URL is required/,
+    );
+  });
+
   it('never puts a secret value into the error line', () => {
     const text = errorOf({ ...valid, JWT_SECRET: 'tiny-secret-value' });
     expect(text).not.toContain('tiny-secret-value');

@@ -154,11 +154,23 @@ function subscribeTemplate(
   return templateId && fields ? { templateId, fields } : undefined;
 }
 
+export interface LoadOptions {
+  /**
+   * For one-off commands on the database (`npm run seed`, `npm run admin`):
+   * they sign no token and call neither WeChat nor Redis, so JWT_SECRET, the
+   * WeChat credentials and REDIS_URL are not required of them.
+   */
+  cli?: boolean;
+}
+
 /**
  * Validates the environment once and returns the typed configuration.
  * Nothing outside src/config reads process.env.
  */
-export function loadConfig(source: Record<string, string | undefined> = process.env): AppConfig {
+export function loadConfig(
+  source: Record<string, string | undefined> = process.env,
+  options: LoadOptions = {},
+): AppConfig {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -173,17 +185,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       throw new ConfigError(
         'Invalid configuration: DATABASE_URL is required when NODE_ENV=production (the embedded database is for development only)',
       );
-    if (!env.REDIS_URL)
+    if (!env.REDIS_URL && !options.cli)
       throw new ConfigError(
         'Invalid configuration: REDIS_URL is required when NODE_ENV=production (in-process stores serve a single replica only)',
       );
   }
   const embedded = !env.DATABASE_URL;
-  if (!env.JWT_SECRET && !embedded)
+  if (!env.JWT_SECRET && !embedded && !options.cli)
     throw new ConfigError(
       'Invalid configuration: JWT_SECRET is required (at least 32 characters) unless running the embedded quick start',
     );
-  if (!embedded && (!env.WECHAT_APPID || !env.WECHAT_SECRET))
+  if (!embedded && !options.cli && (!env.WECHAT_APPID || !env.WECHAT_SECRET))
     throw new ConfigError(
       `Invalid configuration: ${env.WECHAT_APPID ? 'WECHAT_SECRET' : 'WECHAT_APPID'} is required unless running the embedded quick start`,
     );

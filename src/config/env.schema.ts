@@ -102,8 +102,7 @@ export const envSchema = z.object({
       .string()
       .min(32, 'must be at least 32 characters')
       .refine((v) => v !== JWT_SECRET_PLACEHOLDER, {
-        message:
-          'is the placeholder of .env.example: set a random one (openssl rand -base64 48)',
+        message: 'is the placeholder of .env.example: set a random one (openssl rand -base64 48)',
       })
       .optional(),
   ),

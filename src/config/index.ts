@@ -1,4 +1,4 @@
-export { loadConfig, ConfigError } from './app-config.js';
+export { loadConfig, ConfigError, type LoadOptions } from './app-config.js';
 export { withDevJwtSecret, DEV_JWT_SECRET_FILE } from './dev-jwt-secret.js';
 export { JWT_SECRET_PLACEHOLDER } from './env.schema.js';
 export { describeBackends } from './describe-backends.js';
