@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { dropDatabase } from '../scripts/cluster.mjs';
+import { dropDatabase, freePort } from '../scripts/cluster.mjs';
 import { TEST_MYSQL_URL, TEST_REDIS_URL, testRedisPrefix, uniqueSuffix } from './helpers/env.js';
 
 // `npm run cluster:local -- --seed` as a newcomer runs it, with no WeChat
@@ -8,14 +7,6 @@ import { TEST_MYSQL_URL, TEST_REDIS_URL, testRedisPrefix, uniqueSuffix } from '.
 const script = new URL('../scripts/cluster-local.mjs', import.meta.url).pathname;
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 240_000 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('npm run cluster:local -- --seed, without WeChat credentials', () => {
   const database = `mp_cl_${uniqueSuffix()}`;

@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
+import { freePort } from '../scripts/cluster.mjs';
 
 // The README's promises about `npm start`, checked on the built server as a
 // newcomer runs it: the embedded mode, the sandbox WeChat and WeChat Pay.
@@ -12,14 +12,6 @@ const root = new URL('..', import.meta.url).pathname;
 const main = join(root, 'dist/src/main.js');
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 interface Server {
   url: string;
@@ -112,7 +104,7 @@ describe('the first hour: npm start in the embedded mode (built server)', () => 
   it("runs the README's curl tour: login, profile, products, order, pay, admin, refund", () => {
     const run = spawnSync('bash', ['-c', `set -eu -o pipefail\n${readmeTour()}`], {
       cwd: root,
-      env: { PATH: process.env.PATH, API: `${server.url}/api/v1`, ...env },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, API: `${server.url}/api/v1`, ...env },
       encoding: 'utf8',
       timeout: 150_000,
     });
