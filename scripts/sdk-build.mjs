@@ -22,12 +22,18 @@ await build({
   minify: true,
   legalComments: 'none',
 });
-execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'sdk/tsconfig.json')], {
-  stdio: 'inherit',
-});
+execFileSync(
+  process.execPath,
+  [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'sdk/tsconfig.json')],
+  {
+    stdio: 'inherit',
+  },
+);
 const example = join(ROOT, 'examples/miniprogram/lib');
 mkdirSync(example, { recursive: true });
 copyFileSync(bundle, join(example, 'wx-mp-sdk.js'));
 
 const code = readFileSync(bundle);
-console.log(`sdk/dist/index.js: ${code.length} bytes minified, ${gzipSync(code, { level: 9 }).length} bytes gzipped`);
+console.log(
+  `sdk/dist/index.js: ${code.length} bytes minified, ${gzipSync(code, { level: 9 }).length} bytes gzipped`,
+);

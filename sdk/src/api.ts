@@ -20,7 +20,9 @@ export type Body<P extends keyof paths, M extends Method> =
   Operation<P, M> extends { requestBody: { content: { 'application/json': infer B } } } ? B : never;
 
 type CodeOf<J> = unknown extends J ? never : J extends { code: infer C extends number } ? C : never;
-type CodesOf<O> = O extends { responses: infer R } ? { [S in keyof R]: CodeOf<JsonOf<R[S]>> }[keyof R] : never;
+type CodesOf<O> = O extends { responses: infer R }
+  ? { [S in keyof R]: CodeOf<JsonOf<R[S]>> }[keyof R]
+  : never;
 
 /** Every business code the contract lists for an error (40000, 40101, 40910, ...). */
 export type ErrorCode = Exclude<CodesOf<operations[keyof operations]>, 0>;

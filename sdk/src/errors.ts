@@ -21,7 +21,10 @@ export class ApiError extends Error {
   /** `data` of the envelope: `{ errors: [{ field, message }] }` on a validation error. */
   readonly data: unknown;
 
-  constructor(status: number, envelope: { code: number; message?: string; requestId?: string; data?: unknown }) {
+  constructor(
+    status: number,
+    envelope: { code: number; message?: string; requestId?: string; data?: unknown },
+  ) {
     super(envelope.message ?? `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;

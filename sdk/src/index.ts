@@ -1,6 +1,13 @@
 export { Client, createClient } from './client.js';
 export type { ClientOptions, RequestOptions, SubscribeResult } from './client.js';
-export { ApiError, Codes, isApiError, NetworkError, TicketFailedError, TicketTimeoutError } from './errors.js';
+export {
+  ApiError,
+  Codes,
+  isApiError,
+  NetworkError,
+  TicketFailedError,
+  TicketTimeoutError,
+} from './errors.js';
 export type { PollOptions } from './flash.js';
 export { newIdempotencyKey } from './idempotency.js';
 export type { LoginOptions } from './session.js';

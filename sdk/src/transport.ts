@@ -33,7 +33,8 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * backend deduplicates by its Idempotency-Key. Anything else could, after a
  * lost answer, place a second order or spend a refresh token twice.
  */
-export const isRetryable = (call: Call) => call.method === 'GET' || call.idempotencyKey !== undefined;
+export const isRetryable = (call: Call) =>
+  call.method === 'GET' || call.idempotencyKey !== undefined;
 
 /** Worth another attempt: no answer, throttled, or the backend briefly unable. */
 function transient(err: unknown): boolean {

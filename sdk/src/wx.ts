@@ -37,7 +37,10 @@ export type WxSubscribeResult = WxError & Record<string, string>;
 
 export interface Wx {
   request(options: WxRequestOptions): unknown;
-  login(options: { success?: (res: { code: string }) => void; fail?: (err: WxError) => void }): void;
+  login(options: {
+    success?: (res: { code: string }) => void;
+    fail?: (err: WxError) => void;
+  }): void;
   requestPayment(
     options: WxPaymentParams & { success?: () => void; fail?: (err: WxError) => void },
   ): void;
