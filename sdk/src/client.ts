@@ -58,6 +58,9 @@ export interface SubscribeResult {
 
 const API_PREFIX = '/api/v1';
 
+// The runtime's global `wx`; read with typeof, since older base libraries have no globalThis.
+declare const wx: Wx | undefined;
+
 /** An expired or refused refresh: the session is over, as after a 40102. */
 const refreshLost = (err: unknown) =>
   err instanceof ApiError && (err.status === 401 || err.status === 409);
@@ -68,18 +71,18 @@ export class Client {
   private readonly wx: Wx;
 
   constructor(options: ClientOptions) {
-    const wx = options.wx ?? (globalThis as { wx?: Wx }).wx;
-    if (!wx) throw new Error('no wx: pass options.wx outside a mini-program');
-    this.wx = wx;
+    const runtime = options.wx ?? (typeof wx === 'undefined' ? undefined : wx);
+    if (!runtime) throw new Error('no wx: pass options.wx outside a mini-program');
+    this.wx = runtime;
     this.transport = new Transport(
-      wx,
+      runtime,
       options.baseUrl.replace(/\/+$/, '') + API_PREFIX,
       options.timeoutMs ?? 10_000,
       { retries: 2, baseDelayMs: 300, maxDelayMs: 5000, ...options.retry },
     );
     const hook = options.onSessionEnded ?? ((client: Client) => client.login());
     this.session = new Session(
-      wx,
+      runtime,
       this.transport,
       options.storageKey ?? 'wxmp.tokens',
       options.device,

@@ -25,7 +25,11 @@ Page({
     try {
       const page = await client.products({ cursor: this.data.nextCursor || undefined, limit: 20 });
       const items = page.items.map((p) => ({ ...p, price: yuan(p.priceCents) }));
-      this.setData({ products: this.data.products.concat(items), nextCursor: page.nextCursor, error: '' });
+      this.setData({
+        products: this.data.products.concat(items),
+        nextCursor: page.nextCursor,
+        error: '',
+      });
     } catch (err) {
       this.setData({ error: describeError(err) });
     }

@@ -42,7 +42,10 @@ Page({
   async subscribe() {
     try {
       const { accepted } = await client.subscribe(TEMPLATE_IDS);
-      wx.showToast({ title: accepted.length > 0 ? 'We will notify you' : 'No notifications', icon: 'none' });
+      wx.showToast({
+        title: accepted.length > 0 ? 'We will notify you' : 'No notifications',
+        icon: 'none',
+      });
     } catch (err) {
       this.setData({ error: describeError(err) });
     }
