@@ -12,7 +12,10 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['src/**/*.spec.ts', 'migrations/**/*.spec.ts'] },
+        test: {
+          name: 'unit',
+          include: ['src/**/*.spec.ts', 'migrations/**/*.spec.ts', 'sdk/src/**/*.spec.ts'],
+        },
       },
       {
         extends: true,

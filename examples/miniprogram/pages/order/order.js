@@ -1,0 +1,61 @@
+import { TEMPLATE_IDS } from '../../config.js';
+import { describeError, yuan } from '../../format.js';
+
+const { client } = getApp().globalData;
+
+// One order: its state, the pay button (WeChat Pay through the SDK) and the
+// subscribe button (so the backend may message the user when it ships).
+Page({
+  data: { order: null, total: '', error: '', paying: false, canSubscribe: TEMPLATE_IDS.length > 0 },
+
+  onLoad(query) {
+    this.orderId = Number(query.id);
+    this.reload();
+  },
+
+  async reload() {
+    try {
+      this.show(await client.order(this.orderId));
+    } catch (err) {
+      this.setData({ error: describeError(err) });
+    }
+  },
+
+  show(order) {
+    this.setData({ order, total: yuan(order.totalCents), error: '' });
+  },
+
+  async pay() {
+    this.setData({ paying: true });
+    try {
+      // POST /orders/:id/payment → wx.requestPayment → POST …/payment/confirm.
+      this.show(await client.pay(this.orderId));
+    } catch (err) {
+      // Closing the payment sheet is the user's choice, not an error.
+      if (err.name === 'WxCallError' && err.cancelled) await this.reload();
+      else this.setData({ error: describeError(err) });
+    } finally {
+      this.setData({ paying: false });
+    }
+  },
+
+  async subscribe() {
+    try {
+      const { accepted } = await client.subscribe(TEMPLATE_IDS);
+      wx.showToast({
+        title: accepted.length > 0 ? 'We will notify you' : 'No notifications',
+        icon: 'none',
+      });
+    } catch (err) {
+      this.setData({ error: describeError(err) });
+    }
+  },
+
+  async cancel() {
+    try {
+      this.show(await client.cancelOrder(this.orderId));
+    } catch (err) {
+      this.setData({ error: describeError(err) });
+    }
+  },
+});

@@ -1,0 +1,260 @@
+import type {
+  FlashAdmission,
+  FlashSale,
+  FlashTicket,
+  LoginResult,
+  NewOrder,
+  Order,
+  OrderPage,
+  PaymentParams,
+  Product,
+  ProductPage,
+  SubscriptionList,
+  User,
+} from './api.js';
+import { ApiError, Codes } from './errors.js';
+import { pollTicket, type PollOptions } from './flash.js';
+import { newIdempotencyKey } from './idempotency.js';
+import { Session, type LoginOptions } from './session.js';
+import { Transport, type Call, type RetryPolicy } from './transport.js';
+import { wxCall, type Wx, type WxPaymentParams, type WxSubscribeResult } from './wx.js';
+
+export interface ClientOptions {
+  /** The backend's origin, `https://api.example.com` (the SDK adds /api/v1). */
+  baseUrl: string;
+  /** The mini-program's `wx` (default: the global one). */
+  wx?: Wx;
+  /** Storage key of the token pair (default `wxmp.tokens`). */
+  storageKey?: string;
+  /** Shown in GET /auth/sessions. */
+  device?: string;
+  /** wx.request timeout (default 10 s). */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /**
+   * Runs when there is no session: none yet, or the server ended it (40102:
+   * logged out elsewhere, refresh-token reuse). The stored pair is already
+   * gone. Default: sign in again with wx.login (silent in a mini-program).
+   * If a pair is stored when it returns, the request is sent once more;
+   * otherwise it fails with the 40102 ApiError.
+   */
+  onSessionEnded?: (client: Client) => unknown;
+}
+
+export interface RequestOptions {
+  query?: Call['query'];
+  body?: unknown;
+  idempotencyKey?: string;
+  /** Send the access token, refreshing or signing in as needed (default true). */
+  auth?: boolean;
+}
+
+export interface SubscribeResult {
+  /** The template ids the user accepted (others were rejected, banned or filtered). */
+  accepted: string[];
+  /** The backend's record of them; null when nothing was accepted. */
+  subscriptions: SubscriptionList | null;
+}
+
+const API_PREFIX = '/api/v1';
+
+// The runtime's global `wx`; read with typeof, since older base libraries have no globalThis.
+declare const wx: Wx | undefined;
+
+/** An expired or refused refresh: the session is over, as after a 40102. */
+const refreshLost = (err: unknown) =>
+  err instanceof ApiError && (err.status === 401 || err.status === 409);
+
+export class Client {
+  private readonly transport: Transport;
+  private readonly session: Session;
+  private readonly wx: Wx;
+
+  constructor(options: ClientOptions) {
+    const runtime = options.wx ?? (typeof wx === 'undefined' ? undefined : wx);
+    if (!runtime) throw new Error('no wx: pass options.wx outside a mini-program');
+    this.wx = runtime;
+    this.transport = new Transport(
+      runtime,
+      options.baseUrl.replace(/\/+$/, '') + API_PREFIX,
+      options.timeoutMs ?? 10_000,
+      { retries: 2, baseDelayMs: 300, maxDelayMs: 5000, ...options.retry },
+    );
+    const hook = options.onSessionEnded ?? ((client: Client) => client.login());
+    this.session = new Session(
+      runtime,
+      this.transport,
+      options.storageKey ?? 'wxmp.tokens',
+      options.device,
+      async () => hook(this),
+    );
+  }
+
+  /**
+   * Any backend route: the envelope's `data`, or an ApiError. Retried on a
+   * lost answer, a 429 or a 5xx only when it cannot act twice (a GET, or
+   * with an idempotencyKey).
+   */
+  request<T>(method: Call['method'], path: string, options: RequestOptions = {}): Promise<T> {
+    const { auth = true, ...rest } = options;
+    const call: Call = { method, path, ...rest };
+    return this.transport.withRetries(call, () =>
+      auth ? this.authorized(call) : this.transport.once(call),
+    ) as Promise<T>;
+  }
+
+  /** One attempt with the stored access token, refreshed (40101) or re-signed-in (40102) once. */
+  private async authorized(call: Call): Promise<unknown> {
+    let refreshed = false;
+    let relogged = false;
+    for (;;) {
+      const token = this.session.tokens()?.accessToken;
+      if (!token) {
+        if (relogged) throw new ApiError(401, { code: Codes.SESSION_ENDED, message: 'signed out' });
+        relogged = true;
+        await this.session.ended(undefined);
+        continue;
+      }
+      try {
+        return await this.transport.once(call, token);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        if (err.code === Codes.TOKEN_EXPIRED && !refreshed) {
+          refreshed = true;
+          try {
+            await this.session.refresh(token);
+          } catch (refreshErr) {
+            if (!refreshLost(refreshErr) || relogged) throw refreshErr;
+            relogged = true;
+            await this.session.ended(token);
+          }
+          continue;
+        }
+        if (err.code === Codes.SESSION_ENDED && !relogged) {
+          relogged = true;
+          await this.session.ended(token);
+          if (this.session.tokens()) continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** Signs in: wx.login, POST /auth/login, the pair kept in storage. */
+  login(options?: LoginOptions): Promise<LoginResult> {
+    return this.session.login(options);
+  }
+
+  /** Whether a token pair is stored (it may still be refused). */
+  get signedIn(): boolean {
+    return this.session.tokens() !== undefined;
+  }
+
+  /** Ends this session at the backend and forgets it here (even if the backend cannot be told). */
+  async logout(): Promise<void> {
+    const token = this.session.tokens()?.accessToken;
+    this.session.clear();
+    if (!token) return;
+    await this.transport
+      .once({ method: 'POST', path: '/auth/logout' }, token)
+      .catch(() => undefined);
+  }
+
+  me(): Promise<User> {
+    return this.request('GET', '/users/me');
+  }
+
+  products(page: { cursor?: string; limit?: number } = {}): Promise<ProductPage> {
+    return this.request('GET', '/products', { query: page, auth: false });
+  }
+
+  product(id: number): Promise<Product> {
+    return this.request('GET', `/products/${id}`, { auth: false });
+  }
+
+  /**
+   * Places an order. The Idempotency-Key is made here unless given, and the
+   * same key goes with every retry, so a lost answer never makes a second
+   * order; pass your own to keep it across a page reload.
+   */
+  placeOrder(order: NewOrder, idempotencyKey: string = newIdempotencyKey()): Promise<Order> {
+    return this.request('POST', '/orders', { body: order, idempotencyKey });
+  }
+
+  order(id: number): Promise<Order> {
+    return this.request('GET', `/orders/${id}`);
+  }
+
+  orders(page: { cursor?: string; limit?: number } = {}): Promise<OrderPage> {
+    return this.request('GET', '/orders', { query: page });
+  }
+
+  cancelOrder(id: number): Promise<Order> {
+    return this.request('POST', `/orders/${id}/cancel`);
+  }
+
+  /**
+   * Pays a pending order: the JSAPI parameters from the backend, the WeChat
+   * Pay sheet (wx.requestPayment; a cancel rejects with WxCallError,
+   * `cancelled: true`), then the backend's confirmation, which returns the
+   * order (`paid` once WeChat Pay says so; the notification also gets there).
+   */
+  async pay(orderId: number): Promise<Order> {
+    const params = await this.request<PaymentParams>('POST', `/orders/${orderId}/payment`);
+    const sheet: WxPaymentParams = {
+      timeStamp: params.timeStamp,
+      nonceStr: params.nonceStr,
+      package: params.package,
+      signType: params.signType,
+      paySign: params.paySign,
+    };
+    await wxCall<void>('requestPayment', (cb) => this.wx.requestPayment({ ...sheet, ...cb }));
+    return this.request('POST', `/orders/${orderId}/payment/confirm`);
+  }
+
+  /**
+   * Asks the user for subscribe messages (wx.requestSubscribeMessage; call it
+   * from a tap) and tells the backend which templates were accepted: each
+   * acceptance allows one message.
+   */
+  async subscribe(templateIds: string[]): Promise<SubscribeResult> {
+    const answer = await wxCall<WxSubscribeResult>('requestSubscribeMessage', (cb) =>
+      this.wx.requestSubscribeMessage({ tmplIds: templateIds, ...cb }),
+    );
+    const accepted = templateIds.filter((id) => answer[id] === 'accept');
+    if (accepted.length === 0) return { accepted, subscriptions: null };
+    const subscriptions = await this.request<SubscriptionList>('POST', '/users/me/subscriptions', {
+      body: { accepted },
+    });
+    return { accepted, subscriptions };
+  }
+
+  flashSale(id: number): Promise<FlashSale> {
+    return this.request('GET', `/flash-sales/${id}`, { auth: false });
+  }
+
+  ticket(ticket: string): Promise<FlashTicket> {
+    return this.request('GET', `/flash-sales/tickets/${encodeURIComponent(ticket)}`);
+  }
+
+  /**
+   * Buys in a flash sale: admission (202, a ticket; 409 40910/40911/40912
+   * as ApiError), then the ticket polled until its order is placed, which
+   * is returned (pending, at the sale's price: pay it with pay()).
+   */
+  async buyFlashSale(
+    saleId: number,
+    quantity = 1,
+    options: PollOptions & { idempotencyKey?: string } = {},
+  ): Promise<Order> {
+    const { idempotencyKey = newIdempotencyKey(), ...poll } = options;
+    const admission = await this.request<FlashAdmission>('POST', `/flash-sales/${saleId}/orders`, {
+      body: { quantity },
+      idempotencyKey,
+    });
+    const orderId = await pollTicket(() => this.ticket(admission.ticket), poll);
+    return this.order(orderId);
+  }
+}
+
+export const createClient = (options: ClientOptions) => new Client(options);

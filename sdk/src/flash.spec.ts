@@ -1,0 +1,49 @@
+import type { FlashTicket } from './api.js';
+import { TicketFailedError, TicketTimeoutError } from './errors.js';
+import { pollTicket } from './flash.js';
+
+const queued: FlashTicket = { ticket: 't1', status: 'queued', orderId: null, reason: null };
+
+/** A ticket that answers `answers` in turn (the last one from then on), counting the polls. */
+function ticketAnswering(...answers: FlashTicket[]) {
+  const polls: number[] = [];
+  const read = () => {
+    polls.push(Date.now());
+    return Promise.resolve(answers[Math.min(polls.length - 1, answers.length - 1)]);
+  };
+  return { read, polls };
+}
+
+describe('pollTicket', () => {
+  it('polls a queued ticket until it is placed and returns its order id', async () => {
+    const t = ticketAnswering(queued, queued, { ...queued, status: 'placed', orderId: 42 });
+    await expect(pollTicket(t.read, { intervalMs: 1 })).resolves.toBe(42);
+    expect(t.polls).toHaveLength(3);
+  });
+
+  it('rejects with the reason of a failed ticket', async () => {
+    const t = ticketAnswering(queued, { ...queued, status: 'failed', reason: 'order not written' });
+    const err = (await pollTicket(t.read, { intervalMs: 1 }).catch(
+      (e: unknown) => e,
+    )) as TicketFailedError;
+    expect(err).toBeInstanceOf(TicketFailedError);
+    expect(err.reason).toBe('order not written');
+  });
+
+  it('backs off between polls and stops at the cap with TicketTimeoutError', async () => {
+    const t = ticketAnswering(queued);
+    const started = Date.now();
+    const err = await pollTicket(t.read, {
+      intervalMs: 20,
+      maxIntervalMs: 40,
+      timeoutMs: 200,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TicketTimeoutError);
+    expect(Date.now() - started).toBeLessThan(1000);
+    // 20, 30, 40, 40, ... ms apart: far fewer polls than a fixed 20 ms would make in 200 ms.
+    expect(t.polls.length).toBeGreaterThanOrEqual(4);
+    expect(t.polls.length).toBeLessThanOrEqual(8);
+    const gaps = t.polls.slice(1).map((at, i) => at - t.polls[i]);
+    expect(gaps[gaps.length - 1]).toBeGreaterThan(gaps[0]);
+  });
+});
