@@ -44,13 +44,15 @@ async function awaitMigrations(): Promise<boolean> {
   const config = loadConfig();
   // The embedded engine migrates itself at boot (one process owns the file).
   if (config.database.kind === 'embedded') return true;
-  const dataSource = new DataSource({ ...(await dataSourceOptions(config)), migrationsRun: false });
   const deadline = Date.now() + timeoutMs;
+  let dataSource: DataSource | undefined;
   let reported = '';
   try {
     for (;;) {
       let state: string;
       try {
+        // dataSourceOptions asks the server its flavour: inside the retry too.
+        dataSource ??= new DataSource({ ...(await dataSourceOptions(config)), migrationsRun: false });
         if (!dataSource.isInitialized) await dataSource.initialize();
         const pending = await pendingMigrations(dataSource);
         if (pending.length === 0) {
@@ -69,7 +71,7 @@ async function awaitMigrations(): Promise<boolean> {
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   } finally {
-    if (dataSource.isInitialized) await dataSource.destroy();
+    if (dataSource?.isInitialized) await dataSource.destroy();
   }
 }
 
