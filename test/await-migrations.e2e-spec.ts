@@ -84,10 +84,10 @@ describe('await-migrations (the initContainer)', () => {
         server.close(() => resolve(port));
       });
     });
-    const run = start({ ...env, DATABASE_URL: `mysql://app:hunter2-secret@127.0.0.1:${closed}/app` }, [
-      '--timeout-s=1',
-      '--interval-s=0.2',
-    ]);
+    const run = start(
+      { ...env, DATABASE_URL: `mysql://app:hunter2-secret@127.0.0.1:${closed}/app` },
+      ['--timeout-s=1', '--interval-s=0.2'],
+    );
     expect(await run.exited).toBe(1);
     expect(run.output()).toContain('database not reachable yet (ECONNREFUSED)');
     expect(run.output()).not.toContain('hunter2');

@@ -34,7 +34,10 @@ const schemaPath = join(
 function composeValidator() {
   const ajv = new Ajv({ strict: false, allErrors: true });
   // Its `$schema` spells draft-07's URL in a way Ajv does not know; Ajv's default is draft-07.
-  const { $schema: _dialect, ...schema } = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<string, unknown>;
+  const { $schema: _dialect, ...schema } = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<
+    string,
+    unknown
+  >;
   return ajv.compile(schema);
 }
 
@@ -56,11 +59,18 @@ describe('docker/compose.yml', () => {
   });
 
   it.each([
-    ['a misspelt service key', (c: Compose) => ((c.services.worker as Record<string, unknown>).enviroment = {})],
-    ['networks as a bare string', (c: Compose) => ((c.services.app as Record<string, unknown>).networks = 'backend')],
+    [
+      'a misspelt service key',
+      (c: Compose) => ((c.services.worker as Record<string, unknown>).enviroment = {}),
+    ],
+    [
+      'networks as a bare string',
+      (c: Compose) => ((c.services.app as Record<string, unknown>).networks = 'backend'),
+    ],
     [
       'a misspelt healthcheck key',
-      (c: Compose) => ((c.services.app as Record<string, unknown>).healthcheck = { intervall: '5s' }),
+      (c: Compose) =>
+        ((c.services.app as Record<string, unknown>).healthcheck = { intervall: '5s' }),
     ],
     [
       'an unknown depends_on condition',
@@ -86,7 +96,11 @@ describe('docker/compose.yml', () => {
       if (mode === undefined) continue;
       expect(compose.services[service].environment?.WORKER_MODE).toBe(mode);
       const deployment = find(objects, 'Deployment', `wx-mp-backend-${mode}`) as {
-        spec: { template: { spec: { containers: { name: string; env: { name: string; value: string }[] }[] } } };
+        spec: {
+          template: {
+            spec: { containers: { name: string; env: { name: string; value: string }[] }[] };
+          };
+        };
       };
       const app = deployment.spec.template.spec.containers.find((c) => c.name === 'app')!;
       expect(app.env.find((e) => e.name === 'WORKER_MODE')?.value).toBe(mode);
@@ -95,16 +109,27 @@ describe('docker/compose.yml', () => {
 
   it('shares its shutdown timing, body limit and NODE_ENV with deploy/k8s, and waits long enough', () => {
     const { objects } = kustomize('base');
-    const config = objects.find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
+    const config = objects.find((o) => o.kind === 'ConfigMap') as unknown as {
+      data: Record<string, string>;
+    };
     for (const service of ['app', 'worker']) {
       const env = compose.services[service].environment!;
-      for (const name of ['SHUTDOWN_DRAIN_MS', 'SHUTDOWN_TIMEOUT_MS', 'BODY_LIMIT_BYTES', 'NODE_ENV']) {
+      for (const name of [
+        'SHUTDOWN_DRAIN_MS',
+        'SHUTDOWN_TIMEOUT_MS',
+        'BODY_LIMIT_BYTES',
+        'NODE_ENV',
+      ]) {
         expect(String(env[name]), `${service}: ${name}`).toBe(config.data[name]);
       }
       const drain = envSchema.shape.SHUTDOWN_DRAIN_MS.parse(env.SHUTDOWN_DRAIN_MS);
       const timeout = envSchema.shape.SHUTDOWN_TIMEOUT_MS.parse(env.SHUTDOWN_TIMEOUT_MS);
-      expect(durationMs(compose.services[service].stop_grace_period!)).toBeGreaterThan(drain + timeout);
-      expect(compose.services[service].depends_on?.migrate?.condition).toBe('service_completed_successfully');
+      expect(durationMs(compose.services[service].stop_grace_period!)).toBeGreaterThan(
+        drain + timeout,
+      );
+      expect(compose.services[service].depends_on?.migrate?.condition).toBe(
+        'service_completed_successfully',
+      );
     }
   });
 });

@@ -62,14 +62,17 @@ function containerEnv(objects: K8sObject[], container: IContainer): Record<strin
   const env: Record<string, string> = {};
   for (const from of container.envFrom ?? []) {
     if (from.configMapRef) {
-      const cm = find(objects, 'ConfigMap', from.configMapRef.name!) as { data?: Record<string, string> };
+      const cm = find(objects, 'ConfigMap', from.configMapRef.name!) as {
+        data?: Record<string, string>;
+      };
       Object.assign(env, cm.data);
     }
     if (from.secretRef) {
-      const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === from.secretRef!.name) as
-        | { data?: Record<string, string> }
-        | undefined;
-      for (const [k, v] of Object.entries(secret?.data ?? {})) env[k] = Buffer.from(v, 'base64').toString('utf8');
+      const secret = objects.find(
+        (o) => o.kind === 'Secret' && o.metadata.name === from.secretRef!.name,
+      ) as { data?: Record<string, string> } | undefined;
+      for (const [k, v] of Object.entries(secret?.data ?? {}))
+        env[k] = Buffer.from(v, 'base64').toString('utf8');
     }
   }
   for (const e of container.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
@@ -78,20 +81,32 @@ function containerEnv(objects: K8sObject[], container: IContainer): Record<strin
 
 /** Every env name a container is given, wherever it comes from (values may live in an absent Secret). */
 function envNames(objects: K8sObject[], container: IContainer): string[] {
-  return [...Object.keys(containerEnv(objects, container)), ...(container.env ?? []).map((e) => e.name)];
+  return [
+    ...Object.keys(containerEnv(objects, container)),
+    ...(container.env ?? []).map((e) => e.name),
+  ];
 }
 
-function allContainers(objects: K8sObject[]): { owner: string; container: IContainer; spec: IPodSpec }[] {
+function allContainers(
+  objects: K8sObject[],
+): { owner: string; container: IContainer; spec: IPodSpec }[] {
   const specs: { owner: string; spec: IPodSpec }[] = [
     ...objects
       .filter((o) => o.kind === 'Deployment')
-      .map((o) => ({ owner: o.metadata.name, spec: (o as unknown as IDeployment).spec!.template.spec! })),
+      .map((o) => ({
+        owner: o.metadata.name,
+        spec: (o as unknown as IDeployment).spec!.template.spec!,
+      })),
     ...objects
       .filter((o) => o.kind === 'Job')
       .map((o) => ({ owner: o.metadata.name, spec: (o as unknown as IJob).spec!.template.spec! })),
   ];
   return specs.flatMap(({ owner, spec }) =>
-    [...(spec.initContainers ?? []), ...spec.containers].map((container) => ({ owner, container, spec })),
+    [...(spec.initContainers ?? []), ...spec.containers].map((container) => ({
+      owner,
+      container,
+      spec,
+    })),
   );
 }
 
@@ -101,7 +116,10 @@ function mebibytes(quantity: string | number | undefined): number {
   return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
 }
 
-function selects(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) {
+function selects(
+  selector: Record<string, string> | undefined,
+  labels: Record<string, string> | undefined,
+) {
   return Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
 }
 
@@ -121,15 +139,18 @@ describe.each(builds)('deploy/k8s/$dir', ({ objects, warnings }) => {
     expect(envSchema.shape.WORKER_MODE.parse(env.WORKER_MODE)).toBe(mode);
   });
 
-  it.each(DEPLOYMENTS)('$name probes /health/live and /health/ready on the port the app listens on', ({ name }) => {
-    const container = appContainer(objects, name);
-    const env = containerEnv(objects, container);
-    const port = container.ports!.find((p) => p.name === 'http')!;
-    expect(port.containerPort).toBe(envSchema.shape.PORT.parse(env.PORT));
-    expect(container.livenessProbe?.httpGet).toEqual({ path: '/health/live', port: 'http' });
-    expect(container.startupProbe?.httpGet).toEqual({ path: '/health/live', port: 'http' });
-    expect(container.readinessProbe?.httpGet).toEqual({ path: '/health/ready', port: 'http' });
-  });
+  it.each(DEPLOYMENTS)(
+    '$name probes /health/live and /health/ready on the port the app listens on',
+    ({ name }) => {
+      const container = appContainer(objects, name);
+      const env = containerEnv(objects, container);
+      const port = container.ports!.find((p) => p.name === 'http')!;
+      expect(port.containerPort).toBe(envSchema.shape.PORT.parse(env.PORT));
+      expect(container.livenessProbe?.httpGet).toEqual({ path: '/health/live', port: 'http' });
+      expect(container.startupProbe?.httpGet).toEqual({ path: '/health/live', port: 'http' });
+      expect(container.readinessProbe?.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+    },
+  );
 
   it.each(DEPLOYMENTS)(
     '$name: terminationGracePeriodSeconds > preStop + SHUTDOWN_DRAIN_MS + SHUTDOWN_TIMEOUT_MS',
@@ -151,7 +172,9 @@ describe.each(builds)('deploy/k8s/$dir', ({ objects, warnings }) => {
     const env = containerEnv(objects, container);
     const sleep = container.lifecycle?.preStop?.exec?.command ?? [];
     expect(sleep[0]).toBe('sleep');
-    expect(Number(sleep[1]) * 1000).toBe(envSchema.shape.SHUTDOWN_DRAIN_MS.parse(env.SHUTDOWN_DRAIN_MS));
+    expect(Number(sleep[1]) * 1000).toBe(
+      envSchema.shape.SHUTDOWN_DRAIN_MS.parse(env.SHUTDOWN_DRAIN_MS),
+    );
   });
 
   it("NODE_OPTIONS is the image's, and the memory limit holds its heap with room for the rest", () => {
@@ -164,9 +187,10 @@ describe.each(builds)('deploy/k8s/$dir', ({ objects, warnings }) => {
       const semiSpace = Number(/--max-semi-space-size=(\d+)/.exec(options)![1]);
       // Old space + a young generation of 3 semi-spaces + ~128 MiB of code,
       // buffers and native memory (README "Benchmarks": RSS < 200 MB at 256).
-      expect(mebibytes(container.resources?.limits?.memory), `${owner}/${container.name}`).toBeGreaterThanOrEqual(
-        oldSpace + 3 * semiSpace + 128,
-      );
+      expect(
+        mebibytes(container.resources?.limits?.memory),
+        `${owner}/${container.name}`,
+      ).toBeGreaterThanOrEqual(oldSpace + 3 * semiSpace + 128);
       expect(mebibytes(container.resources?.requests?.memory)).toBeLessThanOrEqual(
         mebibytes(container.resources?.limits?.memory),
       );
@@ -176,7 +200,10 @@ describe.each(builds)('deploy/k8s/$dir', ({ objects, warnings }) => {
   it('every env name a container is given is one the app reads (src/config/env.schema.ts)', () => {
     for (const { owner, container } of allContainers(objects)) {
       for (const name of envNames(objects, container)) {
-        expect(APP_ENV.has(name) || RUNTIME_ENV.has(name), `${owner}/${container.name}: ${name}`).toBe(true);
+        expect(
+          APP_ENV.has(name) || RUNTIME_ENV.has(name),
+          `${owner}/${container.name}: ${name}`,
+        ).toBe(true);
       }
     }
   });
@@ -186,9 +213,13 @@ describe.each(builds)('deploy/k8s/$dir', ({ objects, warnings }) => {
     const compose = readYaml(join(REPO, 'docker/compose.yml')) as {
       services: Record<string, { command?: string[] }>;
     };
-    expect(job.spec!.template.spec!.containers[0].command).toEqual(compose.services.migrate.command);
+    expect(job.spec!.template.spec!.containers[0].command).toEqual(
+      compose.services.migrate.command,
+    );
     for (const { name } of DEPLOYMENTS) {
-      const wait = podSpec(objects, name).initContainers?.find((c) => c.name === 'await-migrations');
+      const wait = podSpec(objects, name).initContainers?.find(
+        (c) => c.name === 'await-migrations',
+      );
       expect(wait?.command?.slice(0, 2)).toEqual(['node', 'dist/src/cli/await-migrations.js']);
       expect(existsSync(join(REPO, wait!.command![1]))).toBe(true);
       expect(wait?.image).toBe(appContainer(objects, name).image);
@@ -214,7 +245,9 @@ describe.each(builds)('deploy/k8s/$dir', ({ objects, warnings }) => {
     const workerLabels = deployment(objects, WORKER).spec!.template.metadata!.labels;
     expect(selects(service.spec!.selector, httpLabels)).toBe(true);
     for (const s of objects.filter((o) => o.kind === 'Service') as unknown as IService[]) {
-      expect(selects(s.spec!.selector, workerLabels), `${s.metadata!.name} selects workers`).toBe(false);
+      expect(selects(s.spec!.selector, workerLabels), `${s.metadata!.name} selects workers`).toBe(
+        false,
+      );
     }
     expect(service.spec!.ports![0].targetPort).toBe('http');
     const ingress = find<IIngress>(objects, 'Ingress', 'wx-mp-backend');
@@ -229,26 +262,32 @@ describe.each(builds)('deploy/k8s/$dir', ({ objects, warnings }) => {
   });
 
   it('NetworkPolicies cover every pod; workers and the Job take no connection but Prometheus', () => {
-    const policies = objects.filter((o) => o.kind === 'NetworkPolicy') as unknown as INetworkPolicy[];
+    const policies = objects.filter(
+      (o) => o.kind === 'NetworkPolicy',
+    ) as unknown as INetworkPolicy[];
     const pods = [
       ...DEPLOYMENTS.map(({ name }) => deployment(objects, name).spec!.template.metadata!.labels),
       find<IJob>(objects, 'Job', 'wx-mp-backend-migrate').spec!.template.metadata!.labels,
     ];
     for (const labels of pods) {
-      expect(policies.some((p) => selects(p.spec.podSelector.matchLabels, labels))).toBe(true);
+      expect(policies.some((p) => selects(p.spec?.podSelector?.matchLabels, labels))).toBe(true);
     }
     const workerPolicy = find<INetworkPolicy>(objects, 'NetworkPolicy', WORKER);
-    const sources = workerPolicy.spec.ingress!.flatMap((r) => r.from ?? []);
-    expect(sources.map((s) => s.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'])).toEqual([
-      'monitoring',
-    ]);
+    const sources = workerPolicy.spec!.ingress!.flatMap((r) => r.from ?? []);
+    expect(
+      sources.map((s) => s.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']),
+    ).toEqual(['monitoring']);
   });
 
   it('the HPA scales the http pods on CPU; KEDA scales the workers; each has a PDB', () => {
-    const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler') as unknown as IHorizontalPodAutoscaler[];
+    const hpas = objects.filter(
+      (o) => o.kind === 'HorizontalPodAutoscaler',
+    ) as unknown as IHorizontalPodAutoscaler[];
     expect(hpas.map((h) => h.spec!.scaleTargetRef.name)).toEqual([HTTP]);
     expect(hpas[0].spec!.minReplicas).toBeGreaterThanOrEqual(2);
-    const scaled = find(objects, 'ScaledObject', WORKER) as { spec: { scaleTargetRef: { name: string } } };
+    const scaled = find(objects, 'ScaledObject', WORKER) as {
+      spec: { scaleTargetRef: { name: string } };
+    };
     expect(scaled.spec.scaleTargetRef.name).toBe(WORKER);
     for (const { name } of DEPLOYMENTS) {
       const labels = deployment(objects, name).spec!.template.metadata!.labels;
@@ -261,21 +300,33 @@ describe.each(builds)('deploy/k8s/$dir', ({ objects, warnings }) => {
 describe('the schema check catches real mistakes', () => {
   const { objects } = builds[0];
 
+  // Typed as what they break: a built Deployment, the same shape the schema checks.
+  interface Broken {
+    spec: {
+      replicas?: unknown;
+      selector?: unknown;
+      template: { spec: { containers: IContainer[] } };
+    };
+  }
+  const first = (d: Broken) => d.spec.template.spec.containers[0];
   it.each([
-    ['replicas as a string', (d: any) => (d.spec.replicas = 'two')],
-    ['a Deployment without its selector', (d: any) => delete d.spec.selector],
-    ['a probe without a port', (d: any) => delete d.spec.template.spec.containers[0].readinessProbe.httpGet.port],
-    ['a container without a name', (d: any) => delete d.spec.template.spec.containers[0].name],
-    ['an env entry without a name', (d: any) => d.spec.template.spec.containers[0].env.push({ value: 'x' })],
+    ['replicas as a string', (d: Broken) => (d.spec.replicas = 'two')],
+    ['a Deployment without its selector', (d: Broken) => delete d.spec.selector],
+    [
+      'a probe without a port',
+      (d: Broken) => delete (first(d).readinessProbe!.httpGet as { port?: unknown }).port,
+    ],
+    ['a container without a name', (d: Broken) => delete (first(d) as { name?: string }).name],
+    ['an env entry without a name', (d: Broken) => first(d).env!.push({ value: 'x' } as never)],
   ])('rejects %s', async (_label, breakIt) => {
     const broken = structuredClone(find(objects, 'Deployment', HTTP));
-    breakIt(broken);
+    breakIt(broken as unknown as Broken);
     await expect(validateObject(broken)).rejects.toThrow(/Deployment\/wx-mp-backend-http: /);
   });
 
   it('rejects a ScaledObject without a scale target, and an unknown kind', async () => {
-    const scaled = structuredClone(find(objects, 'ScaledObject', WORKER)) as any;
-    delete scaled.spec.scaleTargetRef;
+    const scaled = structuredClone(find(objects, 'ScaledObject', WORKER));
+    delete (scaled.spec as { scaleTargetRef?: unknown }).scaleTargetRef;
     await expect(validateObject(scaled)).rejects.toThrow(/ScaledObject/);
     await expect(
       validateObject({ apiVersion: 'apps/v1', kind: 'Deploymnet', metadata: { name: 'x' } }),
@@ -308,28 +359,33 @@ describe('deploy/k8s/overlays/example against the app itself', () => {
     rmSync(keys, { recursive: true, force: true });
   });
 
-  it.each(DEPLOYMENTS)('$name: the env it is given passes loadConfig in its mode', ({ name, mode }) => {
-    // The Secret's PEM files are placeholders: real keys at the mounted paths.
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const files: Record<string, string> = {
-      'apiclient_key.pem': privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-      'pub_key.pem': publicKey.export({ type: 'spki', format: 'pem' }) as string,
-    };
-    const env = containerEnv(objects, appContainer(objects, name));
-    for (const key of ['WECHAT_PAY_PRIVATE_KEY_FILE', 'WECHAT_PAY_PUBLIC_KEY_FILE']) {
-      const file = env[key].split('/').pop()!;
-      writeFileSync(join(keys, file), files[file]);
-      env[key] = join(keys, file);
-    }
-    const config = loadConfig(env);
-    expect(config.workerMode).toBe(mode);
-    expect(config.payments.kind).toBe('wechat');
-    expect(config.docs.enabled).toBe(false);
-  });
+  it.each(DEPLOYMENTS)(
+    '$name: the env it is given passes loadConfig in its mode',
+    ({ name, mode }) => {
+      // The Secret's PEM files are placeholders: real keys at the mounted paths.
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const files: Record<string, string> = {
+        'apiclient_key.pem': privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+        'pub_key.pem': publicKey.export({ type: 'spki', format: 'pem' }) as string,
+      };
+      const env = containerEnv(objects, appContainer(objects, name));
+      for (const key of ['WECHAT_PAY_PRIVATE_KEY_FILE', 'WECHAT_PAY_PUBLIC_KEY_FILE']) {
+        const file = env[key].split('/').pop()!;
+        writeFileSync(join(keys, file), files[file]);
+        env[key] = join(keys, file);
+      }
+      const config = loadConfig(env);
+      expect(config.workerMode).toBe(mode);
+      expect(config.payments.kind).toBe('wechat');
+      expect(config.docs.enabled).toBe(false);
+    },
+  );
 
   it("KEDA watches the wait list of exactly the queues a worker runs, under BullMQ's key", async () => {
     const metrics = (await worker.http.get('/metrics')).text;
-    const queues = [...new Set([...metrics.matchAll(/^queue_jobs\{queue="([^"]+)"/gm)].map((m) => m[1]))].sort();
+    const queues = [
+      ...new Set([...metrics.matchAll(/^queue_jobs\{queue="([^"]+)"/gm)].map((m) => m[1])),
+    ].sort();
     expect(queues.length).toBeGreaterThan(0);
     const env = containerEnv(objects, appContainer(objects, WORKER));
     const scaled = find(objects, 'ScaledObject', WORKER) as {
@@ -342,7 +398,11 @@ describe('deploy/k8s/overlays/example against the app itself', () => {
     // The key shape is BullMQ's own (the app's prefix is REDIS_KEY_PREFIX + "bull"):
     // a job added with no worker lies in exactly that list.
     const url = new URL(TEST_REDIS_URL);
-    const connection = { host: url.hostname, port: Number(url.port || 6379), db: Number(url.pathname.slice(1) || 0) };
+    const connection = {
+      host: url.hostname,
+      port: Number(url.port || 6379),
+      db: Number(url.pathname.slice(1) || 0),
+    };
     const queue = new Queue(queues[0], { connection, prefix: `${prefix}k8s:bull` });
     const redis = new Redis(TEST_REDIS_URL);
     try {

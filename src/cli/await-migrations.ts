@@ -52,7 +52,10 @@ async function awaitMigrations(): Promise<boolean> {
       let state: string;
       try {
         // dataSourceOptions asks the server its flavour: inside the retry too.
-        dataSource ??= new DataSource({ ...(await dataSourceOptions(config)), migrationsRun: false });
+        dataSource ??= new DataSource({
+          ...(await dataSourceOptions(config)),
+          migrationsRun: false,
+        });
         if (!dataSource.isInitialized) await dataSource.initialize();
         const pending = await pendingMigrations(dataSource);
         if (pending.length === 0) {

@@ -32,7 +32,8 @@ export interface K8sObject {
 export function kubectl(): string {
   const configured = process.env.KUBECTL;
   if (configured) return configured;
-  for (const path of ['/usr/bin/kubectl', '/usr/local/bin/kubectl']) if (existsSync(path)) return path;
+  for (const path of ['/usr/bin/kubectl', '/usr/local/bin/kubectl'])
+    if (existsSync(path)) return path;
   return 'kubectl';
 }
 
@@ -54,12 +55,14 @@ export function kustomizations(): string[] {
  */
 export function kustomize(dir: string): { objects: K8sObject[]; warnings: string[] } {
   const run = spawnSync(kubectl(), ['kustomize', join(K8S_DIR, dir)], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${run.stderr || run.error}`);
+  if (run.status !== 0)
+    throw new Error(`kubectl kustomize ${dir} failed: ${run.stderr || run.error}`);
   const objects = loadAll(run.stdout).filter((o) => o !== null) as K8sObject[];
   // kustomize v5 wraps long base64 values; the API server's decoder (Go's
   // encoding/base64) skips line breaks, the bundled schema's "byte" does not.
   for (const obj of objects) {
-    const data = obj.kind === 'Secret' ? (obj.data as Record<string, string> | undefined) : undefined;
+    const data =
+      obj.kind === 'Secret' ? (obj.data as Record<string, string> | undefined) : undefined;
     for (const key of Object.keys(data ?? {})) data![key] = data![key].replace(/\s+/g, '');
   }
   const warnings = run.stderr.split('\n').filter((l) => l.trim() !== '');
