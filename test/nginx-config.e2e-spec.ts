@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import {
   renderNginxConf,
   upstreamServers,
 } from '../scripts/cluster.mjs';
+import { readYaml, REPO } from './helpers/manifests.js';
 
 /**
  * The shipped nginx template (docker/nginx.conf, rendered as compose and the
@@ -102,6 +103,61 @@ describe('the shipped nginx config', () => {
       },
     );
     expect(out).toBe('');
+  });
+
+  it("renders with docker/compose.yml's own values, which agree with the app's, and passes nginx -t", () => {
+    const compose = readYaml(join(REPO, 'docker/compose.yml')) as {
+      services: Record<
+        string,
+        {
+          environment: Record<string, string>;
+          networks?: Record<string, { ipv4_address?: string }>;
+        }
+      >;
+    };
+    const vars = { ...compose.services.nginx.environment };
+    const template = readFileSync(NGINX_TEMPLATE, 'utf8');
+    // compose sets every placeholder (the image's envsubst would leave a gap as is).
+    for (const [, name] of template.matchAll(/\$\{(NGINX_[A-Z_]+)\}/g))
+      expect(vars, name).toHaveProperty(name);
+    const app = compose.services.app.environment;
+    expect(vars.NGINX_CLIENT_MAX_BODY).toBe(app.BODY_LIMIT_BYTES);
+    expect(app.TRUST_PROXY).toBe(compose.services.nginx.networks?.backend.ipv4_address);
+    const failTimeoutS = Number(/fail_timeout=(\d+)s/.exec(vars.NGINX_UPSTREAM_SERVERS)?.[1]);
+    expect(failTimeoutS * 1000).toBeGreaterThan(Number(app.SHUTDOWN_DRAIN_MS));
+    expect(vars.NGINX_UPSTREAM_SERVERS).toMatch(/^server app:3000 /);
+
+    // Only what belongs to the container moves: its files, and, on an nginx
+    // older than 1.27.3 (Debian's), `resolve` and Docker's service name.
+    // `nginx -v` prints `nginx version: nginx/1.22.1` on stderr.
+    const version = spawnSync(nginxBin, ['-v'], { encoding: 'utf8' }).stderr;
+    const [major, minor, patch] = (/nginx\/(\d+)\.(\d+)\.(\d+)/.exec(version) ?? [])
+      .slice(1)
+      .map(Number);
+    const resolves = major > 1 || (major === 1 && (minor > 27 || (minor === 27 && patch >= 3)));
+    const composeDir = join(dir, 'compose');
+    mkdirSync(join(composeDir, 'temp'), { recursive: true });
+    Object.assign(vars, {
+      NGINX_PID: join(composeDir, 'nginx.pid'),
+      NGINX_ERROR_LOG: join(composeDir, 'error.log'),
+      NGINX_ACCESS_LOG: join(composeDir, 'access.log'),
+      NGINX_TEMP_DIR: join(composeDir, 'temp'),
+    });
+    if (!resolves)
+      vars.NGINX_UPSTREAM_SERVERS = vars.NGINX_UPSTREAM_SERVERS.replace(
+        'app:3000 resolve',
+        '127.0.0.1:3000',
+      );
+    const composeConf = join(composeDir, 'nginx.conf');
+    writeFileSync(composeConf, renderNginxConf(template, vars));
+    const check = spawnSync(
+      nginxBin,
+      ['-t', '-p', composeDir, '-c', composeConf, '-e', vars.NGINX_ERROR_LOG],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(check.status, check.stderr).toBe(0);
   });
 
   it.each([
