@@ -11,7 +11,9 @@ type Command = { name: string; promise: Promise<unknown> };
  */
 export function traceRedis(client: Redis | Cluster): void {
   if (!tracing()) return;
-  const target = client as unknown as { sendCommand(command: Command, ...rest: unknown[]): unknown };
+  const target = client as unknown as {
+    sendCommand(command: Command, ...rest: unknown[]): unknown;
+  };
   const send = target.sendCommand.bind(target);
   target.sendCommand = (command, ...rest) => {
     let sent: unknown;
