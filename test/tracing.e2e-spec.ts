@@ -44,7 +44,7 @@ describe('one trace per request, its SQL, Redis and WeChat calls and the jobs it
       .send({ code });
     expect(res.status).toBe(200);
 
-    const trace = await until(() => {
+    const trace = await until(async () => {
       const t = traceOf(exporter, traceId, callerSpan);
       return t.named('POST ').length === 1 ? t : undefined;
     }, 3000);
@@ -94,7 +94,7 @@ describe('one trace per request, its SQL, Redis and WeChat calls and the jobs it
     expect(row.traceparent).toBe(`00-${traceId}-${server.spanContext().spanId}-01`);
 
     // ORDER_PAYMENT_TIMEOUT_S=1: the delayed BullMQ job cancels the order a second later.
-    const trace = await until(() => {
+    const trace = await until(async () => {
       const t = traceOf(exporter, traceId, callerSpan);
       return t.named('job orders.payment-timeout').length > 0 ? t : undefined;
     }, 6000);
@@ -121,7 +121,7 @@ describe('one trace per request, its SQL, Redis and WeChat calls and the jobs it
   it('a request without traceparent starts its own sampled trace; a not-sampled caller is followed (no spans)', async () => {
     exporter.reset();
     expect((await stack.app.http.get('/health/live')).status).toBe(200);
-    const [own] = await until(() => {
+    const [own] = await until(async () => {
       const spans = exporter.getFinishedSpans().filter((s) => s.name === 'GET /health/live');
       return spans.length > 0 ? spans : undefined;
     }, 2000);
@@ -132,7 +132,7 @@ describe('one trace per request, its SQL, Redis and WeChat calls and the jobs it
     await stack.app.http.get('/health/live').set('traceparent', `00-${traceId}-${hex(8)}-00`);
     expect((await stack.app.http.get('/health/ready')).status).toBe(200);
     await until(
-      () => exporter.getFinishedSpans().some((s) => s.name === 'GET /health/ready'),
+      async () => exporter.getFinishedSpans().some((s) => s.name === 'GET /health/ready'),
       2000,
     );
     expect(exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId)).toEqual(

@@ -565,7 +565,7 @@ export async function startFakeWechat(
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const route = `${req.method} ${url.pathname}`;
     const api = apiOf[route];
-    if (api) fake.traceparents.push({ api, traceparent: req.headers.traceparent });
+    if (api) fake.traceparents.push({ api, traceparent: req.headers.traceparent as string });
     if (api && fake.outage.has(api)) {
       fake.counts[api] += 1;
       return sendOutage(res);
