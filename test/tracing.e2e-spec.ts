@@ -118,23 +118,27 @@ describe('one trace per request, its SQL, Redis and WeChat calls and the jobs it
     expect(order.body.data.status).toBe('cancelled');
   });
 
-  it('a request without traceparent starts its own sampled trace; a not-sampled caller is followed (no spans)', async () => {
+  it('a request without traceparent starts its own trace; a not-sampled caller is followed; probes are not traced', async () => {
     exporter.reset();
-    expect((await stack.app.http.get('/health/live')).status).toBe(200);
+    expect((await stack.app.http.get('/api/v1/products')).status).toBe(200);
     const [own] = await until(async () => {
-      const spans = exporter.getFinishedSpans().filter((s) => s.name === 'GET /health/live');
+      const spans = exporter.getFinishedSpans().filter((s) => s.name === 'GET /api/v1/products');
       return spans.length > 0 ? spans : undefined;
     }, 2000);
     expect(own.parentSpanContext).toBeUndefined();
 
     exporter.reset();
     const traceId = hex(16);
-    await stack.app.http.get('/health/live').set('traceparent', `00-${traceId}-${hex(8)}-00`);
+    await stack.app.http.get('/api/v1/products').set('traceparent', `00-${traceId}-${hex(8)}-00`);
     expect((await stack.app.http.get('/health/ready')).status).toBe(200);
+    expect((await stack.app.http.get('/metrics')).status).toBe(200);
+    expect((await stack.app.http.get('/api/v1/products/999999')).status).toBe(404);
     await until(
-      async () => exporter.getFinishedSpans().some((s) => s.name === 'GET /health/ready'),
+      async () => exporter.getFinishedSpans().some((s) => s.name === 'GET /api/v1/products/:id'),
       2000,
     );
+    const names = exporter.getFinishedSpans().map((s) => s.name);
+    expect(names.filter((n) => n.startsWith('GET /health') || n === 'GET /metrics')).toEqual([]);
     expect(exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId)).toEqual(
       [],
     );

@@ -4,12 +4,16 @@ import { SpanKind, contextOf, tracing } from './tracing.js';
 
 const spans = new WeakMap<FastifyRequest, Span>();
 
+/** Probes and scrapes arrive every few seconds from every replica's orchestrator: no trace of theirs. */
+const UNTRACED = new Set(['/health/live', '/health/ready', '/metrics']);
+
 /**
  * A server span per request, continuing the caller's W3C `traceparent`.
  * Started in onRequest (so it times the whole request), made active in
  * preHandler (after the body is parsed, whose stream callbacks would lose a
  * context opened earlier; the request id's context opens there for the same
- * reason), ended in onResponse. Installs nothing when tracing is off.
+ * reason), ended in onResponse. Health probes and /metrics are not traced.
+ * Installs nothing when tracing is off.
  */
 export function installHttpTracing(fastify: FastifyInstance): void {
   const t = tracing();
@@ -17,6 +21,7 @@ export function installHttpTracing(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, _reply, done) => {
     const header = request.headers.traceparent;
     const route = request.routeOptions.url ?? 'unmatched';
+    if (UNTRACED.has(route)) return done();
     const span = t.tracer.startSpan(
       `${request.method} ${route}`,
       {
