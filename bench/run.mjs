@@ -20,7 +20,7 @@ import { mintSessions, runFlash } from './lib/flash.mjs';
 import { createBenchDatabase } from './lib/database.mjs';
 import { BENCH_APPID, BENCH_WECHAT_SECRET, startFakeWechat } from './lib/fake-wechat.mjs';
 import { median, printTable, summarize, writeResults } from './lib/report.mjs';
-import { startServer } from './lib/server.mjs';
+import { login, startServer } from './lib/server.mjs';
 import { benchArgs, dropKeys, ensureTools, freePort, pinSelfToCpu0 } from './lib/tools.mjs';
 import { linesScript, postCounterScript, randomPathScript, wrk } from './lib/wrk.mjs';
 
@@ -93,16 +93,6 @@ async function freshServer(serverEnv) {
   server = await startServer({ env: serverEnv, port, profileDir: args.profile });
 }
 
-async function login(base, code) {
-  const res = await fetch(`${base}${API}/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ code }),
-  });
-  const body = await res.json();
-  if (body.code !== 0) throw new Error(`login failed: ${JSON.stringify(body)}`);
-  return body.data;
-}
 
 try {
   console.log(`database ${db.url}: migrating, seeding ${productCount} products`);

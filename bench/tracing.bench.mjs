@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { createBenchDatabase } from './lib/database.mjs';
 import { BENCH_APPID, BENCH_WECHAT_SECRET, startFakeWechat } from './lib/fake-wechat.mjs';
 import { median, printTable, summarize } from './lib/report.mjs';
-import { startServer } from './lib/server.mjs';
+import { login, startServer } from './lib/server.mjs';
 import { benchArgs, dropKeys, ensureTools, freePort, pinSelfToCpu0 } from './lib/tools.mjs';
 import { wrk } from './lib/wrk.mjs';
 
@@ -85,7 +85,7 @@ try {
     for (const mode of ['off', 'on']) {
       server = await startServer({ env: mode === 'on' ? traced : env, port });
       // One login; the session lives in Redis and serves every server of the run.
-      token ??= await login(server.base, 'bench-tracing-1');
+      token ??= (await login(server.base, 'bench-tracing-1')).accessToken;
       const before = received.bytes;
       const r = await wrk({
         url: `${server.base}${API}/users/me`,
@@ -126,14 +126,3 @@ writeFileSync(
   'bench/results/tracing.json',
   `${JSON.stringify({ date: new Date().toISOString(), node: process.version, seconds, rounds, connections, sample, rows, runs }, null, 2)}\n`,
 );
-
-async function login(base, code) {
-  const res = await fetch(`${base}${API}/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ code }),
-  });
-  const body = await res.json();
-  if (body.code !== 0) throw new Error(`login failed: ${JSON.stringify(body)}`);
-  return body.data.accessToken;
-}
