@@ -19,9 +19,9 @@ import { runAnchors } from './lib/anchors.mjs';
 import { mintSessions, runFlash } from './lib/flash.mjs';
 import { createBenchDatabase } from './lib/database.mjs';
 import { BENCH_APPID, BENCH_WECHAT_SECRET, startFakeWechat } from './lib/fake-wechat.mjs';
-import { printTable, writeResults } from './lib/report.mjs';
-import { startServer } from './lib/server.mjs';
-import { benchArgs, ensureTools, freePort, pinSelfToCpu0 } from './lib/tools.mjs';
+import { median, printTable, summarize, writeResults } from './lib/report.mjs';
+import { login, startServer } from './lib/server.mjs';
+import { benchArgs, dropKeys, ensureTools, freePort, pinSelfToCpu0 } from './lib/tools.mjs';
 import { linesScript, postCounterScript, randomPathScript, wrk } from './lib/wrk.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -93,16 +93,6 @@ async function freshServer(serverEnv) {
   server = await startServer({ env: serverEnv, port, profileDir: args.profile });
 }
 
-async function login(base, code) {
-  const res = await fetch(`${base}${API}/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ code }),
-  });
-  const body = await res.json();
-  if (body.code !== 0) throw new Error(`login failed: ${JSON.stringify(body)}`);
-  return body.data;
-}
 
 try {
   console.log(`database ${db.url}: migrating, seeding ${productCount} products`);
@@ -247,7 +237,7 @@ end
   await server?.stop();
   await wechat.close();
   await db.drop();
-  await dropKeys();
+  await dropKeys(redis, prefix);
   redis.disconnect();
 }
 
@@ -266,22 +256,6 @@ writeResults(join(repoRoot, 'bench', 'results'), result);
 console.log('\nwrote bench/results/bench.json and bench/results/bench.svg');
 
 /** Several wrk runs of one scenario as one row: the median of each figure, non-2xx summed. */
-function summarize(runs) {
-  return {
-    rps: median(runs.map((r) => r.rps)),
-    p50: median(runs.map((r) => r.p50)),
-    p99: median(runs.map((r) => r.p99)),
-    non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
-  };
-}
-
-function median(xs) {
-  const sorted = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 async function prefetch(base, paths, concurrency = 32) {
   let next = 0;
   const worker = async () => {
@@ -347,11 +321,3 @@ async function memory(base, token) {
   return out;
 }
 
-async function dropKeys() {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)));
-  } while (cursor !== '0');
-}

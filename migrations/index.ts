@@ -7,6 +7,7 @@ import { CreateContentFlags1732600000000 } from './1732600000000-CreateContentFl
 import { CreateFlashSales1732650000000 } from './1732650000000-CreateFlashSales.js';
 import { CreateSubscribeCredits1732700000000 } from './1732700000000-CreateSubscribeCredits.js';
 import { AddAdminGrant1732760000000 } from './1732760000000-AddAdminGrant.js';
+import { AddOutboxTraceparent1732800000000 } from './1732800000000-AddOutboxTraceparent.js';
 
 /**
  * Every migration, oldest first. The app (embedded mode), the TypeORM CLI and
@@ -22,4 +23,5 @@ export const migrations = [
   CreateFlashSales1732650000000,
   CreateSubscribeCredits1732700000000,
   AddAdminGrant1732760000000,
+  AddOutboxTraceparent1732800000000,
 ];

@@ -4,6 +4,7 @@ import { RequestMethod, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import {
@@ -24,6 +25,7 @@ import { createLogger, lazyChildLogger, PinoNestLogger } from './common/logging/
 import type { AppConfig } from './config/index.js';
 import { setupDocs } from './infra/docs/index.js';
 import { ShutdownState } from './infra/lifecycle/index.js';
+import { activeTraceFields, installHttpTracing, startTracing } from './infra/tracing/index.js';
 
 export interface CreatedApp {
   app: NestFastifyApplication;
@@ -35,6 +37,8 @@ export interface CreateAppOptions {
   logDestination?: DestinationStream;
   /** Modules mounted beside the real ones (the e2e suite's probe routes). */
   imports?: ModuleMetadata['imports'];
+  /** Traces go to this exporter (the tests' in-process one) instead of OTLP; tracing is on. */
+  spanExporter?: SpanExporter;
 }
 
 /**
@@ -45,7 +49,34 @@ export async function createApp(
   config: AppConfig,
   options: CreateAppOptions = {},
 ): Promise<CreatedApp> {
-  const logger = createLogger(config.log.level, options.logDestination);
+  // Before anything is built: each seam decides once, when it is made, whether it traces.
+  const stopTracing =
+    config.tracing || options.spanExporter
+      ? startTracing({
+          serviceName: config.tracing?.serviceName ?? 'wx-mp-backend',
+          sampleRatio: config.tracing?.sampleRatio ?? 1,
+          endpoint: config.tracing?.endpoint,
+          exporter: options.spanExporter,
+        })
+      : undefined;
+  try {
+    return await build(config, options, stopTracing);
+  } catch (err) {
+    await stopTracing?.();
+    throw err;
+  }
+}
+
+async function build(
+  config: AppConfig,
+  options: CreateAppOptions,
+  stopTracing: (() => Promise<void>) | undefined,
+): Promise<CreatedApp> {
+  const logger = createLogger(
+    config.log.level,
+    options.logDestination,
+    stopTracing && activeTraceFields,
+  );
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // One access line per request is nginx's job; ours would double the cost.
@@ -83,6 +114,9 @@ export async function createApp(
   fastify.server.on('checkExpectation', onUnmetExpectation);
   app.useBodyParser('application/json', { bodyLimit: config.http.bodyLimit }, jsonBodyParser);
   const shutdown = app.get(ShutdownState);
+  // Last: spans of the requests and jobs that ended while closing are flushed.
+  if (stopTracing) fastify.addHook('onClose', () => stopTracing());
+  installHttpTracing(fastify);
   fastify.addHook('preClose', (done) => {
     shutdown.beginClose();
     done();

@@ -15,6 +15,24 @@ export function printTable(rows) {
   }
 }
 
+/** The median of the finite values of `xs` (NaN when none). */
+export function median(xs) {
+  const sorted = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Rounds of one scenario as one row: median req/s and latencies, non-2xx summed. */
+export function summarize(runs) {
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+  };
+}
+
 export function writeResults(dir, result) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'bench.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -52,3 +52,15 @@ export async function startServer({ env, port, profileDir, name = 'server' }) {
     },
   };
 }
+
+/** POST /auth/login with `code` (the fake WeChat accepts any); resolves with the answer's data. */
+export async function login(base, code) {
+  const res = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code }),
+  });
+  const body = await res.json();
+  if (body.code !== 0) throw new Error(`login failed: ${JSON.stringify(body)}`);
+  return body.data;
+}

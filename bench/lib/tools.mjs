@@ -1,4 +1,4 @@
-// Process helpers shared by the benchmarks: arguments, required tools, CPU pinning, ports.
+// Process helpers shared by the benchmarks: arguments, required tools, CPU pinning, ports, Redis cleanup.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 
@@ -42,3 +42,13 @@ export function freePort() {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Deletes the keys a bench wrote under `prefix` (`redis` is a client with that keyPrefix). */
+export async function dropKeys(redis, prefix) {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+  } while (cursor !== '0');
+}

@@ -94,6 +94,8 @@ export interface AppConfig {
   adminOpenIds: string[];
   /** /docs and /docs/json are served. */
   docs: { enabled: boolean };
+  /** OpenTelemetry traces; `undefined` means tracing is off. */
+  tracing: { endpoint: string; serviceName: string; sampleRatio: number } | undefined;
   throttle: {
     enabled: boolean;
     /** Named limits: `default` per client, `login` per IP, `orders` per user. */
@@ -274,6 +276,13 @@ export function loadConfig(
     },
     adminOpenIds: env.ADMIN_OPENIDS,
     docs: { enabled: env.DOCS_ENABLED ? env.DOCS_ENABLED === 'true' : !production },
+    tracing: env.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? {
+          endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+          serviceName: env.OTEL_SERVICE_NAME,
+          sampleRatio: env.OTEL_TRACES_SAMPLER_ARG,
+        }
+      : undefined,
     throttle: {
       enabled: env.THROTTLE_ENABLED,
       limits: {

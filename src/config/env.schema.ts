@@ -196,6 +196,12 @@ export const envSchema = z.object({
 
   // Unset: on, except with NODE_ENV=production (app-config.ts decides).
   DOCS_ENABLED: z.enum(['true', 'false']).optional(),
+
+  // Tracing: off (no span is made) unless an OTLP endpoint is given.
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.url().optional()),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).default('wx-mp-backend'),
+  // Share of new traces kept; a request with a sampled traceparent is always kept.
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
@@ -29,7 +30,7 @@ export interface TestApp {
 /** Boots the real AppModule on Fastify with the given environment. */
 export async function startTestApp(
   env: Record<string, string | undefined>,
-  options: { imports?: ModuleMetadata['imports'] } = {},
+  options: { imports?: ModuleMetadata['imports']; spanExporter?: SpanExporter } = {},
 ): Promise<TestApp> {
   const config = loadConfig(env);
   const chunks: string[] = [];
@@ -39,7 +40,11 @@ export async function startTestApp(
       done();
     },
   });
-  const { app } = await createApp(config, { logDestination, imports: options.imports });
+  const { app } = await createApp(config, {
+    logDestination,
+    imports: options.imports,
+    spanExporter: options.spanExporter,
+  });
   const contract = installContractCheck(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

@@ -41,6 +41,8 @@ export interface FakeWechat {
   counts: Record<FakeApi, number>;
   /** Every js_code exactly as WeChat decoded it from the query. */
   receivedCodes: string[];
+  /** The W3C traceparent header of every call to a known api (undefined when none). */
+  traceparents: { api: FakeApi; traceparent: string | undefined }[];
   /** Applied to code2session answers. */
   delayMs: number;
   /** Applied to stable_token answers (makes refresh races observable). */
@@ -206,6 +208,7 @@ export async function startFakeWechat(
       subscriptions.set(key, (subscriptions.get(key) ?? 0) + 1);
     },
     receivedCodes: [],
+    traceparents: [],
     delayMs: 0,
     tokenDelayMs: 0,
     nonJson: false,
@@ -562,6 +565,7 @@ export async function startFakeWechat(
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const route = `${req.method} ${url.pathname}`;
     const api = apiOf[route];
+    if (api) fake.traceparents.push({ api, traceparent: req.headers.traceparent as string });
     if (api && fake.outage.has(api)) {
       fake.counts[api] += 1;
       return sendOutage(res);

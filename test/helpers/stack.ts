@@ -1,4 +1,5 @@
 import type { ModuleMetadata } from '@nestjs/common';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { startTestApp, type TestApp } from './app.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { baseEnv, dropRedisKeys, testRedisPrefix } from './env.js';
@@ -12,6 +13,8 @@ export interface StackOptions {
   /** A fake WeChat the apps talk to (default true). */
   wechat?: boolean;
   imports?: ModuleMetadata['imports'];
+  /** Tracing on, spans to this exporter (one app per process can trace). */
+  spanExporter?: SpanExporter;
 }
 
 /** Filled in before the block's tests run: read the fields inside tests and hooks. */
@@ -41,7 +44,9 @@ export function useStack(options: StackOptions = {}): Stack {
       ...extra,
     };
     for (let i = 0; i < (options.apps ?? 1); i++) {
-      stack.apps.push(await startTestApp(env, { imports: options.imports }));
+      stack.apps.push(
+        await startTestApp(env, { imports: options.imports, spanExporter: options.spanExporter }),
+      );
     }
     stack.app = stack.apps[0];
   });

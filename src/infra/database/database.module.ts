@@ -1,13 +1,16 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { dataSourceOptions } from './data-source-options.js';
+import { traceDataSource } from '../tracing/index.js';
 import { PoolMetrics } from './pool-metrics.js';
 
 /**
  * The TypeORM data source (primary + replicas, or the embedded engine).
  * @nestjs/typeorm destroys it on application shutdown, after the HTTP server
- * has finished its in-flight requests. Its pools are gauged in /metrics.
+ * has finished its in-flight requests. Its pools are gauged in /metrics;
+ * with tracing on, each statement is a span.
  */
 @Module({
   imports: [
@@ -22,4 +25,8 @@ import { PoolMetrics } from './pool-metrics.js';
   ],
   providers: [PoolMetrics],
 })
-export class DatabaseModule {}
+export class DatabaseModule {
+  constructor(dataSource: DataSource) {
+    traceDataSource(dataSource);
+  }
+}

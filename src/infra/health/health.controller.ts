@@ -5,6 +5,7 @@ import { AppError } from '../../common/errors/index.js';
 import { ApiAnswer } from '../../common/http/index.js';
 import { ShutdownState } from '../lifecycle/index.js';
 import { SkipThrottle } from '../throttle/index.js';
+import { ReadinessMetrics } from './readiness-metrics.js';
 import { RedisHealthIndicator } from './redis.health.js';
 import { liveView, readinessView } from './health.view.js';
 
@@ -18,6 +19,7 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     private readonly redis: RedisHealthIndicator,
     private readonly shutdown: ShutdownState,
+    private readonly readiness: ReadinessMetrics,
   ) {}
 
   /** 200 while the process runs. */
@@ -33,11 +35,18 @@ export class HealthController {
   @ApiAnswer(readinessView, {
     description: 'every dependency answers; a 503 carries the same report as `data`',
   })
-  ready() {
-    if (this.shutdown.isDraining) throw new AppError('UNAVAILABLE', 'shutting down');
-    return this.health.check([
-      () => this.db.pingCheck('database').withTimeout(1000),
-      () => this.redis.check('redis'),
-    ]);
+  async ready() {
+    try {
+      if (this.shutdown.isDraining) throw new AppError('UNAVAILABLE', 'shutting down');
+      const report = await this.health.check([
+        () => this.db.pingCheck('database').withTimeout(1000),
+        () => this.redis.check('redis'),
+      ]);
+      this.readiness.observe(true);
+      return report;
+    } catch (err) {
+      this.readiness.observe(false);
+      throw err;
+    }
   }
 }

@@ -131,10 +131,11 @@ export class BullmqQueueDriver implements QueueDriver {
   async deadLetters(name: string, limit: number): Promise<DeadLetter[]> {
     const jobs = await this.queue(name).getFailed(0, limit - 1);
     return jobs.map((job) => {
-      const { payload: _payload, ...event } = job.data as JobData;
+      const { payload: _payload, ...event } = job.data as Partial<JobData> & JobData;
       return {
         jobId: String(job.id),
-        event,
+        // Jobs queued before traces were kept have no traceparent.
+        event: { ...event, traceparent: event.traceparent ?? null },
         attempts: job.attemptsMade,
         failedReason: job.failedReason ?? '',
         failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,

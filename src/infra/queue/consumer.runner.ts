@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { withRequestId } from '../../common/http/index.js';
+import { SpanKind, contextOf, inSpan, tracing } from '../tracing/index.js';
 import { Transactions, isDuplicateKey } from '../transactions/index.js';
 import { OutboxEvent } from './outbox-event.entity.js';
 import { ProcessedEvent } from './processed-event.entity.js';
@@ -29,8 +30,10 @@ class AlreadyProcessed extends Error {}
  * Runs one delivery of an event to a consumer: in one transaction, the
  * processed-event record (a duplicate delivery stops there) and the
  * consumer's effect; events of one aggregate in commit order; the causing
- * request's id as the context of the job. Every attempt is timed; a failed
- * one is one log line with the job id and that request id.
+ * request's id as the context of the job, and with tracing on, a span of
+ * the job continuing the request's trace (its traceparent travels with the
+ * event). Every attempt is timed; a failed one is one log line with the job
+ * id and that request id.
  */
 @Injectable()
 export class ConsumerRunner {
@@ -40,8 +43,26 @@ export class ConsumerRunner {
   ) {}
 
   processorFor(consumer: ConsumerDefinition, log: JobLogger) {
-    return (data: JobData, attempt: JobAttempt) =>
+    const untraced = (data: JobData, attempt: JobAttempt) =>
       withRequestId(data.requestId ?? undefined, () => this.run(consumer, data, attempt, log));
+    if (!tracing()) return untraced;
+    return (data: JobData, attempt: JobAttempt) =>
+      inSpan(
+        `job ${consumer.name}`,
+        {
+          kind: SpanKind.CONSUMER,
+          root: true,
+          // Jobs queued before traces were kept have no traceparent: they start a trace.
+          parent: contextOf((data as Partial<JobData>).traceparent),
+          attributes: {
+            'messaging.destination.name': consumer.name,
+            'messaging.message.id': attempt.jobId,
+            'job.attempt': attempt.attempt,
+            'event.type': data.type,
+          },
+        },
+        () => untraced(data, attempt),
+      );
   }
 
   private async run(

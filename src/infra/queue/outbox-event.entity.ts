@@ -33,6 +33,10 @@ export class OutboxEvent {
   @Column({ name: 'request_id', type: 'varchar', length: 128, nullable: true })
   requestId: string | null;
 
+  /** W3C traceparent of the span that wrote the event: its jobs continue that trace. */
+  @Column({ type: 'varchar', length: 55, nullable: true })
+  traceparent: string | null;
+
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;
 

@@ -8,6 +8,8 @@ export interface JobData {
   aggregateId: string;
   payload: Record<string, unknown>;
   requestId: string | null;
+  /** W3C traceparent of the span that wrote the event (null when tracing was off). */
+  traceparent: string | null;
   createdAt: string;
 }
 
@@ -84,6 +86,7 @@ export function toJobData(event: {
   aggregateId: string;
   payload: string;
   requestId: string | null;
+  traceparent: string | null;
   createdAt: Date;
 }): JobData {
   return {
@@ -93,6 +96,7 @@ export function toJobData(event: {
     aggregateId: event.aggregateId,
     payload: JSON.parse(event.payload) as Record<string, unknown>,
     requestId: event.requestId,
+    traceparent: event.traceparent,
     createdAt: event.createdAt.toISOString(),
   };
 }

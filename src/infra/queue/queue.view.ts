@@ -32,6 +32,11 @@ export const deadLetterView = apiView(
       aggregateType: z.string(),
       aggregateId: z.string(),
       requestId: z.string().nullable(),
+      /** W3C traceparent of the request that caused the event: find its trace. */
+      traceparent: z
+        .string()
+        .nullable()
+        .meta({ example: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }),
       createdAt: isoTime(),
     }),
     attempts: count(),

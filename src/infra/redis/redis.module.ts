@@ -1,6 +1,7 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { traceRedis } from '../tracing/index.js';
 import { RedisGate } from './redis-gate.js';
 import { REDIS, REDIS_GATE } from './redis.tokens.js';
 
@@ -20,6 +21,7 @@ async function connect(config: AppConfig): Promise<Redis | null> {
     enableOfflineQueue: false,
     connectionName: 'app',
   });
+  traceRedis(client);
   const logger = new Logger('Redis');
   client.on('error', (err: Error) => logger.warn(`redis error: ${err.message}`));
   try {

@@ -100,6 +100,14 @@ describe('RedisThrottleCounter (real Redis)', () => {
     );
     expect(steps.map((s) => s.isBlocked)).toEqual([false, false, false, true, true]);
     expect(fallbacks).toBe(5);
+    expect(c.fallingBack).toBe(true);
     dead.disconnect();
+  });
+
+  it('reports falling back only until a check reaches Redis again (throttle_redis_fallback_active)', async () => {
+    const c = new RedisThrottleCounter(redis, new MemoryThrottleCounter());
+    expect(c.fallingBack).toBe(false);
+    await c.hit('healthy', 60_000, 3, 60_000);
+    expect(c.fallingBack).toBe(false);
   });
 });

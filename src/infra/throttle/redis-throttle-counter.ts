@@ -143,6 +143,11 @@ export class RedisThrottleCounter implements ThrottleCounter {
     });
   }
 
+  /** True from the first check counted locally until a check reaches Redis again. */
+  get fallingBack(): boolean {
+    return this.inOutage;
+  }
+
   private local(key: string, ttlMs: number, limit: number, blockMs: number): Promise<ThrottleStep> {
     if (!this.inOutage) {
       this.inOutage = true;

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
-import { Counter, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig, type ThrottleName } from '../../config/index.js';
 import { REDIS, REDIS_GATE, type RedisGate } from '../redis/index.js';
 import { ClusterThrottlerGuard } from './cluster-throttler.guard.js';
@@ -24,15 +24,24 @@ function throttlerOptions(
     registers: [registry],
   });
   const local = new MemoryThrottleCounter();
+  const counter =
+    redis && gate ? new RedisThrottleCounter(redis, local, () => fallbacks.inc(), gate) : null;
+  // The alert's signal: a counter's rate says how much, this says whether (even with little traffic).
+  new Gauge({
+    name: 'throttle_redis_fallback_active',
+    help: 'Whether rate limits are counted in this replica because Redis is unavailable (0 without Redis configured: local by design)',
+    registers: [registry],
+    collect() {
+      this.set(counter?.fallingBack ? 1 : 0);
+    },
+  });
   return {
     throttlers: NAMES.map((name) => ({
       name,
       limit: config.throttle.limits[name].limit,
       ttl: config.throttle.limits[name].ttlSeconds * 1000,
     })),
-    storage: new ClusterThrottlerStorage(
-      redis && gate ? new RedisThrottleCounter(redis, local, () => fallbacks.inc(), gate) : local,
-    ),
+    storage: new ClusterThrottlerStorage(counter ?? local),
   };
 }
 

@@ -5,6 +5,7 @@ import { Logger } from '@nestjs/common';
 import axios, { type AxiosInstance } from 'axios';
 import type { Registry } from 'prom-client';
 import { AppError } from '../../common/errors/index.js';
+import { SpanKind, inSpan, propagateTrace } from '../../infra/tracing/index.js';
 import type { AccessTokenStore, FetchedToken } from './access-token.store.js';
 import {
   CircuitBreaker,
@@ -126,6 +127,7 @@ export class HttpWechatClient extends WechatClient {
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
     });
+    propagateTrace(this.http);
   }
 
   /** The state of one API's breaker (metrics, tests). */
@@ -357,9 +359,15 @@ export class HttpWechatClient extends WechatClient {
     const url = request.query ? `${request.path}?${query(request.query)}` : request.path;
     const breaker = this.breakers.get(api)!;
     try {
-      return await breaker.run(
-        () => this.exchange(api, request.method, url, request.body),
-        (err) => isUpstreamFailure(err),
+      // Named by the api only: the URL carries the access token.
+      return await inSpan(
+        `wechat ${api}`,
+        { kind: SpanKind.CLIENT, attributes: { 'wechat.api': api } },
+        () =>
+          breaker.run(
+            () => this.exchange(api, request.method, url, request.body),
+            (err) => isUpstreamFailure(err),
+          ),
       );
     } catch (err) {
       if (err instanceof CircuitOpenError) {

@@ -7,6 +7,7 @@ import axios, { type AxiosInstance } from 'axios';
 import type { Registry } from 'prom-client';
 import { BadAnswerError, parseRefund, parseTransaction } from './answers.js';
 import { CircuitBreaker, CircuitOpenError } from '../../../infra/resilience/index.js';
+import { SpanKind, inSpan, propagateTrace } from '../../../infra/tracing/index.js';
 import {
   authorization,
   jsapiPayParams,
@@ -97,6 +98,7 @@ export class HttpWechatPayClient extends WechatPayClient {
       transformRequest: [(data: unknown) => data],
       validateStatus: () => true,
     });
+    propagateTrace(this.http);
   }
 
   async prepay(req: PrepayRequest): Promise<string> {
@@ -184,9 +186,14 @@ export class HttpWechatPayClient extends WechatPayClient {
     notFoundIsAnswer = false,
   ): Promise<Answer> {
     try {
-      const answer = await this.breaker.run(
-        () => this.exchange(api, method, path, body, notFoundIsAnswer),
-        isUpstreamUnwell,
+      const answer = await inSpan(
+        `wechat_pay ${api}`,
+        { kind: SpanKind.CLIENT, attributes: { 'wechat_pay.api': api } },
+        () =>
+          this.breaker.run(
+            () => this.exchange(api, method, path, body, notFoundIsAnswer),
+            isUpstreamUnwell,
+          ),
       );
       this.metrics?.count(api, answer.status === 404 ? 'not_found' : 'ok');
       return answer;
