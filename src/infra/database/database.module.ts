@@ -3,11 +3,13 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { PoolMetrics } from './pool-metrics.js';
+import { QueryDeadlines } from './query-deadlines.js';
 
 /**
  * The TypeORM data source (primary + replicas, or the embedded engine).
  * @nestjs/typeorm destroys it on application shutdown, after the HTTP server
- * has finished its in-flight requests. Its pools are gauged in /metrics.
+ * has finished its in-flight requests. Its pools are gauged in /metrics, and
+ * a request's queries follow its budget (query-deadlines.ts).
  */
 @Module({
   imports: [
@@ -20,6 +22,6 @@ import { PoolMetrics } from './pool-metrics.js';
       }),
     }),
   ],
-  providers: [PoolMetrics],
+  providers: [PoolMetrics, QueryDeadlines],
 })
 export class DatabaseModule {}
