@@ -7,6 +7,7 @@ export {
   currentRequestId,
   installRequestContext,
   remainingBudgetMs,
+  withoutBudget,
   withRequestId,
   type CallTimeout,
   type RequestBudgets,

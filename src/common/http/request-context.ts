@@ -42,6 +42,19 @@ export function withRequestId<T>(requestId: string | undefined, fn: () => T): T 
   return requestId === undefined ? fn() : contexts.run(new RequestContext(requestId, Infinity), fn);
 }
 
+/**
+ * Runs `fn` for the current request but without its budget: for work shared
+ * with other requests (a cache load that concurrent callers join), which one
+ * caller's nearly spent budget must not fail for all of them. The shared
+ * work is still bounded by each dependency's own timeout.
+ */
+export function withoutBudget<T>(fn: () => T): T {
+  const context = contexts.getStore();
+  return context === undefined || context.deadline === Infinity
+    ? fn()
+    : contexts.run(new RequestContext(context.id, Infinity), fn);
+}
+
 /** Per-route budgets in ms: `default` for every route, the others for routes marked @Budget(name). */
 export type RequestBudgets = Record<BudgetName, number>;
 
