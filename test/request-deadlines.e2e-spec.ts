@@ -1,5 +1,6 @@
 import { createConnection, type Connection } from 'mysql2/promise';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { bearer, createProduct, expect503, type Answer } from './helpers/answers.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { baseEnv, TEST_MYSQL_URL, uniqueSuffix } from './helpers/env.js';
@@ -15,16 +16,6 @@ const BUDGET_MS = 300;
 const NEAR = { min: 250, max: 1500 };
 const product = { name: 'Pu-erh', description: '', priceCents: 900, stock: 20 };
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-  headers: Record<string, string>;
-}
-
-function bearer(u: LoggedIn): [string, string] {
-  return ['Authorization', `Bearer ${u.accessToken}`];
-}
-
 async function timed<T>(send: () => PromiseLike<T>): Promise<{ res: T; ms: number }> {
   const started = performance.now();
   const res = await send();
@@ -32,24 +23,9 @@ async function timed<T>(send: () => PromiseLike<T>): Promise<{ res: T; ms: numbe
 }
 
 function expectBudgetSpent(res: Answer, ms: number): void {
-  expect(res.status).toBe(503);
-  expect(res.body).toMatchObject({
-    code: 50300,
-    data: null,
-    requestId: res.headers['x-request-id'],
-  });
-  expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  expect503(res);
   expect(ms).toBeGreaterThanOrEqual(NEAR.min);
   expect(ms).toBeLessThanOrEqual(NEAR.max);
-}
-
-async function createProduct(t: TestApp, admin: LoggedIn): Promise<number> {
-  const res = await t.http
-    .post('/api/v1/admin/products')
-    .set(...bearer(admin))
-    .send(product);
-  expect(res.status).toBe(201);
-  return res.body.data.id as number;
 }
 
 describe('POST /orders behind a row lock ends near its budget, and writes nothing', () => {
@@ -72,8 +48,8 @@ describe('POST /orders behind a row lock ends near its budget, and writes nothin
         .set(...bearer(u))
         .set('Idempotency-Key', idempotencyKey)
         .send({ items: [{ productId, quantity: 2 }] });
-    const locked = await createProduct(stack.app, admin);
-    const free = await createProduct(stack.app, admin);
+    const locked = await createProduct(stack.app, admin, product);
+    const free = await createProduct(stack.app, admin, product);
     // A first order warms the path up: the budget is for the lock, not for a cold start.
     expect((await order(other, free, `deadline-warm-${uniqueSuffix()}`)).status).toBe(201);
     holder = await createConnection(`${TEST_MYSQL_URL.replace(/\/+$/, '')}/${stack.db.name}`);
@@ -178,8 +154,6 @@ describe('a frozen Redis: a request still ends within its budget', () => {
     redis.freeze();
 
     const stuck = await timed(() => me(first));
-    expect(stuck.ms).toBeGreaterThanOrEqual(NEAR.min);
-    expect(stuck.ms).toBeLessThanOrEqual(NEAR.max);
     expectBudgetSpent(stuck.res, stuck.ms);
 
     // The command the budget gave up on times out in ioredis (2 s after it

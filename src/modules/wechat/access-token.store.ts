@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { AppError, DeadlineExceededError } from '../../common/errors/index.js';
+import { withoutBudget } from '../../common/http/index.js';
 import { defineScript, RedisLock, type RedisScript } from '../../infra/redis/index.js';
 
 export interface FetchedToken {
@@ -113,7 +114,8 @@ export class RedisAccessTokenStore extends AccessTokenStore {
   async get(fetch: () => Promise<FetchedToken>): Promise<string> {
     const current = await this.read().catch(unavailable);
     if (current && Date.now() < current.refreshAt) return current.token;
-    this.inflight ??= this.refresh(fetch, current)
+    // Shared by every caller waiting for the token: not bound to the first one's budget.
+    this.inflight ??= withoutBudget(() => this.refresh(fetch, current))
       .catch((err: unknown) => (err instanceof AppError ? Promise.reject(err) : unavailable(err)))
       .finally(() => (this.inflight = undefined));
     return this.inflight;
