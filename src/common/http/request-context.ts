@@ -63,7 +63,8 @@ export type RequestBudgets = Record<BudgetName, number>;
  * parser's stream callbacks would run outside a context opened earlier. The
  * budget's clock starts there too. Each route gets its own hook with its
  * budget resolved once, when the route is registered, so a request reads no
- * route config to find it.
+ * route config to find it. (A route's own hooks run after the global ones:
+ * no global preHandler may rely on the context.)
  */
 export function installRequestContext(fastify: FastifyInstance, budgets: RequestBudgets): void {
   fastify.addHook('onRoute', (route) => {
