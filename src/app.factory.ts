@@ -143,7 +143,7 @@ async function build(
   });
   installMethodNotAllowed(fastify);
   installEnvelope(fastify);
-  installRequestContext(fastify);
+  installRequestContext(fastify, config.http.budgets);
 
   // Compression only where answers can be large (the docs, /metrics, routes marked
   // @Compressed()); every other route gets neither the compress nor the decompress hook.

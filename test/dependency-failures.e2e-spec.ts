@@ -5,7 +5,8 @@ import { toErrorResponse } from '../src/common/http/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { dataSourceOptions } from '../src/infra/database/index.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { loginAs, type LoggedIn } from './helpers/auth.js';
+import { bearer, createProduct, expect503 } from './helpers/answers.js';
+import { loginAs } from './helpers/auth.js';
 import {
   baseEnv,
   dropRedisKeys,
@@ -20,33 +21,6 @@ import { useStack } from './helpers/stack.js';
 const ADMIN_OPENID = 'dependency-admin';
 const product = { name: 'Oolong', description: '', priceCents: 800, stock: 50 };
 
-function bearer(u: LoggedIn): [string, string] {
-  return ['Authorization', `Bearer ${u.accessToken}`];
-}
-
-async function createProduct(t: TestApp, admin: LoggedIn): Promise<number> {
-  const res = await t.http
-    .post('/api/v1/admin/products')
-    .set(...bearer(admin))
-    .send(product);
-  expect(res.status).toBe(201);
-  return res.body.data.id as number;
-}
-
-function expect503(res: {
-  status: number;
-  body: Record<string, unknown>;
-  headers: Record<string, string>;
-}) {
-  expect(res.status).toBe(503);
-  expect(res.body).toMatchObject({
-    code: 50300,
-    data: null,
-    requestId: res.headers['x-request-id'],
-  });
-  expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-}
-
 describe('a full connection pool answers 503 at once, never 500', () => {
   const stack = useStack({
     env: { ADMIN_OPENIDS: ADMIN_OPENID, DATABASE_POOL_SIZE: '1', DATABASE_POOL_QUEUE_LIMIT: '1' },
@@ -60,7 +34,7 @@ describe('a full connection pool answers 503 at once, never 500', () => {
   it('orders beyond the pool queue get 503/50300 while a row lock holds the one connection; stock stays exact', async () => {
     const admin = await loginAs(stack.app, stack.wx, { admin: true });
     const user = await loginAs(stack.app, stack.wx);
-    const productId = await createProduct(stack.app, admin);
+    const productId = await createProduct(stack.app, admin, product);
     holder = await createConnection(`${TEST_MYSQL_URL.replace(/\/+$/, '')}/${stack.db.name}`);
     await holder.query('START TRANSACTION');
     await holder.query('SELECT stock FROM products WHERE id = ? FOR UPDATE', [productId]);
@@ -195,7 +169,7 @@ describe('MariaDB killed: 503 with Retry-After, cached reads still served, recov
   it('answers every database-backed route 503/50300 while it is down, serves the stale cache, and recovers', async () => {
     const admin = await loginAs(t, wx, { admin: true });
     const user = await loginAs(t, wx);
-    const productId = await createProduct(t, admin);
+    const productId = await createProduct(t, admin, product);
     const cached = await t.http.get(`/api/v1/products/${productId}`);
     expect(cached.status).toBe(200);
 

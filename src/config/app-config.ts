@@ -47,6 +47,8 @@ export interface AppConfig {
     connectionTimeoutMs: number;
     requestTimeoutMs: number;
     keepAliveTimeoutMs: number;
+    /** Time budget of a request, by route kind (see docs/request-deadlines.md). */
+    budgets: { default: number; orders: number; wechat: number };
     trustProxy: string[];
     corsOrigins: string[];
   };
@@ -220,6 +222,11 @@ export function loadConfig(
       connectionTimeoutMs: env.HTTP_CONNECTION_TIMEOUT_MS,
       requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      budgets: {
+        default: env.REQUEST_BUDGET_MS,
+        orders: env.REQUEST_BUDGET_ORDERS_MS,
+        wechat: env.REQUEST_BUDGET_WECHAT_MS,
+      },
       trustProxy: env.TRUST_PROXY,
       corsOrigins: env.CORS_ORIGINS,
     },

@@ -8,6 +8,10 @@ import { subscribeFields } from './subscribe-fields.js';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().min(0);
+const requestBudget = positiveInt.max(
+  29000,
+  "must be at most 29000 (below nginx's 30 s proxy_read_timeout)",
+);
 const optionalString = z
   .string()
   .optional()
@@ -170,6 +174,11 @@ export const envSchema = z.object({
   HTTP_CONNECTION_TIMEOUT_MS: positiveInt.default(25000),
   HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(15000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(35000),
+  // Request budgets: below nginx's proxy_read_timeout (30 s), so a request ends
+  // here, in the envelope, before nginx gives up on it.
+  REQUEST_BUDGET_MS: requestBudget.default(10000),
+  REQUEST_BUDGET_ORDERS_MS: requestBudget.default(8000),
+  REQUEST_BUDGET_WECHAT_MS: requestBudget.default(15000),
 
   THROTTLE_ENABLED: z
     .enum(['true', 'false'])

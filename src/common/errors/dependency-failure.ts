@@ -1,3 +1,4 @@
+import { DeadlineExceededError } from './deadline-exceeded.js';
 import { ERRORS } from './error-codes.js';
 
 /** What a client is told when one of our own dependencies failed. */
@@ -56,12 +57,15 @@ function codeOf(err: object): unknown {
  * Whether `err` says a dependency failed rather than our code: 503/50300 with
  * Retry-After when it cannot be reached (or its pool is full), 409 for a
  * deadlock (InnoDB rolled the transaction back, so nothing was written).
- * TypeORM wraps driver errors (`driverError`); both levels are read.
+ * A spent request budget is a 503 too: the client may retry, and a
+ * transaction it cut short was rolled back. TypeORM wraps driver errors
+ * (`driverError`); both levels are read.
  */
 export function dependencyFailure(err: unknown): DependencyFailure | undefined {
   if (!(err instanceof Error)) return undefined;
   const driver = (err as { driverError?: unknown }).driverError;
   for (const e of driver instanceof Error ? [err, driver] : [err]) {
+    if (e instanceof DeadlineExceededError) return UNAVAILABLE;
     const code = codeOf(e);
     if (code === 'ER_LOCK_DEADLOCK') return DEADLOCK;
     if (typeof code === 'string' && UNREACHABLE.has(code)) return UNAVAILABLE;

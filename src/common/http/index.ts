@@ -2,7 +2,17 @@ export { EnvelopeExceptionFilter } from './exception.filter.js';
 export { installEnvelope } from './envelope.hook.js';
 export { createValidationPipe } from './validation.pipe.js';
 export { requestIdFor, REQUEST_ID_PATTERN } from './request-id.js';
-export { currentRequestId, installRequestContext, withRequestId } from './request-context.js';
+export {
+  callTimeout,
+  currentRequestId,
+  installRequestContext,
+  remainingBudgetMs,
+  withoutBudget,
+  withRequestId,
+  type CallTimeout,
+  type RequestBudgets,
+} from './request-context.js';
+export { Budget, BUDGET_ROUTE, type BudgetName } from './budget.decorator.js';
 export { toErrorResponse } from './error-response.js';
 export { Compressed, COMPRESSED_ROUTE } from './compressed.decorator.js';
 export { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from './security-headers.js';

@@ -3,6 +3,7 @@ import { Logger, type OnModuleInit } from '@nestjs/common';
 import type { LRUCache } from 'lru-cache';
 import type { Registry } from 'prom-client';
 import type { MessageBus } from '../bus/index.js';
+import { withoutBudget } from '../../common/http/index.js';
 import { CacheStats, registerCacheMetrics } from './cache-stats.js';
 import type { L2Driver } from './l2-driver.js';
 import { boundedLru } from './lru.js';
@@ -200,9 +201,12 @@ export class TwoTierCache implements OnModuleInit {
       return stale.value;
     }
     const flight: Flight = { promise: Promise.resolve(), invalidated: false, tags: options.tags };
-    flight.promise = this.load(key, loader, options, stale, flight).finally(() => {
-      if (this.flights.get(key) === flight) this.flights.delete(key);
-    });
+    // Callers join the flight: it must not carry the first caller's budget.
+    flight.promise = withoutBudget(() => this.load(key, loader, options, stale, flight)).finally(
+      () => {
+        if (this.flights.get(key) === flight) this.flights.delete(key);
+      },
+    );
     this.flights.set(key, flight);
     if (!stale || options.softTimeoutMs === undefined) return flight.promise;
     return this.withSoftTimeout(flight.promise, stale, options.softTimeoutMs);

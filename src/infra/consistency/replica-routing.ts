@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { QueryFailedError, type DataSource, type QueryRunner, type ReplicationMode } from 'typeorm';
+import { DeadlineExceededError } from '../../common/errors/index.js';
 import type { ReadTarget } from './consistency.service.js';
 
 /** Why a plain read went where it went (a metric label). */
@@ -61,6 +62,8 @@ export function installReplicaRouting(dataSource: DataSource, hooks: RoutingHook
     try {
       connection = await fromReplica();
     } catch (err) {
+      // The request's budget ran out while it waited: the primary would not do better.
+      if (err instanceof DeadlineExceededError) throw err;
       hooks.routed('primary', 'replica_unavailable', err);
       return fromPrimary();
     }

@@ -5,12 +5,14 @@ import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { traceDataSource } from '../tracing/index.js';
 import { PoolMetrics } from './pool-metrics.js';
+import { QueryDeadlines } from './query-deadlines.js';
 
 /**
  * The TypeORM data source (primary + replicas, or the embedded engine).
  * @nestjs/typeorm destroys it on application shutdown, after the HTTP server
- * has finished its in-flight requests. Its pools are gauged in /metrics;
- * with tracing on, each statement is a span.
+ * has finished its in-flight requests. Its pools are gauged in /metrics, a
+ * request's queries follow its budget (query-deadlines.ts), and with
+ * tracing on, each statement is a span.
  */
 @Module({
   imports: [
@@ -23,7 +25,7 @@ import { PoolMetrics } from './pool-metrics.js';
       }),
     }),
   ],
-  providers: [PoolMetrics],
+  providers: [PoolMetrics, QueryDeadlines],
 })
 export class DatabaseModule {
   constructor(dataSource: DataSource) {

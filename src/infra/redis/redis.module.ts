@@ -2,6 +2,7 @@ import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nes
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { traceRedis } from '../tracing/index.js';
+import { bindCommandsToDeadlines } from './redis-deadlines.js';
 import { RedisGate } from './redis-gate.js';
 import { REDIS, REDIS_GATE } from './redis.tokens.js';
 
@@ -48,8 +49,14 @@ class RedisCloser implements OnApplicationShutdown {
     { provide: REDIS, inject: [APP_CONFIG], useFactory: connect },
     {
       provide: REDIS_GATE,
-      inject: [REDIS],
-      useFactory: (redis: Redis | null) => (redis ? new RedisGate(redis) : null),
+      inject: [REDIS, APP_CONFIG],
+      // Here because the budgets' late timeouts must reach the gate (redis-deadlines.ts).
+      useFactory: (redis: Redis | null, config: AppConfig) => {
+        if (!redis || !config.redis) return null;
+        const gate = new RedisGate(redis);
+        bindCommandsToDeadlines(redis, config.redis.commandTimeoutMs, (err) => gate.failed(err));
+        return gate;
+      },
     },
     RedisCloser,
   ],

@@ -1,3 +1,4 @@
+import { DeadlineExceededError } from '../../common/errors/index.js';
 import { CircuitBreaker, CircuitOpenError } from './circuit-breaker.js';
 
 class Upstream extends Error {}
@@ -127,5 +128,35 @@ describe('CircuitBreaker', () => {
     resolveSlow('late');
     await expect(slow).resolves.toBe('late');
     expect(b.breaker.state).toBe('open');
+  });
+  describe('a call cut short by the request budget', () => {
+    const outOfBudget = (b: ReturnType<typeof setup>) =>
+      b.breaker.run(
+        () => Promise.reject(new DeadlineExceededError()),
+        () => true,
+      );
+
+    it('is no failure: it neither opens the circuit nor adds to the count', async () => {
+      const b = setup(3);
+      await expect(b.fail()).rejects.toBeInstanceOf(Upstream);
+      await expect(b.fail()).rejects.toBeInstanceOf(Upstream);
+      for (let i = 0; i < 5; i++) {
+        await expect(outOfBudget(b)).rejects.toBeInstanceOf(DeadlineExceededError);
+      }
+      expect(b.breaker.state).toBe('closed');
+      // Two failures are still counted: a third opens the circuit.
+      await expect(b.fail()).rejects.toBeInstanceOf(Upstream);
+      expect(b.breaker.state).toBe('open');
+    });
+
+    it('is no success either: a half-open trial cut short leaves the circuit half-open', async () => {
+      const b = setup(1, 1000);
+      await expect(b.fail()).rejects.toBeInstanceOf(Upstream);
+      b.advance(1000);
+      await expect(outOfBudget(b)).rejects.toBeInstanceOf(DeadlineExceededError);
+      expect(b.breaker.state).toBe('half-open');
+      await expect(b.fail()).rejects.toBeInstanceOf(Upstream);
+      expect(b.breaker.state).toBe('open');
+    });
   });
 });

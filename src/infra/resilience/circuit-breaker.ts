@@ -1,3 +1,5 @@
+import { DeadlineExceededError } from '../../common/errors/index.js';
+
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface CircuitBreakerOptions {
@@ -43,6 +45,8 @@ export class CircuitBreaker {
   /**
    * Runs `call` unless the circuit is open. `isFailure` tells which errors
    * mean the upstream is unwell (a rejected login code is a healthy answer).
+   * A call cut short by the request's budget (DeadlineExceededError) says
+   * nothing either way: it neither counts as a failure nor closes the circuit.
    */
   async run<T>(call: () => Promise<T>, isFailure: (err: unknown) => boolean): Promise<T> {
     const state = this.state;
@@ -57,7 +61,7 @@ export class CircuitBreaker {
       this.settle(epoch, trial, false);
       return result;
     } catch (err) {
-      this.settle(epoch, trial, isFailure(err));
+      if (!(err instanceof DeadlineExceededError)) this.settle(epoch, trial, isFailure(err));
       throw err;
     } finally {
       if (trial) this.trialInFlight = false;

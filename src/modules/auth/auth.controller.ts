@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { ApiAnswer } from '../../common/http/index.js';
+import { ApiAnswer, Budget } from '../../common/http/index.js';
 import { ThrottleAs } from '../../infra/throttle/index.js';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
 import { userView, type UserView } from '../users/index.js';
@@ -24,6 +24,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ThrottleAs('login')
+  @Budget('wechat')
   @ApiAnswer(loginResult, {
     errors: ['WECHAT_CODE_REJECTED', 'WECHAT_USER_RISKY', 'WECHAT_UPSTREAM'],
   })
@@ -65,6 +66,7 @@ export class AuthController {
 
   @Post('phone')
   @HttpCode(200)
+  @Budget('wechat')
   @Authenticated()
   @ApiAnswer(userView, { errors: ['WECHAT_CODE_REJECTED', 'WECHAT_UPSTREAM'] })
   phone(@CurrentUser() user: AuthUser, @Body() body: PhoneDto): Promise<UserView> {

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } fro
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
-import { ApiAnswer, Compressed, DEFAULT_PAGE_SIZE, parseId } from '../../common/http/index.js';
+import { ApiAnswer, Budget, Compressed, DEFAULT_PAGE_SIZE, parseId } from '../../common/http/index.js';
 import { ThrottleAs } from '../../infra/throttle/index.js';
 import { CreateOrderDto, ListOrdersQuery } from './order.dto.js';
 import { orderPage, orderView, type OrderPage, type OrderView } from './order.view.js';
@@ -22,6 +22,7 @@ export class OrdersController {
    */
   @Post()
   @ThrottleAs('orders')
+  @Budget('orders')
   @ApiHeader({
     name: IDEMPOTENCY_HEADER,
     required: true,

@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
 import { AppError } from '../../common/errors/index.js';
-import { ApiAnswer, RawBody, parseId } from '../../common/http/index.js';
+import { ApiAnswer, Budget, RawBody, parseId } from '../../common/http/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
 import { SkipThrottle } from '../../infra/throttle/index.js';
 import { OrdersService, orderView, type OrderView } from '../orders/index.js';
@@ -27,6 +27,7 @@ export class OrderPaymentController {
   /** Exactly the parameters of wx.requestPayment; a pending order only (else 409). */
   @Post()
   @HttpCode(200)
+  @Budget('wechat')
   @ApiAnswer(jsapiPayView, { errors: ['CONFLICT', 'WECHAT_PAY_UPSTREAM'] })
   pay(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<JsapiPayParams> {
     return this.payments.payParams(user.userId, parseId(id, 'order'));
@@ -35,6 +36,7 @@ export class OrderPaymentController {
   /** After wx.requestPayment succeeds: asks WeChat Pay and answers the order (`paid` if it says SUCCESS). */
   @Post('confirm')
   @HttpCode(200)
+  @Budget('wechat')
   @ApiAnswer(orderView, { errors: ['WECHAT_PAY_UPSTREAM'] })
   async confirm(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<OrderView> {
     const orderId = parseId(id, 'order');

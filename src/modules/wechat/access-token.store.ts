@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { AppError } from '../../common/errors/index.js';
+import { AppError, DeadlineExceededError } from '../../common/errors/index.js';
+import { withoutBudget } from '../../common/http/index.js';
 import { defineScript, RedisLock, type RedisScript } from '../../infra/redis/index.js';
 
 export interface FetchedToken {
@@ -20,8 +21,12 @@ const REFRESH_EARLY_MS = 300_000;
 // A token this close to its expiry is not handed out even while refreshing.
 const USABLE_MARGIN_MS = 10_000;
 
-/** A Redis failure is a dependency outage (503), never an unexpected 500. */
-function unavailable(): never {
+/**
+ * A Redis failure is a dependency outage (503), never an unexpected 500. The
+ * request's spent budget stays what it is (it says nothing about Redis).
+ */
+function unavailable(err?: unknown): never {
+  if (err instanceof DeadlineExceededError) throw err;
   throw new AppError('UNAVAILABLE', 'access token store unavailable');
 }
 
@@ -109,8 +114,9 @@ export class RedisAccessTokenStore extends AccessTokenStore {
   async get(fetch: () => Promise<FetchedToken>): Promise<string> {
     const current = await this.read().catch(unavailable);
     if (current && Date.now() < current.refreshAt) return current.token;
-    this.inflight ??= this.refresh(fetch, current)
-      .catch((err: unknown) => (err instanceof AppError ? Promise.reject(err) : unavailable()))
+    // Shared by every caller waiting for the token: not bound to the first one's budget.
+    this.inflight ??= withoutBudget(() => this.refresh(fetch, current))
+      .catch((err: unknown) => (err instanceof AppError ? Promise.reject(err) : unavailable(err)))
       .finally(() => (this.inflight = undefined));
     return this.inflight;
   }

@@ -4,7 +4,8 @@ import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import axios, { type AxiosInstance } from 'axios';
 import type { Registry } from 'prom-client';
-import { AppError } from '../../common/errors/index.js';
+import { AppError, DeadlineExceededError } from '../../common/errors/index.js';
+import { callTimeout, type CallTimeout } from '../../common/http/index.js';
 import { SpanKind, inSpan, propagateTrace } from '../../infra/tracing/index.js';
 import type { AccessTokenStore, FetchedToken } from './access-token.store.js';
 import {
@@ -358,6 +359,8 @@ export class HttpWechatClient extends WechatClient {
     // Built before the breaker: input that cannot be sent is not an outage.
     const url = request.query ? `${request.path}?${query(request.query)}` : request.path;
     const breaker = this.breakers.get(api)!;
+    // A spent budget stops here, before the breaker: not sending is no outage.
+    const timeout = callTimeout(this.options.timeoutMs);
     try {
       // Named by the api only: the URL carries the access token.
       return await inSpan(
@@ -365,7 +368,7 @@ export class HttpWechatClient extends WechatClient {
         { kind: SpanKind.CLIENT, attributes: { 'wechat.api': api } },
         () =>
           breaker.run(
-            () => this.exchange(api, request.method, url, request.body),
+            () => this.exchange(api, request.method, url, request.body, timeout),
             (err) => isUpstreamFailure(err),
           ),
       );
@@ -388,15 +391,18 @@ export class HttpWechatClient extends WechatClient {
     method: WechatRequest['method'],
     url: string,
     body: unknown,
+    timeout: CallTimeout,
   ): Promise<Reply> {
     let response: { status: number; data: ArrayBuffer; headers: Record<string, unknown> };
     const started = performance.now();
     try {
-      response = await this.http.request({ method, url, data: body });
+      response = await this.http.request({ method, url, data: body, timeout: timeout.ms });
     } catch (err) {
       this.metrics?.observe(api, (performance.now() - started) / 1000);
       const code = (err as { code?: unknown }).code;
       const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+      // Our deadline, not WeChat's slowness: no breaker failure, no upstream error.
+      if (timedOut && timeout.byBudget) throw new DeadlineExceededError();
       throw this.unavailable(
         api,
         timedOut ? 'timeout' : String(code),

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { AppError } from '../../../common/errors/index.js';
+import { AppError, DeadlineExceededError } from '../../../common/errors/index.js';
 import { RedisGate } from '../../../infra/redis/index.js';
 import type { UserRole } from '../../users/index.js';
 import { defineScript, type RedisScript } from '../../../infra/redis/index.js';
@@ -71,8 +71,12 @@ return 1`;
 
 const LISTED_FIELDS = ['uid', 'role', 'dev', 'ca', 'ls'] as const;
 
-/** A Redis failure is a dependency outage (503), never an unexpected 500. */
-function unavailable(): never {
+/**
+ * A Redis failure is a dependency outage (503), never an unexpected 500. The
+ * request's spent budget stays what it is (it says nothing about Redis).
+ */
+function unavailable(err?: unknown): never {
+  if (err instanceof DeadlineExceededError) throw err;
   throw new AppError('UNAVAILABLE', 'session store unavailable');
 }
 
@@ -110,7 +114,7 @@ export class RedisSessionStore extends SessionStore {
   touch(sid: string, now: number): Promise<SessionState> {
     return this.touchRaw(sid, now).catch((err: unknown) => {
       this.gate.failed(err);
-      return unavailable();
+      return unavailable(err);
     });
   }
 

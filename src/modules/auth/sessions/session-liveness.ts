@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { AppError } from '../../../common/errors/index.js';
+import { AppError, DeadlineExceededError } from '../../../common/errors/index.js';
 import type { MessageBus } from '../../../infra/bus/index.js';
 import type { SessionStore } from './session-store.js';
 
@@ -111,7 +111,9 @@ export class SessionLiveness {
           if (!this.revoked.has(sid)) this.rememberLive(sid, now);
           return true;
         },
-        () => this.duringOutage(sid),
+        // A spent request budget is no outage of the store.
+        (err: unknown) =>
+          err instanceof DeadlineExceededError ? Promise.reject(err) : this.duringOutage(sid),
       )
       .finally(() => this.pending.delete(sid));
     this.pending.set(sid, pending);

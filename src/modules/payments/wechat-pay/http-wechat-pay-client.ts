@@ -6,6 +6,8 @@ import { Logger } from '@nestjs/common';
 import axios, { type AxiosInstance } from 'axios';
 import type { Registry } from 'prom-client';
 import { BadAnswerError, parseRefund, parseTransaction } from './answers.js';
+import { DeadlineExceededError } from '../../../common/errors/index.js';
+import { callTimeout, type CallTimeout } from '../../../common/http/index.js';
 import { CircuitBreaker, CircuitOpenError } from '../../../infra/resilience/index.js';
 import { SpanKind, inSpan, propagateTrace } from '../../../infra/tracing/index.js';
 import {
@@ -185,13 +187,15 @@ export class HttpWechatPayClient extends WechatPayClient {
     body: Record<string, unknown> | undefined,
     notFoundIsAnswer = false,
   ): Promise<Answer> {
+    // A spent budget stops here, before the breaker: not sending is no outage.
+    const timeout = callTimeout(this.options.timeoutMs);
     try {
       const answer = await inSpan(
         `wechat_pay ${api}`,
         { kind: SpanKind.CLIENT, attributes: { 'wechat_pay.api': api } },
         () =>
           this.breaker.run(
-            () => this.exchange(api, method, path, body, notFoundIsAnswer),
+            () => this.exchange(api, method, path, body, notFoundIsAnswer, timeout),
             isUpstreamUnwell,
           ),
       );
@@ -211,6 +215,7 @@ export class HttpWechatPayClient extends WechatPayClient {
     path: string,
     body: Record<string, unknown> | undefined,
     notFoundIsAnswer: boolean,
+    timeout: CallTimeout,
   ): Promise<Answer> {
     const payload = body === undefined ? '' : JSON.stringify(body);
     const timestamp = unixSeconds();
@@ -241,11 +246,14 @@ export class HttpWechatPayClient extends WechatPayClient {
         url: path,
         data: body === undefined ? undefined : payload,
         headers,
+        timeout: timeout.ms,
       });
     } catch (err) {
       this.metrics?.observe(api, (performance.now() - started) / 1000);
       const code = (err as { code?: unknown }).code;
       const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+      // Our deadline, not WeChat Pay's slowness: no breaker failure, no upstream error.
+      if (timedOut && timeout.byBudget) throw new DeadlineExceededError();
       throw this.failed(api, timedOut ? 'timeout' : 'network', timedOut ? 'timeout' : String(code));
     }
     this.metrics?.observe(api, (performance.now() - started) / 1000);

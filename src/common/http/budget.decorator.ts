@@ -1,0 +1,30 @@
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
+
+/** Route config key read by the request context: which budget the route gets. */
+export const BUDGET_ROUTE = 'budget';
+
+/**
+ * The request budgets an operator can set (REQUEST_BUDGET_MS,
+ * REQUEST_BUDGET_ORDERS_MS, REQUEST_BUDGET_WECHAT_MS): named, not numbers in
+ * the code, because the right value depends on the deployment.
+ */
+export type BudgetName = 'default' | 'orders' | 'wechat';
+
+/**
+ * Gives a route a budget other than the default: `wechat` for routes that
+ * wait for WeChat or WeChat Pay, `orders` for placing an order. Merged into
+ * the route's Fastify config, so it combines with @Compressed() and
+ * @RawBody() in either order.
+ */
+export const Budget =
+  (name: Exclude<BudgetName, 'default'>): MethodDecorator =>
+  (_target, _key, descriptor) => {
+    const handler = descriptor.value as object;
+    const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) ?? {}) as object;
+    Reflect.defineMetadata(
+      FASTIFY_ROUTE_CONFIG_METADATA,
+      { ...config, [BUDGET_ROUTE]: name },
+      handler,
+    );
+    return descriptor;
+  };
