@@ -6,6 +6,7 @@ import { CreatePayments1732550000000 } from './1732550000000-CreatePayments.js';
 import { CreateContentFlags1732600000000 } from './1732600000000-CreateContentFlags.js';
 import { CreateFlashSales1732650000000 } from './1732650000000-CreateFlashSales.js';
 import { CreateSubscribeCredits1732700000000 } from './1732700000000-CreateSubscribeCredits.js';
+import { CreateRuntimeSettings1732750000000 } from './1732750000000-CreateRuntimeSettings.js';
 
 /**
  * Every migration, oldest first. The app (embedded mode), the TypeORM CLI and
@@ -20,4 +21,5 @@ export const migrations = [
   CreateContentFlags1732600000000,
   CreateFlashSales1732650000000,
   CreateSubscribeCredits1732700000000,
+  CreateRuntimeSettings1732750000000,
 ];

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ApiAnswer } from '../../common/http/index.js';
+import { WritableWhenReadOnly } from '../../infra/settings/index.js';
 import { ThrottleAs } from '../../infra/throttle/index.js';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
 import { userView, type UserView } from '../users/index.js';
@@ -24,6 +25,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ThrottleAs('login')
+  @WritableWhenReadOnly()
   @ApiAnswer(loginResult, {
     errors: ['WECHAT_CODE_REJECTED', 'WECHAT_USER_RISKY', 'WECHAT_UPSTREAM'],
   })
@@ -33,6 +35,7 @@ export class AuthController {
 
   @Post('refresh')
   @HttpCode(200)
+  @WritableWhenReadOnly()
   @ApiAnswer(tokenPair, { errors: ['UNAUTHORIZED', 'SESSION_REVOKED', 'CONFLICT'] })
   refresh(@Body() body: RefreshDto): Promise<TokenPair> {
     return this.auth.refresh(body.refreshToken);
