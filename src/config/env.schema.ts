@@ -99,7 +99,9 @@ export const envSchema = z.object({
   JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   // Secrets retired from signing that still verify tokens and open sealed session keys (rotation).
   JWT_PREVIOUS_SECRETS: list.pipe(
-    z.array(z.string().min(32, 'must be a comma-separated list of secrets of at least 32 characters')),
+    z.array(
+      z.string().min(32, 'must be a comma-separated list of secrets of at least 32 characters'),
+    ),
   ),
   JWT_ACCESS_TTL: positiveInt.default(900),
   JWT_REFRESH_TTL: positiveInt.default(2592000),

@@ -55,9 +55,9 @@ describe('WeChat Pay configuration', () => {
     expect([...config.payments.verifyingKeys.keys()].sort()).toEqual(
       [credentials.WECHAT_PAY_PUBLIC_KEY_ID, 'PUB_KEY_ID_0114OLD1'].sort(),
     );
-    expect(config.payments.verifyingKeys.get('PUB_KEY_ID_0114OLD1')?.equals(previous.publicKey)).toBe(
-      true,
-    );
+    expect(
+      config.payments.verifyingKeys.get('PUB_KEY_ID_0114OLD1')?.equals(previous.publicKey),
+    ).toBe(true);
     // Requests still name the current key: WeChat Pay encrypts for that one.
     expect(config.payments.publicKeyId).toBe(credentials.WECHAT_PAY_PUBLIC_KEY_ID);
   });

@@ -2,6 +2,8 @@ import { Body, Controller, Get, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthUser } from '../../common/auth/index.js';
 import { ApiAnswer, DEFAULT_PAGE_SIZE, PageQuery } from '../../common/http/index.js';
+// From the library, not ../throttle: that module depends on this one.
+import { SkipThrottle } from '@nestjs/throttler';
 import { WritableWhenReadOnly } from './feature.decorators.js';
 import { RuntimeSettings } from './runtime-settings.js';
 import { UpdateSettingsDto } from './settings.dto.js';
@@ -13,9 +15,14 @@ import {
   type SettingsView,
 } from './settings.view.js';
 
-/** The operator's runtime settings: throttle limits and feature switches, audited. */
+/**
+ * The operator's runtime settings: throttle limits and feature switches,
+ * audited. Never throttled: an operator who set the default limit too low
+ * must still be able to undo it (the routes are admin-only).
+ */
 @ApiTags('settings admin')
 @Controller('admin/settings')
+@SkipThrottle()
 export class SettingsController {
   constructor(private readonly settings: RuntimeSettings) {}
 

@@ -1,7 +1,12 @@
 import type { AppConfig, ThrottleName } from '../../config/index.js';
 
 /** The named limits an operator can change at run time (the throttle guard's names). */
-export const THROTTLE_NAMES = ['default', 'login', 'orders', 'flash'] as const satisfies readonly ThrottleName[];
+export const THROTTLE_NAMES = [
+  'default',
+  'login',
+  'orders',
+  'flash',
+] as const satisfies readonly ThrottleName[];
 
 /** Features an operator can switch off, and `readOnly`, which refuses writes. */
 export const SWITCH_NAMES = ['orders', 'flashSales', 'payments', 'readOnly'] as const;
@@ -38,7 +43,10 @@ export function seedSettings(config: AppConfig): Settings {
     const { limit, ttlSeconds } = config.throttle.limits[name];
     throttle[name] = { limit, ttl: ttlSeconds };
   }
-  return { throttle, switches: { orders: true, flashSales: true, payments: true, readOnly: false } };
+  return {
+    throttle,
+    switches: { orders: true, flashSales: true, payments: true, readOnly: false },
+  };
 }
 
 export function applyPatch(base: Settings, patch: SettingsPatch): Settings {
@@ -63,7 +71,10 @@ const isLimitField = (v: unknown, max: number): v is number =>
  * in a database written by an earlier one.
  */
 export function decodeSettings(json: string, fallback: Settings): Settings {
-  let stored: { throttle?: Record<string, Record<string, unknown>>; switches?: Record<string, unknown> };
+  let stored: {
+    throttle?: Record<string, Record<string, unknown>>;
+    switches?: Record<string, unknown>;
+  };
   try {
     stored = JSON.parse(json) as typeof stored;
   } catch {

@@ -132,6 +132,8 @@ export class SettingsStore {
 
   private async read(m: EntityManager, fallback: Settings): Promise<VersionedSettings | undefined> {
     const row = await m.findOneBy(RuntimeSettingsRow, { id: SETTINGS_ROW_ID });
-    return row ? { version: row.version, settings: decodeSettings(row.value, fallback) } : undefined;
+    return row
+      ? { version: row.version, settings: decodeSettings(row.value, fallback) }
+      : undefined;
   }
 }
