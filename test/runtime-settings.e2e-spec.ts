@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RuntimeSettings, type Settings } from '../src/infra/settings/index.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { SandboxWechatClient } from '../src/modules/wechat/index.js';
+import { startEmbeddedTestApp, startTestApp, type TestApp } from './helpers/app.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { baseEnv } from './helpers/env.js';
@@ -349,5 +350,48 @@ describe('Runtime settings across a lost message, a Redis flush and a restart', 
     const again = await loginAs(second, wx, { admin: true });
     const got = await second.http.get(`${API}/admin/settings`).set(bearer(again.accessToken));
     expect(got.body.data).toEqual(wanted);
+  });
+});
+
+describe('Runtime settings in the embedded mode (better-sqlite3, in-process bus)', () => {
+  let t: TestApp;
+  const login = async (code: string) =>
+    (await t.http.post(`${API}/auth/login`).send({ code })).body.data.accessToken as string;
+
+  beforeAll(async () => {
+    t = await startEmbeddedTestApp({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_DRAIN_MS: '0',
+      ADMIN_OPENIDS: SandboxWechatClient.openidFor('settings-embedded-admin'),
+      THROTTLE_LOGIN_LIMIT: '50',
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('seeds, changes, audits and enforces the settings without MariaDB or Redis', async () => {
+    const admin = await login('settings-embedded-admin');
+    const user = await login('settings-embedded-user');
+    const got = await t.http.get(`${API}/admin/settings`).set(bearer(admin));
+    expect(got.body.data.throttle.login).toEqual({ limit: 50, ttl: 60 });
+    const res = await t.http
+      .put(`${API}/admin/settings`)
+      .set(bearer(admin))
+      .send({ switches: { orders: false }, throttle: { login: { limit: 40 } } });
+    expect(res.status).toBe(200);
+    // Applied on the answer: no bus round trip is needed in one process.
+    expect(settingsOf(t).switches.orders).toBe(false);
+    const order = await t.http
+      .post(`${API}/orders`)
+      .set(bearer(user))
+      .set('Idempotency-Key', newKey())
+      .send({ items: [{ productId: 1, quantity: 1 }] });
+    expect(order.status).toBe(503);
+    expect(order.body.code).toBe(50301);
+    const audit = await t.http.get(`${API}/admin/settings/audit`).set(bearer(admin));
+    expect(audit.body.data.items).toHaveLength(1);
+    expect(audit.body.data.items[0].after.throttle.login).toEqual({ limit: 40, ttl: 60 });
   });
 });
