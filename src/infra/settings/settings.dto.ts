@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsObject, IsOptional, Max, Min, ValidateNested } from 'class-validator';
@@ -22,36 +23,27 @@ export class ThrottleLimitDto {
   ttl?: number;
 }
 
+/** An optional nested limit: validated field by field, and refused when it is not an object. */
 const limitOf = (description: string) =>
-  ApiPropertyOptional({ type: ThrottleLimitDto, description });
+  applyDecorators(
+    ApiPropertyOptional({ type: ThrottleLimitDto, description }),
+    IsOptional(),
+    IsObject(),
+    ValidateNested(),
+    Type(() => ThrottleLimitDto),
+  );
 
 export class ThrottlePatchDto {
   @limitOf('every route without a named limit, per client')
-  @IsOptional()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ThrottleLimitDto)
   default?: ThrottleLimitDto;
 
   @limitOf('POST /auth/login, per IP')
-  @IsOptional()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ThrottleLimitDto)
   login?: ThrottleLimitDto;
 
   @limitOf('POST /orders, per user')
-  @IsOptional()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ThrottleLimitDto)
   orders?: ThrottleLimitDto;
 
   @limitOf('POST /flash-sales/:id/orders, per user')
-  @IsOptional()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ThrottleLimitDto)
   flash?: ThrottleLimitDto;
 }
 
