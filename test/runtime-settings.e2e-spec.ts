@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { loadConfig } from '../src/config/index.js';
 import { RuntimeSettings, type Settings } from '../src/infra/settings/index.js';
+import { seedSettings } from '../src/infra/settings/settings.model.js';
+import { SettingsStore } from '../src/infra/settings/settings.store.js';
+import { Transactions } from '../src/infra/transactions/index.js';
 import { SandboxWechatClient } from '../src/modules/wechat/index.js';
 import { startEmbeddedTestApp, startTestApp, type TestApp } from './helpers/app.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
@@ -350,6 +354,32 @@ describe('Runtime settings across a lost message, a Redis flush and a restart', 
     const again = await loginAs(second, wx, { admin: true });
     const got = await second.http.get(`${API}/admin/settings`).set(bearer(again.accessToken));
     expect(got.body.data).toEqual(wanted);
+  });
+  it('seeds once when replicas boot together, and keeps both of two simultaneous changes', async () => {
+    await db.dataSource.query('DELETE FROM runtime_settings');
+    const config = loadConfig({ ...baseEnv(db.url, 'unused:'), THROTTLE_LOGIN_LIMIT: '31' });
+    const stores = [0, 1, 2].map(() => new SettingsStore(new Transactions(db.dataSource, config)));
+    const seed = seedSettings(config);
+    const seeded = await Promise.all(stores.map((s) => s.loadOrSeed(seed)));
+    expect(seeded.map((v) => v.version)).toEqual([1, 1, 1]);
+    expect(seeded[0].settings.throttle.login.limit).toBe(31);
+
+    const [one, two] = await Promise.all([
+      stores[0].change(101, { switches: { orders: false } }, seed),
+      stores[1].change(102, { throttle: { login: { limit: 9 } } }, seed),
+    ]);
+    expect([one.version, two.version].sort()).toEqual([2, 3]);
+    const final = await stores[2].load(seed);
+    expect(final?.version).toBe(3);
+    expect(final?.settings.switches.orders).toBe(false);
+    expect(final?.settings.throttle.login.limit).toBe(9);
+    const audit = await stores[2].changes(undefined, 10, seed);
+    expect(
+      audit.items
+        .slice(0, 2)
+        .map((c) => c.actorId)
+        .sort(),
+    ).toEqual([101, 102]);
   });
 });
 
