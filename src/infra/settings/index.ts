@@ -6,7 +6,7 @@ export {
   WRITABLE_WHEN_READ_ONLY,
   WritableWhenReadOnly,
 } from './feature.decorators.js';
-export { THROTTLE_NAMES, SWITCH_NAMES } from './settings.model.js';
-export type { FeatureName, Settings, SwitchName, ThrottleLimit } from './settings.model.js';
+export { THROTTLE_NAMES } from './settings.model.js';
+export type { FeatureName, Settings } from './settings.model.js';
 export { RuntimeSettingsRow } from './runtime-settings.entity.js';
 export { SettingsChange } from './settings-change.entity.js';
