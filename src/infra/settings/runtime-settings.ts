@@ -104,20 +104,24 @@ export class RuntimeSettings implements OnModuleInit, OnApplicationShutdown {
     } catch {
       return;
     }
-    if (!Number.isInteger(parsed.version) || typeof parsed.settings !== 'object') return;
+    if (
+      !Number.isInteger(parsed.version) ||
+      typeof parsed.settings !== 'object' ||
+      parsed.settings === null
+    )
+      return;
     this.adopt({
       version: parsed.version as number,
       settings: decodeSettings(JSON.stringify(parsed.settings), this.seed),
     });
   }
 
-  /** Applies a snapshot newer than ours; true when it did. */
-  private adopt(next: VersionedSettings): boolean {
-    if (next.version <= this.version) return false;
+  /** Applies a snapshot only if it is newer than ours. */
+  private adopt(next: VersionedSettings): void {
+    if (next.version <= this.version) return;
     this.version = next.version;
     this.snapshot = frozen(next.settings);
     this.logger.log(`settings v${next.version} in force`);
-    return true;
   }
 }
 

@@ -1,9 +1,9 @@
 import { Body, Controller, Get, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { CurrentUser, Roles, type AuthUser } from '../../common/auth/index.js';
-import { ApiAnswer, DEFAULT_PAGE_SIZE, PageQuery } from '../../common/http/index.js';
 // From the library, not ../throttle: that module depends on this one.
 import { SkipThrottle } from '@nestjs/throttler';
+import { CurrentUser, Roles, type AuthUser } from '../../common/auth/index.js';
+import { ApiAnswer, DEFAULT_PAGE_SIZE, PageQuery } from '../../common/http/index.js';
 import { WritableWhenReadOnly } from './feature.decorators.js';
 import { RuntimeSettings } from './runtime-settings.js';
 import { UpdateSettingsDto } from './settings.dto.js';

@@ -49,11 +49,11 @@ export function seedSettings(config: AppConfig): Settings {
   };
 }
 
+/** A new Settings (sharing nothing with `base`) with what `patch` names changed. */
 export function applyPatch(base: Settings, patch: SettingsPatch): Settings {
-  const throttle = { ...base.throttle };
+  const throttle = {} as Settings['throttle'];
   for (const name of THROTTLE_NAMES) {
-    const change = patch.throttle?.[name];
-    if (change) throttle[name] = { ...throttle[name], ...definedOnly(change) };
+    throttle[name] = { ...base.throttle[name], ...definedOnly(patch.throttle?.[name] ?? {}) };
   }
   return { throttle, switches: { ...base.switches, ...definedOnly(patch.switches ?? {}) } };
 }
