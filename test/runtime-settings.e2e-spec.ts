@@ -368,7 +368,7 @@ describe('Runtime settings across a lost message, a Redis flush and a restart', 
       stores[0].change(101, { switches: { orders: false } }, seed),
       stores[1].change(102, { throttle: { login: { limit: 9 } } }, seed),
     ]);
-    expect([one.version, two.version].sort()).toEqual([2, 3]);
+    expect([one.version, two.version].sort((x, y) => x - y)).toEqual([2, 3]);
     const final = await stores[2].load(seed);
     expect(final?.version).toBe(3);
     expect(final?.settings.switches.orders).toBe(false);
