@@ -6,6 +6,7 @@ import { CreatePayments1732550000000 } from './1732550000000-CreatePayments.js';
 import { CreateContentFlags1732600000000 } from './1732600000000-CreateContentFlags.js';
 import { CreateFlashSales1732650000000 } from './1732650000000-CreateFlashSales.js';
 import { CreateSubscribeCredits1732700000000 } from './1732700000000-CreateSubscribeCredits.js';
+import { CreateRuntimeSettings1732750000000 } from './1732750000000-CreateRuntimeSettings.js';
 import { AddAdminGrant1732760000000 } from './1732760000000-AddAdminGrant.js';
 import { AddOutboxTraceparent1732800000000 } from './1732800000000-AddOutboxTraceparent.js';
 
@@ -22,6 +23,7 @@ export const migrations = [
   CreateContentFlags1732600000000,
   CreateFlashSales1732650000000,
   CreateSubscribeCredits1732700000000,
+  CreateRuntimeSettings1732750000000,
   AddAdminGrant1732760000000,
   AddOutboxTraceparent1732800000000,
 ];

@@ -11,6 +11,7 @@ import { LifecycleModule } from './infra/lifecycle/index.js';
 import { MetricsModule } from './infra/metrics/index.js';
 import { QueueModule } from './infra/queue/index.js';
 import { RedisModule } from './infra/redis/index.js';
+import { SettingsModule } from './infra/settings/index.js';
 import { ThrottleModule } from './infra/throttle/index.js';
 import { TransactionsModule } from './infra/transactions/index.js';
 import { CatalogModule } from './modules/catalog/index.js';
@@ -39,6 +40,7 @@ export class AppModule {
         CacheModule,
         ConsistencyModule.forRoot(config),
         HealthModule,
+        SettingsModule,
         ThrottleModule,
         QueueModule.forRoot(config),
         UsersModule,

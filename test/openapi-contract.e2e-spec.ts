@@ -286,6 +286,13 @@ describe('The OpenAPI document at /docs/json', () => {
     const [dead] = (await ok(a(app.http.get(deadLetters)))).items;
     await ok(a(app.http.post(`${deadLetters}/${dead.jobId}/retry`)));
 
+    // Runtime settings: read, a switch off (503/50301, documented too), the audit, restored.
+    await ok(a(app.http.get('/api/v1/admin/settings')));
+    await ok(a(app.http.put('/api/v1/admin/settings')).send({ switches: { orders: false } }));
+    expect((await payKey('contract-0004')).body.code).toBe(50301);
+    await ok(a(app.http.get('/api/v1/admin/settings/audit')).query({ limit: 1 }));
+    await ok(a(app.http.put('/api/v1/admin/settings')).send({ switches: { orders: true } }));
+
     await ok(a(app.http.delete(`/api/v1/admin/products/${product.id}`)));
     await ok(v(app.http.post('/api/v1/auth/logout')));
     await ok(a(app.http.post('/api/v1/auth/logout-all')));

@@ -31,6 +31,9 @@ describe('cluster-wide throttling', () => {
   let db: TestDatabase;
   const apps: TestApp[] = [];
   const start = async (env: Record<string, string>) => {
+    // The THROTTLE_* env values only seed a fresh database: each app here
+    // starts its own limits on the file's database.
+    await db.dataSource.query('DELETE FROM runtime_settings');
     const t = await startTestApp(
       { ...baseEnv(db.url, env.REDIS_KEY_PREFIX ?? testRedisPrefix()), ...env },
       probe,

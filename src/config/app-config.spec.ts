@@ -68,6 +68,12 @@ describe('loadConfig', () => {
 
   it.each([
     [{ JWT_SECRET: 'short' }, /^Invalid configuration: JWT_SECRET must be at least 32 characters$/],
+    [
+      { JWT_PREVIOUS_SECRETS: `${'p'.repeat(32)},short` },
+      /^Invalid configuration: JWT_PREVIOUS_SECRETS must be a comma-separated list of secrets of at least 32 characters$/,
+    ],
+    [{ THROTTLE_FLASH_LIMIT: '0' }, /^Invalid configuration: THROTTLE_FLASH_LIMIT /],
+    [{ SETTINGS_REFRESH_MS: '0' }, /^Invalid configuration: SETTINGS_REFRESH_MS /],
     [{ PORT: 'eighty' }, /^Invalid configuration: PORT /],
     [{ PORT: '70000' }, /^Invalid configuration: PORT /],
     [{ READ_YOUR_WRITES_MS: '0' }, /^Invalid configuration: READ_YOUR_WRITES_MS /],

@@ -24,7 +24,7 @@ export type DatabaseConfig =
     }
   | { kind: 'embedded'; path: string };
 
-export type ThrottleName = 'default' | 'login' | 'orders';
+export type ThrottleName = 'default' | 'login' | 'orders' | 'flash';
 
 /** The order events that can become a subscribe message. */
 export type SubscribeKind = 'orderPaid' | 'orderShipped' | 'orderRefunded' | 'orderTimeout';
@@ -62,6 +62,8 @@ export interface AppConfig {
   cache: { l1MaxEntries: number; l1MaxBytes: number; l1MaxTtlMs: number };
   jwt: {
     secret: string;
+    /** Earlier secrets, newest first: they verify and unseal, never sign (key rotation). */
+    previousSecrets: string[];
     /** True when the secret was generated at boot (embedded mode only). */
     generated: boolean;
     /** The development secret's file in the embedded data folder, when it came from there. */
@@ -100,9 +102,14 @@ export interface AppConfig {
   tracing: { endpoint: string; serviceName: string; sampleRatio: number } | undefined;
   throttle: {
     enabled: boolean;
-    /** Named limits: `default` per client, `login` per IP, `orders` per user. */
+    /**
+     * Named limits: `default` per client, `login` per IP, `orders` and `flash` per user.
+     * Only the first values of a fresh database: the runtime settings own them after that.
+     */
     limits: Record<ThrottleName, { limit: number; ttlSeconds: number }>;
   };
+  /** Runtime settings: each replica re-reads them this often, in case a bus message was lost. */
+  settings: { refreshMs: number };
   /** Flash-sale persistence: admissions per transaction; a consumer's unacknowledged batch is taken over after this idle time. */
   flash: { batchSize: number; claimIdleMs: number };
   shutdown: { drainMs: number; timeoutMs: number };
@@ -256,6 +263,7 @@ export function loadConfig(
     },
     jwt: {
       secret: env.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+      previousSecrets: env.JWT_PREVIOUS_SECRETS,
       generated: !env.JWT_SECRET,
       accessTtl: env.JWT_ACCESS_TTL,
       refreshTtl: env.JWT_REFRESH_TTL,
@@ -296,8 +304,13 @@ export function loadConfig(
         default: { limit: env.THROTTLE_DEFAULT_LIMIT, ttlSeconds: env.THROTTLE_DEFAULT_TTL },
         login: { limit: env.THROTTLE_LOGIN_LIMIT, ttlSeconds: env.THROTTLE_LOGIN_TTL },
         orders: { limit: env.THROTTLE_ORDERS_LIMIT, ttlSeconds: env.THROTTLE_ORDERS_TTL },
+        flash: {
+          limit: env.THROTTLE_FLASH_LIMIT ?? env.THROTTLE_ORDERS_LIMIT,
+          ttlSeconds: env.THROTTLE_FLASH_TTL ?? env.THROTTLE_ORDERS_TTL,
+        },
       },
     },
+    settings: { refreshMs: env.SETTINGS_REFRESH_MS },
     flash: { batchSize: env.FLASH_BATCH_SIZE, claimIdleMs: env.FLASH_CLAIM_IDLE_MS },
     shutdown: {
       drainMs: env.SHUTDOWN_DRAIN_MS,

@@ -12,6 +12,11 @@ const requestBudget = positiveInt.max(
   29000,
   "must be at most 29000 (below nginx's 30 s proxy_read_timeout)",
 );
+// Unset or empty (as .env.example leaves it): undefined, for a default decided elsewhere.
+const optionalPositiveInt = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  positiveInt.optional(),
+);
 const optionalString = z
   .string()
   .optional()
@@ -110,6 +115,12 @@ export const envSchema = z.object({
       })
       .optional(),
   ),
+  // Secrets retired from signing that still verify tokens and open sealed session keys (rotation).
+  JWT_PREVIOUS_SECRETS: list.pipe(
+    z.array(
+      z.string().min(32, 'must be a comma-separated list of secrets of at least 32 characters'),
+    ),
+  ),
   JWT_ACCESS_TTL: positiveInt.default(900),
   JWT_REFRESH_TTL: positiveInt.default(2592000),
 
@@ -153,6 +164,11 @@ export const envSchema = z.object({
       .regex(/^PUB_KEY_ID_\w+$/, 'must look like PUB_KEY_ID_…')
       .optional(),
   ),
+  // WeChat Pay public keys still trusted after WeChat rotated to a new one, paired by position.
+  WECHAT_PAY_PREVIOUS_PUBLIC_KEY_FILES: list,
+  WECHAT_PAY_PREVIOUS_PUBLIC_KEY_IDS: list.pipe(
+    z.array(z.string().regex(/^PUB_KEY_ID_\w+$/, 'must be a comma-separated list of PUB_KEY_ID_…')),
+  ),
   WECHAT_PAY_PLATFORM_CERT_FILES: list,
   WECHAT_PAY_NOTIFY_URL: optionalString.pipe(z.url().optional()),
   WECHAT_PAY_API_BASE_URL: z.url().default('https://api.mch.weixin.qq.com'),
@@ -190,6 +206,10 @@ export const envSchema = z.object({
   THROTTLE_LOGIN_TTL: positiveInt.default(60),
   THROTTLE_ORDERS_LIMIT: positiveInt.default(20),
   THROTTLE_ORDERS_TTL: positiveInt.default(60),
+  // Unset: the orders values (the flash-sale buy route counted as an order until it had its own).
+  THROTTLE_FLASH_LIMIT: optionalPositiveInt,
+  THROTTLE_FLASH_TTL: optionalPositiveInt,
+  SETTINGS_REFRESH_MS: positiveInt.default(5000),
 
   FLASH_BATCH_SIZE: positiveInt.max(2000).default(500),
   FLASH_CLAIM_IDLE_MS: positiveInt.default(30000),

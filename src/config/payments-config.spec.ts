@@ -42,6 +42,26 @@ describe('WeChat Pay configuration', () => {
     throw new Error('expected loadConfig to fail');
   };
 
+  it('trusts the previous WeChat Pay public keys by their ids beside the current one', () => {
+    const previous = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(join(dir, 'old.pem'), previous.publicKey.export({ type: 'spki', format: 'pem' }));
+    const config = loadConfig({
+      ...production,
+      ...credentials,
+      WECHAT_PAY_PREVIOUS_PUBLIC_KEY_IDS: 'PUB_KEY_ID_0114OLD1',
+      WECHAT_PAY_PREVIOUS_PUBLIC_KEY_FILES: join(dir, 'old.pem'),
+    });
+    if (config.payments.kind !== 'wechat') throw new Error('expected real credentials');
+    expect([...config.payments.verifyingKeys.keys()].sort()).toEqual(
+      [credentials.WECHAT_PAY_PUBLIC_KEY_ID, 'PUB_KEY_ID_0114OLD1'].sort(),
+    );
+    expect(
+      config.payments.verifyingKeys.get('PUB_KEY_ID_0114OLD1')?.equals(previous.publicKey),
+    ).toBe(true);
+    // Requests still name the current key: WeChat Pay encrypts for that one.
+    expect(config.payments.publicKeyId).toBe(credentials.WECHAT_PAY_PUBLIC_KEY_ID);
+  });
+
   it('is off in production without WECHAT_PAY_MCHID (the server still boots)', () => {
     expect(loadConfig(production).payments).toEqual({ kind: 'off' });
   });
@@ -102,6 +122,35 @@ describe('WeChat Pay configuration', () => {
       'a malformed public key id',
       { WECHAT_PAY_PUBLIC_KEY_ID: 'KEY1' },
       /WECHAT_PAY_PUBLIC_KEY_ID must look like PUB_KEY_ID_/,
+    ],
+    [
+      'previous key ids and files that do not pair up',
+      { WECHAT_PAY_PREVIOUS_PUBLIC_KEY_IDS: 'PUB_KEY_ID_0114OLD1,PUB_KEY_ID_0114OLD2' },
+      /WECHAT_PAY_PREVIOUS_PUBLIC_KEY_IDS and WECHAT_PAY_PREVIOUS_PUBLIC_KEY_FILES must list as many/,
+    ],
+    [
+      'a previous key file that is no key',
+      {
+        WECHAT_PAY_PREVIOUS_PUBLIC_KEY_IDS: 'PUB_KEY_ID_0114OLD1',
+        WECHAT_PAY_PREVIOUS_PUBLIC_KEY_FILES: join(dir, 'junk.pem'),
+      },
+      /WECHAT_PAY_PREVIOUS_PUBLIC_KEY_FILES: .*junk.pem is not a PEM public key/,
+    ],
+    [
+      'a malformed previous key id',
+      {
+        WECHAT_PAY_PREVIOUS_PUBLIC_KEY_IDS: 'KEY1',
+        WECHAT_PAY_PREVIOUS_PUBLIC_KEY_FILES: join(dir, 'pub.pem'),
+      },
+      /WECHAT_PAY_PREVIOUS_PUBLIC_KEY_IDS must be a comma-separated list of PUB_KEY_ID_/,
+    ],
+    [
+      'the current key id among the previous ones',
+      {
+        WECHAT_PAY_PREVIOUS_PUBLIC_KEY_IDS: credentials.WECHAT_PAY_PUBLIC_KEY_ID,
+        WECHAT_PAY_PREVIOUS_PUBLIC_KEY_FILES: join(dir, 'pub.pem'),
+      },
+      /WECHAT_PAY_PREVIOUS_PUBLIC_KEY_IDS repeats the current/,
     ],
     [
       'no key to verify WeChat Pay with',

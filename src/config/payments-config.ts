@@ -89,6 +89,26 @@ export function paymentsConfig(env: Env): PaymentsConfig {
       fail('WECHAT_PAY_PUBLIC_KEY_FILE is not a PEM public key');
     }
   }
+  // WeChat Pay signs with the new key only after the switch it announces: until
+  // the previous key is removed here, answers signed with either verify.
+  const previousIds = env.WECHAT_PAY_PREVIOUS_PUBLIC_KEY_IDS;
+  const previousFiles = env.WECHAT_PAY_PREVIOUS_PUBLIC_KEY_FILES;
+  if (previousIds.length !== previousFiles.length)
+    fail(
+      'WECHAT_PAY_PREVIOUS_PUBLIC_KEY_IDS and WECHAT_PAY_PREVIOUS_PUBLIC_KEY_FILES must list as many entries, paired by position',
+    );
+  previousIds.forEach((id, i) => {
+    if (id === publicKeyId) fail(`WECHAT_PAY_PREVIOUS_PUBLIC_KEY_IDS repeats the current ${id}`);
+    try {
+      verifyingKeys.set(
+        id,
+        createPublicKey(readKeyFile('WECHAT_PAY_PREVIOUS_PUBLIC_KEY_FILES', previousFiles[i])),
+      );
+    } catch (err) {
+      if (err instanceof PaymentsConfigError) throw err;
+      fail(`WECHAT_PAY_PREVIOUS_PUBLIC_KEY_FILES: ${previousFiles[i]} is not a PEM public key`);
+    }
+  });
   for (const file of env.WECHAT_PAY_PLATFORM_CERT_FILES) {
     try {
       const cert = new X509Certificate(readKeyFile('WECHAT_PAY_PLATFORM_CERT_FILES', file));

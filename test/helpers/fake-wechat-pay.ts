@@ -67,6 +67,8 @@ export interface NotificationOptions {
   unknownSerial?: boolean;
   /** Encrypted with another APIv3 key (signature still valid). */
   wrongApiV3Key?: boolean;
+  /** Signed with the public key before the last rotatePublicKey(), under its id. */
+  previousKey?: boolean;
 }
 
 export interface SignedNotification {
@@ -116,6 +118,11 @@ export interface FakeWechatPay {
     resource: Record<string, unknown>,
     options?: NotificationOptions,
   ): SignedNotification;
+  /**
+   * WeChat Pay rotates its public key: a new key pair and PUB_KEY_ID_ from now
+   * on (env() names them); the previous one, returned, still signs on request.
+   */
+  rotatePublicKey(): { id: string; file: string };
   /** POSTs a notification to a URL (a replica in another process). */
   deliver(url: string, n: SignedNotification): Promise<{ status: number; body: string }>;
   close(): Promise<void>;
@@ -164,14 +171,16 @@ export async function startFakeWechatPay(
   const appid = options.appid ?? 'wx-test-appid';
   const mchid = options.mchid ?? '1900000109';
   const merchant = rsaPair();
-  const platform = rsaPair();
+  let platform = rsaPair();
+  let previous: { pair: ReturnType<typeof rsaPair>; id: string } | undefined;
   const impostor = rsaPair();
   const apiV3Key = randomBytes(16).toString('hex'); // 32 ASCII bytes, like the real one
-  const publicKeyId = `PUB_KEY_ID_0114${randomBytes(10).toString('hex').toUpperCase()}`;
+  const newKeyId = () => `PUB_KEY_ID_0114${randomBytes(10).toString('hex').toUpperCase()}`;
+  let publicKeyId = newKeyId();
   const merchantSerial = randomBytes(20).toString('hex').toUpperCase();
   const dir = mkdtempSync(join(tmpdir(), 'fake-wxpay-'));
   const privateKeyFile = join(dir, 'apiclient_key.pem');
-  const publicKeyFile = join(dir, 'pub_key.pem');
+  let publicKeyFile = join(dir, 'pub_key.pem');
   writeFileSync(privateKeyFile, merchant.privateKey.export({ type: 'pkcs8', format: 'pem' }));
   writeFileSync(publicKeyFile, platform.publicKey.export({ type: 'spki', format: 'pem' }));
 
@@ -190,14 +199,17 @@ export async function startFakeWechatPay(
       Buffer.from(body),
       Buffer.from('\n'),
     ]);
+    if (o.previousKey && !previous) throw new Error('fake WeChat Pay: no key was rotated out');
+    const signer = o.previousKey ? previous!.pair : platform;
     const signature = o.probe
       ? `WECHATPAY/SIGNTEST/${randomBytes(32).toString('base64')}`
-      : signWith(o.forged ? impostor.privateKey : platform.privateKey, message);
+      : signWith(o.forged ? impostor.privateKey : signer.privateKey, message);
+    const serial = o.previousKey ? previous!.id : publicKeyId;
     return {
       'wechatpay-timestamp': timestamp,
       'wechatpay-nonce': nonce,
       'wechatpay-signature': signature,
-      'wechatpay-serial': o.unknownSerial ? 'PUB_KEY_ID_0114UNKNOWN' : publicKeyId,
+      'wechatpay-serial': o.unknownSerial ? 'PUB_KEY_ID_0114UNKNOWN' : serial,
     };
   }
 
@@ -422,6 +434,16 @@ export async function startFakeWechatPay(
       WECHAT_PAY_NOTIFY_URL: 'https://shop.example.com/api/v1/payments/wechat/notify',
       WECHAT_PAY_API_BASE_URL: fake.url,
     }),
+    rotatePublicKey() {
+      const old = { id: publicKeyId, file: publicKeyFile };
+      previous = { pair: platform, id: publicKeyId };
+      platform = rsaPair();
+      publicKeyId = newKeyId();
+      publicKeyFile = join(dir, `${publicKeyId}.pem`);
+      writeFileSync(publicKeyFile, platform.publicKey.export({ type: 'spki', format: 'pem' }));
+      fake.publicKeyId = publicKeyId;
+      return old;
+    },
     pay(outTradeNo, paidTotal) {
       const t = transactions.get(outTradeNo);
       if (!t) throw new Error(`fake WeChat Pay: no transaction ${outTradeNo}`);

@@ -6,6 +6,7 @@ import { Order, OrderItem } from '../../modules/orders/index.js';
 import { OrderPayment, OrderRefund, OrderShipment } from '../../modules/payments/index.js';
 import { User } from '../../modules/users/index.js';
 import { OutboxEvent, ProcessedEvent } from '../queue/index.js';
+import { RuntimeSettingsRow, SettingsChange } from '../settings/index.js';
 
 /** Every entity, for the data source shared by the app and the TypeORM CLI. */
 export const entities = [
@@ -22,4 +23,6 @@ export const entities = [
   FlashSale,
   FlashTicket,
   SubscribeCredit,
+  RuntimeSettingsRow,
+  SettingsChange,
 ];

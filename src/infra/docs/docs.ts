@@ -53,6 +53,9 @@ function dataSchema(data: z.ZodType): SchemaObject | { $ref: string } {
 function impliedErrors(route: RouteFacts, hasPathId: boolean): ErrorReason[] {
   const reasons: ErrorReason[] = ['VALIDATION_FAILED', 'INTERNAL', 'UNAVAILABLE'];
   if (route.throttled) reasons.push('THROTTLED');
+  // An operator's switch, or `readOnly` for any write it does not let through.
+  const write = route.method !== RequestMethod.GET && route.method !== RequestMethod.HEAD;
+  if (route.switchable || (write && !route.writableWhenReadOnly)) reasons.push('FEATURE_OFF');
   if (route.authenticated) reasons.push('UNAUTHORIZED', 'TOKEN_EXPIRED', 'SESSION_REVOKED');
   if (route.roles.length > 0) reasons.push('FORBIDDEN');
   if (hasPathId) reasons.push('NOT_FOUND', 'URI_TOO_LONG');

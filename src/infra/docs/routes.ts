@@ -5,6 +5,7 @@ import { ModulesContainer } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import { AUTH_REQUIRED, AUTH_ROLES } from '../../common/auth/index.js';
 import { API_ANSWERS, type ApiAnswerMeta } from '../../common/http/index.js';
+import { FEATURE_SWITCH, WRITABLE_WHEN_READ_ONLY } from '../settings/index.js';
 import { SKIP_DEFAULT } from '../throttle/index.js';
 
 /** What the document needs to know of one controller method, read from its metadata. */
@@ -14,6 +15,10 @@ export interface RouteFacts {
   authenticated: boolean;
   roles: string[];
   throttled: boolean;
+  /** Behind a feature switch (`@FeatureSwitch`). */
+  switchable: boolean;
+  /** A write that `readOnly` lets through (`@WritableWhenReadOnly`). */
+  writableWhenReadOnly: boolean;
   body?: Function;
   query?: Function;
 }
@@ -58,6 +63,8 @@ export function routeFacts(app: INestApplication): Map<string, RouteFacts> {
           authenticated: meta(AUTH_REQUIRED) === true,
           roles: (meta(AUTH_ROLES) ?? []) as string[],
           throttled: meta(SKIP_DEFAULT) !== true,
+          switchable: meta(FEATURE_SWITCH) !== undefined,
+          writableWhenReadOnly: meta(WRITABLE_WHEN_READ_ONLY) === true,
           body: paramClass(cls, name, RouteParamtypes.BODY),
           query: paramClass(cls, name, RouteParamtypes.QUERY),
         });

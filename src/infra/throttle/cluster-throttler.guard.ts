@@ -11,6 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Registry } from 'prom-client';
 import { AppError } from '../../common/errors/index.js';
 import { APP_CONFIG, type AppConfig, type ThrottleName } from '../../config/index.js';
+import { RuntimeSettings } from '../settings/index.js';
 import { THROTTLE_AS } from './throttle.decorators.js';
 import { ThrottleIdentity } from './throttle-identity.js';
 
@@ -19,8 +20,6 @@ export const SKIP_DEFAULT = 'THROTTLER:SKIPdefault';
 
 interface Plan {
   name: ThrottleName;
-  limit: number;
-  ttlMs: number;
   /** Trackers of `login` are always the IP: it runs before anyone is signed in. */
   byIpOnly: boolean;
 }
@@ -29,7 +28,8 @@ interface Plan {
  * @nestjs/throttler's guard with a plan per route computed once (the stock
  * guard resolves metadata and hashes a key on every request), exactly one
  * counter per request, and 429/42900 in the envelope with Retry-After and
- * X-RateLimit-* headers.
+ * X-RateLimit-* headers. Limits are the runtime settings' (read from memory
+ * on each request), so an operator's change applies to the next request.
  */
 @Injectable()
 export class ClusterThrottlerGuard extends ThrottlerGuard {
@@ -42,6 +42,7 @@ export class ClusterThrottlerGuard extends ThrottlerGuard {
     reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     registry: Registry,
+    private readonly settings: RuntimeSettings,
     @Optional() private readonly identity?: ThrottleIdentity,
   ) {
     super(options, storage, reflector);
@@ -60,18 +61,14 @@ export class ClusterThrottlerGuard extends ThrottlerGuard {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
 
+    const { limit, ttl } = this.settings.current().throttle[plan.name];
+    const ttlMs = ttl * 1000;
     const userId = plan.byIpOnly ? undefined : this.identity?.userIdOf(request);
     const tracker = userId ? `${plan.name}:u:${userId}` : `${plan.name}:ip:${request.ip}`;
-    const record = await this.storageService.increment(
-      tracker,
-      plan.ttlMs,
-      plan.limit,
-      plan.ttlMs,
-      plan.name,
-    );
+    const record = await this.storageService.increment(tracker, ttlMs, limit, ttlMs, plan.name);
 
-    void reply.header('X-RateLimit-Limit', plan.limit);
-    void reply.header('X-RateLimit-Remaining', Math.max(0, plan.limit - record.totalHits));
+    void reply.header('X-RateLimit-Limit', limit);
+    void reply.header('X-RateLimit-Remaining', Math.max(0, limit - record.totalHits));
     if (record.isBlocked) {
       this.rejections.inc({ throttler: plan.name });
       // While blocked, the window of counted hits may already be over (reset 0):
@@ -106,10 +103,6 @@ export class ClusterThrottlerGuard extends ThrottlerGuard {
     );
     if (!named && this.reflector.getAllAndOverride<boolean>(SKIP_DEFAULT, targets)) return null;
     const name: ThrottleName = named ?? 'default';
-    const throttler = this.throttlers.find((t) => t.name === name);
-    if (!throttler || typeof throttler.limit !== 'number' || typeof throttler.ttl !== 'number') {
-      throw new Error(`throttler "${name}" needs a numeric limit and ttl`);
-    }
-    return { name, limit: throttler.limit, ttlMs: throttler.ttl, byIpOnly: name === 'login' };
+    return { name, byIpOnly: name === 'login' };
   }
 }

@@ -5,12 +5,11 @@ import type { Redis } from 'ioredis';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig, type ThrottleName } from '../../config/index.js';
 import { REDIS, REDIS_GATE, type RedisGate } from '../redis/index.js';
+import { THROTTLE_NAMES } from '../settings/index.js';
 import { ClusterThrottlerGuard } from './cluster-throttler.guard.js';
 import { ClusterThrottlerStorage } from './cluster-throttler.storage.js';
 import { MemoryThrottleCounter } from './memory-throttle-counter.js';
 import { RedisThrottleCounter } from './redis-throttle-counter.js';
-
-const NAMES: ThrottleName[] = ['default', 'login', 'orders'];
 
 function throttlerOptions(
   config: AppConfig,
@@ -36,7 +35,9 @@ function throttlerOptions(
     },
   });
   return {
-    throttlers: NAMES.map((name) => ({
+    // Only what @nestjs/throttler's own checks see: our guard takes the limits
+    // from the runtime settings, which these env values seed.
+    throttlers: THROTTLE_NAMES.map((name) => ({
       name,
       limit: config.throttle.limits[name].limit,
       ttl: config.throttle.limits[name].ttlSeconds * 1000,

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ApiAnswer, Budget } from '../../common/http/index.js';
+import { WritableWhenReadOnly } from '../../infra/settings/index.js';
 import { ThrottleAs } from '../../infra/throttle/index.js';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
 import { userView, type UserView } from '../users/index.js';
@@ -25,6 +26,7 @@ export class AuthController {
   @HttpCode(200)
   @ThrottleAs('login')
   @Budget('wechat')
+  @WritableWhenReadOnly()
   @ApiAnswer(loginResult, {
     errors: ['WECHAT_CODE_REJECTED', 'WECHAT_USER_RISKY', 'WECHAT_UPSTREAM'],
   })
@@ -34,6 +36,7 @@ export class AuthController {
 
   @Post('refresh')
   @HttpCode(200)
+  @WritableWhenReadOnly()
   @ApiAnswer(tokenPair, { errors: ['UNAUTHORIZED', 'SESSION_REVOKED', 'CONFLICT'] })
   refresh(@Body() body: RefreshDto): Promise<TokenPair> {
     return this.auth.refresh(body.refreshToken);

@@ -63,12 +63,14 @@ const OUTAGE_GRACE_MS = 600_000;
     {
       provide: AccessTokens,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => new AccessTokens(config.jwt.secret, config.jwt.accessTtl),
+      useFactory: (config: AppConfig) =>
+        new AccessTokens(config.jwt.secret, config.jwt.accessTtl, config.jwt.previousSecrets),
     },
     {
       provide: SessionKeyCipher,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => new SessionKeyCipher(config.jwt.secret),
+      useFactory: (config: AppConfig) =>
+        new SessionKeyCipher(config.jwt.secret, config.jwt.previousSecrets),
     },
     AuthService,
     { provide: APP_GUARD, useClass: AuthGuard },

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/c
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
 import { ApiAnswer, parseId } from '../../common/http/index.js';
+import { FeatureSwitch } from '../../infra/settings/index.js';
 import { ThrottleAs } from '../../infra/throttle/index.js';
 import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../orders/index.js';
 import { BuyFlashSaleDto } from './flash-sale.dto.js';
@@ -39,7 +40,8 @@ export class FlashSalesController {
     description: 'admitted: the order is written asynchronously (poll the ticket)',
     errors: ['FLASH_SALE_NOT_LIVE', 'FLASH_SALE_LIMIT_REACHED', 'FLASH_SALE_SOLD_OUT'],
   })
-  @ThrottleAs('orders')
+  @FeatureSwitch('flashSales')
+  @ThrottleAs('flash')
   @ApiHeader({
     name: IDEMPOTENCY_HEADER,
     required: true,

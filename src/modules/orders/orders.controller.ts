@@ -3,6 +3,7 @@ import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
 import { ApiAnswer, Budget, Compressed, DEFAULT_PAGE_SIZE, parseId } from '../../common/http/index.js';
+import { FeatureSwitch } from '../../infra/settings/index.js';
 import { ThrottleAs } from '../../infra/throttle/index.js';
 import { CreateOrderDto, ListOrdersQuery } from './order.dto.js';
 import { orderPage, orderView, type OrderPage, type OrderView } from './order.view.js';
@@ -21,6 +22,7 @@ export class OrdersController {
    * with the same order and `Idempotent-Replayed: true`.
    */
   @Post()
+  @FeatureSwitch('orders')
   @ThrottleAs('orders')
   @Budget('orders')
   @ApiHeader({

@@ -5,6 +5,7 @@ import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/ind
 import { AppError } from '../../common/errors/index.js';
 import { ApiAnswer, Budget, RawBody, parseId } from '../../common/http/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
+import { FeatureSwitch, WritableWhenReadOnly } from '../../infra/settings/index.js';
 import { SkipThrottle } from '../../infra/throttle/index.js';
 import { OrdersService, orderView, type OrderView } from '../orders/index.js';
 import { jsapiPayView } from './payment.view.js';
@@ -17,6 +18,7 @@ import { WechatPay, signatureHeaders, type JsapiPayParams } from './wechat-pay/i
 @ApiTags('payments')
 @Controller('orders/:id/payment')
 @Authenticated()
+@FeatureSwitch('payments')
 export class OrderPaymentController {
   constructor(
     private readonly payments: PaymentsService,
@@ -57,6 +59,7 @@ export class WechatPayNotifyController {
   @Post('notify')
   @RawBody()
   @SkipThrottle()
+  @WritableWhenReadOnly()
   async notify(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     let answer: NotifyAnswer | { status: 500; message: string };

@@ -77,3 +77,41 @@ describe('AccessTokens verified-token memory', () => {
     expect(() => short.verify(token)).toThrow(expect.objectContaining({ reason: 'TOKEN_EXPIRED' }));
   });
 });
+
+describe('AccessTokens across a JWT_SECRET rotation', () => {
+  const OLD = 'old-secret-old-secret-old-secret-0001';
+  const NEW = 'new-secret-new-secret-new-secret-0002';
+  const claims = { userId: 9, sessionId: 's9', role: 'user' as const };
+
+  it('verifies tokens of a previous secret and signs new ones with the current secret only', () => {
+    const before = new AccessTokens(OLD, 900).sign(claims);
+    const rotated = new AccessTokens(NEW, 900, [OLD]);
+    expect(rotated.verify(before)).toEqual(claims);
+    const after = rotated.sign(claims);
+    expect(new AccessTokens(NEW, 900).verify(after)).toEqual(claims);
+    expect(() => new AccessTokens(OLD, 900).verify(after)).toThrow(
+      expect.objectContaining({ reason: 'UNAUTHORIZED' }),
+    );
+  });
+
+  it('refuses tokens of a secret once it is retired', () => {
+    const before = new AccessTokens(OLD, 900).sign(claims);
+    expect(() => new AccessTokens(NEW, 900).verify(before)).toThrow(
+      expect.objectContaining({ reason: 'UNAUTHORIZED' }),
+    );
+  });
+
+  it('answers 40101 for an expired token of a previous secret, 40100 for a foreign one', () => {
+    const expired = jwt.sign({ sid: 's', role: 'user', sub: '1', exp: 1000 }, OLD, {
+      algorithm: 'HS256',
+    });
+    const rotated = new AccessTokens(NEW, 900, [OLD]);
+    expect(() => rotated.verify(expired)).toThrow(
+      expect.objectContaining({ reason: 'TOKEN_EXPIRED' }),
+    );
+    const foreign = jwt.sign({ sid: 's', role: 'user', sub: '1' }, 'f'.repeat(40));
+    expect(() => rotated.verify(foreign)).toThrow(
+      expect.objectContaining({ reason: 'UNAUTHORIZED' }),
+    );
+  });
+});

@@ -27,16 +27,25 @@ const USER_ID = /^[1-9][0-9]{0,15}$/;
  * Signs and verifies access JWTs (HS256; claims sub, sid, role). The key is a
  * KeyObject made once: jsonwebtoken with a string secret re-derives it on
  * every call, about 20 times slower on the hot path.
+ *
+ * Tokens are signed with the current secret only; previous secrets (a
+ * rotation in progress) still verify, so rotating JWT_SECRET signs nobody
+ * out. A token of a previous secret costs one failed HMAC per newer secret,
+ * once: the verified cache answers its later requests.
  */
 export class AccessTokens {
   private readonly key: KeyObject;
+  /** The current key first, then the previous ones, newest first. */
+  private readonly verifyingKeys: KeyObject[];
   private readonly verified = new LRUCache<string, Verified>({ max: VERIFIED_MAX_ENTRIES });
 
   constructor(
     secret: string,
     readonly ttlSec: number,
+    previousSecrets: readonly string[] = [],
   ) {
-    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
+    this.key = secretKey(secret);
+    this.verifyingKeys = [this.key, ...previousSecrets.map(secretKey)];
   }
 
   sign(claims: AccessClaims): string {
@@ -59,13 +68,7 @@ export class AccessTokens {
   }
 
   private verifySignature(token: string): AccessClaims {
-    let payload: string | jwt.JwtPayload;
-    try {
-      payload = jwt.verify(token, this.key, VERIFY_OPTIONS);
-    } catch (err) {
-      if (err instanceof jwt.TokenExpiredError) throw new AppError('TOKEN_EXPIRED');
-      throw new AppError('UNAUTHORIZED', 'invalid access token');
-    }
+    const payload = this.verifyWithAnyKey(token);
     if (
       typeof payload !== 'object' ||
       typeof payload.sid !== 'string' ||
@@ -87,4 +90,22 @@ export class AccessTokens {
     }
     return claims;
   }
+
+  private verifyWithAnyKey(token: string): string | jwt.JwtPayload {
+    for (const key of this.verifyingKeys) {
+      try {
+        return jwt.verify(token, key, VERIFY_OPTIONS);
+      } catch (err) {
+        // jsonwebtoken checks the signature before the claims: an expired
+        // token has a good signature, so no other key needs trying.
+        if (err instanceof jwt.TokenExpiredError) throw new AppError('TOKEN_EXPIRED');
+        if (!(err instanceof jwt.JsonWebTokenError) || err.message !== 'invalid signature') break;
+      }
+    }
+    throw new AppError('UNAUTHORIZED', 'invalid access token');
+  }
+}
+
+function secretKey(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret, 'utf8'));
 }
