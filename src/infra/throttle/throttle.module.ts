@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { APP_CONFIG, type AppConfig, type ThrottleName } from '../../config/index.js';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { REDIS, REDIS_GATE, type RedisGate } from '../redis/index.js';
 import { THROTTLE_NAMES } from '../settings/index.js';
 import { ClusterThrottlerGuard } from './cluster-throttler.guard.js';
