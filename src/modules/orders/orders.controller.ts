@@ -2,7 +2,13 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } fro
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
-import { ApiAnswer, Budget, Compressed, DEFAULT_PAGE_SIZE, parseId } from '../../common/http/index.js';
+import {
+  ApiAnswer,
+  Budget,
+  Compressed,
+  DEFAULT_PAGE_SIZE,
+  parseId,
+} from '../../common/http/index.js';
 import { FeatureSwitch } from '../../infra/settings/index.js';
 import { ThrottleAs } from '../../infra/throttle/index.js';
 import { CreateOrderDto, ListOrdersQuery } from './order.dto.js';
