@@ -34,6 +34,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Requires the role: admin. */
+        get: operations["SettingsController_get"];
+        /** @description Requires the role: admin. */
+        put: operations["SettingsController_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/settings/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Requires the role: admin. */
+        get: operations["SettingsController_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/queues": {
         parameters: {
             query?: never;
@@ -717,6 +752,8 @@ export interface components {
                 aggregateType: string;
                 aggregateId: string;
                 requestId: string | null;
+                /** @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 */
+                traceparent: string | null;
                 /**
                  * Format: date-time
                  * @example 2026-01-01T08:00:00.000Z
@@ -755,6 +792,45 @@ export interface components {
              * @example 2026-01-01T08:00:00.000Z
              */
             createdAt: string;
+        };
+        ThrottleLimitView: {
+            /** @description requests per window per client */
+            limit: number;
+            /** @description window in seconds */
+            ttl: number;
+        };
+        SettingsView: {
+            throttle: {
+                default: components["schemas"]["ThrottleLimitView"];
+                login: components["schemas"]["ThrottleLimitView"];
+                orders: components["schemas"]["ThrottleLimitView"];
+                flash: components["schemas"]["ThrottleLimitView"];
+            };
+            switches: {
+                orders: boolean;
+                flashSales: boolean;
+                payments: boolean;
+                readOnly: boolean;
+            };
+        };
+        SettingsChangeView: {
+            /** @example 7 */
+            id: number;
+            /** @example 7 */
+            actorId: number;
+            version: number;
+            before: components["schemas"]["SettingsView"];
+            after: components["schemas"]["SettingsView"];
+            /**
+             * Format: date-time
+             * @example 2026-01-01T08:00:00.000Z
+             */
+            createdAt: string;
+        };
+        SettingsChangePage: {
+            items: components["schemas"]["SettingsChangeView"][];
+            /** @description null on the last page */
+            nextCursor: string | null;
         };
         OrderItemView: {
             /** @example 7 */
@@ -948,6 +1024,42 @@ export interface components {
             lastSeenAt: string;
             /** @description the session of this request */
             current: boolean;
+        };
+        UpdateSettingsDto: {
+            throttle?: components["schemas"]["ThrottlePatchDto"];
+            switches?: components["schemas"]["SwitchesPatchDto"];
+        };
+        ThrottlePatchDto: {
+            /** @description every route without a named limit, per client */
+            default?: components["schemas"]["ThrottleLimitDto"];
+            /** @description POST /auth/login, per IP */
+            login?: components["schemas"]["ThrottleLimitDto"];
+            /** @description POST /orders, per user */
+            orders?: components["schemas"]["ThrottleLimitDto"];
+            /** @description POST /flash-sales/:id/orders, per user */
+            flash?: components["schemas"]["ThrottleLimitDto"];
+        };
+        ThrottleLimitDto: {
+            /**
+             * @description requests per window per client
+             * @example 300
+             */
+            limit?: number;
+            /**
+             * @description window in seconds
+             * @example 60
+             */
+            ttl?: number;
+        };
+        SwitchesPatchDto: {
+            /** @description false: POST /orders answers 503/50301 */
+            orders?: boolean;
+            /** @description false: POST /flash-sales/:id/orders answers 503/50301 */
+            flashSales?: boolean;
+            /** @description false: POST /orders/:id/payment and /payment/confirm answer 503/50301 */
+            payments?: boolean;
+            /** @description true: every write answers 503/50301 except logins, refreshes, WeChat Pay notifications and this route */
+            readOnly?: boolean;
         };
         UpdateMeDto: {
             /** @description checked by WeChat content security before it is stored (42201 when risky); nickname must be the user's own, not WeChat's placeholder "微信用户" */
@@ -1178,6 +1290,382 @@ export interface operations {
                         data: {
                             errors?: components["schemas"]["FieldError"][];
                         } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    SettingsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["SettingsView"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40100: missing or invalid credentials; 40101: access token expired; 40102: session revoked */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40100 | 40101 | 40102;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40300: not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    SettingsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSettingsDto"];
+            };
+        };
+        responses: {
+            /** @description the new settings */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["SettingsView"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40100: missing or invalid credentials; 40101: access token expired; 40102: session revoked */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40100 | 40101 | 40102;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40300: not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41300: body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: unsupported media type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    SettingsController_audit: {
+        parameters: {
+            query?: {
+                /** @description opaque, from the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["SettingsChangePage"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40100: missing or invalid credentials; 40101: access token expired; 40102: session revoked */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40100 | 40101 | 40102;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40300: not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40300;
+                        message: string;
+                        data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
                     };
                 };
@@ -1659,7 +2147,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1670,7 +2158,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -1955,7 +2443,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1966,7 +2454,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -2450,7 +2938,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2461,7 +2949,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -2597,7 +3085,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2608,7 +3096,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -2908,7 +3396,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2919,7 +3407,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -3309,7 +3797,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3320,7 +3808,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -3490,7 +3978,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3501,7 +3989,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -3691,7 +4179,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3702,7 +4190,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -4029,7 +4517,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4040,7 +4528,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -4375,7 +4863,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4386,7 +4874,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -4588,7 +5076,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4599,7 +5087,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -4785,7 +5273,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4796,7 +5284,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -5022,7 +5510,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5033,7 +5521,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -5239,7 +5727,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5250,7 +5738,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -5452,7 +5940,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5463,7 +5951,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -5688,7 +6176,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5699,7 +6187,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -6025,7 +6513,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6036,7 +6524,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -6355,7 +6843,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6366,7 +6854,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -6505,7 +6993,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6516,7 +7004,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -6853,7 +7341,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 50300: service unavailable */
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6864,7 +7352,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 50300;
+                        code: 50300 | 50301;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
