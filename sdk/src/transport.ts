@@ -36,10 +36,14 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export const isRetryable = (call: Call) =>
   call.method === 'GET' || call.idempotencyKey !== undefined;
 
-/** Worth another attempt: no answer, throttled, or the backend briefly unable. */
-function transient(err: unknown): boolean {
+/**
+ * Worth another attempt: no answer, throttled, or the backend briefly unable.
+ * 50301 is a 503 too, but an operator switched the feature off: retrying
+ * only adds load until they switch it back on.
+ */
+export function isTransient(err: unknown): boolean {
   if (err instanceof NetworkError) return true;
-  if (!(err instanceof ApiError)) return false;
+  if (!(err instanceof ApiError) || err.code === 50301) return false;
   return err.status === 429 || err.status === 500 || err.status === 502 || err.status === 503;
 }
 
@@ -125,7 +129,7 @@ export class Transport {
       try {
         return await send();
       } catch (err) {
-        if (attempt >= attempts || !transient(err)) throw err;
+        if (attempt >= attempts || !isTransient(err)) throw err;
         const backoff = this.retry.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
         const wait = (err instanceof ApiError && retryAfters.get(err)) || backoff;
         await sleep(Math.min(wait, this.retry.maxDelayMs));
