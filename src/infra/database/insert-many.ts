@@ -13,6 +13,11 @@ export interface InsertManyResult {
   affected: number;
   /** The `returning` properties of each inserted row, by property name. */
   records: Record<string, unknown>[];
+  /**
+   * Without `returning`: the generated id of the (first) row inserted,
+   * exact on every dialect for a one-row insert.
+   */
+  insertedId?: number;
 }
 
 /** MariaDB (10.5+) and SQLite (3.35+) answer INSERT … RETURNING; MySQL does not. */
@@ -72,7 +77,12 @@ export async function insertMany<T extends ObjectLiteral>(
   } finally {
     if (runner !== m.queryRunner) await runner.release();
   }
-  if (back.length === 0) return { affected: result.affected ?? 0, records: [] };
+  if (back.length === 0) {
+    // mysql2 answers a ResultSetHeader; better-sqlite3's runner passes lastInsertRowid.
+    const raw = result.raw as { insertId?: number } | number | bigint;
+    const id = typeof raw === 'object' ? raw.insertId : raw;
+    return { affected: result.affected ?? 0, records: [], insertedId: Number(id) };
+  }
   const records = (result.records as Record<string, unknown>[]).map((r) => {
     const out: Record<string, unknown> = {};
     for (const c of back) out[c.propertyName] = r[c.databaseName];
