@@ -51,24 +51,30 @@ export async function insertMany<T extends ObjectLiteral>(
   const properties = Object.keys(rows[0]);
   const columns = properties.map(column);
   const params: unknown[] = [];
+  const mysql = driver.options.type !== 'better-sqlite3';
+  // A batch's rows share their timestamps: each is written out once
+  // (mysql2 would format the same Date again for every row).
+  const dates = new Map<number, string>();
   for (const row of rows) {
     for (let i = 0; i < properties.length; i++) {
-      params.push(driver.preparePersistentValue(row[properties[i]], columns[i]));
+      const value: unknown = driver.preparePersistentValue(row[properties[i]], columns[i]);
+      params.push(mysql && value instanceof Date ? utcDatetime(value, dates) : value);
     }
   }
   const tuple = `(${columns.map(() => '?').join(', ')})`;
-  const mysql = driver.options.type !== 'better-sqlite3';
   const verb = !options.ignore ? 'INSERT' : mysql ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
   const back = (options.returning ?? []).map(column);
   if (back.length > 0 && !supportsReturning(m)) {
     throw new Error(`${driver.options.type} has no INSERT … RETURNING`);
   }
   const returning =
-    back.length > 0 ? ` RETURNING ${back.map((c) => driver.escape(c.databaseName)).join(', ')}` : '';
+    back.length > 0
+      ? ` RETURNING ${back.map((c) => driver.escape(c.databaseName)).join(', ')}`
+      : '';
   const sql =
     `${verb} INTO ${driver.escape(meta.tableName)} ` +
     `(${columns.map((c) => driver.escape(c.databaseName)).join(', ')}) ` +
-    `VALUES ${new Array<string>(rows.length).fill(tuple).join(', ')}${returning}`;
+    `VALUES ${rows.map(() => tuple).join(', ')}${returning}`;
   // Outside a transaction the manager has no runner of its own: one is borrowed.
   const runner = m.queryRunner ?? m.connection.createQueryRunner();
   let result;
@@ -89,4 +95,15 @@ export async function insertMany<T extends ObjectLiteral>(
     return out;
   });
   return { affected: records.length, records };
+}
+
+/** DATETIME(6) text of `d` in UTC: what mysql2 writes for a Date with `timezone: 'Z'`. */
+function utcDatetime(d: Date, memo: Map<number, string>): string {
+  const ms = d.getTime();
+  let text = memo.get(ms);
+  if (text === undefined) {
+    text = `${d.toISOString().slice(0, 23).replace('T', ' ')}000`;
+    memo.set(ms, text);
+  }
+  return text;
 }

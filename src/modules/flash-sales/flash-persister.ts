@@ -312,7 +312,8 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
       .xpending(stream, CONSUMER_GROUP)
       .exec();
     const summary = replies?.[1]?.[1] as [number, string | null, ...unknown[]] | undefined;
-    const newestAcked = ids.reduce((a, b) => (compareIds(a, b) >= 0 ? a : b));
+    // Redis answers a batch (read or claimed) in stream order: its last id is the newest.
+    const newestAcked = ids[ids.length - 1];
     const oldestPending = summary?.[1] ?? null;
     const bound =
       oldestPending && compareIds(oldestPending, newestAcked) < 0 ? oldestPending : newestAcked;
@@ -383,7 +384,9 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
     const refused = mine.slice(placed.length);
     const orderOf = placed.length > 0 ? await this.insertOrders(m, sale, placed, now) : new Map();
     await insertMany(m, FlashTicket, [
-      ...placed.map((a) => ticketRow(sale.id, a, 'placed', orderOf.get(a.ticket) ?? null, null, now)),
+      ...placed.map((a) =>
+        ticketRow(sale.id, a, 'placed', orderOf.get(a.ticket) ?? null, null, now),
+      ),
       ...refused.map((a) => ticketRow(sale.id, a, 'failed', null, REASON_NO_STOCK, now)),
     ]);
     // Last, so the row is locked from here to the commit only.
