@@ -8,8 +8,10 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+// The module itself, not the barrel: that one imports every entity (a cycle).
+import { insertMany, supportsReturning } from '../../infra/database/insert-many.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { REDIS } from '../../infra/redis/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
@@ -45,6 +47,13 @@ export interface BatchResult {
 type StreamEntry = [id: string, fields: string[] | null];
 
 const IDLE_MS = 20;
+/**
+ * Batch loops per worker process, each its own consumer in the group: while
+ * one batch waits for its commit the others are written, so the database
+ * sees several transactions at once (as its own batched-insert rate does)
+ * instead of one round trip after another.
+ */
+export const CONSUMERS_PER_WORKER = 4;
 const SALES_REFRESH_MS = 1000;
 /** Reason of a ticket whose units the database's guard refused (Redis admitted more than it holds). */
 export const REASON_NO_STOCK = 'sale_stock_exhausted';
@@ -54,7 +63,8 @@ export const REASON_WRITE_FAILED = 'order_write_failed';
 function ticketRow(
   saleId: number,
   a: Admission,
-  status: TicketStatus,
+  status: Exclude<TicketStatus, 'queued'>,
+  orderId: number | null,
   reason: string | null,
   now: Date,
 ): Partial<FlashTicket> {
@@ -65,10 +75,26 @@ function ticketRow(
     idempotencyKey: a.key,
     quantity: a.quantity,
     status,
-    orderId: null,
+    orderId,
     reason,
     createdAt: now,
   };
+}
+
+/** The sale's row has fewer units than the batch: written again, guarded. */
+class GuardRefused extends Error {}
+
+const unitsOf = (list: readonly Admission[]) => list.reduce((sum, a) => sum + a.quantity, 0);
+
+/** The admissions, in stream order, that `left` units cover. */
+function fittingPrefix(list: readonly Admission[], left: number): Admission[] {
+  const out: Admission[] = [];
+  for (const a of list) {
+    if (a.quantity > left) break;
+    left -= a.quantity;
+    out.push(a);
+  }
+  return out;
 }
 
 /** INSERT IGNORE (OR IGNORE on SQLite): a ticket already recorded stays as it is. */
@@ -113,13 +139,16 @@ function parseEntries(entries: StreamEntry[]): Admission[] {
 @Injectable()
 export class FlashPersister implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('FlashPersister');
-  private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly consumers = Array.from(
+    { length: CONSUMERS_PER_WORKER },
+    (_, i) => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}-${i}`,
+  );
   private readonly batchSize: number;
   private readonly claimIdleMs: number;
   private readonly paymentTimeoutMs: number;
   private readonly runsHere: boolean;
   private running = false;
-  private loop: Promise<void> | undefined;
+  private loops: Promise<void>[] = [];
   private sales: FlashSale[] = [];
   private salesReadAt = 0;
   private readonly claimedAt = new Map<number, number>();
@@ -142,13 +171,13 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
   onApplicationBootstrap(): void {
     if (!this.redis || !this.runsHere) return;
     this.running = true;
-    this.loop = this.run();
+    this.loops = this.consumers.map((consumer) => this.run(consumer));
   }
 
   /** Stops after the batch in hand is written (or left pending for another worker). */
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
-    await this.loop;
+    await Promise.all(this.loops);
   }
 
   /**
@@ -157,7 +186,15 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
    */
   async writeBatch(sale: FlashSale, batch: Admission[]): Promise<BatchResult> {
     const started = process.hrtime.bigint();
-    const outcome = await this.transactions.run((m) => this.writeIn(m, sale, batch));
+    // Optimistic first: the sale row is taken last, so concurrent batches
+    // hold its lock only for their commit. When the guard refuses, the
+    // batch runs again holding the row from the start, placing what fits.
+    const outcome = await this.transactions
+      .run((m) => this.writeIn(m, sale, batch, false))
+      .catch((err: unknown) => {
+        if (!(err instanceof GuardRefused)) throw err;
+        return this.transactions.run((m) => this.writeIn(m, sale, batch, true));
+      });
     this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.metrics.ordersWritten.inc(outcome.placed.length);
     this.metrics.ticketsFailed.inc(outcome.newlyFailed);
@@ -171,14 +208,14 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
     };
   }
 
-  private async run(): Promise<void> {
+  private async run(consumer: string): Promise<void> {
     while (this.running) {
       let worked = false;
       try {
         await this.refreshSales();
         for (const sale of this.sales) {
           if (!this.running) break;
-          worked = (await this.drainOnce(sale)) || worked;
+          worked = (await this.drainOnce(sale, consumer)) || worked;
         }
       } catch (err) {
         this.logger.warn(`persisting admissions failed, retrying: ${(err as Error).message}`);
@@ -206,7 +243,7 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** One batch of this sale: first what a dead consumer left behind, then new entries. */
-  private async drainOnce(sale: FlashSale): Promise<boolean> {
+  private async drainOnce(sale: FlashSale, consumer: string): Promise<boolean> {
     const redis = this.redis as Redis;
     const stream = saleKeys(sale.id).stream;
     let entries: StreamEntry[];
@@ -217,7 +254,7 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
         redis.xautoclaim(
           stream,
           CONSUMER_GROUP,
-          this.consumer,
+          consumer,
           this.claimIdleMs,
           '0-0',
           'COUNT',
@@ -240,7 +277,7 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
         redis.xreadgroup(
           'GROUP',
           CONSUMER_GROUP,
-          this.consumer,
+          consumer,
           'COUNT',
           this.batchSize,
           'STREAMS',
@@ -275,7 +312,8 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
       .xpending(stream, CONSUMER_GROUP)
       .exec();
     const summary = replies?.[1]?.[1] as [number, string | null, ...unknown[]] | undefined;
-    const newestAcked = ids.reduce((a, b) => (compareIds(a, b) >= 0 ? a : b));
+    // Redis answers a batch (read or claimed) in stream order: its last id is the newest.
+    const newestAcked = ids[ids.length - 1];
     const oldestPending = summary?.[1] ?? null;
     const bound =
       oldestPending && compareIds(oldestPending, newestAcked) < 0 ? oldestPending : newestAcked;
@@ -312,51 +350,49 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
+  /**
+   * The batch in one transaction, one multi-row statement per table: see
+   * which tickets a replay already wrote, insert orders, items, events and
+   * tickets, then take the units off the sale's row under the SQL guard.
+   * `guarded`: the row is locked first and only the tickets its units cover
+   * are placed (the rest fail); otherwise a refusing guard throws
+   * GuardRefused and the transaction rolls back.
+   */
   private async writeIn(
     m: EntityManager,
     sale: FlashSale,
     batch: Admission[],
+    guarded: boolean,
   ): Promise<{ placed: Admission[]; failed: string[]; newlyFailed: number; skipped: number }> {
     const now = new Date();
+    const left = guarded ? await this.lockSale(m, sale.id) : Infinity;
+    // Tickets already written (a replayed batch, or one taken over from a
+    // worker that was only slow): committed rows are `placed` or `failed`.
+    // A writer of the same tickets committing after this read makes the
+    // inserts below fail on the unique keys (the batch is then split).
+    const known = new Map<string, string>();
     const tickets = batch.map((a) => a.ticket);
-    // The sale row first: batches of one sale written by several workers take
-    // turns here instead of locking ticket and order index ranges in
-    // different orders (deadlocks).
-    await m
-      .createQueryBuilder()
-      .update(FlashSale)
-      .set({ remaining: () => 'remaining' })
-      .where('id = :id', { id: sale.id })
-      .execute();
-    await insertTickets(
-      m,
-      batch.map((a) => ticketRow(sale.id, a, 'queued', null, now)),
+    const rows: { ticket: string; status: string }[] = await m.query(
+      `SELECT ticket, status FROM flash_tickets WHERE ticket IN (${tickets.map(() => '?').join(', ')})`,
+      tickets,
     );
-    // A committed row is never `queued` (see FlashTicket), and a concurrent
-    // writer of the same ticket would have made the insert above wait for
-    // its commit: so the `queued` rows are exactly the ones this batch owns.
-    const rows: { ticket: string; status: string }[] = await m
-      .createQueryBuilder(FlashTicket, 't')
-      .select('t.ticket', 'ticket')
-      .addSelect('t.status', 'status')
-      .where('t.ticket IN (:...tickets)', { tickets })
-      .getRawMany();
-    const status = new Map(rows.map((r) => [r.ticket, r.status]));
-    const mine = batch.filter((a) => status.get(a.ticket) === 'queued');
-    const failedBefore = batch
-      .filter((a) => status.get(a.ticket) === 'failed')
-      .map((a) => a.ticket);
+    for (const r of rows) known.set(r.ticket, r.status);
+    const mine = batch.filter((a) => !known.has(a.ticket));
+    const failedBefore = batch.filter((a) => known.get(a.ticket) === 'failed').map((a) => a.ticket);
 
-    const placed = await this.takeUnits(m, sale.id, mine);
+    const placed = guarded ? fittingPrefix(mine, left) : mine;
     const refused = mine.slice(placed.length);
-    if (placed.length > 0) await this.insertOrders(m, sale, placed, now);
-    if (refused.length > 0) {
-      await m
-        .createQueryBuilder()
-        .update(FlashTicket)
-        .set({ status: 'failed', reason: REASON_NO_STOCK })
-        .where('ticket IN (:...tickets)', { tickets: refused.map((a) => a.ticket) })
-        .execute();
+    const orderOf = placed.length > 0 ? await this.insertOrders(m, sale, placed, now) : new Map();
+    await insertMany(m, FlashTicket, [
+      ...placed.map((a) =>
+        ticketRow(sale.id, a, 'placed', orderOf.get(a.ticket) ?? null, null, now),
+      ),
+      ...refused.map((a) => ticketRow(sale.id, a, 'failed', null, REASON_NO_STOCK, now)),
+    ]);
+    // Last, so the row is locked from here to the commit only.
+    if (!(await this.changeRemaining(m, sale.id, -unitsOf(placed)))) {
+      if (guarded) throw new Error(`sale ${sale.id} changed under its lock`);
+      throw new GuardRefused();
     }
     return {
       placed,
@@ -367,111 +403,79 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * The SQL guard under Redis: takes the batch's units off the sale's row
-   * only while it has them, so the database never records more than the
-   * sale holds even if Redis were wrong. Returns the admissions that fit,
-   * in stream order.
+   * `remaining += delta`, guarded so it never goes below zero (the SQL guard
+   * under Redis: the database never records more than the sale holds, even
+   * if Redis were wrong). False when the guard refused.
    */
-  private async takeUnits(
-    m: EntityManager,
-    saleId: number,
-    mine: Admission[],
-  ): Promise<Admission[]> {
-    let fitting = mine;
-    for (;;) {
-      const units = fitting.reduce((sum, a) => sum + a.quantity, 0);
-      if (units === 0) return fitting;
-      const taken = await m
-        .createQueryBuilder()
-        .update(FlashSale)
-        .set({ remaining: () => 'remaining - :units' })
-        .where('id = :saleId AND remaining >= :units', { saleId, units })
-        .execute();
-      if (taken.affected === 1) return fitting;
-      const row = await m
-        .createQueryBuilder(FlashSale, 's')
-        .select('s.remaining', 'remaining')
-        .where('s.id = :saleId', { saleId })
-        .getRawOne<{ remaining: number }>();
-      let left = Number(row?.remaining ?? 0);
-      const prefix: Admission[] = [];
-      for (const a of fitting) {
-        if (a.quantity > left) break;
-        left -= a.quantity;
-        prefix.push(a);
-      }
-      fitting = prefix;
-    }
+  private async changeRemaining(m: EntityManager, saleId: number, delta: number): Promise<boolean> {
+    if (delta === 0) return true;
+    const result = await (m.queryRunner as QueryRunner).query(
+      'UPDATE flash_sales SET remaining = remaining + ? WHERE id = ? AND remaining + ? >= 0',
+      [delta, saleId, delta],
+      true,
+    );
+    return result.affected === 1;
   }
 
+  /** Locks the sale row (the embedded engine has one writer) and reads its units left. */
+  private async lockSale(m: EntityManager, saleId: number): Promise<number> {
+    const forUpdate = m.connection.driver.options.type === 'better-sqlite3' ? '' : ' FOR UPDATE';
+    const rows: { remaining: number }[] = await m.query(
+      `SELECT remaining FROM flash_sales WHERE id = ?${forUpdate}`,
+      [saleId],
+    );
+    return Number(rows[0]?.remaining ?? 0);
+  }
+
+  /** Inserts the orders, their items and `order.placed` events; returns ticket → order id. */
   private async insertOrders(
     m: EntityManager,
     sale: FlashSale,
     placed: Admission[],
     now: Date,
-  ): Promise<void> {
+  ): Promise<Map<string, number>> {
     const payBefore = new Date(now.getTime() + this.paymentTimeoutMs);
-    await m
-      .createQueryBuilder()
-      .insert()
-      .into(Order)
-      .values(
-        placed.map((a) => ({
-          userId: a.userId,
-          status: 'pending' as const,
-          totalCents: sale.priceCents * a.quantity,
-          remark: null,
-          // The ticket stands in as the order's idempotency key: unique per
-          // user, so a second order for one ticket cannot be inserted.
-          idempotencyKey: a.ticket,
-          requestHash: createHash('sha256').update(`flash:${a.ticket}`).digest('hex'),
-          payBefore,
-          cancelReason: null,
-          refundedCents: 0,
-          createdAt: now,
-          updatedAt: now,
-        })),
-      )
-      .updateEntity(false)
-      .execute();
-    const ids: { id: number; ticket: string }[] = await m
-      .createQueryBuilder(Order, 'o')
-      .select('o.id', 'id')
-      .addSelect('o.idempotency_key', 'ticket')
-      .where('o.user_id IN (:...users) AND o.idempotency_key IN (:...tickets)', {
-        users: [...new Set(placed.map((a) => a.userId))],
-        tickets: placed.map((a) => a.ticket),
-      })
-      .getRawMany();
-    const orderOf = new Map(ids.map((r) => [r.ticket, Number(r.id)]));
-    await m
-      .createQueryBuilder()
-      .insert()
-      .into(OrderItem)
-      .values(
-        placed.map((a) => ({
-          orderId: orderOf.get(a.ticket) as number,
-          productId: sale.productId,
-          productName: sale.productName,
-          unitPriceCents: sale.priceCents,
-          quantity: a.quantity,
-        })),
-      )
-      .updateEntity(false)
-      .execute();
-    const params: Record<string, string | number> = {};
-    const cases = placed.map((a, i) => {
-      params[`t${i}`] = a.ticket;
-      params[`o${i}`] = orderOf.get(a.ticket) as number;
-      return `WHEN :t${i} THEN :o${i}`;
-    });
-    await m
-      .createQueryBuilder()
-      .update(FlashTicket)
-      .set({ status: 'placed', orderId: () => `CASE ticket ${cases.join(' ')} END` })
-      .where('ticket IN (:...placedTickets)', { placedTickets: placed.map((a) => a.ticket) })
-      .setParameters(params)
-      .execute();
+    const rows: Partial<Order>[] = placed.map((a) => ({
+      userId: a.userId,
+      status: 'pending' as const,
+      totalCents: sale.priceCents * a.quantity,
+      remark: null,
+      // The ticket stands in as the order's idempotency key: unique per
+      // user, so a second order for one ticket cannot be inserted.
+      idempotencyKey: a.ticket,
+      requestHash: createHash('sha256').update(`flash:${a.ticket}`).digest('hex'),
+      payBefore,
+      cancelReason: null,
+      refundedCents: 0,
+      createdAt: now,
+      updatedAt: now,
+    }));
+    const orderOf = new Map<string, number>();
+    if (supportsReturning(m)) {
+      const { records } = await insertMany(m, Order, rows, { returning: ['id', 'idempotencyKey'] });
+      for (const r of records) orderOf.set(String(r.idempotencyKey), Number(r.id));
+    } else {
+      await insertMany(m, Order, rows);
+      const tickets = placed.map((a) => a.ticket);
+      const users = [...new Set(placed.map((a) => a.userId))];
+      const ids: { id: number; ticket: string }[] = await m.query(
+        `SELECT id, idempotency_key AS ticket FROM orders WHERE user_id IN (${users.map(() => '?').join(', ')}) ` +
+          `AND idempotency_key IN (${tickets.map(() => '?').join(', ')})`,
+        [...users, ...tickets],
+      );
+      for (const r of ids) orderOf.set(r.ticket, Number(r.id));
+    }
+    await insertMany(
+      m,
+      OrderItem,
+      placed.map((a) => ({
+        orderId: orderOf.get(a.ticket) as number,
+        productId: sale.productId,
+        productName: sale.productName,
+        unitPriceCents: sale.priceCents,
+        quantity: a.quantity,
+      })),
+    );
     // The same event as an order placed through POST /orders: payment,
     // timeout and notifications treat both alike.
     await this.outbox.append(
@@ -486,11 +490,12 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
         }),
       ),
     );
+    return orderOf;
   }
 
   private async recordFailed(sale: FlashSale, a: Admission, reason: string): Promise<void> {
     await insertTickets(this.dataSource.manager, [
-      ticketRow(sale.id, a, 'failed', reason, new Date()),
+      ticketRow(sale.id, a, 'failed', null, reason, new Date()),
     ]);
     this.metrics.ticketsFailed.inc();
     await this.gate.giveBack(sale.id, a.ticket);

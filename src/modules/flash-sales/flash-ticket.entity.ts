@@ -4,9 +4,9 @@ export type TicketStatus = 'queued' | 'placed' | 'failed';
 
 /**
  * The database's record of one admission. Rows are written by the batch
- * persister only; `queued` exists only inside its transaction (see
- * FlashPersister), so a committed row is `placed` (with its order) or
- * `failed` (with a reason).
+ * persister only, in the transaction that decides them (see
+ * FlashPersister): a row is `placed` (with its order) or `failed` (with a
+ * reason); `queued` is what a ticket is before it has a row.
  */
 @Entity({ name: 'flash_tickets' })
 // A replayed batch inserts nothing twice: one row per (sale, user, key).

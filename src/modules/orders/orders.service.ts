@@ -5,9 +5,11 @@ import { AppError, validationError } from '../../common/errors/index.js';
 import { MAX_INT, idCursor } from '../../common/http/index.js';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
-import { Transactions, isDuplicateKey } from '../../infra/transactions/index.js';
+// The module itself, not the barrel: that one imports every entity (a cycle).
+import { insertMany } from '../../infra/database/insert-many.js';
+import { Transactions } from '../../infra/transactions/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
-import { Product, ProductStock } from '../catalog/index.js';
+import { ProductStock } from '../catalog/index.js';
 import { ContentSecurity } from '../moderation/index.js';
 import { UsersService } from '../users/index.js';
 import type { CreateOrderDto } from './order.dto.js';
@@ -71,11 +73,16 @@ export class OrdersService {
    */
   async place(userId: number, key: string, dto: CreateOrderDto): Promise<PlacedOrder> {
     const hash = requestHash(dto.items, dto.remark);
-    const earlier = await this.findByKey(userId, key);
-    if (earlier) return this.replay(earlier, hash);
+    const remark = dto.remark;
+    // A retry is recognised after the fact (below), which spares a new order
+    // its lookup; with a remark it is looked for first, so that content
+    // security (a WeChat call) is never asked twice for one order.
+    if (remark) {
+      const earlier = await this.findByKey(userId, key);
+      if (earlier) return this.replay(earlier, hash);
+    }
 
     // The remark passes WeChat content security before anything is written.
-    const remark = dto.remark;
     const decision = remark
       ? await this.security.check('order_remark', await this.users.openidOf(userId), remark)
       : undefined;
@@ -95,10 +102,13 @@ export class OrdersService {
         return order;
       });
     } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      const winner = await this.findByKey(userId, key);
-      if (!winner) throw err;
-      return this.replay(winner, hash);
+      // The key placed an order before (its insert hit the unique index, or
+      // this attempt failed on what changed since: a product deleted, stock
+      // gone): the retry answers with that order, as if it had been looked
+      // up first.
+      const earlier = await this.findByKey(userId, key).catch(() => null);
+      if (!earlier) throw err;
+      return this.replay(earlier, hash);
     }
     await this.stock.stockChanged(placed.items.map((i) => i.productId));
     await this.consistency.markWrite(userId);
@@ -227,10 +237,13 @@ export class OrdersService {
     hash: string,
     dto: CreateOrderDto,
   ): Promise<OrderView> {
-    const products = await m.find(Product, {
-      where: { id: In(dto.items.map((l) => l.productId)) },
-    });
-    const byId = new Map(products.map((p) => [p.id, p]));
+    // Only what the order copies (no entity hydration of whole product rows).
+    const ids = dto.items.map((l) => l.productId);
+    const products: { id: number; name: string; price_cents: number }[] = await m.query(
+      `SELECT id, name, price_cents FROM products WHERE id IN (${ids.map(() => '?').join(', ')}) AND deleted_at IS NULL`,
+      ids,
+    );
+    const byId = new Map(products.map((p) => [Number(p.id), p]));
     const unknown = dto.items.flatMap((line, i) =>
       byId.has(line.productId)
         ? []
@@ -239,11 +252,11 @@ export class OrdersService {
     if (unknown.length > 0) throw validationError(unknown);
 
     const lines = dto.items.map((line) => {
-      const product = byId.get(line.productId) as Product;
+      const product = byId.get(line.productId) as (typeof products)[number];
       return {
         productId: line.productId,
         productName: product.name,
-        unitPriceCents: product.priceCents,
+        unitPriceCents: Number(product.price_cents),
         quantity: line.quantity,
       };
     });
@@ -256,18 +269,24 @@ export class OrdersService {
     // key waits here on the unique index until this transaction ends.
     const now = new Date();
     const payBefore = new Date(now.getTime() + this.paymentTimeoutMs);
-    const inserted = await m.insert(Order, {
-      userId,
-      status: 'pending',
-      totalCents,
-      remark: dto.remark ?? null,
-      idempotencyKey: key,
-      requestHash: hash,
-      payBefore,
-      createdAt: now,
-      updatedAt: now,
-    });
-    const orderId = Number(inserted.identifiers[0].id);
+    // Hand-written INSERTs: the entity insert reads the defaulted columns
+    // back and hydrates them, which the answer below does not need.
+    const inserted = await insertMany(m, Order, [
+      {
+        userId,
+        status: 'pending',
+        totalCents,
+        remark: dto.remark ?? null,
+        idempotencyKey: key,
+        requestHash: hash,
+        payBefore,
+        cancelReason: null,
+        refundedCents: 0,
+        createdAt: now,
+        updatedAt: now,
+      },
+    ]);
+    const orderId = inserted.insertedId as number;
 
     // In product order, so that orders sharing products lock their rows in
     // the same order and cannot deadlock each other.
@@ -276,7 +295,8 @@ export class OrdersService {
         throw new AppError('CONFLICT', 'insufficient stock', { productId: line.productId });
       }
     }
-    await m.insert(
+    await insertMany(
+      m,
       OrderItem,
       lines.map((l) => ({ ...l, orderId })),
     );
