@@ -2,6 +2,9 @@ export { loadConfig, ConfigError } from './app-config.js';
 export type {
   AppConfig,
   DatabaseEndpoint,
+  HostPort,
+  RedisConfig,
+  RedisTopology,
   SubscribeKind,
   SubscribeTemplate,
   ThrottleName,

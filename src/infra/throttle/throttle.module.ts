@@ -1,10 +1,9 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
-import type { Redis } from 'ioredis';
 import { Counter, Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig, type ThrottleName } from '../../config/index.js';
-import { REDIS, REDIS_GATE, type RedisGate } from '../redis/index.js';
+import { REDIS, REDIS_GATE, type RedisGate, type RedisClient } from '../redis/index.js';
 import { ClusterThrottlerGuard } from './cluster-throttler.guard.js';
 import { ClusterThrottlerStorage } from './cluster-throttler.storage.js';
 import { MemoryThrottleCounter } from './memory-throttle-counter.js';
@@ -14,7 +13,7 @@ const NAMES: ThrottleName[] = ['default', 'login', 'orders'];
 
 function throttlerOptions(
   config: AppConfig,
-  redis: Redis | null,
+  redis: RedisClient | null,
   gate: RedisGate | null,
   registry: Registry,
 ): ThrottlerModuleOptions {

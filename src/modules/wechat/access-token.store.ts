@@ -1,6 +1,10 @@
-import type { Redis } from 'ioredis';
 import { AppError } from '../../common/errors/index.js';
-import { defineScript, RedisLock, type RedisScript } from '../../infra/redis/index.js';
+import {
+  defineScript,
+  RedisLock,
+  type RedisScript,
+  type RedisClient,
+} from '../../infra/redis/index.js';
 
 export interface FetchedToken {
   token: string;
@@ -96,7 +100,7 @@ export class RedisAccessTokenStore extends AccessTokenStore {
   private readonly invalidateIfCurrent: RedisScript<number>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: RedisAccessTokenStoreOptions,
   ) {
     super();
