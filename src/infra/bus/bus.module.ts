@@ -41,6 +41,10 @@ class BusLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
                 connectionName: 'bus',
                 offlineQueue: true,
                 maxRetriesPerRequest: null,
+                // Connects on the first subscribe; the timeout bounds quit()
+                // on shutdown while Redis is away.
+                lazyConnect: true,
+                commandTimeoutMs: config.redis.commandTimeoutMs,
               }),
               config.redis.keyPrefix,
             )
