@@ -18,12 +18,20 @@ class OwnProcesses {
   readonly dir = mkdtempSync(join(tmpdir(), 'redis-topo-'));
   private readonly children = new Map<number, ChildProcess>();
 
-  /** Starts `redis-server` with these arguments (no daemon: the test owns the process). */
-  async start(port: number, args: string[]): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', ...args], {
-      cwd: this.dir,
-      stdio: 'ignore',
-    });
+  /**
+   * Starts `redis-server` with these arguments (no daemon: the test owns the
+   * process). A config file, when given, must come first on the command line.
+   */
+  async start(port: number, args: string[], configFile?: string): Promise<void> {
+    const head = configFile ? [configFile] : [];
+    const child = spawn(
+      'redis-server',
+      [...head, '--port', String(port), '--bind', '127.0.0.1', ...args],
+      {
+        cwd: this.dir,
+        stdio: 'ignore',
+      },
+    );
     this.children.set(port, child);
     for (let i = 0; i < 100; i++) {
       if (await answers(port)) return;
@@ -114,27 +122,34 @@ export interface OwnSentinelGroup {
   /** REDIS_SENTINELS. */
   sentinels: string;
   name: string;
-  /** Ports of the two servers, the primary at start first. */
-  servers: [number, number];
+  /** Ports of the servers, the primary at start first. */
+  servers: number[];
   /** The port of the server the sentinels call primary now. */
   primaryPort(): Promise<number>;
-  /** SENTINEL FAILOVER: promotes the replica (the old primary becomes its replica). */
-  failover(): Promise<void>;
+  /** SIGKILL of the current primary: the sentinels fail it over to the most up-to-date replica. */
+  crashPrimary(): Promise<void>;
   stop(): void;
 }
 
 /**
- * A primary, one replica and `count` sentinels (quorum 1, short timeouts):
- * a failover completes within a second or two.
+ * A primary, `replicaCount` replicas and `count` sentinels (quorum 1, short
+ * timeouts): a failover completes within a second or two. With two replicas
+ * the new primary has a replica at once (Sentinel repoints the other one
+ * right after the promotion; it converts a demoted primary only at its next
+ * 10 s INFO round).
  */
-export async function startSentinelGroup(count = 1): Promise<OwnSentinelGroup> {
+export async function startSentinelGroup(count = 1, replicaCount = 2): Promise<OwnSentinelGroup> {
   const procs = new OwnProcesses();
   const name = 'topo';
   try {
     const primary = await sparePort();
     await procs.start(primary, NO_PERSISTENCE);
-    const replica = await sparePort();
-    await procs.start(replica, [...NO_PERSISTENCE, '--replicaof', '127.0.0.1', String(primary)]);
+    const replicas: number[] = [];
+    for (let i = 0; i < replicaCount; i++) {
+      const replica = await sparePort();
+      await procs.start(replica, [...NO_PERSISTENCE, '--replicaof', '127.0.0.1', String(primary)]);
+      replicas.push(replica);
+    }
     const sentinelPorts: number[] = [];
     for (let i = 0; i < count; i++) {
       const port = await sparePort();
@@ -147,7 +162,7 @@ export async function startSentinelGroup(count = 1): Promise<OwnSentinelGroup> {
         `sentinel parallel-syncs ${name} 1`,
       ].join('\n');
       writeFileSync(file, `${conf}\n`);
-      await procs.start(port, [file, '--sentinel']);
+      await procs.start(port, ['--sentinel'], file);
       sentinelPorts.push(port);
     }
     const sentinel = (port: number) =>
@@ -161,29 +176,22 @@ export async function startSentinelGroup(count = 1): Promise<OwnSentinelGroup> {
         s.disconnect();
       }
     };
-    // Wait until the sentinel sees the replica: a failover needs one to promote.
+    // Wait until the sentinel sees every replica: a failover needs one to promote.
     for (let i = 0; ; i++) {
       const s = sentinel(sentinelPorts[0]);
-      const replicas = (await s
+      const seen = (await s
         .call('SENTINEL', 'replicas', name)
         .finally(() => s.disconnect())) as string[][];
-      if (replicas.some((r) => r.includes(String(replica)) && r.includes('slave'))) break;
-      if (i > 200) throw new Error('the sentinel never saw the replica');
+      if (replicas.every((p) => seen.some((r) => r.includes(String(p))))) break;
+      if (i > 200) throw new Error('the sentinel never saw the replicas');
       await sleep(50);
     }
     return {
       sentinels: sentinelPorts.map((p) => `127.0.0.1:${p}`).join(','),
       name,
-      servers: [primary, replica],
+      servers: [primary, ...replicas],
       primaryPort,
-      failover: async () => {
-        const s = sentinel(sentinelPorts[0]);
-        try {
-          await s.call('SENTINEL', 'FAILOVER', name);
-        } finally {
-          s.disconnect();
-        }
-      },
+      crashPrimary: async () => procs.kill(await primaryPort()),
       stop: () => procs.stop(),
     };
   } catch (err) {

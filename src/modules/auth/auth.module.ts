@@ -54,8 +54,14 @@ const OUTAGE_GRACE_MS = 600_000;
           ? new RedisSessionStore(
               redis,
               {
+                // Below the command timeout, so that WAIT answers before ioredis gives up.
                 replicaAckMs:
-                  config.redis?.topology.kind === 'sentinel' ? SESSION_REPLICA_ACK_MS : undefined,
+                  config.redis?.topology.kind === 'sentinel'
+                    ? Math.min(
+                        SESSION_REPLICA_ACK_MS,
+                        Math.floor(config.redis.commandTimeoutMs / 2),
+                      )
+                    : undefined,
               },
               gate,
             )
