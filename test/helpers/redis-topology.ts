@@ -47,7 +47,7 @@ class OwnProcesses {
   }
 
   stop(): void {
-    for (const port of [...this.children.keys()]) this.kill(port);
+    for (const port of this.children.keys()) this.kill(port);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
