@@ -126,6 +126,8 @@ describe('Redis Cluster (3 masters): two replicas with REDIS_CLUSTER_NODES', () 
       .set(bearer(admin.accessToken))
       .send({ priceCents: 4900 });
     expect(patched.status).toBe(200);
+    // The tag invalidation deleted the entry across slots (nobody read it since).
+    await until(async () => ((await raw.exists(`c:product:${id}`)) === 0 ? true : undefined), 1000);
     const seen = await until(async () => {
       const res = await b.http.get(`${API}/products/${id}`);
       return res.body.data.priceCents === 4900 ? res : undefined;

@@ -1,11 +1,10 @@
-import { AppError } from '../../../common/errors/index.js';
-import { DEPENDENCY_RETRY_AFTER_S } from '../../../common/errors/dependency-failure.js';
 import { RedisGate, type RedisClient } from '../../../infra/redis/index.js';
 import type { UserRole } from '../../users/index.js';
 import { defineScript, type RedisScript } from '../../../infra/redis/index.js';
 import {
   CONCURRENT_REFRESH_WINDOW_MS,
   SessionStore,
+  sessionStoreUnavailable,
   type RotateResult,
   type SessionRecord,
   type SessionState,
@@ -76,9 +75,7 @@ const LISTED_FIELDS = ['uid', 'role', 'dev', 'ca', 'ls'] as const;
 
 /** A Redis failure is a dependency outage (503), never an unexpected 500. */
 function unavailable(): never {
-  throw new AppError('UNAVAILABLE', 'session store unavailable', undefined, {
-    'Retry-After': String(DEPENDENCY_RETRY_AFTER_S),
-  });
+  throw sessionStoreUnavailable();
 }
 
 /** Thrown when no replica confirmed a session write in time (see replicaAckMs). */
