@@ -71,7 +71,7 @@ describe('Redis frozen or restarted empty', () => {
     // The background probe reopens the gate: hits are counted in Redis again.
     const probe = new Redis(server.url, { keyPrefix: prefix });
     try {
-      const key = `thr:default:u:${user.user.id}:h`;
+      const key = `thr:{default:u:${user.user.id}}:h`;
       const before = Number(await probe.get(key));
       let after = before;
       for (let i = 0; i < 50 && after <= before; i++) {

@@ -88,6 +88,14 @@ describe('loadConfig', () => {
     [{ TRUST_PROXY: '10.0.0.0/33' }, /^Invalid configuration: TRUST_PROXY /],
     [{ TRUST_PROXY: 'proxy.local' }, /^Invalid configuration: TRUST_PROXY /],
     [{ NODE_ENV: 'staging' }, /^Invalid configuration: NODE_ENV /],
+    [{ REDIS_CLUSTER_NODES: 'a:1,b' }, /^Invalid configuration: REDIS_CLUSTER_NODES .*host:port/],
+    [{ REDIS_CLUSTER_NODES: 'a:70000' }, /^Invalid configuration: REDIS_CLUSTER_NODES /],
+    [{ REDIS_SENTINELS: 's1:26379' }, /REDIS_SENTINEL_NAME is required with REDIS_SENTINELS/],
+    [{ REDIS_SENTINEL_NAME: 'mymaster' }, /REDIS_SENTINEL_NAME needs REDIS_SENTINELS/],
+    [
+      { REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINELS: 's:2', REDIS_SENTINEL_NAME: 'm' },
+      /REDIS_CLUSTER_NODES and REDIS_SENTINELS are exclusive/,
+    ],
   ])('rejects %o with one line naming the variable', (override, message) => {
     const text = errorOf({ ...valid, ...override });
     expect(text).toMatch(message);
@@ -112,6 +120,39 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' }, { cli: true })).toThrow(
       /DATABASE_URL is required/,
     );
+  });
+
+  it('uses REDIS_CLUSTER_NODES or REDIS_SENTINELS instead of REDIS_URL when set', () => {
+    expect(loadConfig(valid).redis?.topology).toEqual({
+      kind: 'single',
+      url: 'redis://cache:6379/2',
+    });
+    expect(
+      loadConfig({ ...valid, REDIS_CLUSTER_NODES: 'r1:7000, 10.0.0.2:7001,[::1]:7002' }).redis,
+    ).toEqual({
+      topology: {
+        kind: 'cluster',
+        nodes: [
+          { host: 'r1', port: 7000 },
+          { host: '10.0.0.2', port: 7001 },
+          { host: '::1', port: 7002 },
+        ],
+      },
+      keyPrefix: 'mp:',
+      commandTimeoutMs: 1000,
+    });
+    const { REDIS_URL: _url, ...noUrl } = valid;
+    expect(
+      loadConfig({ ...noUrl, REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_NAME: 'shop' })
+        .redis?.topology,
+    ).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+      ],
+      name: 'shop',
+    });
   });
 
   it('never puts a secret value into the error line', () => {

@@ -24,6 +24,23 @@ export type DatabaseConfig =
     }
   | { kind: 'embedded'; path: string };
 
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** How the app reaches Redis: one server (REDIS_URL), a Redis Cluster, or a Sentinel-watched primary. */
+export type RedisTopology =
+  | { kind: 'single'; url: string }
+  | { kind: 'cluster'; nodes: HostPort[] }
+  | { kind: 'sentinel'; sentinels: HostPort[]; name: string };
+
+export interface RedisConfig {
+  topology: RedisTopology;
+  keyPrefix: string;
+  commandTimeoutMs: number;
+}
+
 export type ThrottleName = 'default' | 'login' | 'orders' | 'flash';
 
 /** The order events that can become a subscribe message. */
@@ -57,7 +74,7 @@ export interface AppConfig {
   /** After a user's write, that user's plain reads go to the primary for this long. */
   consistency: { readYourWritesMs: number };
   /** `undefined` means in-process stores (single replica only). */
-  redis: { url: string; keyPrefix: string; commandTimeoutMs: number } | undefined;
+  redis: RedisConfig | undefined;
   /** In-process tier of the two-tier cache; the max TTL bounds staleness when an invalidation is lost. */
   cache: { l1MaxEntries: number; l1MaxBytes: number; l1MaxTtlMs: number };
   jwt: {
@@ -174,6 +191,44 @@ export interface LoadOptions {
   cli?: boolean;
 }
 
+function hostPort(value: string): HostPort {
+  const at = value.lastIndexOf(':');
+  return {
+    host: value.slice(0, at).replace(/^\[(.*)\]$/, '$1'),
+    port: Number(value.slice(at + 1)),
+  };
+}
+
+/**
+ * REDIS_CLUSTER_NODES or REDIS_SENTINELS, when set, is used instead of
+ * REDIS_URL (API.md): a deployment moving to a cluster or to Sentinel can
+ * keep its old REDIS_URL in the environment. The two are exclusive: each
+ * names the whole topology, and guessing which was meant would hide a
+ * misconfiguration.
+ */
+function redisTopology(env: Env): RedisTopology | undefined {
+  const cluster = env.REDIS_CLUSTER_NODES;
+  const sentinels = env.REDIS_SENTINELS;
+  if (cluster.length > 0 && sentinels.length > 0)
+    throw new ConfigError(
+      'Invalid configuration: REDIS_CLUSTER_NODES and REDIS_SENTINELS are exclusive (set one)',
+    );
+  if (sentinels.length > 0 && !env.REDIS_SENTINEL_NAME)
+    throw new ConfigError(
+      "Invalid configuration: REDIS_SENTINEL_NAME is required with REDIS_SENTINELS (the master's name)",
+    );
+  if (sentinels.length === 0 && env.REDIS_SENTINEL_NAME)
+    throw new ConfigError('Invalid configuration: REDIS_SENTINEL_NAME needs REDIS_SENTINELS');
+  if (cluster.length > 0) return { kind: 'cluster', nodes: cluster.map(hostPort) };
+  if (sentinels.length > 0)
+    return {
+      kind: 'sentinel',
+      sentinels: sentinels.map(hostPort),
+      name: env.REDIS_SENTINEL_NAME as string,
+    };
+  return env.REDIS_URL ? { kind: 'single', url: env.REDIS_URL } : undefined;
+}
+
 /**
  * Validates the environment once and returns the typed configuration.
  * Nothing outside src/config reads process.env.
@@ -196,12 +251,13 @@ export function loadConfig(
       throw new ConfigError(
         'Invalid configuration: DATABASE_URL is required when NODE_ENV=production (the embedded database is for development only)',
       );
-    if (!env.REDIS_URL && !options.cli)
+    if (!redisTopology(env) && !options.cli)
       throw new ConfigError(
-        'Invalid configuration: REDIS_URL is required when NODE_ENV=production (in-process stores serve a single replica only)',
+        'Invalid configuration: REDIS_URL is required when NODE_ENV=production, or REDIS_CLUSTER_NODES / REDIS_SENTINELS (in-process stores serve a single replica only)',
       );
   }
   const embedded = !env.DATABASE_URL;
+  const redis = redisTopology(env);
   if (!env.JWT_SECRET && !embedded && !options.cli)
     throw new ConfigError(
       'Invalid configuration: JWT_SECRET is required (at least 32 characters) unless running the embedded quick start',
@@ -249,9 +305,9 @@ export function loadConfig(
         }
       : { kind: 'embedded', path: env.EMBEDDED_DB_PATH },
     consistency: { readYourWritesMs: env.READ_YOUR_WRITES_MS },
-    redis: env.REDIS_URL
+    redis: redis
       ? {
-          url: env.REDIS_URL,
+          topology: redis,
           keyPrefix: env.REDIS_KEY_PREFIX,
           commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
         }

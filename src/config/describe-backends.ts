@@ -1,4 +1,4 @@
-import type { AppConfig } from './app-config.js';
+import type { AppConfig, HostPort, RedisTopology } from './app-config.js';
 
 /**
  * The one line a server prints before anything else: which database, which
@@ -13,7 +13,7 @@ export function describeBackends(config: AppConfig): string {
       : `MySQL ${db.primary.host}:${db.primary.port}/${db.primary.database}` +
         (db.replicas.length > 0 ? ` + ${db.replicas.length} read replica(s)` : '');
   const redis = config.redis
-    ? `Redis ${redactedUrl(config.redis.url)}`
+    ? describeRedis(config.redis.topology)
     : 'in-process (single replica only)';
   const wechat =
     config.wechat.appId && config.wechat.secret
@@ -31,6 +31,18 @@ export function describeBackends(config: AppConfig): string {
 function jwtSource(config: AppConfig): string {
   if (config.jwt.secretFile) return `development file ${config.jwt.secretFile}`;
   return config.jwt.generated ? 'random for this run' : 'JWT_SECRET';
+}
+
+function describeRedis(topology: RedisTopology): string {
+  const list = (nodes: HostPort[]) => nodes.map((n) => `${n.host}:${n.port}`).join(',');
+  switch (topology.kind) {
+    case 'single':
+      return `Redis ${redactedUrl(topology.url)}`;
+    case 'cluster':
+      return `Redis Cluster (seeds ${list(topology.nodes)})`;
+    case 'sentinel':
+      return `Redis via Sentinel (master ${topology.name}, sentinels ${list(topology.sentinels)})`;
+  }
 }
 
 /** A Redis URL may carry a password: only its host, port and db are shown. */

@@ -65,6 +65,18 @@ function isRedisUrl(value: string): boolean {
   }
 }
 
+// host:port, host a name or an IPv4 address ([v6]:port for IPv6).
+const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+function isHostPort(value: string): boolean {
+  const m = HOST_PORT.exec(value);
+  return m !== null && Number(m[1]) > 0 && Number(m[1]) <= 65535;
+}
+
+const hostPortList = list.pipe(
+  z.array(z.string().refine(isHostPort, { message: 'must be comma-separated host:port' })),
+);
+
 function isAddressOrCidr(value: string): boolean {
   const [address, bits, ...rest] = value.split('/');
   if (rest.length > 0 || isIP(address) === 0) return false;
@@ -95,6 +107,14 @@ export const envSchema = z.object({
 
   REDIS_URL: optionalString.pipe(
     z.string().refine(isRedisUrl, { message: 'must be redis://host:port/db' }).optional(),
+  ),
+  REDIS_CLUSTER_NODES: hostPortList,
+  REDIS_SENTINELS: hostPortList,
+  REDIS_SENTINEL_NAME: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a Sentinel master name ([A-Za-z0-9._-])')
+      .optional(),
   ),
   REDIS_KEY_PREFIX: z
     .string()

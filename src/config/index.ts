@@ -5,6 +5,9 @@ export { describeBackends } from './describe-backends.js';
 export type {
   AppConfig,
   DatabaseEndpoint,
+  HostPort,
+  RedisConfig,
+  RedisTopology,
   SubscribeKind,
   SubscribeTemplate,
   ThrottleName,

@@ -5,9 +5,8 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { REDIS } from '../redis/index.js';
+import { createRedisClient, REDIS, type RedisClient } from '../redis/index.js';
 import { MemoryMessageBus } from './memory-message-bus.js';
 import { MessageBus } from './message-bus.js';
 import { RedisMessageBus } from './redis-message-bus.js';
@@ -34,9 +33,21 @@ class BusLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     {
       provide: MessageBus,
       inject: [REDIS, APP_CONFIG],
-      useFactory: (redis: Redis | null, config: AppConfig) =>
+      useFactory: (redis: RedisClient | null, config: AppConfig) =>
         redis && config.redis
-          ? new RedisMessageBus(redis, config.redis.keyPrefix)
+          ? new RedisMessageBus(
+              redis,
+              createRedisClient(config.redis, {
+                connectionName: 'bus',
+                offlineQueue: true,
+                maxRetriesPerRequest: null,
+                // Connects on the first subscribe; the timeout bounds quit()
+                // on shutdown while Redis is away.
+                lazyConnect: true,
+                commandTimeoutMs: config.redis.commandTimeoutMs,
+              }),
+              config.redis.keyPrefix,
+            )
           : new MemoryMessageBus(),
     },
     BusLifecycle,

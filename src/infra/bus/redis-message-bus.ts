@@ -1,30 +1,30 @@
 import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/index.js';
 import { MessageBus, type BusHandler } from './message-bus.js';
 
 /**
  * Redis pub/sub. ioredis does not apply keyPrefix to channels, so the prefix
  * is added here: two deployments (or two test runs) on one Redis stay apart.
+ * On Redis Cluster a PUBLISH reaches the subscribers of every node, so the
+ * subscriber may sit on any of them.
  */
 export class RedisMessageBus extends MessageBus {
   private readonly logger = new Logger('MessageBus');
   private readonly handlers = new Map<string, BusHandler[]>();
-  private readonly subscriber: Redis;
 
+  /**
+   * `subscriber` is a connection of its own, of the same topology: a
+   * subscribed connection can do nothing else. It must queue while offline,
+   * however long that lasts (offline queue, no retry limit), so that
+   * subscriptions are made once Redis answers; ioredis re-subscribes after
+   * every reconnect.
+   */
   constructor(
-    private readonly publisher: Redis,
+    private readonly publisher: RedisClient,
+    private readonly subscriber: RedisClient,
     private readonly prefix: string,
   ) {
     super();
-    // A subscribed connection can do nothing else; it queues while offline,
-    // however long that lasts, so that subscriptions are made once Redis
-    // answers, and ioredis re-subscribes after every reconnect.
-    this.subscriber = publisher.duplicate({
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-      keyPrefix: undefined,
-      connectionName: 'bus',
-    });
     this.subscriber.on('error', (err: Error) =>
       this.logger.warn(`subscriber error: ${err.message}`),
     );

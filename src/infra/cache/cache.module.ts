@@ -1,9 +1,8 @@
 import { Global, Module } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { MessageBus } from '../bus/index.js';
-import { REDIS, REDIS_GATE, type RedisGate } from '../redis/index.js';
+import { REDIS, REDIS_GATE, type RedisGate, type RedisClient } from '../redis/index.js';
 import { MemoryL2 } from './memory-l2.js';
 import { RedisL2 } from './redis-l2.js';
 import { TwoTierCache } from './two-tier-cache.js';
@@ -16,7 +15,7 @@ import { TwoTierCache } from './two-tier-cache.js';
       provide: TwoTierCache,
       inject: [REDIS, REDIS_GATE, MessageBus, Registry, APP_CONFIG],
       useFactory: (
-        redis: Redis | null,
+        redis: RedisClient | null,
         gate: RedisGate | null,
         bus: MessageBus,
         registry: Registry,

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { RedisGate, RedisLock } from '../redis/index.js';
+import { isCluster, RedisGate, RedisLock, type RedisClient } from '../redis/index.js';
 import type { L2Driver } from './l2-driver.js';
 
 // Lua keeps the value write and its tag bookkeeping atomic, and lets one
@@ -22,25 +21,48 @@ for i = 1, #KEYS do
 end
 return n`;
 
+// Redis Cluster: a value and its tag sets are in different slots, which no
+// script may span. Each tag set is updated on its own (this script), before
+// the value is written, so an invalidation that runs after the write finds
+// the key in the set.
+const ADD_TO_TAG = `
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+
 interface CacheCommands {
   cacheSetTagged(numKeys: number, ...args: (string | number)[]): Promise<number>;
   cacheInvalidateTags(numKeys: number, ...keys: string[]): Promise<number>;
+  cacheAddToTag(numKeys: number, ...args: (string | number)[]): Promise<number>;
 }
 
-/** L2 on the shared ioredis client (its keyPrefix isolates deployments). */
+/**
+ * L2 on the shared ioredis client (its keyPrefix isolates deployments). On
+ * Redis Cluster the tag bookkeeping is not atomic with the value: a value
+ * written by a load that raced an invalidation may outlive it, as on one
+ * server when the load read the database before the write, until its TTL.
+ */
 export class RedisL2 implements L2Driver {
   private readonly commands: CacheCommands;
   private readonly lock: RedisLock;
 
+  private readonly cluster: boolean;
+  /** The client's keyPrefix: tag sets hold prefixed names (see SET_TAGGED). */
+  private readonly prefix: string;
+
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly gate = new RedisGate(redis),
   ) {
     this.lock = new RedisLock(redis);
+    this.cluster = isCluster(redis);
+    this.prefix = redis.options.keyPrefix ?? '';
     const commands = redis as unknown as Partial<CacheCommands>;
     if (!commands.cacheSetTagged) redis.defineCommand('cacheSetTagged', { lua: SET_TAGGED });
     if (!commands.cacheInvalidateTags)
       redis.defineCommand('cacheInvalidateTags', { lua: INVALIDATE_TAGS });
+    if (!commands.cacheAddToTag)
+      redis.defineCommand('cacheAddToTag', { lua: ADD_TO_TAG, numberOfKeys: 1 });
     this.commands = redis as unknown as CacheCommands;
   }
 
@@ -59,17 +81,44 @@ export class RedisL2 implements L2Driver {
       return;
     }
     const tagKeys = tags.map((t) => `ct:${t}`);
-    await this.commands.cacheSetTagged(1 + tagKeys.length, `c:${key}`, ...tagKeys, value, ttl);
+    if (!this.cluster) {
+      await this.commands.cacheSetTagged(1 + tagKeys.length, `c:${key}`, ...tagKeys, value, ttl);
+      return;
+    }
+    const member = `${this.prefix}c:${key}`;
+    await Promise.all(tagKeys.map((t) => this.commands.cacheAddToTag(1, t, member, ttl)));
+    await this.redis.set(`c:${key}`, value, 'PX', ttl);
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    if (keys.length > 0) await this.gate.run(() => this.redis.del(...keys.map((k) => `c:${k}`)));
+    if (keys.length === 0) return;
+    const names = keys.map((k) => `c:${k}`);
+    await this.gate.run(() => this.del(names));
   }
 
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;
     const keys = tags.map((t) => `ct:${t}`);
-    await this.gate.run(() => this.commands.cacheInvalidateTags(tags.length, ...keys));
+    if (!this.cluster) {
+      await this.gate.run(() => this.commands.cacheInvalidateTags(tags.length, ...keys));
+      return;
+    }
+    await this.gate.run(() =>
+      Promise.all(
+        keys.map(async (tag) => {
+          const members = await this.redis.smembers(tag);
+          await this.del(members.map((m) => m.slice(this.prefix.length)));
+          await this.redis.del(tag);
+        }),
+      ),
+    );
+  }
+
+  /** DEL of several keys: one command on one server, one per key on a cluster (each its own slot). */
+  private async del(names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    if (this.cluster) await Promise.all(names.map((n) => this.redis.del(n)));
+    else await this.redis.del(...names);
   }
 
   async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {

@@ -56,7 +56,11 @@ async function replica(
 ): Promise<Replica> {
   const redis = client(prefix, url);
   await until(() => redis.status === 'ready');
-  const bus = new RedisMessageBus(redis, prefix);
+  const bus = new RedisMessageBus(
+    redis,
+    redis.duplicate({ keyPrefix: undefined, enableOfflineQueue: true, maxRetriesPerRequest: null }),
+    prefix,
+  );
   const cache = new TwoTierCache({
     l2: new RedisL2(redis),
     bus,

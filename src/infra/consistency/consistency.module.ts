@@ -1,8 +1,7 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../config/index.js';
-import { REDIS } from '../redis/index.js';
+import { REDIS, type RedisClient } from '../redis/index.js';
 import { ConsistencyInterceptor } from './consistency.interceptor.js';
 import { ConsistencyService } from './consistency.service.js';
 import { RedisWriteMarkers } from './redis-write-markers.js';
@@ -28,7 +27,7 @@ export class ConsistencyModule {
       {
         provide: WRITE_MARKERS,
         inject: [REDIS],
-        useFactory: (redis: Redis | null): WriteMarkerStore =>
+        useFactory: (redis: RedisClient | null): WriteMarkerStore =>
           redis ? new RedisWriteMarkers(redis) : new MemoryWriteMarkers(),
       },
       {

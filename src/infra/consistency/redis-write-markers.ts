@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { MemoryWriteMarkers, type WriteMarkerStore } from './write-markers.js';
+import type { RedisClient } from '../redis/index.js';
 
 /**
  * Markers shared by every replica of the app: one key per user with a PX TTL
@@ -10,7 +10,7 @@ export class RedisWriteMarkers implements WriteMarkerStore {
   private readonly local: MemoryWriteMarkers;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     now: () => number = Date.now,
   ) {
     this.local = new MemoryWriteMarkers(now);

@@ -1,4 +1,4 @@
-import { DelayedError, Queue, UnrecoverableError, Worker, type RedisOptions } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import type {
   DeadLetter,
   JobData,
@@ -16,8 +16,13 @@ import {
 import { UnrecoverableJobError, type ConsumerDefinition } from './queue.types.js';
 
 export interface BullmqDriverOptions {
-  /** ioredis options of BullMQ's own connections (never the app's shared client). */
-  connection: RedisOptions;
+  /**
+   * BullMQ's own connections (never the app's shared client): for producers
+   * (fail fast while Redis is away), and for workers (block, retry for ever).
+   * ioredis options, or a Cluster instance on Redis Cluster.
+   */
+  connection: ConnectionOptions;
+  workerConnection: ConnectionOptions;
   /** Key prefix of every queue: the app's REDIS_KEY_PREFIX + `bull`. */
   prefix: string;
   /** How long a worker's lock on a job lasts unrenewed: after a crash, the job runs again after this. */
@@ -47,11 +52,7 @@ export class BullmqQueueDriver implements QueueDriver {
     let queue = this.queues.get(name);
     if (!queue) {
       queue = new Queue(name, {
-        connection: {
-          ...this.options.connection,
-          enableOfflineQueue: false,
-          maxRetriesPerRequest: 1,
-        },
+        connection: this.options.connection,
         prefix: this.options.prefix,
       });
       // Errors reach the callers of add/counts; the emitter must not throw them again.
@@ -102,7 +103,7 @@ export class BullmqQueueDriver implements QueueDriver {
         }
       },
       {
-        connection: { ...this.options.connection, maxRetriesPerRequest: null },
+        connection: this.options.workerConnection,
         prefix: this.options.prefix,
         concurrency: consumer.concurrency ?? 1,
         limiter: consumer.rateLimit
@@ -190,10 +191,18 @@ export class BullmqQueueDriver implements QueueDriver {
         }
       }),
     );
+    // A client instance (Redis Cluster) is the caller's: BullMQ leaves it open.
+    for (const c of [this.options.connection, this.options.workerConnection]) {
+      if (isInstance(c)) c.disconnect();
+    }
   }
 }
 
 const CLOSE_GRACE_MS = 1000;
+
+function isInstance(c: ConnectionOptions): c is ConnectionOptions & { disconnect(): void } {
+  return typeof (c as { disconnect?: unknown }).disconnect === 'function';
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits for `work` at most `ms`; true when it settled in time. */

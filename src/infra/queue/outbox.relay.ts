@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { In, IsNull, LessThan, Not } from 'typeorm';
 import { Transactions } from '../transactions/index.js';
 import type { ConsumerRegistry } from './consumer.registry.js';
@@ -8,6 +7,7 @@ import { ProcessedEvent } from './processed-event.entity.js';
 import { jobIdOf, toJobData, type JobToAdd, type QueueDriver } from './queue-driver.js';
 import type { JobLogger } from './queue.metrics.js';
 import type { ConsumerDefinition } from './queue.types.js';
+import type { RedisClient } from '../redis/index.js';
 
 const BATCH = 500;
 const LEADER_KEY = 'queue:relay-leader';
@@ -26,7 +26,7 @@ if holder == false or holder == ARGV[1] then
 end
 return 0`;
 
-type LeaderCommands = Redis & {
+type LeaderCommands = RedisClient & {
   queueRelayLead(key: string, instance: string, ttlMs: number): Promise<number>;
 };
 
@@ -34,7 +34,7 @@ export interface RelayOptions {
   pollMs: number;
   retentionS: number;
   /** The app's shared Redis client for the leader lock; null in embedded mode (one process). */
-  redis: Redis | null;
+  redis: RedisClient | null;
   log: JobLogger;
 }
 

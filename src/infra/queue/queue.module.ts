@@ -1,7 +1,6 @@
-import { BullModule, getSharedConfigToken, type BullRootModuleOptions } from '@nestjs/bullmq';
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
-import type { RedisOptions } from 'bullmq';
 import type { AppConfig } from '../../config/index.js';
+import { bullConnection, bullPrefix } from './bull-connection.js';
 import { BullmqQueueDriver } from './bullmq.driver.js';
 import { ConsumerRegistry } from './consumer.registry.js';
 import { ConsumerRunner } from './consumer.runner.js';
@@ -13,25 +12,10 @@ import { QueueRuntime } from './queue.runtime.js';
 import { QUEUE_DRIVER } from './queue.tokens.js';
 import { WorkerRoutesHook } from './worker-routes.hook.js';
 
-/** ioredis options of BullMQ's own connections, from REDIS_URL (no keyPrefix: BullMQ has `prefix`). */
-function bullConnection(url: string): RedisOptions {
-  const u = new URL(url);
-  return {
-    host: u.hostname,
-    port: u.port ? Number(u.port) : 6379,
-    username: u.username ? decodeURIComponent(u.username) : undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
-    tls: u.protocol === 'rediss:' ? {} : undefined,
-    connectionName: 'bullmq',
-  };
-}
-
 /**
  * Asynchronous work: the outbox writer every domain uses inside its
  * transactions, the registry its consumers join, the queue driver (BullMQ
- * through @nestjs/bullmq's shared configuration when Redis is configured,
- * else in process), and the runtime that starts workers, relay and sweepers
+ * on BullMQ's own connections when Redis is configured, else in process), and the runtime that starts workers, relay and sweepers
  * where WORKER_MODE asks for them.
  */
 @Global()
@@ -42,26 +26,18 @@ export class QueueModule {
     const driver: Provider = redis
       ? {
           provide: QUEUE_DRIVER,
-          inject: [getSharedConfigToken()],
-          useFactory: (bull: BullRootModuleOptions) =>
+          useFactory: () =>
             new BullmqQueueDriver({
-              connection: bull.connection as RedisOptions,
-              prefix: bull.prefix as string,
+              connection: bullConnection(redis, false),
+              workerConnection: bullConnection(redis, true),
+              // Same Redis, own keys: `<REDIS_KEY_PREFIX>bull:<queue>:…`.
+              prefix: bullPrefix(redis),
               lockMs: config.queue.jobLockMs,
             }),
         }
       : { provide: QUEUE_DRIVER, useFactory: () => new MemoryQueueDriver() };
     return {
       module: QueueModule,
-      imports: redis
-        ? [
-            BullModule.forRoot({
-              connection: bullConnection(redis.url),
-              // Same Redis, own keys: `<REDIS_KEY_PREFIX>bull:<queue>:…`.
-              prefix: `${redis.keyPrefix}bull`,
-            }),
-          ]
-        : [],
       controllers: [DeadLettersController],
       providers: [
         driver,

@@ -7,9 +7,8 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { REDIS } from '../redis/index.js';
+import { REDIS, type RedisClient } from '../redis/index.js';
 import { Transactions } from '../transactions/index.js';
 import { ConsumerRegistry } from './consumer.registry.js';
 import { ConsumerRunner } from './consumer.runner.js';
@@ -38,7 +37,7 @@ export class QueueRuntime
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(QUEUE_DRIVER) private readonly driver: QueueDriver,
-    @Inject(REDIS) private readonly redis: Redis | null,
+    @Inject(REDIS) private readonly redis: RedisClient | null,
     private readonly registry: ConsumerRegistry,
     private readonly runner: ConsumerRunner,
     private readonly metrics: QueueMetrics,

@@ -1,6 +1,12 @@
-import type { Command, Redis } from 'ioredis';
+import type { Command } from 'ioredis';
 import { DeadlineExceededError } from '../../common/errors/index.js';
 import { remainingBudgetMs } from '../../common/http/index.js';
+import type { RedisClient } from './redis-client.js';
+
+/** `sendCommand` of both Redis and Cluster (which adds a node for its redirects). */
+interface CommandSender {
+  sendCommand(command: Command, ...rest: unknown[]): unknown;
+}
 
 /**
  * A request's Redis commands wait at most what is left of its budget. ioredis
@@ -17,14 +23,18 @@ import { remainingBudgetMs } from '../../common/http/index.js';
  * than commandTimeout: on the usual path no timer is armed.
  */
 export function bindCommandsToDeadlines(
-  client: Redis,
+  client: RedisClient,
   commandTimeoutMs: number,
   failed: (err: unknown) => void,
 ): void {
-  const send = client.sendCommand.bind(client);
-  client.sendCommand = (command: Command, stream?: Parameters<Redis['sendCommand']>[1]) => {
+  const target = client as unknown as CommandSender;
+  const send = target.sendCommand.bind(target);
+  target.sendCommand = (command: Command, ...rest: unknown[]) => {
     const remaining = remainingBudgetMs();
-    if (stream !== undefined || remaining >= commandTimeoutMs) return send(command, stream);
+    // A stream (pipeline, MULTI) or a cluster redirect's node: passed through as it came.
+    if (rest.some((r) => r !== undefined) || remaining >= commandTimeoutMs) {
+      return send(command, ...rest);
+    }
     if (remaining <= 0) {
       command.reject(new DeadlineExceededError());
       return command.promise;

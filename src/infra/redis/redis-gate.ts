@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 /** Thrown instead of sending a command while the gate is shut. */
 export class RedisSuspendedError extends Error {
@@ -28,7 +28,7 @@ export class RedisGate {
   private shut = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly probeIntervalMs = 200,
   ) {}
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { defineScript, type RedisScript } from './redis-script.js';
 
 // Only the owner may release: a holder that outlived its TTL must not delete
@@ -17,7 +17,7 @@ return 0`;
 export class RedisLock {
   private readonly release: RedisScript<number>;
 
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: RedisClient) {
     this.release = defineScript(redis, 'lockRelease', RELEASE, 1);
   }
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 export type RedisScript<R> = (keys: string[], args: (string | number)[]) => Promise<R>;
 
@@ -8,7 +8,7 @@ export type RedisScript<R> = (keys: string[], args: (string | number)[]) => Prom
  * client's keyPrefix like any other command.
  */
 export function defineScript<R>(
-  redis: Redis,
+  redis: RedisClient,
   name: string,
   lua: string,
   numberOfKeys: number,

@@ -50,8 +50,8 @@ describe('RedisThrottleCounter (real Redis)', () => {
       [1, false],
       [2, false],
     ]);
-    expect(await redis.get('thr:turn-a:h')).toBe('4');
-    expect(await redis.get('thr:turn-b:h')).toBe('2');
+    expect(await redis.get('thr:{turn-a}:h')).toBe('4');
+    expect(await redis.get('thr:{turn-b}:h')).toBe('2');
     // The next turn continues the same windows.
     const next = await c.hit('turn-b', 60_000, 3, 60_000);
     expect(next).toMatchObject({ totalHits: 3, isBlocked: false });
@@ -64,14 +64,14 @@ describe('RedisThrottleCounter (real Redis)', () => {
       Array.from({ length: 10 }, (_, i) => (i % 2 ? one : two).hit('shared', 60_000, 6, 60_000)),
     );
     expect(steps.filter((s) => !s.isBlocked)).toHaveLength(6);
-    expect(await redis.get('thr:shared:h')).toBe('10');
+    expect(await redis.get('thr:{shared}:h')).toBe('10');
   });
 
   it('stores the window and block keys with the window and block TTLs', async () => {
     const c = new RedisThrottleCounter(redis, new MemoryThrottleCounter());
     for (let i = 0; i < 3; i++) await c.hit('tags', 30_000, 2, 20_000);
-    const hitsTtl = await redis.pttl('thr:tags:h');
-    const blockTtl = await redis.pttl('thr:tags:b');
+    const hitsTtl = await redis.pttl('thr:{tags}:h');
+    const blockTtl = await redis.pttl('thr:{tags}:b');
     expect(hitsTtl).toBeGreaterThan(25_000);
     expect(hitsTtl).toBeLessThanOrEqual(30_000);
     expect(blockTtl).toBeGreaterThan(15_000);

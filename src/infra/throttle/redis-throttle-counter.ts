@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { RedisGate } from '../redis/index.js';
+import { groupBySlot, RedisGate, type RedisClient } from '../redis/index.js';
 import { MemoryThrottleCounter } from './memory-throttle-counter.js';
 import type { ThrottleCounter, ThrottleStep } from './throttle-record.js';
 
@@ -40,9 +40,13 @@ end
 return out
 `;
 
+const hitsKey = (tracker: string) => `thr:{${tracker}}:h`;
+const blockKey = (tracker: string) => `thr:{${tracker}}:b`;
+
 /** Trackers per script call: bounds the time one call holds Redis. */
 const MAX_TRACKERS_PER_CALL = 256;
 
+// Same commands on Redis and Cluster; the type names the defined command once.
 interface ThrottleRedis extends Redis {
   throttleBatch(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<number[]>;
 }
@@ -65,17 +69,19 @@ interface Pending {
  * counting falls back to this replica's memory — never a 500, never a queue
  * of waiting requests — and goes back to Redis as soon as it answers again.
  *
- * The keys of one call belong to different trackers, so this needs a single
- * Redis (or a primary with replicas), not Redis Cluster.
+ * A tracker's two keys share the hash tag `{<tracker>}`. On Redis Cluster
+ * the trackers of one turn are in different slots, so the turn is sent as
+ * one call per slot (a script's keys must share one).
  */
 export class RedisThrottleCounter implements ThrottleCounter {
   private readonly logger = new Logger('Throttle');
   private readonly redis: ThrottleRedis;
+  private readonly client: RedisClient;
   private pending = new Map<string, Pending>();
   private inOutage = false;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly fallback: MemoryThrottleCounter,
     private readonly onFallback: () => void = () => undefined,
     private readonly gate = new RedisGate(redis),
@@ -84,6 +90,7 @@ export class RedisThrottleCounter implements ThrottleCounter {
       redis.defineCommand('throttleBatch', { lua: THROTTLE_BATCH_LUA });
     }
     this.redis = redis as ThrottleRedis;
+    this.client = redis;
   }
 
   hit(key: string, ttlMs: number, limit: number, blockMs: number): Promise<ThrottleStep> {
@@ -100,10 +107,12 @@ export class RedisThrottleCounter implements ThrottleCounter {
   }
 
   private flush(): void {
-    const batch = [...this.pending.values()];
+    const all = [...this.pending.values()];
     this.pending = new Map();
-    for (let i = 0; i < batch.length; i += MAX_TRACKERS_PER_CALL) {
-      void this.send(batch.slice(i, i + MAX_TRACKERS_PER_CALL));
+    for (const batch of groupBySlot(this.client, all, (p) => hitsKey(p.key))) {
+      for (let i = 0; i < batch.length; i += MAX_TRACKERS_PER_CALL) {
+        void this.send(batch.slice(i, i + MAX_TRACKERS_PER_CALL));
+      }
     }
   }
 
@@ -111,7 +120,7 @@ export class RedisThrottleCounter implements ThrottleCounter {
     const keys: string[] = [];
     const args: number[] = [];
     for (const p of batch) {
-      keys.push(`thr:${p.key}:h`, `thr:${p.key}:b`);
+      keys.push(hitsKey(p.key), blockKey(p.key));
       args.push(p.ttlMs, p.limit, p.blockMs, p.waiters.length);
     }
     let reply: number[];

@@ -1,10 +1,9 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
-import type { Redis } from 'ioredis';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { REDIS, REDIS_GATE, type RedisGate } from '../redis/index.js';
+import { REDIS, REDIS_GATE, type RedisGate, type RedisClient } from '../redis/index.js';
 import { THROTTLE_NAMES } from '../settings/index.js';
 import { ClusterThrottlerGuard } from './cluster-throttler.guard.js';
 import { ClusterThrottlerStorage } from './cluster-throttler.storage.js';
@@ -13,7 +12,7 @@ import { RedisThrottleCounter } from './redis-throttle-counter.js';
 
 function throttlerOptions(
   config: AppConfig,
-  redis: Redis | null,
+  redis: RedisClient | null,
   gate: RedisGate | null,
   registry: Registry,
 ): ThrottlerModuleOptions {

@@ -1,9 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { MessageBus } from '../../infra/bus/index.js';
-import { REDIS, REDIS_GATE, type RedisGate } from '../../infra/redis/index.js';
+import { REDIS, REDIS_GATE, type RedisClient, type RedisGate } from '../../infra/redis/index.js';
 import { ThrottleIdentity } from '../../infra/throttle/index.js';
 import { UsersModule } from '../users/index.js';
 import { WechatModule } from '../wechat/index.js';
@@ -19,6 +18,10 @@ import {
 } from './sessions/index.js';
 import { AccessTokens, SessionKeyCipher } from './tokens/index.js';
 
+// Behind Sentinel, how long a session write waits for a replica's WAIT
+// acknowledgement before the request answers 503 (loopback replication takes
+// well under a millisecond; a replica this far behind is as good as gone).
+const SESSION_REPLICA_ACK_MS = 500;
 // A "live" answer is re-checked after this even if a revocation message was
 // lost; bus messages make revocation effective at once on every replica.
 const SESSION_LIVE_TTL_MS = 5_000;
@@ -45,9 +48,24 @@ const OUTAGE_GRACE_MS = 600_000;
   providers: [
     {
       provide: SessionStore,
-      inject: [REDIS, REDIS_GATE],
-      useFactory: (redis: Redis | null, gate: RedisGate | null) =>
-        redis && gate ? new RedisSessionStore(redis, {}, gate) : new MemorySessionStore(),
+      inject: [REDIS, REDIS_GATE, APP_CONFIG],
+      useFactory: (redis: RedisClient | null, gate: RedisGate | null, config: AppConfig) =>
+        redis && gate
+          ? new RedisSessionStore(
+              redis,
+              {
+                // Below the command timeout, so that WAIT answers before ioredis gives up.
+                replicaAckMs:
+                  config.redis?.topology.kind === 'sentinel'
+                    ? Math.min(
+                        SESSION_REPLICA_ACK_MS,
+                        Math.floor(config.redis.commandTimeoutMs / 2),
+                      )
+                    : undefined,
+              },
+              gate,
+            )
+          : new MemorySessionStore(),
     },
     {
       provide: SessionLiveness,

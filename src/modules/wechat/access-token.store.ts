@@ -1,7 +1,11 @@
-import type { Redis } from 'ioredis';
 import { AppError, DeadlineExceededError } from '../../common/errors/index.js';
 import { withoutBudget } from '../../common/http/index.js';
-import { defineScript, RedisLock, type RedisScript } from '../../infra/redis/index.js';
+import {
+  defineScript,
+  RedisLock,
+  type RedisScript,
+  type RedisClient,
+} from '../../infra/redis/index.js';
 
 export interface FetchedToken {
   token: string;
@@ -101,7 +105,7 @@ export class RedisAccessTokenStore extends AccessTokenStore {
   private readonly invalidateIfCurrent: RedisScript<number>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: RedisAccessTokenStoreOptions,
   ) {
     super();

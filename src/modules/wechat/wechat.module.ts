@@ -1,8 +1,7 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { REDIS } from '../../infra/redis/index.js';
+import { REDIS, type RedisClient } from '../../infra/redis/index.js';
 import { MemoryAccessTokenStore, RedisAccessTokenStore } from './access-token.store.js';
 import { HttpWechatClient } from './http-wechat-client.js';
 import { SandboxWechatClient } from './sandbox-wechat-client.js';
@@ -12,7 +11,7 @@ import { WxaCodes } from './wxacode.service.js';
 
 function createWechatClient(
   config: AppConfig,
-  redis: Redis | null,
+  redis: RedisClient | null,
   registry: Registry,
 ): WechatClient {
   const { appId, secret, apiBaseUrl, timeoutMs } = config.wechat;

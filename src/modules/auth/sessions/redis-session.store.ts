@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
-import { AppError, DeadlineExceededError } from '../../../common/errors/index.js';
-import { RedisGate } from '../../../infra/redis/index.js';
+import { DeadlineExceededError } from '../../../common/errors/index.js';
+import { RedisGate, type RedisClient } from '../../../infra/redis/index.js';
 import type { UserRole } from '../../users/index.js';
 import { defineScript, type RedisScript } from '../../../infra/redis/index.js';
 import {
   CONCURRENT_REFRESH_WINDOW_MS,
   SessionStore,
+  sessionStoreUnavailable,
   type RotateResult,
   type SessionRecord,
   type SessionState,
@@ -14,15 +14,19 @@ import {
 } from './session-store.js';
 
 // Keys (the client adds REDIS_KEY_PREFIX):
-//   sess:<sid>        hash: uid role dev ca ls sk rt prt pra (rt = SHA-256 of the current
-//                     refresh token; prt = the one it replaced, pra = when, in Redis ms)
-//   sess:<sid>:spent  set of spent refresh-token hashes (reuse detection)
-//   sess:<sid>:rev    tombstone of a revoked session (40102 rather than 40100)
-//   usess:<uid>       set of the user's session ids
-const session = (sid: string) => `sess:${sid}`;
-const spent = (sid: string) => `sess:${sid}:spent`;
-const tombstone = (sid: string) => `sess:${sid}:rev`;
-const userSessions = (uid: number) => `usess:${uid}`;
+//   sess:{<sid>}        hash: uid role dev ca ls sk rt prt pra (rt = SHA-256 of the current
+//                       refresh token; prt = the one it replaced, pra = when, in Redis ms)
+//   sess:{<sid>}:spent  set of spent refresh-token hashes (reuse detection)
+//   sess:{<sid>}:rev    tombstone of a revoked session (40102 rather than 40100)
+//   usess:{<uid>}       set of the user's session ids
+// The `{<sid>}` hash tag keeps a session's three keys in one Redis Cluster
+// slot, so the scripts below run on a cluster. The user's index is in
+// another slot: it is never in a script with them, only written next to
+// them (and a stale id in it is dropped by list()).
+const session = (sid: string) => `sess:{${sid}}`;
+const spent = (sid: string) => `sess:{${sid}}:spent`;
+const tombstone = (sid: string) => `sess:{${sid}}:rev`;
+const userSessions = (uid: number) => `usess:{${uid}}`;
 
 // The clock is Redis's own (TIME), so every replica measures the
 // concurrent-refresh window against one clock.
@@ -65,8 +69,7 @@ const TOUCH_STATES: Record<number, SessionState> = { 1: 'live', 0: 'revoked', [-
 
 const REVOKE = `
 redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('SET', KEYS[3], '1', 'EX', ARGV[2])
-redis.call('SREM', KEYS[4], ARGV[1])
+redis.call('SET', KEYS[3], '1', 'EX', ARGV[1])
 return 1`;
 
 const LISTED_FIELDS = ['uid', 'role', 'dev', 'ca', 'ls'] as const;
@@ -77,7 +80,23 @@ const LISTED_FIELDS = ['uid', 'role', 'dev', 'ca', 'ls'] as const;
  */
 function unavailable(err?: unknown): never {
   if (err instanceof DeadlineExceededError) throw err;
-  throw new AppError('UNAVAILABLE', 'session store unavailable');
+  throw sessionStoreUnavailable();
+}
+
+/** Thrown when no replica confirmed a session write in time (see replicaAckMs). */
+class NotReplicatedError extends Error {
+  override name = 'NotReplicatedError';
+}
+
+export interface RedisSessionStoreOptions extends SessionStoreOptions {
+  /**
+   * Behind Sentinel: after each session write, WAIT until one replica has it,
+   * at most this long, and fail the request (503) when none did. A session,
+   * rotation or logout answered 2xx is then on a replica too, so a failover
+   * that promotes it loses none of them. Unset: no wait (one server, or
+   * Redis Cluster, whose failover gives no such promise).
+   */
+  replicaAckMs?: number;
 }
 
 export class RedisSessionStore extends SessionStore {
@@ -85,18 +104,20 @@ export class RedisSessionStore extends SessionStore {
   private readonly touchScript: RedisScript<number>;
   private readonly revokeScript: RedisScript<number>;
   private readonly concurrentWindowMs: number;
+  private readonly replicaAckMs: number | undefined;
 
   constructor(
-    private readonly redis: Redis,
-    options: SessionStoreOptions = {},
+    private readonly redis: RedisClient,
+    options: RedisSessionStoreOptions = {},
     /** Tells liveness, which has a fallback (sessions seen live lately), when Redis is stalled. */
     private readonly gate = new RedisGate(redis),
   ) {
     super();
     this.concurrentWindowMs = options.concurrentRefreshWindowMs ?? CONCURRENT_REFRESH_WINDOW_MS;
+    this.replicaAckMs = options.replicaAckMs;
     this.rotateScript = defineScript(redis, 'authRotateRefresh', ROTATE, 3);
     this.touchScript = defineScript(redis, 'authTouchSessionState', TOUCH, 2);
-    this.revokeScript = defineScript(redis, 'authRevokeSession', REVOKE, 4);
+    this.revokeScript = defineScript(redis, 'authRevokeSession', REVOKE, 3);
   }
 
   create(s: SessionRecord, refreshHash: string, ttlSec: number): Promise<void> {
@@ -130,22 +151,38 @@ export class RedisSessionStore extends SessionStore {
     return this.listRaw(userId).catch(unavailable);
   }
 
+  /** Waits for one replica to have this connection's writes so far (Sentinel mode only). */
+  private async replicated(): Promise<void> {
+    if (this.replicaAckMs === undefined) return;
+    // WAIT counts replicas that acknowledged every write of this connection:
+    // the shared client's, which include the one just made.
+    const acks = await this.redis.wait(1, this.replicaAckMs);
+    if (acks < 1) throw new NotReplicatedError('no replica acknowledged the session write');
+  }
+
   private async createRaw(s: SessionRecord, refreshHash: string, ttlSec: number): Promise<void> {
-    await this.redis
-      .multi()
-      .hset(session(s.id), {
-        uid: s.userId,
-        role: s.role,
-        dev: s.device ?? '',
-        ca: s.createdAt,
-        ls: s.lastSeenAt,
-        sk: s.sealedSessionKey,
-        rt: refreshHash,
-      })
-      .expire(session(s.id), ttlSec)
-      .sadd(userSessions(s.userId), s.id)
-      .expire(userSessions(s.userId), ttlSec)
-      .exec();
+    // Two transactions, one per slot (the session's and the user index's).
+    await Promise.all([
+      this.redis
+        .multi()
+        .hset(session(s.id), {
+          uid: s.userId,
+          role: s.role,
+          dev: s.device ?? '',
+          ca: s.createdAt,
+          ls: s.lastSeenAt,
+          sk: s.sealedSessionKey,
+          rt: refreshHash,
+        })
+        .expire(session(s.id), ttlSec)
+        .exec(),
+      this.redis
+        .multi()
+        .sadd(userSessions(s.userId), s.id)
+        .expire(userSessions(s.userId), ttlSec)
+        .exec(),
+    ]);
+    await this.replicated();
   }
 
   private async rotateRaw(
@@ -162,9 +199,11 @@ export class RedisSessionStore extends SessionStore {
       case 'rotated':
         // Keep the user's index alive as long as its newest session.
         await this.redis.expire(userSessions(Number(uid)), ttlSec, 'GT');
+        await this.replicated();
         return { outcome, userId: Number(uid), role: role as UserRole };
       case 'reused':
         await this.redis.srem(userSessions(Number(uid)), sid);
+        await this.replicated();
         return { outcome, userId: Number(uid) };
       case 'revoked':
       case 'concurrent':
@@ -179,10 +218,9 @@ export class RedisSessionStore extends SessionStore {
   }
 
   private async revokeRaw(sid: string, userId: number, tombstoneTtlSec: number): Promise<void> {
-    await this.revokeScript(
-      [session(sid), spent(sid), tombstone(sid), userSessions(userId)],
-      [sid, tombstoneTtlSec],
-    );
+    await this.revokeScript([session(sid), spent(sid), tombstone(sid)], [tombstoneTtlSec]);
+    await this.redis.srem(userSessions(userId), sid);
+    await this.replicated();
   }
 
   private async revokeAllRaw(userId: number, tombstoneTtlSec: number): Promise<string[]> {
@@ -194,13 +232,15 @@ export class RedisSessionStore extends SessionStore {
   private async listRaw(userId: number): Promise<SessionSummary[]> {
     const ids = await this.redis.smembers(userSessions(userId));
     if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const sid of ids) pipeline.hmget(session(sid), ...LISTED_FIELDS);
-    const rows = (await pipeline.exec()) ?? [];
+    // One read per session, not a pipeline: on Redis Cluster the sessions
+    // are in different slots, which one pipeline cannot span.
+    const rows = await Promise.all(
+      ids.map((sid) => this.redis.hmget(session(sid), ...LISTED_FIELDS).catch(() => [])),
+    );
     const live: SessionSummary[] = [];
     const gone: string[] = [];
-    rows.forEach(([err, values], i) => {
-      const [uid, role, dev, ca, ls] = (err ? [] : values) as (string | null)[];
+    rows.forEach((values, i) => {
+      const [uid, role, dev, ca, ls] = values as (string | null)[];
       if (uid === null || uid === undefined) {
         gone.push(ids[i]);
         return;

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { AppError, DeadlineExceededError } from '../../../common/errors/index.js';
 import type { MessageBus } from '../../../infra/bus/index.js';
-import type { SessionStore } from './session-store.js';
+import { sessionStoreUnavailable, type SessionStore } from './session-store.js';
 
 const REVOKED_CHANNEL = 'auth:sessions-revoked';
 
@@ -129,7 +129,7 @@ export class SessionLiveness {
   private duringOutage(sid: string): boolean {
     this.storeUnreachable();
     if (!this.admittedDuringOutage(sid)) {
-      throw new AppError('UNAVAILABLE', 'session store unavailable');
+      throw sessionStoreUnavailable();
     }
     return true;
   }

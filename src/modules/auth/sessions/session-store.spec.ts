@@ -143,3 +143,33 @@ describe.each(stores)('%s: refresh-token rotation', (_name, make) => {
     expect(late.outcome).toBe('concurrent');
   });
 });
+
+describe('RedisSessionStore with replicaAckMs (Sentinel mode)', () => {
+  const record = (userId: number) => {
+    const now = Date.now();
+    return {
+      id: newSessionId(),
+      userId,
+      role: 'user' as const,
+      device: null,
+      createdAt: now,
+      lastSeenAt: now,
+      sealedSessionKey: 'sealed',
+    };
+  };
+
+  it('answers 503 with Retry-After when no replica acknowledges the write in time', async () => {
+    // The test Redis has no replica: WAIT 1 answers 0 after the timeout.
+    const store = new RedisSessionStore(redis, { replicaAckMs: 20 });
+    const s = record(9001);
+    const err = await store.create(s, newRefreshToken(s.id).hash, TTL_SEC).catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: 'UNAVAILABLE', headers: { 'Retry-After': '2' } });
+  });
+
+  it('does not wait without replicaAckMs (one server, Redis Cluster)', async () => {
+    const store = new RedisSessionStore(redis, {});
+    const s = record(9002);
+    await store.create(s, newRefreshToken(s.id).hash, TTL_SEC);
+    expect(await store.touch(s.id, Date.now())).toBe('live');
+  });
+});

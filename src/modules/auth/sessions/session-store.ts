@@ -1,4 +1,13 @@
+import { AppError } from '../../../common/errors/index.js';
+import { DEPENDENCY_RETRY_AFTER_S } from '../../../common/errors/dependency-failure.js';
 import type { UserRole } from '../../users/index.js';
+
+/** 503 with Retry-After: the session store (Redis) cannot answer now; the client retries. */
+export function sessionStoreUnavailable(): AppError {
+  return new AppError('UNAVAILABLE', 'session store unavailable', undefined, {
+    'Retry-After': String(DEPENDENCY_RETRY_AFTER_S),
+  });
+}
 
 export interface SessionRecord {
   id: string;
