@@ -5,6 +5,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     globals: true,
+    // Most e2e files wait on servers, timers and child processes far more than
+    // they compute: two files at once on a 2-core machine keep `.ci/run` under
+    // its 15 minutes (one worker, vitest's default here, took 13 of them).
+    maxWorkers: 2,
     reporters: ['default', './test/summary-reporter.ts'],
     // A run leaves no key in the shared Redis: see test/helpers/env.ts.
     globalSetup: ['./test/redis-run.global-setup.ts'],

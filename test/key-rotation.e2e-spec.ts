@@ -57,7 +57,8 @@ describe('Key rotation', () => {
     const me = (t: TestApp, token: string) => t.http.get(`${API}/users/me`).set(bearer(token));
     const sealedKeyOf = async (t: TestApp, accessToken: string) => {
       const { sid } = jwt.decode(accessToken) as { sid: string };
-      return (await t.redis()!.hget(`sess:${sid}`, 'sk')) as string;
+      // The session hash, under its hash tag (redis-session.store.ts).
+      return (await t.redis()!.hget(`sess:{${sid}}`, 'sk')) as string;
     };
     let before: LoggedIn;
     let sessionKey: string;
