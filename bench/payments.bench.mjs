@@ -212,8 +212,8 @@ try {
   const tokens = new Map();
   for (const uid of userIds) {
     const sid = randomUUID();
-    pipe.hset(`sess:${sid}`, { uid, role: 'user', dev: '', ca: now, ls: now, sk: 'bench', rt: 'bench' });
-    pipe.expire(`sess:${sid}`, 3600);
+    pipe.hset(`sess:{${sid}}`, { uid, role: 'user', dev: '', ca: now, ls: now, sk: 'bench', rt: 'bench' });
+    pipe.expire(`sess:{${sid}}`, 3600);
     tokens.set(
       uid,
       jwt.sign({ sid, role: 'user' }, JWT_SECRET, { algorithm: 'HS256', subject: String(uid), expiresIn: 3600 }),

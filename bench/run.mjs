@@ -275,7 +275,7 @@ async function sessionBytes() {
   } while (cursor !== '0' && keys.length < 200);
   const unprefixed = keys.slice(0, 200).map((k) => k.slice(prefix.length));
   const sizes = await Promise.all(unprefixed.map((k) => redis.memory('USAGE', k)));
-  const userIndex = await redis.memory('USAGE', 'usess:1');
+  const userIndex = await redis.memory('USAGE', 'usess:{1}');
   const avg = sizes.reduce((a, b) => a + Number(b), 0) / Math.max(1, sizes.length);
   return { sampled: sizes.length, avgSessionHashBytes: Math.round(avg), userIndexBytes: Number(userIndex) };
 }

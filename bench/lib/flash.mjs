@@ -25,8 +25,8 @@ export async function mintSessions({ db, redis, jwtSecret, count, offset }) {
   const tokens = ids.map((uid) => {
     const sid = randomUUID();
     // The session hash as the auth module writes it at login (see redis-session.store.ts).
-    pipe.hset(`sess:${sid}`, { uid, role: 'user', dev: '', ca: now, ls: now, sk: 'bench', rt: 'bench' });
-    pipe.expire(`sess:${sid}`, 3600);
+    pipe.hset(`sess:{${sid}}`, { uid, role: 'user', dev: '', ca: now, ls: now, sk: 'bench', rt: 'bench' });
+    pipe.expire(`sess:{${sid}}`, 3600);
     return jwt.sign({ sid, role: 'user' }, jwtSecret, { algorithm: 'HS256', subject: String(uid), expiresIn: 3600 });
   });
   await pipe.exec();
