@@ -94,20 +94,25 @@ export class OwnRedisServer {
     return this.serverPid;
   }
 
-  private async answers(): Promise<boolean> {
-    const probe = new Redis(this.port, '127.0.0.1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      probe.disconnect();
-    }
+  private answers(): Promise<boolean> {
+    return redisAnswers(this.port);
+  }
+}
+
+/** Whether a redis-server on this local port answers PING (one short-lived connection). */
+export async function redisAnswers(port: number): Promise<boolean> {
+  const probe = new Redis(port, '127.0.0.1', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
   }
 }

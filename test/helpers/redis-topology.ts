@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { sparePort } from './redis-server.js';
+import { redisAnswers, sparePort } from './redis-server.js';
 import { sleep } from './until.js';
 
 const run = promisify(execFile);
@@ -34,7 +34,7 @@ class OwnProcesses {
     );
     this.children.set(port, child);
     for (let i = 0; i < 100; i++) {
-      if (await answers(port)) return;
+      if (await redisAnswers(port)) return;
       await sleep(50);
     }
     throw new Error(`redis-server on ${port} did not start`);
@@ -49,23 +49,6 @@ class OwnProcesses {
   stop(): void {
     for (const port of this.children.keys()) this.kill(port);
     rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-async function answers(port: number): Promise<boolean> {
-  const probe = new Redis(port, '127.0.0.1', {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
   }
 }
 
