@@ -6,11 +6,11 @@
 // exactly the same code. Types: scripts/cluster.d.mts.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConnection } from 'mysql2/promise';
+import { freePort } from './free-port.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const NGINX_TEMPLATE = join(ROOT, 'docker', 'nginx.conf');
@@ -20,17 +20,7 @@ const TYPEORM_CLI = join(ROOT, 'node_modules', 'typeorm', 'cli.js');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /**
  * nginx's fail_timeout for a given drain: a draining replica answers one GET
@@ -315,12 +305,19 @@ export async function startCluster(options) {
     },
     /** Sends probes through nginx until one of them is answered by replica `i`. */
     async waitUntilRouted(i) {
-      const servedBy = new RegExp(`upstream=(?:\\S+, )*127\\.0\\.0\\.1:${replicas[i].port} ustatus=200 `);
+      const servedBy = new RegExp(
+        `upstream=(?:\\S+, )*127\\.0\\.0\\.1:${replicas[i].port} ustatus=200 `,
+      );
       const from = this.accessLogLines().length;
       const deadline = Date.now() + drainMs + 3 * failTimeoutSeconds(drainMs) * 1000 + 5000;
       while (Date.now() < deadline) {
         await fetch(`${this.url}/health/live`).catch(() => undefined);
-        if (this.accessLogLines().slice(from).some((l) => servedBy.test(l))) return;
+        if (
+          this.accessLogLines()
+            .slice(from)
+            .some((l) => servedBy.test(l))
+        )
+          return;
         await sleep(100);
       }
       throw new Error(`nginx did not route to ${replicas[i].name} again`);

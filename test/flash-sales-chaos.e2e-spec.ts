@@ -7,7 +7,7 @@ import { saleKeys } from '../src/modules/flash-sales/flash-keys.js';
 import { FlashSettlement } from '../src/modules/flash-sales/flash-settlement.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
 import { baseEnv, TEST_REDIS_URL } from './helpers/env.js';
-import { sparePort } from './helpers/redis-server.js';
+import { freePort } from './helpers/redis-server.js';
 import { useStack } from './helpers/stack.js';
 import { sleep, until } from './helpers/until.js';
 
@@ -38,7 +38,7 @@ describe('Flash sale: kill -9 of a replica and of a worker mid-sale', () => {
   });
 
   async function startChild(mode: 'http' | 'worker'): Promise<Child> {
-    const port = await sparePort();
+    const port = await freePort();
     let out = '';
     const child = spawn(process.execPath, [main], {
       env: {

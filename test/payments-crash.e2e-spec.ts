@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createConnection } from 'mysql2/promise';
+import { freePort } from '../scripts/free-port.mjs';
 import { outTradeNoOf } from '../src/modules/payments/trade-numbers.js';
 import { loginAs } from './helpers/auth.js';
 import { baseEnv, uniqueSuffix } from './helpers/env.js';
@@ -11,14 +11,6 @@ import { useStack } from './helpers/stack.js';
 
 const main = new URL('../dist/src/main.js', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /**
  * kill -9 of the replica while it applies a notification: its transaction

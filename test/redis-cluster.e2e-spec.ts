@@ -78,7 +78,7 @@ describe('Redis Cluster (3 masters): two replicas with REDIS_CLUSTER_NODES', () 
     expect(next).not.toBe(u.refreshToken);
     const twice = await a.http.post(`${API}/auth/refresh`).send({ refreshToken: next });
     expect(twice.status).toBe(200);
-    // Reuse of a spent token (not the one just replaced: that is a concurrent
+    // Reuse of a spent token (not the one just replaced: that is a repeated
     // refresh): the rotation script revokes the session, whose hash, spent
     // set and tombstone share one slot.
     const reused = await a.http.post(`${API}/auth/refresh`).send({ refreshToken: u.refreshToken });

@@ -97,9 +97,10 @@ describe('Redis Sentinel: a failover under load (REDIS_SENTINELS)', () => {
 
     // Every session whose login answered 200 is on the new primary: its
     // refresh token still rotates (a lost session would answer 401).
-    // A 503 (with Retry-After) only says no replica has acknowledged the
-    // write yet while the sentinels repoint them: the client retries it. A
-    // lost session would answer 401, which is never retried.
+    // A 503 (with Retry-After) only says no replica acknowledged the
+    // rotation in time while the sentinels repoint them: the client retries
+    // it with the same token, and the repeat gets the same successor (a
+    // revoked session would answer 401, which is never retried).
     const refreshed = await Promise.all(
       signedIn.map((u) =>
         until(async () => {

@@ -111,26 +111,26 @@ function sdkScenarios(backend: () => Backend, { flashSales }: { flashSales: bool
     expect(JSON.parse(wx.storage.get(STORAGE_KEY) as string).accessToken).not.toBe(expired);
   });
 
-  it('a refresh that loses the race (409) takes the pair the winner stored', async () => {
+  it('two clients on one storage refreshing together get the one new pair', async () => {
     const storage = new Map<string, string>();
-    let releaseWinner!: () => void;
-    const loserAnswered = new Promise<void>((resolve) => (releaseWinner = resolve));
-    let winnerRotated!: () => void;
-    const rotated = new Promise<void>((resolve) => (winnerRotated = resolve));
-    // The winner's refresh answer is held until the loser's refresh has been refused.
+    let releaseFirst!: () => void;
+    const secondAnswered = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstRotated!: () => void;
+    const rotated = new Promise<void>((resolve) => (firstRotated = resolve));
+    // The first refresh answer is held until the second client's refresh is answered.
     const a = clientOf({
       storage,
       deliver: async (e) => {
         if (e.path.endsWith('/auth/refresh')) {
-          winnerRotated();
-          await loserAnswered;
+          firstRotated();
+          await secondAnswered;
         }
       },
     });
     const b = clientOf({
       storage,
       deliver: (e) => {
-        if (e.path.endsWith('/auth/refresh')) releaseWinner();
+        if (e.path.endsWith('/auth/refresh')) releaseFirst();
       },
     });
     const { user } = await a.client.login();
@@ -140,10 +140,33 @@ function sdkScenarios(backend: () => Backend, { flashSales }: { flashSales: bool
     const second = b.client.me();
     expect((await Promise.all([first, second])).map((me) => me.id)).toEqual([user.id, user.id]);
     expect(calls(a.wx, 'POST', '/auth/refresh').map((e) => e.status)).toEqual([200]);
-    expect(calls(b.wx, 'POST', '/auth/refresh').map((e) => e.status)).toEqual([409]);
+    expect(calls(b.wx, 'POST', '/auth/refresh').map((e) => e.status)).toEqual([200]);
     // The session lives on: no re-login, and the stored pair works for both.
     expect(calls(b.wx, 'POST', '/auth/login')).toHaveLength(0);
     expect((await b.client.me()).id).toBe(user.id);
+    expect((await a.client.me()).id).toBe(user.id);
+  });
+
+  it('a lost answer to a refresh is retried and gets the same pair: the session lives on', async () => {
+    let dropped = false;
+    const { client, wx } = clientOf({
+      deliver: (e) => {
+        if (e.path.endsWith('/auth/refresh') && !dropped) {
+          dropped = true;
+          return 'drop';
+        }
+      },
+    });
+    const { user } = await client.login();
+    expireAccessToken(wx);
+    expect((await client.me()).id).toBe(user.id);
+    // Both reached the backend; the second, a repeat, was answered with the pair.
+    expect(calls(wx, 'POST', '/auth/refresh').map((e) => e.status)).toEqual([200, 200]);
+    expect(calls(wx, 'POST', '/auth/login')).toHaveLength(1);
+    // The stored refresh token is the live one: the next refresh rotates it.
+    expireAccessToken(wx);
+    expect((await client.me()).id).toBe(user.id);
+    expect(calls(wx, 'POST', '/auth/refresh').map((e) => e.status)).toEqual([200, 200, 200]);
   });
 
   it('a lost answer to POST /orders is retried with the same key: one order, stock taken once', async () => {

@@ -1,6 +1,5 @@
 // Process helpers shared by the benchmarks: arguments, required tools, CPU pinning, ports, Redis cleanup.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 
 /** `--key=value` (and a bare `--flag`, read as 'true') from the command line. */
 export function benchArgs(argv = process.argv.slice(2)) {
@@ -31,15 +30,7 @@ export function pinSelfToCpu0() {
   execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
 }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+export { freePort } from '../../scripts/free-port.mjs';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

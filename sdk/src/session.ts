@@ -1,6 +1,6 @@
 import type { LoginResult, TokenPair } from './api.js';
 import { ApiError, Codes } from './errors.js';
-import { sleep, type Transport } from './transport.js';
+import { sleep, type Call, type Transport } from './transport.js';
 import { wxCall, type Wx } from './wx.js';
 
 /** What is kept in storage: the pair of the current session. */
@@ -15,7 +15,7 @@ export interface LoginOptions {
   iv?: string;
 }
 
-/** How long a refresh that lost the race (409) watches storage for the winner's pair. */
+/** How long a refresh refused with 409 watches storage for the other client's pair. */
 const RACE_WAIT_MS = 3000;
 const RACE_POLL_MS = 50;
 
@@ -89,16 +89,23 @@ export class Session {
     const spent = this.tokens();
     if (!spent) throw new ApiError(401, { code: Codes.SESSION_ENDED, message: 'no session' });
     try {
-      // Not retried: after a lost answer the token is spent, and presenting it again ends the session.
-      const pair = (await this.transport.once({
+      // Retried after a lost answer or a 503: a repeat within 10 s of the
+      // rotation gets the same new pair (with the default policy the last
+      // attempt starts well inside that; later it would end the session).
+      const call: Call = {
         method: 'POST',
         path: '/auth/refresh',
         body: { refreshToken: spent.refreshToken },
-      })) as TokenPair;
+        repeatable: true,
+      };
+      const pair = (await this.transport.withRetries(call, () =>
+        this.transport.once(call),
+      )) as TokenPair;
       this.store(pair);
     } catch (err) {
-      // 409: another client on the same storage rotated this token a moment ago;
-      // its pair is (or is about to be) in storage.
+      // 409: a replica with another JWT_SECRET (mid-rotation) rotated this
+      // token a moment ago, for another client on the same storage; its pair
+      // is (or is about to be) in storage.
       if (err instanceof ApiError && err.status === 409) {
         for (let waited = 0; waited < RACE_WAIT_MS; waited += RACE_POLL_MS) {
           if (this.tokens()?.refreshToken !== spent.refreshToken) return;

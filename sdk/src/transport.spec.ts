@@ -3,11 +3,12 @@ import { ApiError, NetworkError } from './errors.js';
 import { isRetryable, isTransient } from './transport.js';
 
 describe('what the SDK may send twice', () => {
-  it('retries GETs and writes with an Idempotency-Key, nothing else', () => {
+  it('retries GETs, writes with an Idempotency-Key and repeatable calls, nothing else', () => {
     expect(isRetryable({ method: 'GET', path: '/orders' })).toBe(true);
     expect(isRetryable({ method: 'POST', path: '/orders', idempotencyKey: 'k-12345678' })).toBe(
       true,
     );
+    expect(isRetryable({ method: 'POST', path: '/auth/refresh', repeatable: true })).toBe(true);
     expect(isRetryable({ method: 'POST', path: '/orders/1/cancel' })).toBe(false);
     expect(isRetryable({ method: 'PATCH', path: '/users/me' })).toBe(false);
   });

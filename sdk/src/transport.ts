@@ -12,6 +12,12 @@ export interface Call {
   headers?: Record<string, string>;
   /** Made per logical request and sent on every attempt, so a retry cannot act twice. */
   idempotencyKey?: string;
+  /**
+   * The backend answers a repeat of this call as it answered the first one,
+   * without acting twice: POST /auth/refresh with the same token, within
+   * 10 s of its rotation, gets the same new refresh token.
+   */
+  repeatable?: boolean;
 }
 
 export interface RetryPolicy {
@@ -29,12 +35,13 @@ declare const setTimeout: (callback: () => void, ms: number) => unknown;
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Only a request that cannot act twice is repeated: a GET, or a write the
- * backend deduplicates by its Idempotency-Key. Anything else could, after a
- * lost answer, place a second order or spend a refresh token twice.
+ * Only a request that cannot act twice is repeated: a GET, a write the
+ * backend deduplicates by its Idempotency-Key, or one it answers the same way
+ * when repeated. Anything else could, after a lost answer, place a second
+ * order or cancel twice.
  */
 export const isRetryable = (call: Call) =>
-  call.method === 'GET' || call.idempotencyKey !== undefined;
+  call.method === 'GET' || call.idempotencyKey !== undefined || call.repeatable === true;
 
 /**
  * Worth another attempt: no answer, throttled, or the backend briefly unable.

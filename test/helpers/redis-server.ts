@@ -1,18 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 
-/** A free TCP port on 127.0.0.1. */
-export async function sparePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../scripts/free-port.mjs';
+
+export { freePort };
 
 /**
  * A Redis server of the test's own on a spare port, to stop and start at
@@ -22,7 +13,7 @@ export class OwnRedisServer {
   private constructor(readonly port: number) {}
 
   static async start(): Promise<OwnRedisServer> {
-    const server = new OwnRedisServer(await sparePort());
+    const server = new OwnRedisServer(await freePort());
     await server.up();
     return server;
   }

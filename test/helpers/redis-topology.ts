@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { redisAnswers, sparePort } from './redis-server.js';
+import { redisAnswers, freePort } from './redis-server.js';
 import { sleep } from './until.js';
 
 const run = promisify(execFile);
@@ -68,7 +68,7 @@ export async function startRedisCluster(masters = 3): Promise<OwnCluster> {
     const ports: number[] = [];
     for (let i = 0; i < masters; i++) {
       // Chosen one at a time and started at once, so no two nodes draw one port.
-      const [port, bus] = [await sparePort(), await sparePort()];
+      const [port, bus] = [await freePort(), await freePort()];
       ports.push(port);
       await procs.start(port, [
         ...NO_PERSISTENCE,
@@ -125,17 +125,17 @@ export async function startSentinelGroup(count = 1, replicaCount = 2): Promise<O
   const procs = new OwnProcesses();
   const name = 'topo';
   try {
-    const primary = await sparePort();
+    const primary = await freePort();
     await procs.start(primary, NO_PERSISTENCE);
     const replicas: number[] = [];
     for (let i = 0; i < replicaCount; i++) {
-      const replica = await sparePort();
+      const replica = await freePort();
       await procs.start(replica, [...NO_PERSISTENCE, '--replicaof', '127.0.0.1', String(primary)]);
       replicas.push(replica);
     }
     const sentinelPorts: number[] = [];
     for (let i = 0; i < count; i++) {
-      const port = await sparePort();
+      const port = await freePort();
       const file = join(procs.dir, `sentinel-${port}.conf`);
       // Sentinel rewrites its config file, so each gets a file of its own.
       const conf = [

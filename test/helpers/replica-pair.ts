@@ -1,10 +1,10 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
+import { freePort } from '../../scripts/free-port.mjs';
 
 // A real MariaDB primary + replica pair (binlog replication) on spare ports,
 // in a temporary directory, for tests of read/write routing. It never touches
@@ -37,21 +37,6 @@ export interface ReplicaPair {
   status(server: PairServer, name: string): Promise<number>;
   /** Stops both servers and removes the temporary directory. */
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -16,7 +16,7 @@ import {
   SessionLiveness,
   SessionStore,
 } from './sessions/index.js';
-import { AccessTokens, SessionKeyCipher } from './tokens/index.js';
+import { AccessTokens, RefreshTokenSuccessor, SessionKeyCipher } from './tokens/index.js';
 
 // Behind Sentinel, how long a session write waits for a replica's WAIT
 // acknowledgement before the request answers 503 (loopback replication takes
@@ -89,6 +89,13 @@ const OUTAGE_GRACE_MS = 600_000;
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) =>
         new SessionKeyCipher(config.jwt.secret, config.jwt.previousSecrets),
+    },
+    {
+      // Successors under the current secret only: a repeat that reaches a
+      // replica still on the previous secret during a rotation gets 409.
+      provide: RefreshTokenSuccessor,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new RefreshTokenSuccessor(config.jwt.secret),
     },
     AuthService,
     { provide: APP_GUARD, useClass: AuthGuard },

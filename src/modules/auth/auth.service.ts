@@ -11,6 +11,7 @@ import {
 import { SessionLiveness, SessionStore } from './sessions/index.js';
 import {
   AccessTokens,
+  RefreshTokenSuccessor,
   SessionKeyCipher,
   hashRefreshToken,
   newRefreshToken,
@@ -47,6 +48,7 @@ export class AuthService {
     private readonly liveness: SessionLiveness,
     private readonly accessTokens: AccessTokens,
     private readonly cipher: SessionKeyCipher,
+    private readonly successor: RefreshTokenSuccessor,
   ) {
     this.refreshTtl = config.jwt.refreshTtl;
   }
@@ -107,7 +109,7 @@ export class AuthService {
   async refresh(refreshToken: string): Promise<TokenPair> {
     const sessionId = sessionOfRefreshToken(refreshToken);
     if (!sessionId) throw new AppError('UNAUTHORIZED', 'invalid refresh token');
-    const next = newRefreshToken(sessionId);
+    const next = this.successor.of(sessionId, refreshToken);
     const result = await this.sessions.rotate(
       sessionId,
       hashRefreshToken(refreshToken),

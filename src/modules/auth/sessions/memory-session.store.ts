@@ -1,5 +1,5 @@
 import {
-  CONCURRENT_REFRESH_WINDOW_MS,
+  REFRESH_REPEAT_WINDOW_MS,
   SessionStore,
   type RotateResult,
   type SessionRecord,
@@ -25,11 +25,11 @@ interface Entry {
 export class MemorySessionStore extends SessionStore {
   private readonly sessions = new Map<string, Entry>();
   private readonly tombstones = new Map<string, number>();
-  private readonly concurrentWindowMs: number;
+  private readonly repeatWindowMs: number;
 
   constructor(options: SessionStoreOptions = {}) {
     super();
-    this.concurrentWindowMs = options.concurrentRefreshWindowMs ?? CONCURRENT_REFRESH_WINDOW_MS;
+    this.repeatWindowMs = options.refreshRepeatWindowMs ?? REFRESH_REPEAT_WINDOW_MS;
   }
 
   create(record: SessionRecord, refreshHash: string, ttlSec: number): Promise<void> {
@@ -63,8 +63,12 @@ export class MemorySessionStore extends SessionStore {
       });
     }
     const { previous } = entry;
-    if (previous?.hash === presented && now - previous.rotatedAt < this.concurrentWindowMs) {
-      return Promise.resolve({ outcome: 'concurrent' });
+    if (previous?.hash === presented && now - previous.rotatedAt < this.repeatWindowMs) {
+      return Promise.resolve(
+        entry.refreshHash === next
+          ? { outcome: 'rotated', userId: entry.record.userId, role: entry.record.role }
+          : { outcome: 'concurrent' },
+      );
     }
     if (entry.spent.has(presented)) {
       this.drop(sid, ttlSec);

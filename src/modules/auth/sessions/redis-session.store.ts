@@ -3,7 +3,7 @@ import { RedisGate, type RedisClient } from '../../../infra/redis/index.js';
 import type { UserRole } from '../../users/index.js';
 import { defineScript, type RedisScript } from '../../../infra/redis/index.js';
 import {
-  CONCURRENT_REFRESH_WINDOW_MS,
+  REFRESH_REPEAT_WINDOW_MS,
   SessionStore,
   sessionStoreUnavailable,
   type RotateResult,
@@ -29,7 +29,7 @@ const tombstone = (sid: string) => `sess:{${sid}}:rev`;
 const userSessions = (uid: number) => `usess:{${uid}}`;
 
 // The clock is Redis's own (TIME), so every replica measures the
-// concurrent-refresh window against one clock.
+// repeat window (REFRESH_REPEAT_WINDOW_MS) against one clock.
 const ROTATE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
   if redis.call('EXISTS', KEYS[3]) == 1 then return {'revoked'} end
@@ -46,6 +46,7 @@ if fields[1] == ARGV[1] then
   return {'rotated', fields[2], fields[3]}
 end
 if fields[4] == ARGV[1] and now - tonumber(fields[5]) < tonumber(ARGV[4]) then
+  if fields[1] == ARGV[2] then return {'rotated', fields[2], fields[3]} end
   return {'concurrent'}
 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
@@ -103,7 +104,7 @@ export class RedisSessionStore extends SessionStore {
   private readonly rotateScript: RedisScript<string[]>;
   private readonly touchScript: RedisScript<number>;
   private readonly revokeScript: RedisScript<number>;
-  private readonly concurrentWindowMs: number;
+  private readonly repeatWindowMs: number;
   private readonly replicaAckMs: number | undefined;
 
   constructor(
@@ -113,7 +114,7 @@ export class RedisSessionStore extends SessionStore {
     private readonly gate = new RedisGate(redis),
   ) {
     super();
-    this.concurrentWindowMs = options.concurrentRefreshWindowMs ?? CONCURRENT_REFRESH_WINDOW_MS;
+    this.repeatWindowMs = options.refreshRepeatWindowMs ?? REFRESH_REPEAT_WINDOW_MS;
     this.replicaAckMs = options.replicaAckMs;
     this.rotateScript = defineScript(redis, 'authRotateRefresh', ROTATE, 3);
     this.touchScript = defineScript(redis, 'authTouchSessionState', TOUCH, 2);
@@ -193,7 +194,7 @@ export class RedisSessionStore extends SessionStore {
   ): Promise<RotateResult> {
     const [outcome, uid, role] = await this.rotateScript(
       [session(sid), spent(sid), tombstone(sid)],
-      [presentedHash, nextHash, ttlSec, this.concurrentWindowMs],
+      [presentedHash, nextHash, ttlSec, this.repeatWindowMs],
     );
     switch (outcome) {
       case 'rotated':

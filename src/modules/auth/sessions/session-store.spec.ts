@@ -31,7 +31,7 @@ describe.each(stores)('%s: refresh-token rotation', (_name, make) => {
   let userId = 1000;
 
   beforeEach(() => {
-    store = make({ concurrentRefreshWindowMs: WINDOW_MS });
+    store = make({ refreshRepeatWindowMs: WINDOW_MS });
   });
 
   async function newSession() {
@@ -65,19 +65,37 @@ describe.each(stores)('%s: refresh-token rotation', (_name, make) => {
     });
   });
 
-  it('lets one of many concurrent rotations win and answers the rest "concurrent"', async () => {
+  it('rotates once for many concurrent or repeated rotations to one successor', async () => {
     const s = await newSession();
-    const nexts = Array.from({ length: 10 }, () => newRefreshToken(s.sid));
+    const next = newRefreshToken(s.sid);
     const results = await Promise.all(
-      nexts.map((n) => store.rotate(s.sid, s.first.hash, n.hash, TTL_SEC)),
+      Array.from({ length: 10 }, () => store.rotate(s.sid, s.first.hash, next.hash, TTL_SEC)),
     );
-    const outcomes = results.map((r) => r.outcome).sort();
-    expect(outcomes).toEqual([...Array<string>(9).fill('concurrent'), 'rotated']);
-    await expect(store.touch(s.sid, Date.now())).resolves.toBe('live');
-    // The winner's new token is the current one: it rotates again.
-    const winner = nexts[results.findIndex((r) => r.outcome === 'rotated')];
+    expect(new Set(results.map((r) => JSON.stringify(r)))).toEqual(
+      new Set([JSON.stringify({ outcome: 'rotated', userId: s.userId, role: 'user' })]),
+    );
+    // A retry a moment later (its answer was lost) is the same rotation again.
+    await sleep(WINDOW_MS / 3);
+    await expect(store.rotate(s.sid, s.first.hash, next.hash, TTL_SEC)).resolves.toMatchObject({
+      outcome: 'rotated',
+    });
+    // The successor is current: it rotates, and from then on the first token is spent.
     const after = newRefreshToken(s.sid);
-    const again = await store.rotate(s.sid, winner.hash, after.hash, TTL_SEC);
+    expect((await store.rotate(s.sid, next.hash, after.hash, TTL_SEC)).outcome).toBe('rotated');
+    const reuse = await store.rotate(s.sid, s.first.hash, next.hash, TTL_SEC);
+    expect(reuse.outcome).toBe('reused');
+  });
+
+  it('answers "concurrent" to a repeat with another successor, and revokes nothing', async () => {
+    const s = await newSession();
+    const next = newRefreshToken(s.sid);
+    const other = newRefreshToken(s.sid);
+    await store.rotate(s.sid, s.first.hash, next.hash, TTL_SEC);
+    const raced = await store.rotate(s.sid, s.first.hash, other.hash, TTL_SEC);
+    expect(raced).toEqual({ outcome: 'concurrent' });
+    await expect(store.touch(s.sid, Date.now())).resolves.toBe('live');
+    // Nothing moved: the first successor is still the current token.
+    const again = await store.rotate(s.sid, next.hash, newRefreshToken(s.sid).hash, TTL_SEC);
     expect(again.outcome).toBe('rotated');
   });
 
@@ -86,7 +104,8 @@ describe.each(stores)('%s: refresh-token rotation', (_name, make) => {
     const next = newRefreshToken(s.sid);
     await store.rotate(s.sid, s.first.hash, next.hash, TTL_SEC);
     await sleep(WINDOW_MS + 50);
-    const reuse = await store.rotate(s.sid, s.first.hash, newRefreshToken(s.sid).hash, TTL_SEC);
+    // Even as a repeat (the same successor): past the window it is reuse.
+    const reuse = await store.rotate(s.sid, s.first.hash, next.hash, TTL_SEC);
     expect(reuse).toEqual({ outcome: 'reused', userId: s.userId });
     await expect(store.touch(s.sid, Date.now())).resolves.toBe('revoked');
     // The legitimate holder's newer token dies with the session.
@@ -133,14 +152,15 @@ describe.each(stores)('%s: refresh-token rotation', (_name, make) => {
     expect(JSON.stringify(listed)).not.toContain('sealed');
   });
 
-  it('uses a 2 s window by default', async () => {
+  it('uses a 10 s window by default', async () => {
     store = make({});
     const s = await newSession();
-    await store.rotate(s.sid, s.first.hash, newRefreshToken(s.sid).hash, TTL_SEC);
-    // Past the short window of the other tests, well within the default one.
-    await sleep(WINDOW_MS + 50);
-    const late = await store.rotate(s.sid, s.first.hash, newRefreshToken(s.sid).hash, TTL_SEC);
-    expect(late.outcome).toBe('concurrent');
+    const next = newRefreshToken(s.sid);
+    await store.rotate(s.sid, s.first.hash, next.hash, TTL_SEC);
+    // Past the short window of the other tests, and past a 503's Retry-After.
+    await sleep(2_500);
+    const late = await store.rotate(s.sid, s.first.hash, next.hash, TTL_SEC);
+    expect(late.outcome).toBe('rotated');
   });
 });
 
@@ -164,6 +184,21 @@ describe('RedisSessionStore with replicaAckMs (Sentinel mode)', () => {
     const s = record(9001);
     const err = await store.create(s, newRefreshToken(s.id).hash, TTL_SEC).catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'UNAVAILABLE', headers: { 'Retry-After': '2' } });
+  });
+
+  it('lets a rotation that answered 503 be retried with the same successor', async () => {
+    const waiting = new RedisSessionStore(redis, { replicaAckMs: 20 });
+    const s = record(9003);
+    const first = newRefreshToken(s.id);
+    await new RedisSessionStore(redis, {}).create(s, first.hash, TTL_SEC);
+    const next = newRefreshToken(s.id);
+    // The rotation is written, then no replica acknowledges it: 503.
+    const err = await waiting.rotate(s.id, first.hash, next.hash, TTL_SEC).catch((e) => e);
+    expect(err).toMatchObject({ reason: 'UNAVAILABLE' });
+    // The client's retry (here once a replica has it) is the same rotation.
+    await expect(
+      new RedisSessionStore(redis, {}).rotate(s.id, first.hash, next.hash, TTL_SEC),
+    ).resolves.toEqual({ outcome: 'rotated', userId: 9003, role: 'user' });
   });
 
   it('does not wait without replicaAckMs (one server, Redis Cluster)', async () => {

@@ -24,10 +24,16 @@ export interface SessionRecord {
 export type SessionSummary = Omit<SessionRecord, 'sealedSessionKey'>;
 
 export type RotateResult =
+  /**
+   * The presented token was current and `nextHash` replaced it, or it was
+   * replaced by `nextHash` a moment ago (within REFRESH_REPEAT_WINDOW_MS): a
+   * repeat of that rotation gets the same successor and changes nothing.
+   */
   | { outcome: 'rotated'; userId: number; role: UserRole }
   /**
-   * The token rotated a moment ago (within the concurrent-refresh window):
-   * another request of the same client won; nothing is revoked.
+   * The token was replaced a moment ago, by another successor than
+   * `nextHash` (a replica with another JWT_SECRET, mid-rotation): nothing
+   * is issued and nothing revoked.
    */
   | { outcome: 'concurrent' }
   /** A spent token came back: the session has just been revoked. */
@@ -38,21 +44,24 @@ export type RotateResult =
   | { outcome: 'unknown' };
 
 /**
- * A mini-program often fires several requests at once; when the access token
- * expires they all get 40101 and all refresh with the same refresh token. The
- * first rotates it; the others arrive within a round trip or two. Treating
- * them as theft would revoke the session, the winner's new pair included, and
- * log the user out. So the token spent last, presented again this soon after
- * its rotation, is answered 409 (nothing is issued, nothing revoked) and the
- * client uses the pair its sibling request got. 2 s covers a slow mobile round
- * trip; a thief replaying a stolen token inside it gets no tokens either, and
- * any later presentation still revokes the session.
+ * A refresh is repeated for two reasons that are not theft. A mini-program
+ * fires several requests at once; when the access token expires they all get
+ * 40101 and all refresh with the same token, the others a round trip or two
+ * after the first. And a refresh whose answer was lost, or that answered 503
+ * because no Sentinel replica acknowledged the rotation in time, is retried
+ * after Retry-After. Treating either as reuse would revoke the session and log
+ * the user out. So the token spent last, presented again this soon after its
+ * rotation, gets the same successor (RefreshTokenSuccessor) and nothing
+ * changes. 10 s covers a slow mobile round trip and a few retries of a 503.
+ * The price: a thief replaying a stolen token inside those 10 s gets the pair
+ * its owner has, and the next rotation by either of them makes the other's
+ * token a spent one, whose presentation revokes the session.
  */
-export const CONCURRENT_REFRESH_WINDOW_MS = 2_000;
+export const REFRESH_REPEAT_WINDOW_MS = 10_000;
 
 export interface SessionStoreOptions {
-  /** See CONCURRENT_REFRESH_WINDOW_MS (tests shorten it). */
-  concurrentRefreshWindowMs?: number;
+  /** See REFRESH_REPEAT_WINDOW_MS (tests shorten it). */
+  refreshRepeatWindowMs?: number;
 }
 
 /**
@@ -62,9 +71,10 @@ export interface SessionStoreOptions {
 export abstract class SessionStore {
   abstract create(session: SessionRecord, refreshHash: string, ttlSec: number): Promise<void>;
   /**
-   * Swaps the session's current refresh token for a new one. Concurrent
-   * calls with one token: one rotates, the others get `concurrent`. Presenting
-   * a spent token later revokes the session.
+   * Swaps the session's current refresh token for a new one. Concurrent or
+   * repeated calls with one token and its successor: one rotates, the others
+   * get the same outcome and change nothing. Presenting a spent token later
+   * revokes the session.
    */
   abstract rotate(
     sessionId: string,

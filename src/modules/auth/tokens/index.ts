@@ -5,5 +5,6 @@ export {
   newRefreshToken,
   hashRefreshToken,
   sessionOfRefreshToken,
+  RefreshTokenSuccessor,
 } from './refresh-tokens.js';
 export { SessionKeyCipher } from './session-key-cipher.js';

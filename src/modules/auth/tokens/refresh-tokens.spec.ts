@@ -1,4 +1,5 @@
 import {
+  RefreshTokenSuccessor,
   hashRefreshToken,
   newRefreshToken,
   newSessionId,
@@ -14,6 +15,22 @@ describe('refresh tokens', () => {
     expect(hash).toBe(hashRefreshToken(token));
     expect(hash).not.toContain(token.split('.')[1]);
     expect(newRefreshToken(sid).token).not.toBe(token);
+  });
+
+  it('have one successor per token and secret, which only the secret computes', () => {
+    const sid = newSessionId();
+    const { token } = newRefreshToken(sid);
+    const successor = new RefreshTokenSuccessor('s'.repeat(32));
+    const next = successor.of(sid, token);
+    expect(sessionOfRefreshToken(next.token)).toBe(sid);
+    expect(next.hash).toBe(hashRefreshToken(next.token));
+    expect(next.token).not.toBe(token);
+    // A repeat computes the same successor; another token or secret does not.
+    expect(new RefreshTokenSuccessor('s'.repeat(32)).of(sid, token)).toEqual(next);
+    expect(successor.of(sid, newRefreshToken(sid).token).token).not.toBe(next.token);
+    expect(new RefreshTokenSuccessor('t'.repeat(32)).of(sid, token).token).not.toBe(next.token);
+    // The chain goes on: the successor's successor is new again.
+    expect(successor.of(sid, next.token).token).not.toBe(next.token);
   });
 
   it.each([

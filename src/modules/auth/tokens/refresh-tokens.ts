@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 const SECRET = /^[A-Za-z0-9_-]{43}$/;
@@ -15,6 +15,28 @@ export function newSessionId(): string {
 export function newRefreshToken(sessionId: string): { token: string; hash: string } {
   const token = `${sessionId}.${randomBytes(32).toString('base64url')}`;
   return { token, hash: hashRefreshToken(token) };
+}
+
+/**
+ * The token that replaces a presented one is not random: it is an HMAC of the
+ * presented token under a key derived from JWT_SECRET. A refresh repeated
+ * with the same token (a sibling request that raced it, or a retry after a
+ * lost answer or a 503) then computes the same successor, and the session
+ * store can answer it with the pair already issued instead of treating it as
+ * theft. Without the key, a spent token says nothing about its successor.
+ */
+export class RefreshTokenSuccessor {
+  private readonly key: Buffer;
+
+  constructor(secret: string) {
+    this.key = Buffer.from(hkdfSync('sha256', secret, 'wx-refresh-token', 'successor', 32));
+  }
+
+  /** The successor of a well-formed token of session `sessionId`. */
+  of(sessionId: string, presented: string): { token: string; hash: string } {
+    const token = `${sessionId}.${createHmac('sha256', this.key).update(presented, 'utf8').digest('base64url')}`;
+    return { token, hash: hashRefreshToken(token) };
+  }
 }
 
 export function hashRefreshToken(token: string): string {
