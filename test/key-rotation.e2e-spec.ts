@@ -94,6 +94,37 @@ describe('Key rotation', () => {
       await stop(rotated);
     });
 
+    it('mid-rollout, a repeated refresh on a replica with the other secret gets 409 and revokes nothing', async () => {
+      const [old, rotated] = [
+        await start({ JWT_SECRET: OLD_SECRET, JWT_PREVIOUS_SECRETS: NEW_SECRET }),
+        await start({ JWT_SECRET: NEW_SECRET, JWT_PREVIOUS_SECRETS: OLD_SECRET }),
+      ];
+      const u = await loginAs(old, wx);
+      const first = await old.http
+        .post(`${API}/auth/refresh`)
+        .send({ refreshToken: u.refreshToken });
+      expect(first.status).toBe(200);
+      // The repeat computes another successor there: nothing issued, nothing revoked.
+      const repeat = await rotated.http
+        .post(`${API}/auth/refresh`)
+        .send({ refreshToken: u.refreshToken });
+      expect([repeat.status, repeat.body.code]).toEqual([409, 40900]);
+      // On a replica with the first one's secret it is the same rotation again.
+      const again = await old.http
+        .post(`${API}/auth/refresh`)
+        .send({ refreshToken: u.refreshToken });
+      expect(again.body.data.refreshToken).toBe(first.body.data.refreshToken);
+      // The pair the first request got works on both replicas.
+      for (const t of [old, rotated])
+        expect((await me(t, first.body.data.accessToken)).status).toBe(200);
+      const next = await rotated.http
+        .post(`${API}/auth/refresh`)
+        .send({ refreshToken: first.body.data.refreshToken });
+      expect(next.status).toBe(200);
+      await stop(old);
+      await stop(rotated);
+    });
+
     it('refuses tokens and sealed keys of the previous secret once it is retired', async () => {
       const retired = await start({ JWT_SECRET: NEW_SECRET });
       const refused = await me(retired, before.accessToken);
