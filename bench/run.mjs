@@ -165,7 +165,12 @@ request = function()
   return wrk.format(nil, nil, nil, '{"items":[{"productId":' .. math.random(1, 100) .. ',"quantity":1}]}')
 end
 `;
-    record('POST /orders (c16)', await wrk({ url: `${base}${API}/orders`, seconds, connections: 16, script }), 'one user, 100 products, new key each');
+    const orders = record('POST /orders (c16)', await wrk({ url: `${base}${API}/orders`, seconds, connections: 16, script }), 'one user, 100 products, new key each');
+    // The database's own limit, measured right after on the same server.
+    const limit = await db.singleRowTransactionRate();
+    rows.push({ name: 'MariaDB single-row UPDATE tx (c16)', rps: limit, p50: NaN, p99: NaN, non2xx: 0, anchor: true });
+    extra.ordersVsDatabase = Number((orders.rps / limit).toFixed(2));
+    orders.note += `; ${extra.ordersVsDatabase}x of MariaDB's single-row transactions`;
   }
   if (scenarios.has('datasize')) {
     await freshServer(env);
