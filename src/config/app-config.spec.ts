@@ -96,6 +96,9 @@ describe('loadConfig', () => {
       { REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINELS: 's:2', REDIS_SENTINEL_NAME: 'm' },
       /REDIS_CLUSTER_NODES and REDIS_SENTINELS are exclusive/,
     ],
+    [{ REDIS_PASSWORD: 'pw' }, /REDIS_PASSWORD applies to REDIS_CLUSTER_NODES or REDIS_SENTINELS/],
+    [{ REDIS_CLUSTER_NODES: 'a:1', REDIS_USERNAME: 'app' }, /REDIS_USERNAME needs REDIS_PASSWORD/],
+    [{ REDIS_SENTINEL_PASSWORD: 'pw' }, /REDIS_SENTINEL_PASSWORD needs REDIS_SENTINELS/],
   ])('rejects %o with one line naming the variable', (override, message) => {
     const text = errorOf({ ...valid, ...override });
     expect(text).toMatch(message);
@@ -152,6 +155,34 @@ describe('loadConfig', () => {
         { host: 's2', port: 26379 },
       ],
       name: 'shop',
+    });
+  });
+
+  it('takes the AUTH of cluster nodes, Sentinel-watched servers and sentinels from their variables', () => {
+    const cluster = loadConfig({
+      ...valid,
+      REDIS_CLUSTER_NODES: 'r1:7000',
+      REDIS_USERNAME: 'app',
+      REDIS_PASSWORD: 'node-pass',
+    }).redis?.topology;
+    expect(cluster).toEqual({
+      kind: 'cluster',
+      nodes: [{ host: 'r1', port: 7000 }],
+      auth: { username: 'app', password: 'node-pass' },
+    });
+    const sentinel = loadConfig({
+      ...valid,
+      REDIS_SENTINELS: 's1:26379',
+      REDIS_SENTINEL_NAME: 'shop',
+      REDIS_PASSWORD: 'node-pass',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-pass',
+    }).redis?.topology;
+    expect(sentinel).toEqual({
+      kind: 'sentinel',
+      sentinels: [{ host: 's1', port: 26379 }],
+      name: 'shop',
+      auth: { password: 'node-pass' },
+      sentinelPassword: 'sentinel-pass',
     });
   });
 

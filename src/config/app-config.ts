@@ -30,10 +30,23 @@ export interface HostPort {
 }
 
 /** How the app reaches Redis: one server (REDIS_URL), a Redis Cluster, or a Sentinel-watched primary. */
+/** REDIS_USERNAME / REDIS_PASSWORD: the data nodes' AUTH (ACL user optional). */
+export interface RedisAuth {
+  username?: string;
+  password: string;
+}
+
 export type RedisTopology =
   | { kind: 'single'; url: string }
-  | { kind: 'cluster'; nodes: HostPort[] }
-  | { kind: 'sentinel'; sentinels: HostPort[]; name: string };
+  | { kind: 'cluster'; nodes: HostPort[]; auth?: RedisAuth }
+  | {
+      kind: 'sentinel';
+      sentinels: HostPort[];
+      name: string;
+      auth?: RedisAuth;
+      /** REDIS_SENTINEL_PASSWORD: the sentinels' own requirepass. */
+      sentinelPassword?: string;
+    };
 
 export interface RedisConfig {
   topology: RedisTopology;
@@ -219,14 +232,38 @@ function redisTopology(env: Env): RedisTopology | undefined {
     );
   if (sentinels.length === 0 && env.REDIS_SENTINEL_NAME)
     throw new ConfigError('Invalid configuration: REDIS_SENTINEL_NAME needs REDIS_SENTINELS');
-  if (cluster.length > 0) return { kind: 'cluster', nodes: cluster.map(hostPort) };
+  if (env.REDIS_SENTINEL_PASSWORD && sentinels.length === 0)
+    throw new ConfigError('Invalid configuration: REDIS_SENTINEL_PASSWORD needs REDIS_SENTINELS');
+  const auth = redisAuth(env, cluster.length > 0 || sentinels.length > 0);
+  if (cluster.length > 0) return { kind: 'cluster', nodes: cluster.map(hostPort), auth };
   if (sentinels.length > 0)
     return {
       kind: 'sentinel',
       sentinels: sentinels.map(hostPort),
       name: env.REDIS_SENTINEL_NAME as string,
+      auth,
+      sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
     };
   return env.REDIS_URL ? { kind: 'single', url: env.REDIS_URL } : undefined;
+}
+
+/**
+ * One server takes its credentials from REDIS_URL (redis://user:pass@…); a
+ * cluster or Sentinel has no URL, so they come from REDIS_USERNAME and
+ * REDIS_PASSWORD. Set beside a plain REDIS_URL they would be ignored, which
+ * hides a misconfiguration, so that is refused.
+ */
+function redisAuth(env: Env, topologyWithoutUrl: boolean): RedisAuth | undefined {
+  if (!env.REDIS_PASSWORD) {
+    if (env.REDIS_USERNAME)
+      throw new ConfigError('Invalid configuration: REDIS_USERNAME needs REDIS_PASSWORD');
+    return undefined;
+  }
+  if (!topologyWithoutUrl)
+    throw new ConfigError(
+      'Invalid configuration: REDIS_PASSWORD applies to REDIS_CLUSTER_NODES or REDIS_SENTINELS (a single server takes it in REDIS_URL)',
+    );
+  return { username: env.REDIS_USERNAME, password: env.REDIS_PASSWORD };
 }
 
 /**

@@ -116,6 +116,11 @@ export const envSchema = z.object({
       .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a Sentinel master name ([A-Za-z0-9._-])')
       .optional(),
   ),
+  // Credentials of the cluster's nodes, or of the primary and replicas behind
+  // Sentinel (a single server's go in REDIS_URL); the sentinels' own password.
+  REDIS_USERNAME: optionalString,
+  REDIS_PASSWORD: optionalString,
+  REDIS_SENTINEL_PASSWORD: optionalString,
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:_.-]{1,32}$/, '1-32 chars of [A-Za-z0-9:_.-]')

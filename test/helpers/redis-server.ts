@@ -91,8 +91,9 @@ export class OwnRedisServer {
 }
 
 /** Whether a redis-server on this local port answers PING (one short-lived connection). */
-export async function redisAnswers(port: number): Promise<boolean> {
+export async function redisAnswers(port: number, password?: string): Promise<boolean> {
   const probe = new Redis(port, '127.0.0.1', {
+    password,
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,

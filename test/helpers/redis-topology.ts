@@ -22,7 +22,7 @@ class OwnProcesses {
    * Starts `redis-server` with these arguments (no daemon: the test owns the
    * process). A config file, when given, must come first on the command line.
    */
-  async start(port: number, args: string[], configFile?: string): Promise<void> {
+  async start(port: number, args: string[], configFile?: string, password?: string): Promise<void> {
     const head = configFile ? [configFile] : [];
     const child = spawn(
       'redis-server',
@@ -34,7 +34,7 @@ class OwnProcesses {
     );
     this.children.set(port, child);
     for (let i = 0; i < 100; i++) {
-      if (await redisAnswers(port)) return;
+      if (await redisAnswers(port, password)) return;
       await sleep(50);
     }
     throw new Error(`redis-server on ${port} did not start`);
@@ -61,8 +61,16 @@ export interface OwnCluster {
   stop(): void;
 }
 
-/** A Redis Cluster of `masters` masters (no replicas), slots spread by redis-cli. */
-export async function startRedisCluster(masters = 3): Promise<OwnCluster> {
+/** `requirepass` (and `masterauth`) on every server, when given. */
+const auth = (password?: string) =>
+  password ? ['--requirepass', password, '--masterauth', password] : [];
+const cliAuth = (password?: string) => (password ? ['-a', password, '--no-auth-warning'] : []);
+
+/**
+ * A Redis Cluster of `masters` masters (no replicas), slots spread by
+ * redis-cli; every node requires `password` when given.
+ */
+export async function startRedisCluster(masters = 3, password?: string): Promise<OwnCluster> {
   const procs = new OwnProcesses();
   try {
     const ports: number[] = [];
@@ -70,24 +78,38 @@ export async function startRedisCluster(masters = 3): Promise<OwnCluster> {
       // Chosen one at a time and started at once, so no two nodes draw one port.
       const [port, bus] = [await freePort(), await freePort()];
       ports.push(port);
-      await procs.start(port, [
-        ...NO_PERSISTENCE,
-        '--cluster-enabled',
-        'yes',
-        // Its own bus port: the default (port + 10000) may be taken or past 65535.
-        '--cluster-port',
-        String(bus),
-        '--cluster-config-file',
-        `nodes-${port}.conf`,
-        '--cluster-node-timeout',
-        '2000',
-      ]);
+      await procs.start(
+        port,
+        [
+          ...NO_PERSISTENCE,
+          ...auth(password),
+          '--cluster-enabled',
+          'yes',
+          // Its own bus port: the default (port + 10000) may be taken or past 65535.
+          '--cluster-port',
+          String(bus),
+          '--cluster-config-file',
+          `nodes-${port}.conf`,
+          '--cluster-node-timeout',
+          '2000',
+        ],
+        undefined,
+        password,
+      );
     }
     const nodes = ports.map((p) => `127.0.0.1:${p}`);
-    await run('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-yes']);
+    await run('redis-cli', [
+      ...cliAuth(password),
+      '--cluster',
+      'create',
+      ...nodes,
+      '--cluster-yes',
+    ]);
     for (let i = 0; i < 200; i++) {
       const states = await Promise.all(
-        ports.map((p) => run('redis-cli', ['-p', String(p), 'cluster', 'info'])),
+        ports.map((p) =>
+          run('redis-cli', [...cliAuth(password), '-p', String(p), 'cluster', 'info']),
+        ),
       );
       if (states.every((s) => s.stdout.includes('cluster_state:ok'))) {
         return { nodes: nodes.join(','), ports, stop: () => procs.stop() };
@@ -119,18 +141,40 @@ export interface OwnSentinelGroup {
  * timeouts): a failover completes within a second or two. With two replicas
  * the new primary has a replica at once (Sentinel repoints the other one
  * right after the promotion; it converts a demoted primary only at its next
- * 10 s INFO round).
+ * 10 s INFO round). `passwords.servers` is the servers' requirepass (the
+ * sentinels reach them with `sentinel auth-pass`), `passwords.sentinels` the
+ * sentinels' own.
  */
-export async function startSentinelGroup(count = 1, replicaCount = 2): Promise<OwnSentinelGroup> {
+export async function startSentinelGroup(
+  count = 1,
+  replicaCount = 2,
+  passwords: { servers?: string; sentinels?: string } = {},
+): Promise<OwnSentinelGroup> {
   const procs = new OwnProcesses();
   const name = 'topo';
   try {
     const primary = await freePort();
-    await procs.start(primary, NO_PERSISTENCE);
+    await procs.start(
+      primary,
+      [...NO_PERSISTENCE, ...auth(passwords.servers)],
+      undefined,
+      passwords.servers,
+    );
     const replicas: number[] = [];
     for (let i = 0; i < replicaCount; i++) {
       const replica = await freePort();
-      await procs.start(replica, [...NO_PERSISTENCE, '--replicaof', '127.0.0.1', String(primary)]);
+      await procs.start(
+        replica,
+        [
+          ...NO_PERSISTENCE,
+          ...auth(passwords.servers),
+          '--replicaof',
+          '127.0.0.1',
+          String(primary),
+        ],
+        undefined,
+        passwords.servers,
+      );
       replicas.push(replica);
     }
     const sentinelPorts: number[] = [];
@@ -143,13 +187,19 @@ export async function startSentinelGroup(count = 1, replicaCount = 2): Promise<O
         `sentinel down-after-milliseconds ${name} 1000`,
         `sentinel failover-timeout ${name} 3000`,
         `sentinel parallel-syncs ${name} 1`,
+        ...(passwords.servers ? [`sentinel auth-pass ${name} ${passwords.servers}`] : []),
+        ...(passwords.sentinels ? [`requirepass ${passwords.sentinels}`] : []),
       ].join('\n');
       writeFileSync(file, `${conf}\n`);
-      await procs.start(port, ['--sentinel'], file);
+      await procs.start(port, ['--sentinel'], file, passwords.sentinels);
       sentinelPorts.push(port);
     }
     const sentinel = (port: number) =>
-      new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1, lazyConnect: false });
+      new Redis(port, '127.0.0.1', {
+        password: passwords.sentinels,
+        maxRetriesPerRequest: 1,
+        lazyConnect: false,
+      });
     const primaryPort = async () => {
       const s = sentinel(sentinelPorts[0]);
       try {

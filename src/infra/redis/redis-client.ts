@@ -64,6 +64,9 @@ export function serverOptions(
       ...base,
       sentinels: topology.sentinels,
       name: topology.name,
+      username: topology.auth?.username,
+      password: topology.auth?.password,
+      sentinelPassword: topology.sentinelPassword,
       // Subscribes to the sentinels' +switch-master, so a failover moves
       // the connection at once rather than at the next failed command.
       failoverDetector: true,
@@ -94,7 +97,11 @@ export function clusterClient(
     // Reads and writes on masters: replicas lag, and sessions, counters
     // and admission read their own writes.
     scaleReads: 'master',
-    redisOptions: perConnection(o),
+    redisOptions: {
+      ...perConnection(o),
+      username: topology.auth?.username,
+      password: topology.auth?.password,
+    },
   });
 }
 
