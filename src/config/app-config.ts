@@ -29,13 +29,13 @@ export interface HostPort {
   port: number;
 }
 
-/** How the app reaches Redis: one server (REDIS_URL), a Redis Cluster, or a Sentinel-watched primary. */
 /** REDIS_USERNAME / REDIS_PASSWORD: the data nodes' AUTH (ACL user optional). */
 export interface RedisAuth {
   username?: string;
   password: string;
 }
 
+/** How the app reaches Redis: one server (REDIS_URL), a Redis Cluster, or a Sentinel-watched primary. */
 export type RedisTopology =
   | { kind: 'single'; url: string }
   | { kind: 'cluster'; nodes: HostPort[]; auth?: RedisAuth }
