@@ -804,7 +804,9 @@ function metric(page: string, series: string): number | undefined {
 }
 
 describe('auth: WeChat metrics in /metrics', () => {
-  const stack = useStack({ env: { WECHAT_TIMEOUT_MS: '300' } });
+  // Far above a login's time on a loaded 2-core CI machine (300 ms timed out
+  // ordinary logins there), yet short enough for the timeout test below.
+  const stack = useStack({ env: { WECHAT_TIMEOUT_MS: '2000' } });
 
   it('counts calls by api and failures by known errcode, else "other"', async () => {
     const u = await loginAs(stack.app, stack.wx);
@@ -851,7 +853,7 @@ describe('auth: WeChat metrics in /metrics', () => {
 
   it('counts timeouts by kind', async () => {
     const { code } = stack.wx.issueCode();
-    stack.wx.delayMs = 500;
+    stack.wx.delayMs = 2500;
     try {
       expect((await stack.app.http.post('/api/v1/auth/login').send({ code })).status).toBe(502);
     } finally {
@@ -942,7 +944,9 @@ describe('auth while Redis is unreachable', () => {
 });
 
 describe('WeChat breakers: what a client causes never blocks another user', () => {
-  const stack = useStack({ env: { WECHAT_TIMEOUT_MS: '300' } });
+  // Far above a login's time on a loaded 2-core CI machine (300 ms timed out
+  // ordinary logins there), yet short enough for the timeout test below.
+  const stack = useStack({ env: { WECHAT_TIMEOUT_MS: '2000' } });
   const loginWith = (body: string | object) =>
     stack.app.http.post('/api/v1/auth/login').set('content-type', 'application/json').send(body);
   const page = async () => (await stack.app.http.get('/metrics')).text;
