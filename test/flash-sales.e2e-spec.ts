@@ -492,5 +492,14 @@ describe('Flash-sale orders then follow the ordinary order lifecycle', () => {
       productId,
     ])) as { stock: number }[];
     expect(row.stock).toBe(10 - 4 + 2);
+    // Its timeline: placed by the flash sale, cancelled by the timer.
+    const timeline = (await stack.db.dataSource.query(
+      'SELECT from_status, to_status, actor FROM order_events WHERE order_id = ? ORDER BY id',
+      [orderId],
+    )) as { from_status: string | null; to_status: string; actor: string }[];
+    expect(timeline).toEqual([
+      { from_status: null, to_status: 'pending', actor: 'flash_sale' },
+      { from_status: 'pending', to_status: 'cancelled', actor: 'timer' },
+    ]);
   });
 });
