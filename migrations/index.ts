@@ -9,6 +9,7 @@ import { CreateSubscribeCredits1732700000000 } from './1732700000000-CreateSubsc
 import { CreateRuntimeSettings1732750000000 } from './1732750000000-CreateRuntimeSettings.js';
 import { AddAdminGrant1732760000000 } from './1732760000000-AddAdminGrant.js';
 import { AddOutboxTraceparent1732800000000 } from './1732800000000-AddOutboxTraceparent.js';
+import { CreateOrderEvents1732850000000 } from './1732850000000-CreateOrderEvents.js';
 
 /**
  * Every migration, oldest first. The app (embedded mode), the TypeORM CLI and
@@ -26,4 +27,5 @@ export const migrations = [
   CreateRuntimeSettings1732750000000,
   AddAdminGrant1732760000000,
   AddOutboxTraceparent1732800000000,
+  CreateOrderEvents1732850000000,
 ];

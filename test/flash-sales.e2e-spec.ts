@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Test } from 'supertest';
 import { Redis } from 'ioredis';
-import { FlashPersister } from '../src/modules/flash-sales/flash-persister.js';
+import { FlashBatchWriter } from '../src/modules/flash-sales/flash-batch.writer.js';
 import { FlashSettlement } from '../src/modules/flash-sales/flash-settlement.js';
 import { FlashSale } from '../src/modules/flash-sales/index.js';
 import { saleKeys, ticketFor } from '../src/modules/flash-sales/flash-keys.js';
@@ -276,11 +276,11 @@ describe('Flash sales on two replicas sharing MariaDB and Redis', () => {
       quantity: 1,
       key: 'replayed-key',
     }));
-    const persister = a.app.get(FlashPersister);
+    const writer = a.app.get(FlashBatchWriter);
     // Tickets never admitted in Redis, but the replay guarantee is the database's.
-    const first = await persister.writeBatch(entity, batch.slice(0, 2));
+    const first = await writer.writeBatch(entity, batch.slice(0, 2));
     expect(first).toEqual({ placed: 2, failed: 0, skipped: 0 });
-    const replay = await persister.writeBatch(entity, batch);
+    const replay = await writer.writeBatch(entity, batch);
     expect(replay).toEqual({ placed: 0, failed: 2, skipped: 2 });
     const [count] = await query<{ n: number }[]>(
       'SELECT COUNT(*) AS n FROM flash_tickets WHERE sale_id = ?',
@@ -492,5 +492,14 @@ describe('Flash-sale orders then follow the ordinary order lifecycle', () => {
       productId,
     ])) as { stock: number }[];
     expect(row.stock).toBe(10 - 4 + 2);
+    // Its timeline: placed by the flash sale, cancelled by the timer.
+    const timeline = (await stack.db.dataSource.query(
+      'SELECT from_status, to_status, actor FROM order_events WHERE order_id = ? ORDER BY id',
+      [orderId],
+    )) as { from_status: string | null; to_status: string; actor: string }[];
+    expect(timeline).toEqual([
+      { from_status: null, to_status: 'pending', actor: 'flash_sale' },
+      { from_status: 'pending', to_status: 'cancelled', actor: 'timer' },
+    ]);
   });
 });

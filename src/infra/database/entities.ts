@@ -2,7 +2,7 @@ import { Product } from '../../modules/catalog/index.js';
 import { ContentFlag } from '../../modules/moderation/index.js';
 import { FlashSale, FlashTicket } from '../../modules/flash-sales/index.js';
 import { SubscribeCredit } from '../../modules/notifications/index.js';
-import { Order, OrderItem } from '../../modules/orders/index.js';
+import { Order, OrderItem, OrderTimelineEntry } from '../../modules/orders/index.js';
 import { OrderPayment, OrderRefund, OrderShipment } from '../../modules/payments/index.js';
 import { User } from '../../modules/users/index.js';
 import { OutboxEvent, ProcessedEvent } from '../queue/index.js';
@@ -14,6 +14,7 @@ export const entities = [
   Product,
   Order,
   OrderItem,
+  OrderTimelineEntry,
   ContentFlag,
   OutboxEvent,
   ProcessedEvent,

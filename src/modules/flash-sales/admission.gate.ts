@@ -1,9 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { AppError } from '../../common/errors/index.js';
 import { MessageBus } from '../../infra/bus/index.js';
-import { REDIS } from '../../infra/redis/index.js';
-import { defineScript, type RedisScript } from '../../infra/redis/index.js';
+import {
+  REDIS,
+  defineScript,
+  type RedisClient,
+  type RedisScript,
+} from '../../infra/redis/index.js';
 import { ADMIT, ADMIT_LUA, LOAD_LUA, RETURN_LUA } from './admission.scripts.js';
 import { CONSUMER_GROUP, saleKeys, scanHash } from './flash-keys.js';
 import { FlashMetrics } from './flash-metrics.js';
@@ -52,7 +55,7 @@ export class AdmissionGate implements OnModuleInit {
   private readonly keyLists = new Map<number, string[]>();
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis | null,
+    @Inject(REDIS) private readonly redis: RedisClient | null,
     private readonly bus: MessageBus,
     private readonly metrics: FlashMetrics,
   ) {
@@ -125,7 +128,7 @@ export class AdmissionGate implements OnModuleInit {
       [k.meta, k.stock, k.stream],
       [sale.startsMs, sale.endsMs, sale.perUserLimit, units, CONSUMER_GROUP],
     );
-    await (this.redis as Redis).sadd(ACTIVE, sale.id);
+    await this.client().sadd(ACTIVE, sale.id);
   }
 
   /** Sales loaded in Redis and not settled yet (one Redis call, no database read). */
@@ -233,9 +236,15 @@ export class AdmissionGate implements OnModuleInit {
     const k = saleKeys(saleId);
     const tickets = new Set<string>();
     const buyers = new Map<string, number>();
-    const redis = this.redis as Redis;
+    const redis = this.client();
     await scanHash(redis, k.tickets, (field) => tickets.add(field));
     await scanHash(redis, k.buyers, (field, value) => buyers.set(field, Number(value)));
     return { tickets, buyers };
+  }
+
+  /** Redis, where the caller has already found the gate available. */
+  private client(): RedisClient {
+    if (!this.redis) throw new Error('flash sales need Redis (REDIS_URL)');
+    return this.redis;
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../infra/redis/index.js';
 
 /**
  * Redis layout of one sale. Every key carries the `{fs<id>}` hash tag, so
@@ -56,7 +56,7 @@ export function saleOfTicket(ticket: string): number | undefined {
 
 /** Every field of a hash, read in pages (HSCAN) so a large sale never blocks Redis. */
 export async function scanHash(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   each: (field: string, value: string) => void,
 ): Promise<void> {

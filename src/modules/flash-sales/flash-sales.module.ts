@@ -2,8 +2,10 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Registry } from 'prom-client';
 import { CatalogModule } from '../catalog/index.js';
+import { OrdersModule } from '../orders/index.js';
 import { AdmissionGate } from './admission.gate.js';
 import { AdminFlashSalesController } from './admin-flash-sales.controller.js';
+import { FlashBatchWriter } from './flash-batch.writer.js';
 import { FlashMetrics } from './flash-metrics.js';
 import { FlashPersister } from './flash-persister.js';
 import { FlashSale } from './flash-sale.entity.js';
@@ -13,12 +15,13 @@ import { FlashSettlement } from './flash-settlement.js';
 import { FlashTicket } from './flash-ticket.entity.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([FlashSale, FlashTicket]), CatalogModule],
+  imports: [TypeOrmModule.forFeature([FlashSale, FlashTicket]), CatalogModule, OrdersModule],
   controllers: [FlashSalesController, AdminFlashSalesController],
   providers: [
     { provide: FlashMetrics, inject: [Registry], useFactory: (r: Registry) => new FlashMetrics(r) },
     AdmissionGate,
     FlashSalesService,
+    FlashBatchWriter,
     FlashPersister,
     FlashSettlement,
   ],

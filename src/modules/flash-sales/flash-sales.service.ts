@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AppError, validationError } from '../../common/errors/index.js';
 import { TwoTierCache, type GetOrSetOptions } from '../../infra/cache/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
-import { REDIS } from '../../infra/redis/index.js';
+import { REDIS, type RedisClient } from '../../infra/redis/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
 import { Product, ProductStock } from '../catalog/index.js';
 import { AdmissionGate } from './admission.gate.js';
@@ -20,7 +20,6 @@ import {
   type TicketView,
 } from './flash-sale.view.js';
 import { FlashTicket } from './flash-ticket.entity.js';
-import type { Redis } from 'ioredis';
 
 // API.md: `remaining` may lag by up to 1 s; every replica reads the sale
 // from its L1 meanwhile, so a crowd refreshing the page costs no round trip.
@@ -44,7 +43,7 @@ export class FlashSalesService {
     private readonly gate: AdmissionGate,
     private readonly stock: ProductStock,
     private readonly consistency: ConsistencyService,
-    @Inject(REDIS) private readonly redis: Redis | null,
+    @Inject(REDIS) private readonly redis: RedisClient | null,
   ) {}
 
   async create(dto: CreateFlashSaleDto): Promise<FlashSaleView> {

@@ -1,16 +1,10 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DataSource, IsNull, LessThanOrEqual } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { TwoTierCache } from '../../infra/cache/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
-import { REDIS } from '../../infra/redis/index.js';
+import { ConsumerRegistry } from '../../infra/queue/index.js';
+import { REDIS, type RedisClient } from '../../infra/redis/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
 import { ProductStock } from '../catalog/index.js';
 import { AdmissionGate } from './admission.gate.js';
@@ -48,14 +42,13 @@ export interface ReconciliationReport {
  * the database are compared and any difference reported. A sale whose
  * admissions cannot all be written is settled anyway after a grace period:
  * late tickets then fail at the SQL guard (undersell, reported), never oversell.
+ * The sweep is a periodic task of the workers: concurrent sweeps of several
+ * workers meet at the guarded UPDATE of the sale row.
  */
 @Injectable()
-export class FlashSettlement implements OnApplicationBootstrap, OnApplicationShutdown {
+export class FlashSettlement implements OnModuleInit {
   private readonly logger = new Logger('FlashSettlement');
   private readonly graceMs: number;
-  private readonly runsHere: boolean;
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<unknown> | undefined;
   private scannedAt = Date.now();
   private readonly endsAt = new Map<number, number>();
 
@@ -63,31 +56,26 @@ export class FlashSettlement implements OnApplicationBootstrap, OnApplicationShu
     private readonly dataSource: DataSource,
     private readonly transactions: Transactions,
     private readonly consistency: ConsistencyService,
-    @Inject(REDIS) private readonly redis: Redis | null,
+    @Inject(REDIS) private readonly redis: RedisClient | null,
     private readonly gate: AdmissionGate,
     private readonly stock: ProductStock,
     private readonly cache: TwoTierCache,
     private readonly metrics: FlashMetrics,
+    private readonly registry: ConsumerRegistry,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     // Long enough for a stopped worker's batch to be claimed and written.
     this.graceMs = config.flash.claimIdleMs * 2 + 10_000;
-    this.runsHere = config.workerMode !== 'http';
   }
 
-  onApplicationBootstrap(): void {
-    if (!this.runsHere) return;
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep()
-        .catch((err: Error) => this.logger.warn(`settlement sweep failed: ${err.message}`))
-        .finally(() => (this.sweeping = undefined));
-    }, SWEEP_MS);
-    this.timer.unref();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+  onModuleInit(): void {
+    this.registry.registerTask({
+      name: 'flash-sales.settlement-sweep',
+      everyMs: SWEEP_MS,
+      run: async () => {
+        await this.sweep();
+      },
+    });
   }
 
   /** Settles every ended sale that is ready; returns the reports of those settled now. */

@@ -1,7 +1,7 @@
 export { OrdersModule } from './orders.module.js';
-export { OrdersService } from './orders.service.js';
+export { OrdersService, type BatchOrder } from './orders.service.js';
 export { Order } from './order.entity.js';
-export type { CancelReason, OrderStatus } from './order.entity.js';
+export { ORDER_STATUSES, type CancelReason, type OrderStatus } from './order.entity.js';
 export { OrderCancelHooks, type BeforeCancelHook } from './order-cancel.hooks.js';
 export {
   ORDER_EVENTS,
@@ -11,5 +11,16 @@ export {
   type OrderPlacedPayload,
 } from './order-events.js';
 export { OrderItem } from './order-item.entity.js';
+export { OrderTimelineEntry } from './order-timeline.entity.js';
+export {
+  ORDER_ACTORS,
+  ORDER_TRANSITIONS,
+  OrderTransitions,
+  TransitionRefused,
+  isAllowed,
+  type AllowedTransition,
+  type OrderActor,
+  type Transition,
+} from './order-transitions.js';
 export { orderView, type OrderView, type OrderItemView, type OrderPage } from './order.view.js';
 export { IDEMPOTENCY_HEADER, parseIdempotencyKey } from './params.js';

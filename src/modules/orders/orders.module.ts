@@ -5,6 +5,8 @@ import { ModerationModule } from '../moderation/index.js';
 import { UsersModule } from '../users/index.js';
 import { OrderCancelHooks } from './order-cancel.hooks.js';
 import { OrderItem } from './order-item.entity.js';
+import { OrderTimelineEntry } from './order-timeline.entity.js';
+import { OrderTransitions } from './order-transitions.js';
 import { Order } from './order.entity.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersService } from './orders.service.js';
@@ -12,13 +14,13 @@ import { PaymentTimeout } from './payment-timeout.consumer.js';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Order, OrderItem]),
+    TypeOrmModule.forFeature([Order, OrderItem, OrderTimelineEntry]),
     CatalogModule,
     ModerationModule,
     UsersModule,
   ],
   controllers: [OrdersController],
-  providers: [OrdersService, OrderCancelHooks, PaymentTimeout],
-  exports: [OrderCancelHooks, OrdersService],
+  providers: [OrdersService, OrderCancelHooks, OrderTransitions, PaymentTimeout],
+  exports: [OrderCancelHooks, OrdersService, OrderTransitions],
 })
 export class OrdersModule {}

@@ -6,7 +6,7 @@ import { MAX_INT, idCursor } from '../../common/http/index.js';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
 // The module itself, not the barrel: that one imports every entity (a cycle).
-import { insertMany } from '../../infra/database/insert-many.js';
+import { insertMany, supportsReturning } from '../../infra/database/insert-many.js';
 import { Transactions } from '../../infra/transactions/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { ProductStock } from '../catalog/index.js';
@@ -21,6 +21,7 @@ import {
   type OrderPlacedPayload,
 } from './order-events.js';
 import { OrderItem } from './order-item.entity.js';
+import { OrderTransitions, type OrderActor } from './order-transitions.js';
 import { Order, type CancelReason } from './order.entity.js';
 import { toView, type OrderPage, type OrderView } from './order.view.js';
 import { requestHash } from './params.js';
@@ -39,6 +40,27 @@ const isDue = (order: Order) =>
 
 const byProduct = <T extends { productId: number }>(lines: readonly T[]): T[] =>
   [...lines].sort((a, b) => a.productId - b.productId);
+
+/** Who cancels, for each reason. */
+const CANCELLED_BY: Record<CancelReason, OrderActor> = {
+  user: 'user',
+  admin: 'staff',
+  payment_timeout: 'timer',
+};
+
+type Line = Pick<OrderItem, 'productId' | 'productName' | 'unitPriceCents' | 'quantity'>;
+
+/** An order another module places in bulk (the flash sale's persister). */
+export interface BatchOrder {
+  userId: number;
+  /** Unique per user, like a POST /orders key: a replayed batch cannot insert the order twice. */
+  idempotencyKey: string;
+  requestHash: string;
+  lines: Line[];
+}
+
+const totalOf = (lines: readonly Line[]) =>
+  lines.reduce((sum, l) => sum + l.unitPriceCents * l.quantity, 0);
 
 /**
  * Orders: placed and cancelled in one transaction each, on the primary, with
@@ -59,6 +81,7 @@ export class OrdersService {
     private readonly users: UsersService,
     private readonly outbox: OutboxWriter,
     private readonly cancelHooks: OrderCancelHooks,
+    private readonly transitions: OrderTransitions,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.paymentTimeoutMs = config.orders.paymentTimeoutS * 1000;
@@ -117,12 +140,13 @@ export class OrdersService {
 
   /**
    * Cancels a pending order and returns its stock, exactly once however many
-   * cancels race. `admin`: an admin cancels the order of `userId`.
+   * cancels race. `admin`: staff member `staffId` cancels the order of `userId`.
    */
   async cancel(
     userId: number,
     orderId: number,
     reason: Extract<CancelReason, 'user' | 'admin'> = 'user',
+    staffId?: number,
   ): Promise<OrderView> {
     const order = await this.consistency.primaryReads(() =>
       this.orders.findOneBy({ id: orderId, userId }),
@@ -130,7 +154,7 @@ export class OrdersService {
     if (!order) throw new AppError('NOT_FOUND', 'order not found');
     if (order.status === 'pending') await this.cancelHooks.beforeCancel(order, reason);
     const cancelled = await this.transactions.run(async (m) => {
-      const done = await this.cancelPending(m, order, reason);
+      const done = await this.cancelPending(m, order, reason, staffId);
       const now = await m.findOneByOrFail(Order, { id: orderId });
       if (!done) {
         throw new AppError(
@@ -175,6 +199,83 @@ export class OrdersService {
     await this.cancelHooks.beforeCancel(order, 'payment_timeout', m);
     const closed = await this.cancelPending(m, order, 'payment_timeout');
     return closed ? closed.items.map((i) => i.productId) : null;
+  }
+
+  /**
+   * Inserts orders placed elsewhere (the flash persister's batch) through the
+   * caller's transaction, `pending` with their lines, `order.placed` events
+   * and timeline rows: one multi-row statement per table. The stock is the
+   * caller's (a sale's units, not the product's). Returns the order ids in
+   * the order of `orders`.
+   */
+  async placeBatch(
+    m: EntityManager,
+    orders: readonly BatchOrder[],
+    actor: OrderActor,
+    now = new Date(),
+  ): Promise<number[]> {
+    const payBefore = new Date(now.getTime() + this.paymentTimeoutMs);
+    const ids = await this.insertOrderRows(
+      m,
+      orders.map((o) => ({
+        userId: o.userId,
+        status: 'pending' as const,
+        totalCents: totalOf(o.lines),
+        remark: null,
+        idempotencyKey: o.idempotencyKey,
+        requestHash: o.requestHash,
+        payBefore,
+        cancelReason: null,
+        refundedCents: 0,
+        createdAt: now,
+        updatedAt: now,
+      })),
+    );
+    await insertMany(
+      m,
+      OrderItem,
+      orders.flatMap((o, i) => o.lines.map((l) => ({ ...l, orderId: ids[i] }))),
+    );
+    await this.transitions.placed(
+      m,
+      orders.map((o, i) => ({ orderId: ids[i], actor, actorId: null, createdAt: now })),
+    );
+    // The same event as an order placed through POST /orders: payment,
+    // timeout and notifications treat both alike.
+    await this.outbox.append(
+      m,
+      orders.map((o, i) =>
+        orderEvent<OrderPlacedPayload>(ORDER_EVENTS.placed, {
+          orderId: ids[i],
+          userId: o.userId,
+          totalCents: totalOf(o.lines),
+          payBefore: payBefore.toISOString(),
+          items: o.lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
+        }),
+      ),
+    );
+    return ids;
+  }
+
+  /** Any user's order (the back office, the payment flow), from the primary. */
+  async orderOf(orderId: number): Promise<Order> {
+    const order = await this.readPrimary(orderId);
+    if (!order) throw new AppError('NOT_FOUND', 'order not found');
+    return order;
+  }
+
+  /** The user's own order, from the primary; another user's is not found. */
+  async ownOrder(userId: number, orderId: number): Promise<Order> {
+    const order = await this.consistency.primaryReads(() =>
+      this.orders.findOneBy({ id: orderId, userId }),
+    );
+    if (!order) throw new AppError('NOT_FOUND', 'order not found');
+    return order;
+  }
+
+  /** The order as the caller's transaction sees it. */
+  findWithin(m: EntityManager, orderId: number): Promise<Order | null> {
+    return m.findOneBy(Order, { id: orderId });
   }
 
   /** Call after a committed `expireWithin`: every replica serves the returned stock. */
@@ -237,6 +338,51 @@ export class OrdersService {
     hash: string,
     dto: CreateOrderDto,
   ): Promise<OrderView> {
+    const lines = await this.priceLines(m, dto);
+    const totalCents = totalOf(lines);
+    // Inserted before the stock is taken: a concurrent request with the same
+    // key waits here on the unique index until this transaction ends.
+    const now = new Date();
+    const payBefore = new Date(now.getTime() + this.paymentTimeoutMs);
+    const order = {
+      userId,
+      status: 'pending' as const,
+      totalCents,
+      remark: dto.remark ?? null,
+      idempotencyKey: key,
+      requestHash: hash,
+      payBefore,
+      cancelReason: null,
+      refundedCents: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const [orderId] = await this.insertOrderRows(m, [order]);
+    await this.takeStock(m, lines);
+    await insertMany(
+      m,
+      OrderItem,
+      lines.map((l) => ({ ...l, orderId })),
+    );
+    await this.transitions.placed(m, [{ orderId, actor: 'user', actorId: userId, createdAt: now }]);
+    await this.outbox.append(
+      m,
+      orderEvent<OrderPlacedPayload>(ORDER_EVENTS.placed, {
+        orderId,
+        userId,
+        totalCents,
+        payBefore: payBefore.toISOString(),
+        items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
+      }),
+    );
+    return toView({ ...order, id: orderId }, lines);
+  }
+
+  /**
+   * The order's lines at today's names and prices: an unknown or deleted
+   * product, or a total past the INTEGER column, is a 400 naming it.
+   */
+  private async priceLines(m: EntityManager, dto: CreateOrderDto): Promise<Line[]> {
     // Only what the order copies (no entity hydration of whole product rows).
     const ids = dto.items.map((l) => l.productId);
     const products: { id: number; name: string; price_cents: number }[] = await m.query(
@@ -260,34 +406,14 @@ export class OrdersService {
         quantity: line.quantity,
       };
     });
-    const totalCents = lines.reduce((sum, l) => sum + l.unitPriceCents * l.quantity, 0);
-    if (totalCents > MAX_INT) {
+    if (totalOf(lines) > MAX_INT) {
       throw validationError([{ field: 'items', message: 'the order total is too large' }]);
     }
+    return lines;
+  }
 
-    // Inserted before the stock is taken: a concurrent request with the same
-    // key waits here on the unique index until this transaction ends.
-    const now = new Date();
-    const payBefore = new Date(now.getTime() + this.paymentTimeoutMs);
-    // Hand-written INSERTs: the entity insert reads the defaulted columns
-    // back and hydrates them, which the answer below does not need.
-    const inserted = await insertMany(m, Order, [
-      {
-        userId,
-        status: 'pending',
-        totalCents,
-        remark: dto.remark ?? null,
-        idempotencyKey: key,
-        requestHash: hash,
-        payBefore,
-        cancelReason: null,
-        refundedCents: 0,
-        createdAt: now,
-        updatedAt: now,
-      },
-    ]);
-    const orderId = inserted.insertedId as number;
-
+  /** Takes each line's units off its product, or refuses the order (409). */
+  private async takeStock(m: EntityManager, lines: readonly Line[]): Promise<void> {
     // In product order, so that orders sharing products lock their rows in
     // the same order and cannot deadlock each other.
     for (const line of byProduct(lines)) {
@@ -295,30 +421,37 @@ export class OrdersService {
         throw new AppError('CONFLICT', 'insufficient stock', { productId: line.productId });
       }
     }
-    await insertMany(
-      m,
-      OrderItem,
-      lines.map((l) => ({ ...l, orderId })),
-    );
-    await this.outbox.append(
-      m,
-      orderEvent<OrderPlacedPayload>(ORDER_EVENTS.placed, {
-        orderId,
-        userId,
-        totalCents,
-        payBefore: payBefore.toISOString(),
-        items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
-      }),
-    );
-    const order = {
-      id: orderId,
-      status: 'pending' as const,
-      totalCents,
-      remark: dto.remark ?? null,
-      payBefore,
-      cancelReason: null,
-    };
-    return toView({ ...order, createdAt: now, updatedAt: now }, lines);
+  }
+
+  /**
+   * One multi-row INSERT of new `pending` orders; their ids, in row order.
+   * Hand-written: the entity insert reads the defaulted columns back and
+   * hydrates them, which no caller needs.
+   */
+  private async insertOrderRows(m: EntityManager, rows: Partial<Order>[]): Promise<number[]> {
+    if (rows.length === 1) {
+      return [(await insertMany(m, Order, rows)).insertedId as number];
+    }
+    const keyOf = (userId: unknown, key: unknown) => `${String(userId)}:${String(key)}`;
+    const idOf = new Map<string, number>();
+    if (supportsReturning(m)) {
+      const { records } = await insertMany(m, Order, rows, {
+        returning: ['id', 'userId', 'idempotencyKey'],
+      });
+      for (const r of records) idOf.set(keyOf(r.userId, r.idempotencyKey), Number(r.id));
+    } else {
+      // MySQL has no RETURNING: the rows are found again by their unique key.
+      await insertMany(m, Order, rows);
+      const users = [...new Set(rows.map((r) => r.userId))];
+      const keys = rows.map((r) => r.idempotencyKey);
+      const found: { id: number; user_id: number; idempotency_key: string }[] = await m.query(
+        `SELECT id, user_id, idempotency_key FROM orders WHERE user_id IN (${users.map(() => '?').join(', ')}) ` +
+          `AND idempotency_key IN (${keys.map(() => '?').join(', ')})`,
+        [...users, ...keys],
+      );
+      for (const r of found) idOf.set(keyOf(r.user_id, r.idempotency_key), Number(r.id));
+    }
+    return rows.map((r) => idOf.get(keyOf(r.userId, r.idempotencyKey)) as number);
   }
 
   private async replay(order: Order, hash: string): Promise<PlacedOrder> {
@@ -339,7 +472,7 @@ export class OrdersService {
   }
 
   /**
-   * The one gate of every cancel: a conditional UPDATE, so concurrent cancels,
+   * The one gate of every cancel: a guarded transition, so concurrent cancels,
    * timeouts and payments queue on the row lock and only the first still
    * finds the order pending. The winner returns the stock and writes
    * `order.cancelled`; null for a loser.
@@ -348,14 +481,19 @@ export class OrdersService {
     m: EntityManager,
     order: Order,
     reason: CancelReason,
+    staffId?: number,
   ): Promise<{ items: OrderItem[] } | null> {
-    const changed = await m
-      .createQueryBuilder()
-      .update(Order)
-      .set({ status: 'cancelled', cancelReason: reason })
-      .where('id = :id AND status = :pending', { id: order.id, pending: 'pending' })
-      .execute();
-    if (changed.affected !== 1) return null;
+    const actor = CANCELLED_BY[reason];
+    const won = await this.transitions.apply(m, {
+      orderId: order.id,
+      from: 'pending',
+      to: 'cancelled',
+      actor,
+      actorId: actor === 'staff' ? (staffId ?? null) : actor === 'user' ? order.userId : null,
+      reason,
+      cancelReason: reason,
+    });
+    if (!won) return null;
     const items = await m.find(OrderItem, { where: { orderId: order.id }, order: { id: 'ASC' } });
     for (const item of byProduct(items)) {
       await this.stock.giveBack(m, item.productId, item.quantity);

@@ -1,13 +1,12 @@
 import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
-import { Roles } from '../../common/auth/index.js';
+import { CurrentUser, Roles, type AuthUser } from '../../common/auth/index.js';
 import { ApiAnswer, parseId } from '../../common/http/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
 import { OrdersService, orderView, parseIdempotencyKey, type OrderView } from '../orders/index.js';
 import { FulfilmentService } from './fulfilment.service.js';
 import { RefundDto, ShipDto } from './payments.dto.js';
 import { RefundsService } from './refunds.service.js';
-import { PaymentsService } from './payments.service.js';
 
 /** Admin operations on any user's order: ship, cancel, refund. */
 @ApiTags('orders admin')
@@ -15,7 +14,6 @@ import { PaymentsService } from './payments.service.js';
 export class AdminOrdersController {
   constructor(
     private readonly orders: OrdersService,
-    private readonly payments: PaymentsService,
     private readonly refunds: RefundsService,
     private readonly fulfilment: FulfilmentService,
     private readonly consistency: ConsistencyService,
@@ -26,8 +24,12 @@ export class AdminOrdersController {
   @Roles('admin')
   @HttpCode(200)
   @ApiAnswer(orderView, { errors: ['CONFLICT'] })
-  async ship(@Param('id') id: string, @Body() body: ShipDto): Promise<OrderView> {
-    const order = await this.fulfilment.ship(parseId(id, 'order'), body);
+  async ship(
+    @CurrentUser() staff: AuthUser,
+    @Param('id') id: string,
+    @Body() body: ShipDto,
+  ): Promise<OrderView> {
+    const order = await this.fulfilment.ship(parseId(id, 'order'), body, staff.userId);
     return this.view(order.userId, order.id);
   }
 
@@ -36,9 +38,9 @@ export class AdminOrdersController {
   @Roles('admin')
   @HttpCode(200)
   @ApiAnswer(orderView, { errors: ['CONFLICT'] })
-  async cancel(@Param('id') id: string): Promise<OrderView> {
-    const order = await this.payments.orderOf(parseId(id, 'order'));
-    return this.orders.cancel(order.userId, order.id, 'admin');
+  async cancel(@CurrentUser() staff: AuthUser, @Param('id') id: string): Promise<OrderView> {
+    const order = await this.orders.orderOf(parseId(id, 'order'));
+    return this.orders.cancel(order.userId, order.id, 'admin', staff.userId);
   }
 
   /** Full (default) or partial refund → the order, `refunding`. */
@@ -52,13 +54,14 @@ export class AdminOrdersController {
     description: '8-64 chars of [A-Za-z0-9._:-]',
   })
   async refund(
+    @CurrentUser() staff: AuthUser,
     @Param('id') id: string,
     @Headers('idempotency-key') key: string | undefined,
     @Body() body: RefundDto,
   ): Promise<OrderView> {
     const idempotencyKey = parseIdempotencyKey(key);
-    const order = await this.payments.orderOf(parseId(id, 'order'));
-    await this.refunds.request(order.id, idempotencyKey, body);
+    const order = await this.orders.orderOf(parseId(id, 'order'));
+    await this.refunds.request(order.id, idempotencyKey, body, staff.userId);
     return this.view(order.userId, order.id);
   }
 

@@ -4,9 +4,14 @@ import { AppError } from '../../common/errors/index.js';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
-import { ORDER_EVENTS, Order, orderEvent } from '../orders/index.js';
+import {
+  ORDER_EVENTS,
+  OrderTransitions,
+  OrdersService,
+  orderEvent,
+  type Order,
+} from '../orders/index.js';
 import { OrderShipment } from './order-shipment.entity.js';
-import { transition } from './order-transitions.js';
 import type { ShipDto } from './payments.dto.js';
 
 export interface OrderShippedPayload {
@@ -26,17 +31,30 @@ export class FulfilmentService {
   constructor(
     private readonly transactions: Transactions,
     private readonly outbox: OutboxWriter,
+    private readonly orders: OrdersService,
+    private readonly transitions: OrderTransitions,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.autoCompleteMs = config.fulfilment.autoCompleteDays * 86_400_000;
   }
 
-  /** Marks a paid order shipped; `order.shipped` carries what the shipping upload and the completion job need. */
-  async ship(orderId: number, dto: ShipDto): Promise<Order> {
+  /**
+   * Staff member `staffId` marks a paid order shipped; `order.shipped`
+   * carries what the shipping upload and the completion job need.
+   */
+  async ship(orderId: number, dto: ShipDto, staffId?: number): Promise<Order> {
     return this.transactions.run(async (m) => {
-      const order = await m.findOneBy(Order, { id: orderId });
+      const order = await this.orders.findWithin(m, orderId);
       if (!order) throw new AppError('NOT_FOUND', 'order not found');
-      if (!(await transition(m, orderId, ['paid'], 'shipped'))) {
+      const shipped = await this.transitions.apply(m, {
+        orderId,
+        from: 'paid',
+        to: 'shipped',
+        actor: 'staff',
+        actorId: staffId ?? null,
+        reason: dto.carrier ?? null,
+      });
+      if (!shipped) {
         throw new AppError('CONFLICT', `only a paid order can be shipped (it is ${order.status})`);
       }
       const shippedAt = new Date();
@@ -63,6 +81,12 @@ export class FulfilmentService {
   async complete(m: EntityManager, orderId: number): Promise<boolean> {
     const shipment = await m.findOneBy(OrderShipment, { orderId });
     if (!shipment || shipment.shippedAt.getTime() + this.autoCompleteMs > Date.now()) return false;
-    return transition(m, orderId, ['shipped'], 'completed');
+    return this.transitions.apply(m, {
+      orderId,
+      from: 'shipped',
+      to: 'completed',
+      actor: 'timer',
+      reason: 'auto-complete',
+    });
   }
 }

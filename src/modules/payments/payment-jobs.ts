@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { ConsumerRegistry } from '../../infra/queue/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
-import { ORDER_EVENTS, Order, OrderCancelHooks } from '../orders/index.js';
+import { ORDER_EVENTS, Order, OrderCancelHooks, OrdersService } from '../orders/index.js';
 import { FulfilmentService, type OrderShippedPayload } from './fulfilment.service.js';
 import { OrderPayment } from './order-payment.entity.js';
 import { OrderShipment } from './order-shipment.entity.js';
@@ -39,6 +39,7 @@ export class PaymentJobs implements OnModuleInit {
   constructor(
     private readonly registry: ConsumerRegistry,
     private readonly cancelHooks: OrderCancelHooks,
+    private readonly orders: OrdersService,
     private readonly payments: PaymentsService,
     private readonly refunds: RefundsService,
     private readonly fulfilment: FulfilmentService,
@@ -66,7 +67,7 @@ export class PaymentJobs implements OnModuleInit {
       delayMs: () => this.reconcileAfterMs,
       handle: async (event, m) => {
         // A lost notification must not leave a paid order pending.
-        const order = await m.findOneBy(Order, { id: event.payload.orderId });
+        const order = await this.orders.findWithin(m, event.payload.orderId);
         if (order?.status === 'pending') await this.payments.confirmWithWechat(order.id, m);
       },
     });
@@ -80,7 +81,7 @@ export class PaymentJobs implements OnModuleInit {
           Date.parse(event.payload.shippedAt) + this.fulfilment.autoCompleteMs - Date.now(),
         ),
       handle: async (event, m) => {
-        const order = await m.findOneBy(Order, { id: event.payload.orderId });
+        const order = await this.orders.findWithin(m, event.payload.orderId);
         if (order?.status !== 'shipped') return;
         if (!(await this.fulfilment.complete(m, order.id))) throw new NotDueYet('not due yet');
       },

@@ -9,9 +9,9 @@ import { FeatureSwitch, WritableWhenReadOnly } from '../../infra/settings/index.
 import { SkipThrottle } from '../../infra/throttle/index.js';
 import { OrdersService, orderView, type OrderView } from '../orders/index.js';
 import { jsapiPayView } from './payment.view.js';
-import { NotificationsService, type NotifyAnswer } from './notifications.service.js';
 import { PaymentsService } from './payments.service.js';
 import { outTradeNoOf } from './trade-numbers.js';
+import { WechatPayNotifications, type NotifyAnswer } from './wechat-pay-notifications.js';
 import { WechatPay, signatureHeaders, type JsapiPayParams } from './wechat-pay/index.js';
 
 /** The user's side of paying: wx.requestPayment parameters and the confirm after it. */
@@ -54,7 +54,7 @@ export class OrderPaymentController {
 export class WechatPayNotifyController {
   private readonly logger = new Logger('PaymentNotify');
 
-  constructor(private readonly notifications: NotificationsService) {}
+  constructor(private readonly notifications: WechatPayNotifications) {}
 
   @Post('notify')
   @RawBody()
@@ -91,7 +91,7 @@ export class WechatPayNotifyController {
 export class SandboxPaymentsController {
   constructor(
     private readonly pay: WechatPay,
-    private readonly notifications: NotificationsService,
+    private readonly notifications: WechatPayNotifications,
     private readonly orders: OrdersService,
     private readonly consistency: ConsistencyService,
   ) {}

@@ -2,12 +2,11 @@ import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { Order, OrdersModule } from '../orders/index.js';
-import { User } from '../users/index.js';
+import { OrdersModule } from '../orders/index.js';
+import { UsersModule } from '../users/index.js';
 import { WechatModule } from '../wechat/index.js';
 import { AdminOrdersController } from './admin-orders.controller.js';
 import { FulfilmentService } from './fulfilment.service.js';
-import { NotificationsService } from './notifications.service.js';
 import { OrderPayment } from './order-payment.entity.js';
 import { OrderRefund } from './order-refund.entity.js';
 import { OrderShipment } from './order-shipment.entity.js';
@@ -21,6 +20,7 @@ import {
 import { PaymentsService } from './payments.service.js';
 import { RefundsService } from './refunds.service.js';
 import { ShippingUploads } from './shipping-upload.consumer.js';
+import { WechatPayNotifications } from './wechat-pay-notifications.js';
 import { WechatPay } from './wechat-pay/index.js';
 
 class WechatPayCloser implements OnApplicationShutdown {
@@ -34,8 +34,9 @@ class WechatPayCloser implements OnApplicationShutdown {
 /** WeChat Pay and the order lifecycle after placing: pay, confirm, notify, refund, ship, complete. */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Order, OrderPayment, OrderRefund, OrderShipment, User]),
+    TypeOrmModule.forFeature([OrderPayment, OrderRefund, OrderShipment]),
     OrdersModule,
+    UsersModule,
     WechatModule,
   ],
   controllers: [
@@ -55,7 +56,7 @@ class WechatPayCloser implements OnApplicationShutdown {
     PaymentsService,
     RefundsService,
     FulfilmentService,
-    NotificationsService,
+    WechatPayNotifications,
     PaymentJobs,
     ShippingUploads,
   ],

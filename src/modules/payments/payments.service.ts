@@ -5,10 +5,15 @@ import { AppError } from '../../common/errors/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { Transactions, isDuplicateKey } from '../../infra/transactions/index.js';
-import { ORDER_EVENTS, Order, orderEvent } from '../orders/index.js';
-import { User } from '../users/index.js';
+import {
+  ORDER_EVENTS,
+  OrderTransitions,
+  OrdersService,
+  orderEvent,
+  type Order,
+} from '../orders/index.js';
+import { UsersService } from '../users/index.js';
 import { OrderPayment } from './order-payment.entity.js';
-import { lockOrder, transition } from './order-transitions.js';
 import { PAYMENT_EVENTS, paymentEvent, type PrepaidPayload } from './payment-events.js';
 import { PaymentMetrics } from './payment-metrics.js';
 import { RefundsService } from './refunds.service.js';
@@ -44,9 +49,10 @@ export class PaymentsService {
     private readonly consistency: ConsistencyService,
     private readonly refunds: RefundsService,
     private readonly metrics: PaymentMetrics,
-    @InjectRepository(Order) private readonly orders: Repository<Order>,
+    private readonly orders: OrdersService,
+    private readonly transitions: OrderTransitions,
+    private readonly users: UsersService,
     @InjectRepository(OrderPayment) private readonly payments: Repository<OrderPayment>,
-    @InjectRepository(User) private readonly users: Repository<User>,
   ) {}
 
   /** `wx.requestPayment` parameters for a pending order of the user; the prepay is reused while valid. */
@@ -61,8 +67,7 @@ export class PaymentsService {
     ) {
       return client.payParams(earlier.prepayId);
     }
-    const user = await this.primary(() => this.users.findOneBy({ id: userId }));
-    if (!user) throw new AppError('NOT_FOUND', 'order not found');
+    const openid = await this.primary(() => this.users.openidOf(userId));
     const outTradeNo = outTradeNoOf(orderId);
     let prepayId: string;
     try {
@@ -70,7 +75,7 @@ export class PaymentsService {
         outTradeNo,
         description: `Order ${orderId}`,
         totalCents: order.totalCents,
-        openid: user.openid,
+        openid,
         expiresAt: order.payBefore,
       });
     } catch (err) {
@@ -86,7 +91,7 @@ export class PaymentsService {
     const expiresAt = new Date(Math.min(now + PREPAY_LIFETIME_MS, order.payBefore.getTime()));
     const stillPending = await this.transactions.run(async (m) => {
       await this.recordPrepay(m, orderId, outTradeNo, prepayId, expiresAt);
-      return (await m.findOneBy(Order, { id: orderId }))?.status === 'pending';
+      return (await this.orders.findWithin(m, orderId))?.status === 'pending';
     });
     if (!stillPending) {
       // Cancelled while we prepaid: close the new WeChat order so it cannot be
@@ -100,8 +105,7 @@ export class PaymentsService {
   /** Asks WeChat Pay about the user's pending order and applies the answer. */
   async confirm(userId: number, orderId: number): Promise<void> {
     this.pay.assertEnabled();
-    const order = await this.primary(() => this.orders.findOneBy({ id: orderId, userId }));
-    if (!order) throw new AppError('NOT_FOUND', 'order not found');
+    const order = await this.orders.ownOrder(userId, orderId);
     if (order.status === 'pending') await this.confirmWithWechat(orderId);
   }
 
@@ -142,7 +146,7 @@ export class PaymentsService {
     source: 'notify' | 'query' | 'close',
     m?: EntityManager,
   ): Promise<ApplyOutcome> {
-    const outcome = await this.applyOnce(tx, m);
+    const outcome = await this.applyOnce(tx, source, m);
     this.metrics.applied(source, outcome);
     if (outcome === 'mismatch') {
       this.logger.warn(`transaction ${tx.outTradeNo} does not match its order (${source})`);
@@ -150,7 +154,11 @@ export class PaymentsService {
     return outcome;
   }
 
-  private async applyOnce(tx: PayTransaction, within?: EntityManager): Promise<ApplyOutcome> {
+  private async applyOnce(
+    tx: PayTransaction,
+    source: 'notify' | 'query' | 'close',
+    within?: EntityManager,
+  ): Promise<ApplyOutcome> {
     const client = this.pay.client;
     const orderId = orderIdOf(tx.outTradeNo);
     if (orderId === null || tx.appid !== client.appId || tx.mchid !== client.mchId)
@@ -158,11 +166,18 @@ export class PaymentsService {
     if (tx.tradeState !== 'SUCCESS' && tx.tradeState !== 'REFUND') return 'not_paid';
     const work = async (m: EntityManager): Promise<ApplyOutcome> => {
       // Locked: appliers of one order, and its cancels, take turns on the row.
-      const order = await lockOrder(m, orderId);
+      const order = await this.transitions.lock(m, orderId);
       if (!order || tx.totalCents !== order.totalCents || !tx.transactionId) return 'mismatch';
       const recorded = await this.recordPayment(m, orderId, tx);
       if (recorded !== 'recorded') return recorded;
-      if (await transition(m, orderId, ['pending'], 'paid')) {
+      const paid = await this.transitions.apply(m, {
+        orderId,
+        from: 'pending',
+        to: 'paid',
+        actor: 'payment',
+        reason: `WeChat Pay ${source}`,
+      });
+      if (paid) {
         await this.outbox.append(
           m,
           orderEvent(ORDER_EVENTS.paid, {
@@ -250,16 +265,8 @@ export class PaymentsService {
     }
   }
 
-  /** Any user's order (admin routes), from the primary. */
-  async orderOf(orderId: number): Promise<Order> {
-    const order = await this.primary(() => this.orders.findOneBy({ id: orderId }));
-    if (!order) throw new AppError('NOT_FOUND', 'order not found');
-    return order;
-  }
-
   private async ownPendingOrder(userId: number, orderId: number): Promise<Order> {
-    const order = await this.primary(() => this.orders.findOneBy({ id: orderId, userId }));
-    if (!order) throw new AppError('NOT_FOUND', 'order not found');
+    const order = await this.orders.ownOrder(userId, orderId);
     if (order.status !== 'pending') {
       throw new AppError('CONFLICT', `only a pending order can be paid (it is ${order.status})`);
     }

@@ -6,15 +6,15 @@ import { AppError } from '../../common/errors/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { Transactions, isDuplicateKey } from '../../infra/transactions/index.js';
-import { ORDER_EVENTS, Order, orderEvent, type OrderStatus } from '../orders/index.js';
+import {
+  ORDER_EVENTS,
+  OrderTransitions,
+  orderEvent,
+  type Order,
+  type OrderStatus,
+} from '../orders/index.js';
 import { OrderPayment } from './order-payment.entity.js';
 import { OrderRefund, type RefundState } from './order-refund.entity.js';
-import {
-  addRefundedToCancelled,
-  lockOrder,
-  settleRefund,
-  transition,
-} from './order-transitions.js';
 import { PAYMENT_EVENTS, paymentEvent, type RefundRequestedPayload } from './payment-events.js';
 import type { RefundDto } from './payments.dto.js';
 import { newOutRefundNo, outTradeNoOf } from './trade-numbers.js';
@@ -22,7 +22,9 @@ import { WechatPay, WechatPayError, type PayRefund } from './wechat-pay/index.js
 
 /** The Idempotency-Key of the refund made when a payment reaches a cancelled order. */
 const AUTOMATIC_KEY = 'automatic:paid-after-cancel';
-const REFUNDABLE: readonly OrderStatus[] = ['paid', 'shipped'];
+const REFUNDABLE = ['paid', 'shipped'] as const;
+const isRefundable = (status: OrderStatus): status is (typeof REFUNDABLE)[number] =>
+  (REFUNDABLE as readonly OrderStatus[]).includes(status);
 const OPEN: readonly RefundState[] = ['requested', 'processing'];
 
 export type RefundOutcome = 'settled' | 'closed' | 'processing' | 'duplicate' | 'mismatch';
@@ -46,15 +48,16 @@ export class RefundsService {
     private readonly transactions: Transactions,
     private readonly outbox: OutboxWriter,
     private readonly consistency: ConsistencyService,
+    private readonly transitions: OrderTransitions,
     @InjectRepository(OrderRefund) private readonly refunds: Repository<OrderRefund>,
   ) {}
 
   /**
    * An admin's refund of a paid or shipped order: at most what was paid minus
    * earlier refunds (default: all of it). The same Idempotency-Key with the
-   * same body is the same refund; with another body, 409.
+   * same body is the same refund; with another body, 409. `staffId`: who asked.
    */
-  async request(orderId: number, key: string, dto: RefundDto): Promise<void> {
+  async request(orderId: number, key: string, dto: RefundDto, staffId?: number): Promise<void> {
     this.pay.assertEnabled();
     const hash = refundHash(dto);
     const earlier = await this.byKey(orderId, key);
@@ -62,9 +65,9 @@ export class RefundsService {
     try {
       await this.transactions.run(async (m) => {
         // Locked, so what is left to refund is computed from the current row.
-        const order = await lockOrder(m, orderId);
+        const order = await this.transitions.lock(m, orderId);
         if (!order) throw new AppError('NOT_FOUND', 'order not found');
-        if (!REFUNDABLE.includes(order.status)) {
+        if (!isRefundable(order.status)) {
           throw new AppError(
             'CONFLICT',
             `only a paid or shipped order can be refunded (it is ${order.status})`,
@@ -78,7 +81,15 @@ export class RefundsService {
             refundableCents: left,
           });
         }
-        if (!(await transition(m, orderId, [order.status], 'refunding'))) {
+        const started = await this.transitions.apply(m, {
+          orderId,
+          from: order.status,
+          to: 'refunding',
+          actor: 'staff',
+          actorId: staffId ?? null,
+          reason: dto.reason ?? `refund of ${amount} cents`,
+        });
+        if (!started) {
           throw new AppError('CONFLICT', 'the order changed meanwhile; try again');
         }
         await this.write(m, orderId, key, hash, amount, dto.reason ?? null, order.status);
@@ -187,15 +198,28 @@ export class RefundsService {
     if (changed.affected !== 1) return false;
     const resume = row.resumeStatus as OrderStatus;
     if (state !== 'success') {
-      if (resume !== 'cancelled') await transition(m, row.orderId, ['refunding'], resume);
+      if (resume !== 'cancelled') {
+        await this.transitions.apply(m, {
+          orderId: row.orderId,
+          from: 'refunding',
+          to: resume,
+          actor: 'refund',
+          reason: `refund ${state}`,
+        });
+      }
       return true;
     }
     if (resume === 'cancelled') {
-      await addRefundedToCancelled(m, row.orderId, row.amountCents);
+      await this.transitions.addRefundedToCancelled(m, row.orderId, row.amountCents);
       return true;
     }
     const payment = await m.findOneByOrFail(OrderPayment, { orderId: row.orderId });
-    await settleRefund(m, row.orderId, row.amountCents, payment.paidCents ?? 0, resume);
+    await this.transitions.settleRefund(m, {
+      orderId: row.orderId,
+      amount: row.amountCents,
+      paidCents: payment.paidCents ?? 0,
+      resume,
+    });
     await this.outbox.append(
       m,
       orderEvent(ORDER_EVENTS.refunded, { orderId: row.orderId, refundCents: row.amountCents }),

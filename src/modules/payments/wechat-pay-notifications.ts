@@ -26,7 +26,7 @@ const REFUSALS: Record<string, string> = {
  * dies mid-way leaves nothing half-done, and WeChat Pay's retry applies it.
  */
 @Injectable()
-export class NotificationsService {
+export class WechatPayNotifications {
   private readonly logger = new Logger('PaymentNotify');
 
   constructor(
