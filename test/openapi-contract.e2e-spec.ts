@@ -152,7 +152,7 @@ describe('The OpenAPI document at /docs/json', () => {
       expect.objectContaining({
         name: 'id',
         in: 'path',
-        schema: { type: 'string', pattern: '^\\d{1,20}$' },
+        schema: { type: 'integer', minimum: 1, maximum: 2_147_483_647 },
       }),
     ]);
   });

@@ -9,6 +9,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Liveness probe */
         get: operations["HealthController_live"];
         put?: never;
         post?: never;
@@ -25,6 +26,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Readiness probe */
         get: operations["HealthController_ready"];
         put?: never;
         post?: never;
@@ -41,9 +43,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Requires the role: admin. */
+        /**
+         * Get the runtime settings
+         * @description Requires the role: admin.
+         */
         get: operations["SettingsController_get"];
-        /** @description Requires the role: admin. */
+        /**
+         * Change the runtime settings
+         * @description Requires the role: admin.
+         */
         put: operations["SettingsController_update"];
         post?: never;
         delete?: never;
@@ -59,7 +67,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Requires the role: admin. */
+        /**
+         * List changes to the runtime settings
+         * @description Requires the role: admin.
+         */
         get: operations["SettingsController_audit"];
         put?: never;
         post?: never;
@@ -76,7 +87,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Requires the role: admin. */
+        /**
+         * List queues and their job counts
+         * @description Requires the role: admin.
+         */
         get: operations["DeadLettersController_list"];
         put?: never;
         post?: never;
@@ -93,7 +107,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Requires the role: admin. */
+        /**
+         * List a queue's dead letters
+         * @description Requires the role: admin.
+         */
         get: operations["DeadLettersController_deadLetters"];
         put?: never;
         post?: never;
@@ -112,7 +129,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Requires the role: admin. */
+        /**
+         * Retry a dead letter
+         * @description Requires the role: admin.
+         */
         post: operations["DeadLettersController_retry"];
         delete?: never;
         options?: never;
@@ -127,12 +147,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Get my profile */
         get: operations["UsersController_me"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
+        /** Update my nickname or avatar */
         patch: operations["UsersController_update"];
         trace?: never;
     };
@@ -145,6 +167,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Sign in with a wx.login code */
         post: operations["AuthController_login"];
         delete?: never;
         options?: never;
@@ -161,6 +184,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Exchange a refresh token for a new token pair */
         post: operations["AuthController_refresh"];
         delete?: never;
         options?: never;
@@ -177,6 +201,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Sign out this session */
         post: operations["AuthController_logout"];
         delete?: never;
         options?: never;
@@ -193,6 +218,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Sign out every session of the user */
         post: operations["AuthController_logoutAll"];
         delete?: never;
         options?: never;
@@ -207,6 +233,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List my sessions */
         get: operations["AuthController_sessions"];
         put?: never;
         post?: never;
@@ -225,6 +252,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Bind my phone number from a getPhoneNumber code */
         post: operations["AuthController_phone"];
         delete?: never;
         options?: never;
@@ -239,6 +267,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List products */
         get: operations["CatalogController_list"];
         put?: never;
         post?: never;
@@ -255,6 +284,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Get a product */
         get: operations["CatalogController_get"];
         put?: never;
         post?: never;
@@ -273,7 +303,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Requires the role: admin. */
+        /**
+         * Create a product
+         * @description Requires the role: admin.
+         */
         post: operations["AdminProductsController_create"];
         delete?: never;
         options?: never;
@@ -291,11 +324,17 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** @description Requires the role: admin. */
+        /**
+         * Soft-delete a product
+         * @description Requires the role: admin.
+         */
         delete: operations["AdminProductsController_remove"];
         options?: never;
         head?: never;
-        /** @description Requires the role: admin. */
+        /**
+         * Update a product
+         * @description Requires the role: admin.
+         */
         patch: operations["AdminProductsController_update"];
         trace?: never;
     };
@@ -306,8 +345,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List my orders */
         get: operations["OrdersController_list"];
         put?: never;
+        /** Place an order */
         post: operations["OrdersController_place"];
         delete?: never;
         options?: never;
@@ -322,6 +363,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Get one of my orders */
         get: operations["OrdersController_get"];
         put?: never;
         post?: never;
@@ -340,6 +382,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Cancel my pending order */
         post: operations["OrdersController_cancel"];
         delete?: never;
         options?: never;
@@ -356,6 +399,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Get the wx.requestPayment parameters of my order */
         post: operations["OrderPaymentController_pay"];
         delete?: never;
         options?: never;
@@ -372,6 +416,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Confirm my payment with WeChat Pay */
         post: operations["OrderPaymentController_confirm"];
         delete?: never;
         options?: never;
@@ -388,6 +433,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Receive a WeChat Pay notification */
         post: operations["WechatPayNotifyController_notify"];
         delete?: never;
         options?: never;
@@ -404,6 +450,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Simulate a successful payment (sandbox) */
         post: operations["SandboxPaymentsController_succeed"];
         delete?: never;
         options?: never;
@@ -420,7 +467,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Requires the role: admin. */
+        /**
+         * Ship a paid order
+         * @description Requires the role: admin.
+         */
         post: operations["AdminOrdersController_ship"];
         delete?: never;
         options?: never;
@@ -437,7 +487,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Requires the role: admin. */
+        /**
+         * Cancel a pending order (admin)
+         * @description Requires the role: admin.
+         */
         post: operations["AdminOrdersController_cancel"];
         delete?: never;
         options?: never;
@@ -454,7 +507,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Requires the role: admin. */
+        /**
+         * Refund an order
+         * @description Requires the role: admin.
+         */
         post: operations["AdminOrdersController_refund"];
         delete?: never;
         options?: never;
@@ -469,6 +525,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Get a flash sale */
         get: operations["FlashSalesController_view"];
         put?: never;
         post?: never;
@@ -487,6 +544,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Buy in a flash sale */
         post: operations["FlashSalesController_buy"];
         delete?: never;
         options?: never;
@@ -501,6 +559,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Poll a flash-sale ticket */
         get: operations["FlashSalesController_ticket"];
         put?: never;
         post?: never;
@@ -519,7 +578,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Requires the role: admin. */
+        /**
+         * Create a flash sale
+         * @description Requires the role: admin.
+         */
         post: operations["AdminFlashSalesController_create"];
         delete?: never;
         options?: never;
@@ -536,6 +598,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Record accepted subscribe messages */
         post: operations["SubscriptionsController_accept"];
         delete?: never;
         options?: never;
@@ -550,7 +613,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Requires the role: admin. */
+        /**
+         * List flagged texts
+         * @description Requires the role: admin.
+         */
         get: operations["ContentFlagsController_list"];
         put?: never;
         post?: never;
@@ -569,7 +635,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Requires the role: admin. */
+        /**
+         * Clear a flagged text
+         * @description Requires the role: admin.
+         */
         post: operations["ContentFlagsController_clear"];
         delete?: never;
         options?: never;
@@ -584,6 +653,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Get a mini-program code image */
         get: operations["WxaCodeController_get"];
         put?: never;
         post?: never;
@@ -600,7 +670,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Prometheus text format; for operators (the shipped nginx does not expose it). */
+        /**
+         * Prometheus metrics
+         * @description Prometheus text format; for operators (the shipped nginx does not expose it).
+         */
         get: operations["metrics"];
         put?: never;
         post?: never;
@@ -647,7 +720,7 @@ export interface components {
         DeletedProduct: {
             /** @example 7 */
             id: number;
-            /** @enum {boolean} */
+            /** @constant */
             deleted: true;
         };
         ContentFlagView: {
@@ -666,7 +739,6 @@ export interface components {
             label: number | null;
             /** @enum {string} */
             status: "open" | "cleared";
-            /** @example 7 */
             clearedBy: number | null;
             /**
              * Format: date-time
@@ -714,14 +786,13 @@ export interface components {
             ticket: string;
             /** @enum {string} */
             status: "queued" | "placed" | "failed";
-            /** @example 7 */
             orderId: number | null;
             /** @description why the order could not be written */
             reason: string | null;
         };
         FlashAdmission: {
             ticket: string;
-            /** @enum {string} */
+            /** @constant */
             status: "queued";
         };
         QueueView: {
@@ -762,10 +833,6 @@ export interface components {
             };
             attempts: number;
             failedReason: string;
-            /**
-             * Format: date-time
-             * @example 2026-01-01T08:00:00.000Z
-             */
             failedAt: string | null;
         };
         DeadLetterList: {
@@ -774,7 +841,7 @@ export interface components {
         RetriedJob: {
             /** @example e42 */
             jobId: string;
-            /** @enum {boolean} */
+            /** @constant */
             retried: true;
         };
         UserView: {
@@ -868,11 +935,8 @@ export interface components {
              * @example 2026-01-01T08:00:00.000Z
              */
             payBefore: string;
-            /**
-             * @description why the order was cancelled; null unless it is `cancelled`
-             * @enum {string|null}
-             */
-            cancelReason: "user" | "payment_timeout" | "admin" | null;
+            /** @description why the order was cancelled; null unless it is `cancelled` */
+            cancelReason: ("user" | "payment_timeout" | "admin") | null;
             /** @description what WeChat Pay has confirmed refunding (a cancelled order paid late: totalCents) */
             refundedCents: number;
         };
@@ -901,13 +965,13 @@ export interface components {
             nonceStr: string;
             /** @example prepay_id=wx201410272009395522657a690389285100 */
             package: string;
-            /** @enum {string} */
+            /** @constant */
             signType: "RSA";
             /** @description SHA256withRSA, base64 */
             paySign: string;
         };
         Liveness: {
-            /** @enum {string} */
+            /** @constant */
             status: "ok";
         };
         Readiness: {
@@ -2832,7 +2896,6 @@ export interface operations {
                         code: 0;
                         /** @enum {string} */
                         message: "ok";
-                        /** @enum {string|null} */
                         data: null;
                         requestId: components["schemas"]["RequestId"];
                     };
@@ -2979,7 +3042,6 @@ export interface operations {
                         code: 0;
                         /** @enum {string} */
                         message: "ok";
-                        /** @enum {string|null} */
                         data: null;
                         requestId: components["schemas"]["RequestId"];
                     };
@@ -3126,22 +3188,7 @@ export interface operations {
                         code: 0;
                         /** @enum {string} */
                         message: "ok";
-                        data: {
-                            id: string;
-                            device: string | null;
-                            /**
-                             * Format: date-time
-                             * @example 2026-01-01T08:00:00.000Z
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @example 2026-01-01T08:00:00.000Z
-                             */
-                            lastSeenAt: string;
-                            /** @description the session of this request */
-                            current: boolean;
-                        }[];
+                        data: components["schemas"]["SessionView"][];
                         requestId: components["schemas"]["RequestId"];
                     };
                 };
@@ -3523,8 +3570,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description a row id, 1 to 2147483647 (larger: 404) */
-                id: string;
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
             };
             cookie?: never;
         };
@@ -3822,8 +3869,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description a row id, 1 to 2147483647 (larger: 404) */
-                id: string;
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
             };
             cookie?: never;
         };
@@ -4003,8 +4050,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description a row id, 1 to 2147483647 (larger: 404) */
-                id: string;
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
             };
             cookie?: never;
         };
@@ -4542,8 +4589,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description a row id, 1 to 2147483647 (larger: 404) */
-                id: string;
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
             };
             cookie?: never;
         };
@@ -4691,8 +4738,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description a row id, 1 to 2147483647 (larger: 404) */
-                id: string;
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
             };
             cookie?: never;
         };
@@ -4888,8 +4935,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description a row id, 1 to 2147483647 (larger: 404) */
-                id: string;
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
             };
             cookie?: never;
         };
@@ -5101,8 +5148,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description a row id, 1 to 2147483647 (larger: 404) */
-                id: string;
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
             };
             cookie?: never;
         };
@@ -5355,7 +5402,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                orderId: string;
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                orderId: number;
             };
             cookie?: never;
         };
@@ -5460,6 +5508,22 @@ export interface operations {
                     };
                 };
             };
+            /** @description 41400: URL or path parameter too long */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
             /** @description 40000: unsupported media type */
             415: {
                 headers: {
@@ -5535,8 +5599,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description a row id, 1 to 2147483647 (larger: 404) */
-                id: string;
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
             };
             cookie?: never;
         };
@@ -5752,8 +5816,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description a row id, 1 to 2147483647 (larger: 404) */
-                id: string;
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
             };
             cookie?: never;
         };
@@ -5968,8 +6032,8 @@ export interface operations {
                 "Idempotency-Key": string;
             };
             path: {
-                /** @description a row id, 1 to 2147483647 (larger: 404) */
-                id: string;
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
             };
             cookie?: never;
         };
@@ -6201,8 +6265,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description a row id, 1 to 2147483647 (larger: 404) */
-                id: string;
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
             };
             cookie?: never;
         };
@@ -6337,8 +6401,8 @@ export interface operations {
                 "Idempotency-Key": string;
             };
             path: {
-                /** @description a row id, 1 to 2147483647 (larger: 404) */
-                id: string;
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
             };
             cookie?: never;
         };
@@ -7153,8 +7217,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description a row id, 1 to 2147483647 (larger: 404) */
-                id: string;
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
             };
             cookie?: never;
         };
@@ -7505,6 +7569,38 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+            /** @description 41400: URL or path parameter too long */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 43100: request headers too large */
+            431: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 43100;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
                 };
             };
         };

@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 
 /**
@@ -19,7 +19,7 @@ interface Operation {
   responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>;
 }
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 /** `/api/v1/products/:id` (Fastify) → `/api/v1/products/{id}` (OpenAPI). */
@@ -39,8 +39,9 @@ const rooted = (schema: unknown) =>
     JSON.stringify(schema).replaceAll('"#/components/schemas/', '"openapi#/$defs/'),
   ) as Record<string, unknown>;
 
+/** The document is OpenAPI 3.1: its schemas are JSON Schema 2020-12. */
 export class ContractChecker {
-  private readonly ajv = addFormats(new Ajv({ strict: true, allErrors: true }));
+  private readonly ajv = addFormats(new Ajv2020({ strict: true, allErrors: true }));
   private readonly validators = new Map<string, ValidateFunction>();
   /** `METHOD /path STATUS` of every answer checked. */
   readonly seen = new Set<string>();

@@ -11,7 +11,7 @@ import {
 } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { ErrorReason } from '../../common/errors/index.js';
-import { apiViews, ID_PATTERN } from '../../common/http/index.js';
+import { apiViews, MAX_INT } from '../../common/http/index.js';
 import { dtoProperties, dtoSchema } from './dto-schema.js';
 import { binaryResponse, COMPONENTS, errorResponses, successResponse } from './responses.js';
 import { operationId, routeFacts, type RouteFacts } from './routes.js';
@@ -19,33 +19,34 @@ import { operationId, routeFacts, type RouteFacts } from './routes.js';
 const ref = (name: string) => `#/components/schemas/${name}`;
 const BODY_METHODS = new Set([RequestMethod.POST, RequestMethod.PUT, RequestMethod.PATCH]);
 
-/** The view components, generated from their zod schemas (see common/http/api-view.ts). */
 /**
- * OpenAPI 3.0.3: a nullable enum must list null among its values, or a
- * validator refuses the null it allows (`cancelReason: null`, say).
+ * The document is OpenAPI 3.1, whose schemas are JSON Schema 2020-12: a
+ * nullable enum is `anyOf: [{ enum }, { type: 'null' }]`, which validators
+ * check as written. (3.0 has no such form: `nullable` needs the null among
+ * the enum's values, and Prism then skips validating the whole answer.)
  */
-const NULLABLE_ENUMS = {
-  target: 'openapi-3.0',
-  override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
-    const values = jsonSchema.enum;
-    if (jsonSchema.nullable === true && Array.isArray(values) && !values.includes(null)) {
-      values.push(null);
-    }
-  },
-} as const;
+const JSON_SCHEMA = { target: 'draft-2020-12' } as const;
 
+/** The view components, generated from their zod schemas (see common/http/api-view.ts). */
 function viewSchemas(): Record<string, SchemaObject> {
-  const { schemas } = z.toJSONSchema(apiViews, { ...NULLABLE_ENUMS, uri: ref });
+  const { schemas } = z.toJSONSchema(apiViews, { ...JSON_SCHEMA, uri: ref });
   return Object.fromEntries(
-    Object.entries(schemas).map(([id, { $id: _id, ...schema }]) => [id, schema as SchemaObject]),
+    Object.entries(schemas).map(([id, { $id: _id, $schema: _s, ...schema }]) => [
+      id,
+      schema as SchemaObject,
+    ]),
   );
 }
 
-/** `data` of an answer: a reference to its view, or the schema itself (null, say). */
+/** `data` of an answer: a reference to its view (or a list of one), or the schema itself (null, say). */
 function dataSchema(data: z.ZodType): SchemaObject | { $ref: string } {
   const id = apiViews.get(data)?.id;
   if (id) return { $ref: ref(id) };
-  const { $schema: _s, ...schema } = z.toJSONSchema(data, NULLABLE_ENUMS);
+  if (data instanceof z.ZodArray) {
+    const itemId = apiViews.get(data.element as z.ZodType)?.id;
+    if (itemId) return { type: 'array', items: { $ref: ref(itemId) } };
+  }
+  const { $schema: _s, ...schema } = z.toJSONSchema(data, JSON_SCHEMA);
   return schema as SchemaObject;
 }
 
@@ -86,22 +87,29 @@ function dtoRegistry(): Dtos {
   return { schemas, ref: dtoRef };
 }
 
+/** Path parameters read by parseId: row ids, the type of the `id` fields of the views. */
+const ROW_ID_PARAMS = new Set(['id', 'orderId']);
+const isRowId = (p: ParameterObject) => p.in === 'path' && ROW_ID_PARAMS.has(p.name);
+
+/**
+ * A path row id as parseId reads it: the views' `id` schema. Digits outside
+ * it (0, or beyond the INTEGER columns) are a 404, anything else a 400.
+ */
+const ROW_ID_PARAM: Pick<ParameterObject, 'description' | 'schema'> = {
+  description: `a row id, 1 to ${MAX_INT} (other digits: 404)`,
+  schema: { type: 'integer', minimum: 1, maximum: MAX_INT },
+};
+
 function documentOperation(op: OperationObject, route: RouteFacts, dtos: Dtos): void {
   const params = (op.parameters ?? []) as ParameterObject[];
-  const hasPathId = params.some((p) => p.in === 'path' && p.name === 'id');
-  // Path ids are read by parseId; query DTOs are described from their validators.
+  const hasPathId = params.some(isRowId);
+  // Public routes say so: an operation without `security` would fall back to the document's.
+  op.security = route.authenticated ? [{ bearer: [] }] : [];
+  // Query DTOs are described from their validators.
   op.parameters = [
     ...params
       .filter((p) => p.in !== 'query')
-      .map((p) =>
-        p.in === 'path' && p.name === 'id'
-          ? {
-              ...p,
-              description: `a row id, 1 to 2147483647 (larger: 404)`,
-              schema: { type: 'string', pattern: ID_PATTERN.source } as SchemaObject,
-            }
-          : p,
-      ),
+      .map((p) => (isRowId(p) ? { ...p, ...ROW_ID_PARAM } : p)),
     ...(route.query
       ? dtoProperties(route.query, dtos.ref).map(({ name, required, schema }) => {
           const { description, ...rest } = schema;
@@ -134,17 +142,23 @@ function documentOperation(op: OperationObject, route: RouteFacts, dtos: Dtos): 
   }
 }
 
-/** /metrics is a plain Fastify route (infra/metrics); it is described here. */
+/**
+ * /metrics is a plain Fastify route (infra/metrics); it is described here.
+ * Its only 4xx are the router's, which any request can get (info.description).
+ */
 const METRICS_PATH = {
   get: {
     operationId: 'metrics',
+    summary: 'Prometheus metrics',
     tags: ['operations'],
     description: 'Prometheus text format; for operators (the shipped nginx does not expose it).',
+    security: [],
     responses: {
       '200': {
         description: 'the metrics',
         content: { 'text/plain': { schema: { type: 'string' } } },
       },
+      ...errorResponses(['URI_TOO_LONG', 'HEADERS_TOO_LARGE']),
     },
   },
 };
@@ -200,6 +214,10 @@ export function buildDocument(app: NestFastifyApplication): OpenAPIObject {
           '414/41400 (URL too long) and 431/43100 (headers too large) from the router.',
       )
       .setVersion('1')
+      .setOpenAPIVersion('3.1.0')
+      .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+      // Paths are absolute (/api/v1/…, /health/…): the server is wherever the document was fetched from.
+      .addServer('/')
       .addBearerAuth()
       .build(),
     { operationIdFactory: operationId },

@@ -73,10 +73,9 @@ export function binaryResponse(
 
 /** Validation errors carry `data.errors` (API.md); other errors a detail object or null. */
 function errorData(status: number): SchemaObject {
-  if (status !== 400) return { type: 'object', nullable: true };
+  if (status !== 400) return { type: ['object', 'null'] };
   return {
-    type: 'object',
-    nullable: true,
+    type: ['object', 'null'],
     properties: { errors: { type: 'array', items: { $ref: '#/components/schemas/FieldError' } } },
     additionalProperties: false,
   };

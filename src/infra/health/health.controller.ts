@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { AppError } from '../../common/errors/index.js';
 import { ApiAnswer } from '../../common/http/index.js';
@@ -23,6 +23,7 @@ export class HealthController {
   ) {}
 
   /** 200 while the process runs. */
+  @ApiOperation({ summary: 'Liveness probe' })
   @Get('live')
   @ApiAnswer(liveView)
   live() {
@@ -30,6 +31,7 @@ export class HealthController {
   }
 
   /** 200 when the primary database and Redis answer; 503 once shutdown begins. */
+  @ApiOperation({ summary: 'Readiness probe' })
   @Get('ready')
   @HealthCheck()
   @ApiAnswer(readinessView, {

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { ApiTags, OmitType } from '@nestjs/swagger';
+import { ApiOperation, ApiTags, OmitType } from '@nestjs/swagger';
 import { Roles } from '../../common/auth/index.js';
 import { AppError } from '../../common/errors/index.js';
 import { ApiAnswer, DEFAULT_PAGE_SIZE, PageQuery, parseId } from '../../common/http/index.js';
@@ -32,6 +32,7 @@ export class DeadLettersController {
     @Inject(QUEUE_DRIVER) private readonly driver: QueueDriver,
   ) {}
 
+  @ApiOperation({ summary: 'List queues and their job counts' })
   @Get()
   @Roles('admin')
   @ApiAnswer(queueList)
@@ -45,6 +46,7 @@ export class DeadLettersController {
     );
   }
 
+  @ApiOperation({ summary: "List a queue's dead letters" })
   @Get(':queue/dead-letters')
   @Roles('admin')
   @ApiAnswer(deadLetterList, { errors: ['NOT_FOUND'] })
@@ -56,6 +58,7 @@ export class DeadLettersController {
     return { items: await this.driver.deadLetters(name, query.limit ?? DEFAULT_PAGE_SIZE) };
   }
 
+  @ApiOperation({ summary: 'Retry a dead letter' })
   @Post(':queue/dead-letters/:jobId/retry')
   @Roles('admin')
   @HttpCode(200)

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Put, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 // From the library, not ../throttle: that module depends on this one.
 import { SkipThrottle } from '@nestjs/throttler';
 import { CurrentUser, Roles, type AuthUser } from '../../common/auth/index.js';
@@ -27,6 +27,7 @@ export class SettingsController {
   constructor(private readonly settings: RuntimeSettings) {}
 
   /** The settings in force on the replica that answers. */
+  @ApiOperation({ summary: 'Get the runtime settings' })
   @Get()
   @Roles('admin')
   @ApiAnswer(settingsView)
@@ -35,6 +36,7 @@ export class SettingsController {
   }
 
   /** Any part of the settings; every replica applies the result within 1 s. */
+  @ApiOperation({ summary: 'Change the runtime settings' })
   @Put()
   @Roles('admin')
   @WritableWhenReadOnly()
@@ -44,6 +46,7 @@ export class SettingsController {
   }
 
   /** Every change, newest first: who, when, before and after. */
+  @ApiOperation({ summary: 'List changes to the runtime settings' })
   @Get('audit')
   @Roles('admin')
   @ApiAnswer(settingsChangePage)

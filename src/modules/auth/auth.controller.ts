@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ApiAnswer, Budget } from '../../common/http/index.js';
 import { WritableWhenReadOnly } from '../../infra/settings/index.js';
@@ -22,6 +22,7 @@ import { LoginDto, PhoneDto, RefreshDto } from './dto/login.dto.js';
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
+  @ApiOperation({ summary: 'Sign in with a wx.login code' })
   @Post('login')
   @HttpCode(200)
   @ThrottleAs('login')
@@ -34,6 +35,7 @@ export class AuthController {
     return this.auth.login(body);
   }
 
+  @ApiOperation({ summary: 'Exchange a refresh token for a new token pair' })
   @Post('refresh')
   @HttpCode(200)
   @WritableWhenReadOnly()
@@ -42,6 +44,7 @@ export class AuthController {
     return this.auth.refresh(body.refreshToken);
   }
 
+  @ApiOperation({ summary: 'Sign out this session' })
   @Post('logout')
   @HttpCode(200)
   @Authenticated()
@@ -51,6 +54,7 @@ export class AuthController {
     return null;
   }
 
+  @ApiOperation({ summary: 'Sign out every session of the user' })
   @Post('logout-all')
   @HttpCode(200)
   @Authenticated()
@@ -60,6 +64,7 @@ export class AuthController {
     return null;
   }
 
+  @ApiOperation({ summary: 'List my sessions' })
   @Get('sessions')
   @Authenticated()
   @ApiAnswer(z.array(sessionView))
@@ -67,6 +72,7 @@ export class AuthController {
     return this.auth.listSessions(user);
   }
 
+  @ApiOperation({ summary: 'Bind my phone number from a getPhoneNumber code' })
   @Post('phone')
   @HttpCode(200)
   @Budget('wechat')

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../../common/auth/index.js';
 import { CatalogService } from './catalog.service.js';
 import { ApiAnswer, parseId } from '../../common/http/index.js';
@@ -16,6 +16,7 @@ import {
 export class AdminProductsController {
   constructor(private readonly catalog: CatalogService) {}
 
+  @ApiOperation({ summary: 'Create a product' })
   @Post()
   @Roles('admin')
   @ApiAnswer(productView, { status: 201 })
@@ -24,6 +25,7 @@ export class AdminProductsController {
   }
 
   /** Every replica serves the new value within 1 s. */
+  @ApiOperation({ summary: 'Update a product' })
   @Patch(':id')
   @Roles('admin')
   @ApiAnswer(productView)
@@ -32,6 +34,7 @@ export class AdminProductsController {
   }
 
   /** Soft delete: the row stays for past orders, the product disappears from the catalog. */
+  @ApiOperation({ summary: 'Soft-delete a product' })
   @Delete(':id')
   @Roles('admin')
   @HttpCode(200)

@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiAnswer, Compressed, DEFAULT_PAGE_SIZE, parseId } from '../../common/http/index.js';
 import { CatalogService } from './catalog.service.js';
 import { ListProductsQuery } from './product.dto.js';
@@ -11,6 +11,7 @@ export class CatalogController {
   constructor(private readonly catalog: CatalogService) {}
 
   /** A page of products by id; `nextCursor` is null on the last page. */
+  @ApiOperation({ summary: 'List products' })
   @Get()
   @Compressed()
   @ApiAnswer(productPage)
@@ -18,6 +19,7 @@ export class CatalogController {
     return this.catalog.listProducts(query.cursor, query.limit ?? DEFAULT_PAGE_SIZE);
   }
 
+  @ApiOperation({ summary: 'Get a product' })
   @Get(':id')
   @ApiAnswer(productView)
   get(@Param('id') id: string): Promise<ProductView> {

@@ -1,5 +1,5 @@
 import { Body, Controller, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../../common/auth/index.js';
 import { ApiAnswer } from '../../common/http/index.js';
 import { CreateFlashSaleDto } from './flash-sale.dto.js';
@@ -12,6 +12,7 @@ export class AdminFlashSalesController {
   constructor(private readonly sales: FlashSalesService) {}
 
   /** 201 the sale; its stock is taken off the product's now (409 if the product has less). */
+  @ApiOperation({ summary: 'Create a flash sale' })
   @Post()
   @Roles('admin')
   @ApiAnswer(flashSaleView, { status: 201, errors: ['NOT_FOUND', 'CONFLICT'] })

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
 import { ApiAnswer, parseId } from '../../common/http/index.js';
 import { FeatureSwitch } from '../../infra/settings/index.js';
@@ -22,6 +22,7 @@ export class FlashSalesController {
   constructor(private readonly sales: FlashSalesService) {}
 
   /** Public and cached: `remaining` may lag by up to 1 s. */
+  @ApiOperation({ summary: 'Get a flash sale' })
   @Get(':id')
   @ApiAnswer(flashSaleView)
   view(@Param('id') id: string): Promise<FlashSaleView> {
@@ -32,6 +33,7 @@ export class FlashSalesController {
    * 202 with a ticket when admitted; 409 40912 / 40911 / 40910 otherwise, in
    * that precedence. The same Idempotency-Key names the same ticket.
    */
+  @ApiOperation({ summary: 'Buy in a flash sale' })
   @Post(':id/orders')
   @HttpCode(202)
   @Authenticated()
@@ -57,6 +59,7 @@ export class FlashSalesController {
     return this.sales.buy(user.userId, saleId, body.quantity, parseIdempotencyKey(rawKey));
   }
 
+  @ApiOperation({ summary: 'Poll a flash-sale ticket' })
   @Get('tickets/:ticket')
   @Authenticated()
   @ApiAnswer(ticketView, { errors: ['NOT_FOUND'] })

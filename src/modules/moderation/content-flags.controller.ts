@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { CurrentUser, Roles, type AuthUser } from '../../common/auth/index.js';
 import { ApiAnswer, DEFAULT_PAGE_SIZE, PageQuery, parseId } from '../../common/http/index.js';
@@ -26,6 +26,7 @@ export class ContentFlagsController {
   constructor(private readonly security: ContentSecurity) {}
 
   /** Newest first; `status=open` (default) or `cleared`. */
+  @ApiOperation({ summary: 'List flagged texts' })
   @Get()
   @Roles('admin')
   @ApiAnswer(contentFlagPage)
@@ -38,6 +39,7 @@ export class ContentFlagsController {
   }
 
   /** The admin looked and keeps the text: the flag leaves the open list. */
+  @ApiOperation({ summary: 'Clear a flagged text' })
   @Post(':id/clear')
   @Roles('admin')
   @HttpCode(200)

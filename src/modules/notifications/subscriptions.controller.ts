@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
 import { ApiAnswer } from '../../common/http/index.js';
 import { SubscribeCredits } from './subscribe-credits.service.js';
@@ -12,6 +12,7 @@ export class SubscriptionsController {
   constructor(private readonly credits: SubscribeCredits) {}
 
   /** Records what the user accepted in wx.requestSubscribeMessage: one message per acceptance. */
+  @ApiOperation({ summary: 'Record accepted subscribe messages' })
   @Post()
   @Authenticated()
   @HttpCode(200)

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
 import {
@@ -27,6 +27,7 @@ export class OrdersController {
    * 201 with the new order; a retry with the same key and body answers 200
    * with the same order and `Idempotent-Replayed: true`.
    */
+  @ApiOperation({ summary: 'Place an order' })
   @Post()
   @FeatureSwitch('orders')
   @ThrottleAs('orders')
@@ -63,6 +64,7 @@ export class OrdersController {
     return order;
   }
 
+  @ApiOperation({ summary: 'List my orders' })
   @Get()
   @Compressed()
   @ApiAnswer(orderPage)
@@ -70,12 +72,14 @@ export class OrdersController {
     return this.orders.list(user.userId, query.cursor, query.limit ?? DEFAULT_PAGE_SIZE);
   }
 
+  @ApiOperation({ summary: 'Get one of my orders' })
   @Get(':id')
   @ApiAnswer(orderView)
   get(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<OrderView> {
     return this.orders.get(user.userId, parseId(id, 'order'));
   }
 
+  @ApiOperation({ summary: 'Cancel my pending order' })
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiAnswer(orderView, { errors: ['CONFLICT'] })

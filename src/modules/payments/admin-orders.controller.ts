@@ -1,5 +1,5 @@
 import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthUser } from '../../common/auth/index.js';
 import { ApiAnswer, parseId } from '../../common/http/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
@@ -20,6 +20,7 @@ export class AdminOrdersController {
   ) {}
 
   /** paid → shipped; the shipping information is uploaded to WeChat from the outbox. */
+  @ApiOperation({ summary: 'Ship a paid order' })
   @Post('ship')
   @Roles('admin')
   @HttpCode(200)
@@ -34,6 +35,7 @@ export class AdminOrdersController {
   }
 
   /** Cancels a pending order (`cancelReason: "admin"`) and returns its stock. */
+  @ApiOperation({ summary: 'Cancel a pending order (admin)' })
   @Post('cancel')
   @Roles('admin')
   @HttpCode(200)
@@ -44,6 +46,7 @@ export class AdminOrdersController {
   }
 
   /** Full (default) or partial refund → the order, `refunding`. */
+  @ApiOperation({ summary: 'Refund an order' })
   @Post('refund')
   @Roles('admin')
   @HttpCode(200)

@@ -1,5 +1,5 @@
 import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
 import { AppError } from '../../common/errors/index.js';
@@ -27,6 +27,7 @@ export class OrderPaymentController {
   ) {}
 
   /** Exactly the parameters of wx.requestPayment; a pending order only (else 409). */
+  @ApiOperation({ summary: 'Get the wx.requestPayment parameters of my order' })
   @Post()
   @HttpCode(200)
   @Budget('wechat')
@@ -36,6 +37,7 @@ export class OrderPaymentController {
   }
 
   /** After wx.requestPayment succeeds: asks WeChat Pay and answers the order (`paid` if it says SUCCESS). */
+  @ApiOperation({ summary: 'Confirm my payment with WeChat Pay' })
   @Post('confirm')
   @HttpCode(200)
   @Budget('wechat')
@@ -56,6 +58,7 @@ export class WechatPayNotifyController {
 
   constructor(private readonly notifications: WechatPayNotifications) {}
 
+  @ApiOperation({ summary: 'Receive a WeChat Pay notification' })
   @Post('notify')
   @RawBody()
   @SkipThrottle()
@@ -96,6 +99,7 @@ export class SandboxPaymentsController {
     private readonly consistency: ConsistencyService,
   ) {}
 
+  @ApiOperation({ summary: 'Simulate a successful payment (sandbox)' })
   @Post(':orderId/succeed')
   @HttpCode(200)
   @ApiAnswer(orderView, { errors: ['NOT_FOUND', 'CONFLICT'] })

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Patch } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiAnswer } from '../../common/http/index.js';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
 import { UpdateMeDto } from './dto/update-me.dto.js';
@@ -11,6 +11,7 @@ import { userView, type UserView } from './user-view.js';
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
+  @ApiOperation({ summary: 'Get my profile' })
   @Get('me')
   @Authenticated()
   @ApiAnswer(userView)
@@ -18,6 +19,7 @@ export class UsersController {
     return this.users.getView(user.userId);
   }
 
+  @ApiOperation({ summary: 'Update my nickname or avatar' })
   @Patch('me')
   @Authenticated()
   @ApiAnswer(userView, { errors: ['CONTENT_RISKY', 'WECHAT_UPSTREAM'] })

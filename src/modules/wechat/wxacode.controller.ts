@@ -1,5 +1,5 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Authenticated } from '../../common/auth/index.js';
 import { ApiAnswer } from '../../common/http/index.js';
@@ -12,6 +12,7 @@ export class WxaCodeController {
   constructor(private readonly codes: WxaCodes) {}
 
   /** The unlimited mini-program code as an image (errors stay JSON in the envelope). */
+  @ApiOperation({ summary: 'Get a mini-program code image' })
   @Get()
   @Authenticated()
   @ApiAnswer(
