@@ -19,6 +19,7 @@ import {
   jsonBodyParser,
   installRequestContext,
   requestIdFor,
+  routableUrl,
 } from './common/http/index.js';
 import { AppError } from './common/errors/index.js';
 import { createLogger, lazyChildLogger, PinoNestLogger } from './common/logging/index.js';
@@ -86,6 +87,7 @@ async function build(
     }),
     childLoggerFactory: lazyChildLogger,
     genReqId: requestIdFor,
+    rewriteUrl: routableUrl,
     bodyLimit: config.http.bodyLimit,
     trustProxy: config.http.trustProxy.length > 0 ? config.http.trustProxy : false,
     // Node's defaults hold idle and slowloris sockets ~85 s; see HTTP_*_TIMEOUT_MS.
@@ -107,11 +109,15 @@ async function build(
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config, options.imports),
     adapter,
-    { logger: new PinoNestLogger(logger), abortOnError: false },
+    // No form parser: bodies are JSON only (docs/http-api.md), and Nest's default
+    // would accept `code=x` on every route the OpenAPI document calls JSON.
+    { logger: new PinoNestLogger(logger), abortOnError: false, bodyParser: false },
   );
 
   const fastify = app.getHttpAdapter().getInstance();
   fastify.server.on('checkExpectation', onUnmetExpectation);
+  // Fastify's own text/plain parser goes too: any type but JSON is 415 in the envelope.
+  fastify.removeContentTypeParser('text/plain');
   app.useBodyParser('application/json', { bodyLimit: config.http.bodyLimit }, jsonBodyParser);
   const shutdown = app.get(ShutdownState);
   // Last: spans of the requests and jobs that ended while closing are flushed.

@@ -49,6 +49,18 @@ export function onFrameworkError(
     .send(envelopeText(a, request.id));
 }
 
+/**
+ * Fastify's `rewriteUrl`: a request target that is not a path (`OPTIONS *`,
+ * RFC 9112 §3.2.4, or the absolute form) matches no route, not even the 404
+ * handler's, and falls to Fastify's last resort, which runs none of our hooks
+ * (no request id, no security headers) and logs the whole route table as a
+ * warning. As `/` it is routed, refused and answered like any other request.
+ */
+export function routableUrl(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  return url.startsWith('/') ? url : '/';
+}
+
 /** What Node's HTTP parser refuses, by its error code. */
 export function clientErrorAnswer(code: string | undefined): EdgeAnswer {
   switch (code) {
