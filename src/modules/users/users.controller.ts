@@ -1,10 +1,10 @@
-import { Body, Controller, Get, Patch } from '@nestjs/common';
+import { Body, Controller, Get, Patch, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ApiAnswer } from '../../common/http/index.js';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
-import { UpdateMeDto } from './dto/update-me.dto.js';
+import { UpdateMeDto } from './update-me.dto.js';
 import { UsersService } from './users.service.js';
-import { userView, type UserView } from './user-view.js';
+import { userView, type UserView } from './user.view.js';
 
 @ApiTags('users')
 @Controller('users')
@@ -18,10 +18,19 @@ export class UsersController {
     return this.users.getView(user.userId);
   }
 
-  @Patch('me')
+  /** Either field, or both; what is absent stays. PUT because `wx.request` cannot send PATCH. */
+  @Put('me')
   @Authenticated()
   @ApiAnswer(userView, { errors: ['CONTENT_RISKY', 'WECHAT_UPSTREAM'] })
   update(@CurrentUser() user: AuthUser, @Body() body: UpdateMeDto): Promise<UserView> {
+    return this.users.updateProfile(user.userId, body);
+  }
+
+  /** The same as PUT, for clients other than mini-programs. */
+  @Patch('me')
+  @Authenticated()
+  @ApiAnswer(userView, { errors: ['CONTENT_RISKY', 'WECHAT_UPSTREAM'] })
+  patch(@CurrentUser() user: AuthUser, @Body() body: UpdateMeDto): Promise<UserView> {
     return this.users.updateProfile(user.userId, body);
   }
 }
