@@ -128,12 +128,12 @@ export interface paths {
             cookie?: never;
         };
         get: operations["UsersController_me"];
-        put?: never;
+        put: operations["UsersController_update"];
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        patch: operations["UsersController_update"];
+        patch: operations["UsersController_patch"];
         trace?: never;
     };
     "/api/v1/auth/login": {
@@ -1538,7 +1538,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2097,7 +2097,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2361,7 +2361,189 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42201: content rejected by WeChat content security */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42201;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50200: WeChat upstream failed */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50200;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300 | 50301;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    UsersController_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMeDto"];
+            };
+        };
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["UserView"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40100: missing or invalid credentials; 40101: access token expired; 40102: session revoked */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40100 | 40101 | 40102;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41300: body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2543,7 +2725,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2741,7 +2923,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2888,7 +3070,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3035,7 +3217,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3314,7 +3496,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3747,7 +3929,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3928,7 +4110,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4129,7 +4311,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4435,7 +4617,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4813,7 +4995,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5010,7 +5192,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5207,7 +5389,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5460,7 +5642,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5677,7 +5859,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5890,7 +6072,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6110,7 +6292,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6463,7 +6645,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6793,7 +6975,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6943,7 +7125,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7291,7 +7473,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
