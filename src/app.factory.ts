@@ -19,12 +19,13 @@ import {
   jsonBodyParser,
   installRequestContext,
   requestIdFor,
+  routableUrl,
 } from './common/http/index.js';
 import { AppError } from './common/errors/index.js';
 import { createLogger, lazyChildLogger, PinoNestLogger } from './common/logging/index.js';
 import type { AppConfig } from './config/index.js';
 import { setupDocs } from './infra/docs/index.js';
-import { ShutdownState } from './infra/lifecycle/index.js';
+import { closingResponses, ShutdownState } from './infra/lifecycle/index.js';
 import { activeTraceFields, installHttpTracing, startTracing } from './infra/tracing/index.js';
 
 export interface CreatedApp {
@@ -77,6 +78,7 @@ async function build(
     options.logDestination,
     stopTracing && activeTraceFields,
   );
+  const responses = closingResponses();
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // One access line per request is nginx's job; ours would double the cost.
@@ -86,6 +88,7 @@ async function build(
     }),
     childLoggerFactory: lazyChildLogger,
     genReqId: requestIdFor,
+    rewriteUrl: routableUrl,
     bodyLimit: config.http.bodyLimit,
     trustProxy: config.http.trustProxy.length > 0 ? config.http.trustProxy : false,
     // Node's defaults hold idle and slowloris sockets ~85 s; see HTTP_*_TIMEOUT_MS.
@@ -101,19 +104,25 @@ async function build(
       // Node checks requestTimeout only this often (30 s by default), so a slowloris
       // client would be held up to 30 s past HTTP_REQUEST_TIMEOUT_MS.
       connectionsCheckingInterval: 1000,
+      ServerResponse: responses.ServerResponse,
     },
     clientErrorHandler: onClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config, options.imports),
     adapter,
-    { logger: new PinoNestLogger(logger), abortOnError: false },
+    // No form parser: bodies are JSON only (docs/http-api.md), and Nest's default
+    // would accept `code=x` on every route the OpenAPI document calls JSON.
+    { logger: new PinoNestLogger(logger), abortOnError: false, bodyParser: false },
   );
 
   const fastify = app.getHttpAdapter().getInstance();
   fastify.server.on('checkExpectation', onUnmetExpectation);
+  // Fastify's own text/plain parser goes too: any type but JSON is 415 in the envelope.
+  fastify.removeContentTypeParser('text/plain');
   app.useBodyParser('application/json', { bodyLimit: config.http.bodyLimit }, jsonBodyParser);
   const shutdown = app.get(ShutdownState);
+  responses.follow(shutdown);
   // Last: spans of the requests and jobs that ended while closing are flushed.
   if (stopTracing) fastify.addHook('onClose', () => stopTracing());
   installHttpTracing(fastify);
@@ -127,8 +136,6 @@ async function build(
       request.url.startsWith('/docs') ? DOCS_SECURITY_HEADERS : API_SECURITY_HEADERS,
     );
     void reply.header('x-request-id', request.id);
-    // While draining, keep-alive clients are told to reconnect (to another replica).
-    if (shutdown.isDraining) void reply.header('connection', 'close');
     if (shutdown.isClosing) {
       done(new AppError('UNAVAILABLE', 'shutting down'));
       return;

@@ -293,7 +293,7 @@ describe('3 replicas behind nginx', () => {
       const run = randomBytes(4).toString('hex');
       const writes: ((n: number) => LoadRequest)[] = [
         (n) => ({
-          method: 'PATCH',
+          method: 'PUT',
           path: '/api/v1/users/me',
           headers: auth(n),
           body: { nickname: `load-${n}` },

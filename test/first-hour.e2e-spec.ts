@@ -65,6 +65,37 @@ function readmeTour(): string {
   return block[1];
 }
 
+describe("the README's first screen", () => {
+  // About what a terminal shows without scrolling.
+  const firstScreen = readFileSync(join(root, 'README.md'), 'utf8')
+    .split('\n')
+    .slice(0, 30)
+    .join('\n');
+
+  it('names the commands to run and to test, and what the tests need', () => {
+    expect(firstScreen).toContain('npm ci && npm start');
+    expect(firstScreen).toMatch(/^npm test\b/m);
+    for (const need of [
+      'MariaDB',
+      'Redis',
+      '127.0.0.1',
+      '.ci/run',
+      '.ci/use-node.sh',
+      'Node.js 22',
+    ]) {
+      expect(firstScreen, need).toContain(need);
+    }
+  });
+
+  it('points at scripts that exist: what .ci/run does is what it says', () => {
+    const ci = readFileSync(join(root, '.ci/run'), 'utf8');
+    expect(ci).toContain('. .ci/use-node.sh');
+    expect(ci).toMatch(/redis-server --daemonize yes --bind 127\.0\.0\.1/);
+    expect(ci).toContain('/usr/sbin/mariadbd');
+    expect(ci.trimEnd().split('\n').at(-1)).toBe('npm test');
+  });
+});
+
 describe('the first hour: npm start in the embedded mode (built server)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mp-first-hour-'));
   const dbPath = join(dir, 'embedded.sqlite');

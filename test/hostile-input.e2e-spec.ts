@@ -31,12 +31,12 @@ describe('bad input is a 400 in the envelope and writes nothing', () => {
     [{ nickname: null }, 'nickname'],
     [{ avatarUrl: null }, 'avatarUrl'],
     [{ nickname: 'ok', avatarUrl: null }, 'avatarUrl'],
-  ])('PATCH /users/me %j: 400 naming the field, user unchanged', async (body, field) => {
+  ])('PUT /users/me %j: 400 naming the field, user unchanged', async (body, field) => {
     const before = await stack.app.http
       .get('/api/v1/users/me')
       .set('Authorization', `Bearer ${user.accessToken}`);
     const res = await stack.app.http
-      .patch('/api/v1/users/me')
+      .put('/api/v1/users/me')
       .set('Authorization', `Bearer ${user.accessToken}`)
       .send(body);
     expect(res.status).toBe(400);

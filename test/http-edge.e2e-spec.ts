@@ -117,6 +117,19 @@ describe('answers given before a route runs are in the envelope', () => {
     expect(res.body.code).toBe(40400);
   });
 
+  it('OPTIONS * (the server-wide form): 404/40400 in the envelope with its X-Request-Id', async () => {
+    const res = await sendRaw(
+      port,
+      'OPTIONS * HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: star-1\r\nConnection: close\r\n\r\n',
+    );
+    expectEnvelope(res, 404, 40400);
+    expect(res.headers['x-request-id']).toBe('star-1');
+    // Fastify's last-resort 404 logs its whole route table as a warning.
+    expect(stack.app.logs.filter((l) => l.requestId === 'star-1' && Number(l.level) >= 40)).toEqual(
+      [],
+    );
+  });
+
   it('a client aborting mid-body is logged at info, not as an unexpected error', async () => {
     const socket = connect(port, '127.0.0.1');
     socket.write(

@@ -120,6 +120,42 @@ describe('HTTP envelope, errors and request ids', () => {
     expect(res.body.requestId).toBe(res.headers['x-request-id']);
   });
 
+  it.each([
+    ['a form', 'application/x-www-form-urlencoded', 'code=x'],
+    ['plain text', 'text/plain', 'code=x'],
+    [
+      'multipart',
+      'multipart/form-data; boundary=b',
+      '--b\r\nContent-Disposition: form-data; name="code"\r\n\r\nx\r\n--b--\r\n',
+    ],
+    ['bytes', 'application/octet-stream', '{"code":"x"}'],
+  ])(
+    'refuses %s body on POST /auth/login with 415/40000 in the envelope',
+    async (_label, type, body) => {
+      const res = await t.http.post('/api/v1/auth/login').set('Content-Type', type).send(body);
+      expect(res.status).toBe(415);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.body).toMatchObject({
+        code: 40000,
+        message: 'request body is not JSON',
+        data: null,
+        requestId: res.headers['x-request-id'],
+      });
+    },
+  );
+
+  it.each(['application/json', 'application/json; charset=utf-8'])(
+    'still parses a %s body',
+    async (type) => {
+      const res = await t.http
+        .post('/api/v1/probe/echo')
+        .set('Content-Type', type)
+        .send('{"name":"tea","quantity":2}');
+      expect(res.status).toBe(201);
+      expect(res.body.data).toEqual({ name: 'tea', quantity: 2 });
+    },
+  );
+
   it('answers a body over the limit with 413/41300 in the envelope', async () => {
     const res = await t.http
       .post('/api/v1/probe/echo')

@@ -83,6 +83,22 @@ describe('The OpenAPI document at /docs/json', () => {
     expect(served.length).toBeGreaterThanOrEqual(20);
   });
 
+  it('gives every route outside /admin a method wx.request can send (a PATCH only beside a PUT)', () => {
+    // wx.request has GET, POST, PUT, DELETE (HEAD, OPTIONS, TRACE, CONNECT), not PATCH.
+    const sendable = ['get', 'post', 'put', 'delete'];
+    const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+    const paths = Object.entries(doc.paths as Record<string, Record<string, unknown>>).filter(
+      ([path]) => !path.startsWith('/api/v1/admin/'),
+    );
+    expect(paths.length).toBeGreaterThanOrEqual(20);
+    const unreachable = paths.flatMap(([path, item]) =>
+      methods
+        .filter((m) => m in item && !sendable.includes(m) && !(m === 'patch' && 'put' in item))
+        .map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    expect(unreachable).toEqual([]);
+  });
+
   it('documents, for every API route, its success answer inside the envelope and its errors', () => {
     for (const { key, op } of operations()) {
       if (key !== NOTIFY) expect(documentsSuccess(op), `${key} has no success schema`).toBe(true);
@@ -190,7 +206,7 @@ describe('The OpenAPI document at /docs/json', () => {
     expect((await app.http.get('/metrics')).status).toBe(200);
 
     await ok(u(app.http.get('/api/v1/users/me')));
-    await ok(u(app.http.patch('/api/v1/users/me')).send({ nickname: 'Contract' }));
+    await ok(u(app.http.put('/api/v1/users/me')).send({ nickname: 'Contract' }));
     wx.reviewWords.add('maybe');
     await ok(u(app.http.patch('/api/v1/users/me')).send({ nickname: 'Contract maybe' }));
     const flags = await ok(a(app.http.get('/api/v1/admin/content-flags')));

@@ -151,6 +151,7 @@ describe('Runtime settings on two replicas sharing MariaDB and Redis', () => {
     await change({ switches: { readOnly: true } });
     const b = stack.apps[1];
     const refused = [
+      await b.http.put(`${API}/users/me`).set(bearer(user.accessToken)).send({ nickname: 'x' }),
       await b.http.patch(`${API}/users/me`).set(bearer(user.accessToken)).send({ nickname: 'x' }),
       await b.http
         .post(`${API}/orders`)

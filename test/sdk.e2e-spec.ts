@@ -100,6 +100,16 @@ function sdkScenarios(backend: () => Backend, { flashSales }: { flashSales: bool
     });
   });
 
+  it('updateMe sets the nickname or the avatar with PUT /users/me (wx.request has no PATCH)', async () => {
+    const { client, wx } = clientOf();
+    const avatarUrl = 'https://cdn.example.com/avatars/sdk.png';
+    await client.updateMe({ nickname: 'Oolong fan', avatarUrl });
+    const renamed = await client.updateMe({ nickname: 'Green tea fan' });
+    expect(renamed).toMatchObject({ nickname: 'Green tea fan', avatarUrl });
+    expect((await client.me()).nickname).toBe('Green tea fan');
+    expect(calls(wx, 'PUT', '/users/me').map((e) => e.status)).toEqual([200, 200]);
+  });
+
   it('40 parallel requests on an expired token share exactly one refresh', async () => {
     const { client, wx } = clientOf();
     const { user } = await client.login();

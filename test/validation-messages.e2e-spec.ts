@@ -13,7 +13,7 @@ const MAX_INT = 2_147_483_647;
 type Body = Record<string, unknown>;
 type Who = 'anonymous' | 'user' | 'admin';
 interface Route {
-  method: 'post' | 'patch' | 'get';
+  method: 'post' | 'put' | 'patch' | 'get';
   path: string;
   who: Who;
   base: Body;
@@ -28,7 +28,7 @@ const ROUTES = {
     base: { refreshToken: 'r' },
   },
   phone: { method: 'post', path: '/api/v1/auth/phone', who: 'user', base: { code: 'c' } },
-  me: { method: 'patch', path: '/api/v1/users/me', who: 'user', base: {} },
+  me: { method: 'put', path: '/api/v1/users/me', who: 'user', base: {} },
   createProduct: {
     method: 'post',
     path: '/api/v1/admin/products',

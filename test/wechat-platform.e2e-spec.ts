@@ -32,16 +32,39 @@ describe('content security (msg_sec_check v2) on nicknames and remarks, fail-ope
     stack.wx.riskyWords.add('badword');
     stack.wx.reviewWords.add('doubtful');
   });
-  const patchMe = (user: LoggedIn, body: object) =>
-    stack.app.http.patch('/api/v1/users/me').set(bearer(user)).send(body);
+  const putMe = (user: LoggedIn, body: object) =>
+    stack.app.http.put('/api/v1/users/me').set(bearer(user)).send(body);
   const nicknameOf = async (id: number) =>
     (await stack.db.dataSource.query('SELECT nickname FROM users WHERE id = ?', [id]))[0].nickname;
   const flagsFor = (kind: string, refId: number) =>
     flagsOf(stack, 'SELECT * FROM content_flags WHERE kind = ? AND ref_id = ?', [kind, refId]);
 
+  it('PUT /users/me sets either field and leaves the other; PATCH is the same route', async () => {
+    const u = await loginAs(stack.app, stack.wx);
+    const avatarUrl = 'https://cdn.example.com/a/1.png';
+    expect((await putMe(u, { nickname: 'first', avatarUrl })).status).toBe(200);
+    const renamed = await putMe(u, { nickname: 'second' });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body.data).toMatchObject({ nickname: 'second', avatarUrl });
+    const patched = await stack.app.http
+      .patch('/api/v1/users/me')
+      .set(bearer(u))
+      .send({ avatarUrl: 'https://cdn.example.com/a/2.png' });
+    expect(patched.status).toBe(200);
+    expect(patched.body.data).toMatchObject({
+      nickname: 'second',
+      avatarUrl: 'https://cdn.example.com/a/2.png',
+    });
+    const me = await stack.app.http.get('/api/v1/users/me').set(bearer(u));
+    expect(me.body.data).toMatchObject({
+      nickname: 'second',
+      avatarUrl: 'https://cdn.example.com/a/2.png',
+    });
+  });
+
   it('passes: stored, not flagged; WeChat got version 2, openid, scene 1 and the text', async () => {
     const u = await loginAs(stack.app, stack.wx);
-    const res = await patchMe(u, { nickname: '绿茶' });
+    const res = await putMe(u, { nickname: '绿茶' });
     expect(res.status).toBe(200);
     expect(res.body.data.nickname).toBe('绿茶');
     expect(stack.wx.secChecks.at(-1)).toEqual({
@@ -55,8 +78,8 @@ describe('content security (msg_sec_check v2) on nicknames and remarks, fail-ope
 
   it('risky: 422/42201 and nothing stored', async () => {
     const u = await loginAs(stack.app, stack.wx);
-    await patchMe(u, { nickname: 'before' });
-    const res = await patchMe(u, { nickname: 'a badword here' });
+    await putMe(u, { nickname: 'before' });
+    const res = await putMe(u, { nickname: 'a badword here' });
     expect(res.status).toBe(422);
     expect(res.body.code).toBe(42201);
     expect(await nicknameOf(u.user.id)).toBe('before');
@@ -67,7 +90,7 @@ describe('content security (msg_sec_check v2) on nicknames and remarks, fail-ope
 
   it('review: stored and flagged for admins with WeChat label', async () => {
     const u = await loginAs(stack.app, stack.wx);
-    const res = await patchMe(u, { nickname: 'doubtful name' });
+    const res = await putMe(u, { nickname: 'doubtful name' });
     expect(res.status).toBe(200);
     expect(await nicknameOf(u.user.id)).toBe('doubtful name');
     expect(await flagsFor('nickname', u.user.id)).toEqual([
@@ -101,7 +124,7 @@ describe('content security (msg_sec_check v2) on nicknames and remarks, fail-ope
     const u = await loginAs(stack.app, stack.wx);
     fail();
     try {
-      const res = await patchMe(u, { nickname: 'unseen' });
+      const res = await putMe(u, { nickname: 'unseen' });
       expect(res.status).toBe(200);
     } finally {
       heal();
@@ -114,10 +137,10 @@ describe('content security (msg_sec_check v2) on nicknames and remarks, fail-ope
 
   it('a dead access_token on msg_sec_check is refreshed and the check retried once', async () => {
     const u = await loginAs(stack.app, stack.wx);
-    await patchMe(u, { nickname: 'warm' });
+    await putMe(u, { nickname: 'warm' });
     stack.wx.invalidateAccessToken(42001);
     const calls = stack.wx.counts.secCheck;
-    const res = await patchMe(u, { nickname: 'fresh' });
+    const res = await putMe(u, { nickname: 'fresh' });
     expect(res.status).toBe(200);
     expect(stack.wx.counts.secCheck - calls).toBe(2);
     expect(await flagsFor('nickname', u.user.id)).toEqual([]);
@@ -214,7 +237,7 @@ describe('content security (msg_sec_check v2) on nicknames and remarks, fail-ope
     it('lists open flags newest first, pages with a cursor, and clears one', async () => {
       const u = await loginAs(stack.app, stack.wx);
       for (const n of ['doubtful 1', 'doubtful 2', 'doubtful 3'])
-        expect((await patchMe(u, { nickname: n })).status).toBe(200);
+        expect((await putMe(u, { nickname: n })).status).toBe(200);
       const first = await list('?limit=2');
       expect(first.status).toBe(200);
       expect(first.body.data.items).toHaveLength(2);

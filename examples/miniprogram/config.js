@@ -4,4 +4,5 @@ export const BASE_URL = 'http://127.0.0.1:3000';
 
 // Subscribe-message template ids as configured on the backend
 // (WECHAT_SUBSCRIBE_TEMPLATE_ORDER_PAID / _SHIPPED); empty: the button is hidden.
+/** @type {string[]} */
 export const TEMPLATE_IDS = [];

@@ -1,7 +1,13 @@
-/** 1200 → "¥12.00": the backend counts money in cents. */
+/**
+ * 1200 → "¥12.00": the backend counts money in cents.
+ * @param {number} cents
+ */
 export const yuan = (cents) => `¥${(cents / 100).toFixed(2)}`;
 
-/** What to show for a failure of the SDK: the envelope's message, with its requestId for support. */
+/**
+ * What to show for a failure of the SDK: the envelope's message, with its requestId for support.
+ * @param {any} err whatever was thrown
+ */
 export function describeError(err) {
   if (err && err.name === 'ApiError')
     return `${err.message} (code ${err.code}, request ${err.requestId})`;

@@ -149,13 +149,14 @@ export interface paths {
         };
         /** Get my profile */
         get: operations["UsersController_me"];
-        put?: never;
+        /** Update my nickname or avatar */
+        put: operations["UsersController_update"];
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Update my nickname or avatar */
-        patch: operations["UsersController_update"];
+        /** Update my nickname or avatar (PATCH alias of PUT) */
+        patch: operations["UsersController_patch"];
         trace?: never;
     };
     "/api/v1/auth/login": {
@@ -756,45 +757,6 @@ export interface components {
             /** @description null on the last page */
             nextCursor: string | null;
         };
-        FlashSaleView: {
-            /** @example 7 */
-            id: number;
-            /** @example 7 */
-            productId: number;
-            /** @example 990 */
-            priceCents: number;
-            /** @example 100 */
-            stock: number;
-            /** @description may lag by up to 1 s */
-            remaining: number;
-            /** @example 1 */
-            perUserLimit: number;
-            /**
-             * Format: date-time
-             * @example 2026-01-01T08:00:00.000Z
-             */
-            startsAt: string;
-            /**
-             * Format: date-time
-             * @example 2026-01-01T08:00:00.000Z
-             */
-            endsAt: string;
-            /** @enum {string} */
-            status: "upcoming" | "live" | "sold_out" | "ended";
-        };
-        FlashTicketView: {
-            ticket: string;
-            /** @enum {string} */
-            status: "queued" | "placed" | "failed";
-            orderId: number | null;
-            /** @description why the order could not be written */
-            reason: string | null;
-        };
-        FlashAdmission: {
-            ticket: string;
-            /** @constant */
-            status: "queued";
-        };
         QueueView: {
             /** @example orders.payment-timeout */
             name: string;
@@ -944,6 +906,45 @@ export interface components {
             items: components["schemas"]["OrderView"][];
             /** @description null on the last page */
             nextCursor: string | null;
+        };
+        FlashSaleView: {
+            /** @example 7 */
+            id: number;
+            /** @example 7 */
+            productId: number;
+            /** @example 990 */
+            priceCents: number;
+            /** @example 100 */
+            stock: number;
+            /** @description may lag by up to 1 s */
+            remaining: number;
+            /** @example 1 */
+            perUserLimit: number;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T08:00:00.000Z
+             */
+            startsAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T08:00:00.000Z
+             */
+            endsAt: string;
+            /** @enum {string} */
+            status: "upcoming" | "live" | "sold_out" | "ended";
+        };
+        FlashTicketView: {
+            ticket: string;
+            /** @enum {string} */
+            status: "queued" | "placed" | "failed";
+            orderId: number | null;
+            /** @description why the order could not be written */
+            reason: string | null;
+        };
+        FlashAdmission: {
+            ticket: string;
+            /** @constant */
+            status: "queued";
         };
         SubscriptionView: {
             templateId: string;
@@ -1602,7 +1603,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2161,7 +2162,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2425,7 +2426,189 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42201: content rejected by WeChat content security */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42201;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50200: WeChat upstream failed */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50200;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300 | 50301;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    UsersController_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMeDto"];
+            };
+        };
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["UserView"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40100: missing or invalid credentials; 40101: access token expired; 40102: session revoked */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40100 | 40101 | 40102;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41300: body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2607,7 +2790,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2805,7 +2988,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2951,7 +3134,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3097,7 +3280,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3361,7 +3544,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3794,7 +3977,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3975,7 +4158,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4176,7 +4359,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4482,7 +4665,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4860,7 +5043,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5057,7 +5240,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5254,7 +5437,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5524,7 +5707,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5741,7 +5924,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5954,7 +6137,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6174,7 +6357,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6527,7 +6710,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6857,7 +7040,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7007,7 +7190,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7355,7 +7538,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40000: unsupported media type */
+            /** @description 40000: request body is not JSON */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

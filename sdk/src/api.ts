@@ -30,6 +30,7 @@ export type ErrorCode = Exclude<CodesOf<operations[keyof operations]>, 0>;
 export type LoginResult = Data<'/api/v1/auth/login', 'post'>;
 export type TokenPair = Data<'/api/v1/auth/refresh', 'post'>;
 export type User = Data<'/api/v1/users/me', 'get'>;
+export type ProfileUpdate = Body<'/api/v1/users/me', 'put'>;
 export type Product = Schemas['ProductView'];
 export type ProductPage = Data<'/api/v1/products', 'get'>;
 export type Order = Schemas['OrderView'];

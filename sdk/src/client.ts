@@ -8,6 +8,7 @@ import type {
   OrderPage,
   PaymentParams,
   Product,
+  ProfileUpdate,
   ProductPage,
   SubscriptionList,
   User,
@@ -162,6 +163,16 @@ export class Client {
 
   me(): Promise<User> {
     return this.request('GET', '/users/me');
+  }
+
+  /**
+   * Sets the nickname, the avatar URL, or both (what is left out stays):
+   * PUT /users/me. The avatar is an https URL: upload the file
+   * wx.chooseAvatar gives to your storage first. A risky nickname is an
+   * ApiError 422/42201.
+   */
+  updateMe(update: ProfileUpdate): Promise<User> {
+    return this.request('PUT', '/users/me', { body: update });
   }
 
   products(page: { cursor?: string; limit?: number } = {}): Promise<ProductPage> {

@@ -10,7 +10,7 @@ describe('what the SDK may send twice', () => {
     );
     expect(isRetryable({ method: 'POST', path: '/auth/refresh', repeatable: true })).toBe(true);
     expect(isRetryable({ method: 'POST', path: '/orders/1/cancel' })).toBe(false);
-    expect(isRetryable({ method: 'PATCH', path: '/users/me' })).toBe(false);
+    expect(isRetryable({ method: 'PUT', path: '/users/me' })).toBe(false);
   });
 
   it('makes Idempotency-Keys the backend accepts (8-64 of [A-Za-z0-9._:-]), a new one each time', () => {

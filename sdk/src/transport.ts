@@ -1,7 +1,8 @@
 import { ApiError, NetworkError } from './errors.js';
 import type { Wx, WxRequestSuccess } from './wx.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** wx.request's methods that the backend uses (wx.request has no PATCH). */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface Call {
   method: HttpMethod;

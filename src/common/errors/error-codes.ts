@@ -21,7 +21,7 @@ export const ERRORS = {
   FLASH_SALE_NOT_LIVE: { status: 409, code: 40912, message: 'flash sale not live' },
   PAYLOAD_TOO_LARGE: { status: 413, code: 41300, message: 'body too large' },
   // A malformed request like any other 400, with the status HTTP gives it.
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 40000, message: 'unsupported media type' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 40000, message: 'request body is not JSON' },
   URI_TOO_LONG: { status: 414, code: 41400, message: 'URL or path parameter too long' },
   HEADERS_TOO_LARGE: { status: 431, code: 43100, message: 'request headers too large' },
   WECHAT_CODE_REJECTED: { status: 422, code: 42200, message: 'WeChat rejected the login code' },

@@ -49,6 +49,18 @@ export function onFrameworkError(
     .send(envelopeText(a, request.id));
 }
 
+/**
+ * Fastify's `rewriteUrl`. The asterisk-form target of `OPTIONS *` (RFC 9112
+ * §3.2.4) matches no route, not even the 404 handler's, and falls to
+ * Fastify's last resort, which runs none of our hooks (no request id, no
+ * security headers) and logs the whole route table as a warning. As `/` it
+ * is routed and refused like any other request. (The router resolves the
+ * absolute form itself and refuses any other target as a bad URL.)
+ */
+export function routableUrl(req: IncomingMessage): string {
+  return req.url === '*' ? '/' : (req.url ?? '/');
+}
+
 /** What Node's HTTP parser refuses, by its error code. */
 export function clientErrorAnswer(code: string | undefined): EdgeAnswer {
   switch (code) {

@@ -29,5 +29,5 @@ export { ApiAnswer, API_ANSWERS, type ApiAnswerMeta } from './api-answer.decorat
 export { IsSendableText, isSendableText } from './sendable-text.decorator.js';
 export { jsonBodyParser, MAX_JSON_DEPTH } from './json-body.parser.js';
 export { installMethodNotAllowed } from './method-not-allowed.js';
-export { onClientError, onFrameworkError, onUnmetExpectation } from './edge-errors.js';
+export { onClientError, onFrameworkError, onUnmetExpectation, routableUrl } from './edge-errors.js';
 export { RawBody, RAW_BODY_ROUTE } from './raw-body.js';

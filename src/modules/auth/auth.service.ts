@@ -3,6 +3,8 @@ import type { AuthUser } from '../../common/auth/index.js';
 import { AppError, validationError } from '../../common/errors/index.js';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import {
+  AVATAR_URL_MAX_LENGTH,
+  NICKNAME_MAX_LENGTH,
   UsersService,
   isPlaceholderAvatar,
   isPlaceholderNickname,
@@ -192,18 +194,18 @@ export class AuthService {
       throw err;
     }
     // WeChat's placeholders ("微信用户", the grey avatar) are not a profile:
-    // they never overwrite what the user set (PATCH /users/me) nor fill a new one.
+    // they never overwrite what the user set (PUT /users/me) nor fill a new one.
     const profile: { nickname?: string; avatarUrl?: string } = {};
     const { nickName, avatarUrl } = data;
     if (typeof nickName === 'string' && nickName.length > 0 && !isPlaceholderNickname(nickName)) {
-      profile.nickname = truncate(nickName, 32);
+      profile.nickname = truncate(nickName, NICKNAME_MAX_LENGTH);
     }
     if (
       typeof avatarUrl === 'string' &&
       HTTPS_URL.test(avatarUrl) &&
       !isPlaceholderAvatar(avatarUrl)
     ) {
-      profile.avatarUrl = avatarUrl.slice(0, 512);
+      profile.avatarUrl = avatarUrl.slice(0, AVATAR_URL_MAX_LENGTH);
     }
     return profile;
   }

@@ -4,5 +4,6 @@ export type { WechatIdentity, ProfilePatch, UserRegisteredPayload } from './user
 export { User } from './user.entity.js';
 export { setAdminGrant, type AdminGrantResult, type AdminTarget } from './admin-grants.js';
 export type { UserRole } from './user.entity.js';
-export { userView, type UserView } from './user-view.js';
+export { userView, type UserView } from './user.view.js';
 export { isPlaceholderAvatar, isPlaceholderNickname } from './wechat-placeholder.js';
+export { AVATAR_URL_MAX_LENGTH, NICKNAME_MAX_LENGTH } from './user.limits.js';

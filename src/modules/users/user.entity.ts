@@ -6,6 +6,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
+import { AVATAR_URL_MAX_LENGTH, NICKNAME_COLUMN_LENGTH } from './user.limits.js';
 
 export const USER_ROLES = ['user', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -23,10 +24,10 @@ export class User {
   @Column({ type: 'varchar', length: 64, nullable: true })
   unionid: string | null;
 
-  @Column({ type: 'varchar', length: 64, default: '' })
+  @Column({ type: 'varchar', length: NICKNAME_COLUMN_LENGTH, default: '' })
   nickname: string;
 
-  @Column({ name: 'avatar_url', type: 'varchar', length: 512, nullable: true })
+  @Column({ name: 'avatar_url', type: 'varchar', length: AVATAR_URL_MAX_LENGTH, nullable: true })
   avatarUrl: string | null;
 
   @Column({ type: 'varchar', length: 32, nullable: true })

@@ -9,7 +9,7 @@ import { Transactions, isDuplicateKey } from '../../infra/transactions/index.js'
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { roleOf } from './admin-grants.js';
 import { User, type UserRole } from './user.entity.js';
-import { toUserView, type UserView } from './user-view.js';
+import { toUserView, type UserView } from './user.view.js';
 
 const viewKey = (id: number) => `user:${id}`;
 

@@ -1,11 +1,21 @@
 import { describeError, yuan } from '../../format.js';
 
+/** @type {{ client: import('../../lib/wx-mp-sdk.js').Client }} */
 const { client } = getApp().globalData;
 
 // The product list: public, so it loads before any login; the first
 // authenticated call (placing an order) signs in through the SDK.
 Page({
-  data: { products: [], nextCursor: null, user: null, error: '', busy: false },
+  data: {
+    /** @type {Array<import('../../lib/wx-mp-sdk.js').Product & { price: string }>} */
+    products: [],
+    /** @type {string | null} */
+    nextCursor: null,
+    /** @type {import('../../lib/wx-mp-sdk.js').LoginResult['user'] | null} */
+    user: null,
+    error: '',
+    busy: false,
+  },
 
   onLoad() {
     this.loadMore();
@@ -44,6 +54,7 @@ Page({
     }
   },
 
+  /** @param {WechatMiniprogram.TouchEvent} event */
   async buy(event) {
     if (this.data.busy) return;
     const productId = Number(event.currentTarget.dataset.id);

@@ -1,12 +1,23 @@
 import { TEMPLATE_IDS } from '../../config.js';
 import { describeError, yuan } from '../../format.js';
+import { WxCallError } from '../../lib/wx-mp-sdk.js';
 
+/** @type {{ client: import('../../lib/wx-mp-sdk.js').Client }} */
 const { client } = getApp().globalData;
 
 // One order: its state, the pay button (WeChat Pay through the SDK) and the
 // subscribe button (so the backend may message the user when it ships).
 Page({
-  data: { order: null, total: '', error: '', paying: false, canSubscribe: TEMPLATE_IDS.length > 0 },
+  data: {
+    /** @type {import('../../lib/wx-mp-sdk.js').Order | null} */
+    order: null,
+    total: '',
+    error: '',
+    paying: false,
+    canSubscribe: TEMPLATE_IDS.length > 0,
+  },
+  /** Set from the page's query on load. */
+  orderId: 0,
 
   onLoad(query) {
     this.orderId = Number(query.id);
@@ -21,6 +32,7 @@ Page({
     }
   },
 
+  /** @param {import('../../lib/wx-mp-sdk.js').Order} order */
   show(order) {
     this.setData({ order, total: yuan(order.totalCents), error: '' });
   },
@@ -32,7 +44,7 @@ Page({
       this.show(await client.pay(this.orderId));
     } catch (err) {
       // Closing the payment sheet is the user's choice, not an error.
-      if (err.name === 'WxCallError' && err.cancelled) await this.reload();
+      if (err instanceof WxCallError && err.cancelled) await this.reload();
       else this.setData({ error: describeError(err) });
     } finally {
       this.setData({ paying: false });

@@ -1,7 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUrl, Length, MaxLength, NotEquals } from 'class-validator';
-import { IsSendableText } from '../../../common/http/index.js';
-import { WECHAT_PLACEHOLDER_NICKNAME } from '../wechat-placeholder.js';
+import { IsSendableText } from '../../common/http/index.js';
+import { AVATAR_URL_MAX_LENGTH, NICKNAME_MAX_LENGTH } from './user.limits.js';
+import { WECHAT_PLACEHOLDER_NICKNAME } from './wechat-placeholder.js';
 
 export class UpdateMeDto {
   @ApiPropertyOptional({
@@ -9,7 +10,7 @@ export class UpdateMeDto {
   })
   @IsOptional()
   @IsString()
-  @Length(1, 32)
+  @Length(1, NICKNAME_MAX_LENGTH)
   @IsSendableText()
   @NotEquals(WECHAT_PLACEHOLDER_NICKNAME, {
     message: `nickname must be the user's own, not WeChat's placeholder "${WECHAT_PLACEHOLDER_NICKNAME}"`,
@@ -22,7 +23,7 @@ export class UpdateMeDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(512)
+  @MaxLength(AVATAR_URL_MAX_LENGTH)
   @IsUrl(
     { protocols: ['https'], require_protocol: true, require_tld: true },
     {
