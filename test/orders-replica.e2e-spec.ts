@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/index.js';
+import { entities } from '../src/entities.js';
 import { dataSourceOptions } from '../src/infra/database/index.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
@@ -45,7 +46,7 @@ describe('orders on a real primary + replica pair', () => {
     await pair.sql('primary', 'CREATE DATABASE app CHARACTER SET utf8mb4');
     const primaryDb = `${pair.primaryUrl}/app`;
     const migrator = new DataSource(
-      await dataSourceOptions(loadConfig(baseEnv(primaryDb, 'unused:'))),
+      await dataSourceOptions(loadConfig(baseEnv(primaryDb, 'unused:')), entities),
     );
     await migrator.initialize();
     await migrator.runMigrations();

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../config/index.js';
+import { entities } from '../entities.js';
 import { dataSourceOptions } from '../infra/database/index.js';
 
 // `node dist/src/cli/await-migrations.js [--timeout-s=600] [--interval-s=2]`:
@@ -53,7 +54,7 @@ async function awaitMigrations(): Promise<boolean> {
       try {
         // dataSourceOptions asks the server its flavour: inside the retry too.
         dataSource ??= new DataSource({
-          ...(await dataSourceOptions(config)),
+          ...(await dataSourceOptions(config, entities)),
           migrationsRun: false,
         });
         if (!dataSource.isInitialized) await dataSource.initialize();

@@ -214,7 +214,7 @@ function hostPort(value: string): HostPort {
 
 /**
  * REDIS_CLUSTER_NODES or REDIS_SENTINELS, when set, is used instead of
- * REDIS_URL (API.md): a deployment moving to a cluster or to Sentinel can
+ * REDIS_URL (docs/http-api.md): a deployment moving to a cluster or to Sentinel can
  * keep its old REDIS_URL in the environment. The two are exclusive: each
  * names the whole topology, and guessing which was meant would hide a
  * misconfiguration.

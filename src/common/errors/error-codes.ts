@@ -1,5 +1,5 @@
 /**
- * The one table of business error codes (API.md). Every error response is
+ * The one table of business error codes (docs/http-api.md). Every error response is
  * built from a row here; nothing else chooses an HTTP status or a code.
  */
 export const ERRORS = {

@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 // The module itself, not the barrel: that one imports every entity (a cycle).
-import { insertMany, supportsReturning } from '../../infra/database/insert-many.js';
+import { insertMany, supportsReturning } from '../../infra/database/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { REDIS } from '../../infra/redis/index.js';
 import { Transactions } from '../../infra/transactions/index.js';

@@ -6,7 +6,7 @@ import { MAX_INT, idCursor } from '../../common/http/index.js';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
 // The module itself, not the barrel: that one imports every entity (a cycle).
-import { insertMany } from '../../infra/database/insert-many.js';
+import { insertMany } from '../../infra/database/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { ProductStock } from '../catalog/index.js';
