@@ -15,7 +15,8 @@ module.exports = {
     },
     {
       name: 'common-imports-no-infra',
-      comment: 'common holds the envelope, the error table and decorators: it depends on no infrastructure.',
+      comment:
+        'common holds the envelope, the error table and decorators: it depends on no infrastructure.',
       severity: 'error',
       from: { path: '^src/common/' },
       to: { path: '^src/infra/' },
@@ -23,7 +24,7 @@ module.exports = {
     {
       name: 'module-through-its-index',
       comment:
-        "A module is imported only through its index.ts: from outside src/modules/X, nothing but src/modules/X/index.ts " +
+        'A module is imported only through its index.ts: from outside src/modules/X, nothing but src/modules/X/index.ts ' +
         "(a module's own sub-barrels, such as auth/sessions/index.ts, are for its own files).",
       severity: 'error',
       from: { path: '^src/modules/([^/]+)/' },
@@ -34,7 +35,8 @@ module.exports = {
     },
     {
       name: 'module-through-its-index-from-outside',
-      comment: 'Outside src/modules (the composition root, the CLI), a module is imported only through its index.ts.',
+      comment:
+        'Outside src/modules (the composition root, the CLI), a module is imported only through its index.ts.',
       severity: 'error',
       from: { pathNot: ['^src/modules/', '\\.spec\\.ts$'] },
       to: {
@@ -49,7 +51,10 @@ module.exports = {
         '(database/insert-many.ts through database/index.ts, errors/dependency-failure.ts through errors/index.ts).',
       severity: 'error',
       from: { path: '^src/', pathNot: ['^src/(infra|common)/', '\\.spec\\.ts$'] },
-      to: { path: '^src/(infra|common)/[^/]+/.+', pathNot: '^src/(infra|common)/[^/]+/index\\.ts$' },
+      to: {
+        path: '^src/(infra|common)/[^/]+/.+',
+        pathNot: '^src/(infra|common)/[^/]+/index\\.ts$',
+      },
     },
     {
       name: 'no-circular',

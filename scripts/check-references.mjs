@@ -6,17 +6,18 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 // Built from parts, so that this file does not cite what it looks for.
-const OUTSIDE = [
-  new RegExp(`(?<![\\w-])${'API'}\\.md`),
-  new RegExp(`\\.\\./${'shared'}\\b`),
-];
+const OUTSIDE = [new RegExp(`(?<![\\w-])${'API'}\\.md`), new RegExp(`\\.\\./${'shared'}\\b`)];
 const SKIPPED = new Set(['package-lock.json']);
 
 // Tracked files and new ones not yet added (but not the ignored: node_modules, dist).
-const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
-  encoding: 'utf8',
-  maxBuffer: 64 * 1024 * 1024,
-})
+const files = execFileSync(
+  'git',
+  ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+  {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  },
+)
   .split('\0')
   .filter((f) => f !== '' && !SKIPPED.has(f));
 

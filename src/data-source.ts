@@ -8,4 +8,7 @@ import { dataSourceOptions } from './infra/database/index.js';
 // `typeorm -d dist/src/data-source.js`): the same options and entities as the
 // app, from the same environment. In embedded mode the CLI works on the
 // embedded database file.
-export default new DataSource({ ...(await dataSourceOptions(loadConfig(), entities)), migrationsRun: false });
+export default new DataSource({
+  ...(await dataSourceOptions(loadConfig(), entities)),
+  migrationsRun: false,
+});

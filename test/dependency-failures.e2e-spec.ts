@@ -146,7 +146,9 @@ describe('MariaDB killed: 503 with Retry-After, cached reads still served, recov
     const setup = await createConnection(mariadb.url);
     await setup.query('CREATE DATABASE app CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
     await setup.end();
-    const migrator = new DataSource(await dataSourceOptions(loadConfig(baseEnv(url, prefix)), entities));
+    const migrator = new DataSource(
+      await dataSourceOptions(loadConfig(baseEnv(url, prefix)), entities),
+    );
     await migrator.initialize();
     await migrator.runMigrations();
     await migrator.destroy();

@@ -31,7 +31,10 @@ async function mariadb(): Promise<MigrationTarget> {
 async function embedded(): Promise<MigrationTarget> {
   const dir = mkdtempSync(join(tmpdir(), 'mp-migrations-'));
   const config = loadConfig({ NODE_ENV: 'test', EMBEDDED_DB_PATH: join(dir, 'db.sqlite') });
-  const dataSource = new DataSource({ ...(await dataSourceOptions(config, entities)), migrationsRun: false });
+  const dataSource = new DataSource({
+    ...(await dataSourceOptions(config, entities)),
+    migrationsRun: false,
+  });
   await dataSource.initialize();
   return {
     dataSource,

@@ -29,7 +29,10 @@ async function admin(args: string[]): Promise<number> {
   const { setAdminGrant } = await import('../modules/users/index.js');
   const config = loadConfig(undefined, { cli: true });
   const adminOpenIds = new Set(config.adminOpenIds);
-  const dataSource = new DataSource({ ...(await dataSourceOptions(config, entities)), migrationsRun: false });
+  const dataSource = new DataSource({
+    ...(await dataSourceOptions(config, entities)),
+    migrationsRun: false,
+  });
   await dataSource.initialize();
   try {
     const result = await setAdminGrant(

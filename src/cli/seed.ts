@@ -12,7 +12,10 @@ import { seedDemoProducts } from '../modules/catalog/index.js';
 // write lock, and the server reads what the seed committed.
 async function seed(): Promise<void> {
   const config = loadConfig(undefined, { cli: true });
-  const dataSource = new DataSource({ ...(await dataSourceOptions(config, entities)), migrationsRun: false });
+  const dataSource = new DataSource({
+    ...(await dataSourceOptions(config, entities)),
+    migrationsRun: false,
+  });
   await dataSource.initialize();
   try {
     await dataSource.runMigrations({ transaction: 'each' });
