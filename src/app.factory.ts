@@ -77,7 +77,27 @@ async function build(
     options.logDestination,
     stopTracing && activeTraceFields,
   );
-  const adapter = new FastifyAdapter({
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config, options.imports),
+    fastifyAdapter(config, logger),
+    { logger: new PinoNestLogger(logger), abortOnError: false },
+  );
+  installRequestHooks(app, config, stopTracing);
+  await installCompressionAndCors(app, config);
+
+  app.setGlobalPrefix('api/v1', {
+    exclude: [
+      { path: 'health/live', method: RequestMethod.GET },
+      { path: 'health/ready', method: RequestMethod.GET },
+    ],
+  });
+  if (config.docs.enabled) setupDocs(app);
+  return { app, logger };
+}
+
+/** Fastify's server options: logging, request ids, limits and socket timeouts. */
+function fastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
+  return new FastifyAdapter({
     loggerInstance: logger,
     // One access line per request is nginx's job; ours would double the cost.
     logController: new LogController({
@@ -104,12 +124,18 @@ async function build(
     },
     clientErrorHandler: onClientError,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.register(config, options.imports),
-    adapter,
-    { logger: new PinoNestLogger(logger), abortOnError: false },
-  );
+}
 
+/**
+ * The body parser and the hooks every request passes: tracing, the
+ * security headers and request id, shutdown, the Host check, 405s, the
+ * envelope and the request's context (its budget).
+ */
+function installRequestHooks(
+  app: NestFastifyApplication,
+  config: AppConfig,
+  stopTracing: (() => Promise<void>) | undefined,
+): void {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.server.on('checkExpectation', onUnmetExpectation);
   app.useBodyParser('application/json', { bodyLimit: config.http.bodyLimit }, jsonBodyParser);
@@ -144,28 +170,27 @@ async function build(
   installMethodNotAllowed(fastify);
   installEnvelope(fastify);
   installRequestContext(fastify, config.http.budgets);
+}
 
+async function installCompressionAndCors(
+  app: NestFastifyApplication,
+  config: AppConfig,
+): Promise<void> {
   // Compression only where answers can be large (the docs, /metrics, routes marked
   // @Compressed()); every other route gets neither the compress nor the decompress hook.
-  fastify.addHook('onRoute', (route) => {
-    const url = route.url ?? '';
-    const config = route.config as Record<string, unknown> | undefined;
-    const wanted =
-      url.startsWith('/docs') || url === '/metrics' || config?.[COMPRESSED_ROUTE] === true;
-    route.compress = wanted ? {} : false;
-    route.decompress = false;
-  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (route) => {
+      const url = route.url ?? '';
+      const routeConfig = route.config as Record<string, unknown> | undefined;
+      const wanted =
+        url.startsWith('/docs') || url === '/metrics' || routeConfig?.[COMPRESSED_ROUTE] === true;
+      route.compress = wanted ? {} : false;
+      route.decompress = false;
+    });
   await app.register(compress, { threshold: 2048, encodings: ['gzip', 'deflate'] });
   await app.register(cors, {
     origin: config.http.corsOrigins.length > 0 ? config.http.corsOrigins : false,
   });
-
-  app.setGlobalPrefix('api/v1', {
-    exclude: [
-      { path: 'health/live', method: RequestMethod.GET },
-      { path: 'health/ready', method: RequestMethod.GET },
-    ],
-  });
-  if (config.docs.enabled) setupDocs(app);
-  return { app, logger };
 }
