@@ -12,7 +12,7 @@ import {
   type JobAttempt,
   type JobData,
 } from './queue-driver.js';
-import { QueueMetrics, type JobLogger } from './queue.metrics.js';
+import { QueueMetrics, type JobLogger } from './queue-metrics.js';
 import { UnrecoverableJobError, type ConsumerDefinition } from './queue.types.js';
 
 // An earlier event of the aggregate is usually being processed in another
