@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/index.js';
 import { entities } from '../src/entities.js';
@@ -11,8 +12,6 @@ import { startReplicaPair, type ReplicaPair } from './helpers/replica-pair.js';
 
 const READ_YOUR_WRITES_MS = 1500;
 const ADMIN_OPENID = 'orders-replica-admin';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('orders on a real primary + replica pair', () => {
   let pair: ReplicaPair;

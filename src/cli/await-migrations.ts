@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { entities } from '../entities.js';
@@ -72,7 +73,7 @@ async function awaitMigrations(): Promise<boolean> {
       if (state !== reported) process.stdout.write(`${state}\n`);
       reported = state;
       if (Date.now() + intervalMs > deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      await sleep(intervalMs);
     }
   } finally {
     if (dataSource?.isInitialized) await dataSource.destroy();

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { withRequestId } from '../../common/http/index.js';
@@ -149,7 +150,7 @@ export class ConsumerRunner {
       Date.now() < deadline &&
       (await this.transactions.read((m) => this.hasEarlierPending(m, consumer, data)))
     ) {
-      await new Promise((resolve) => setTimeout(resolve, ORDER_POLL_MS));
+      await sleep(ORDER_POLL_MS);
     }
   }
 
