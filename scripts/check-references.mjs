@@ -1,6 +1,7 @@
-// `npm run lint` step: nothing in the repository cites the HTTP contract or the
-// folder of notes that sit beside the repository on its authors' machines. A
-// clone has neither; the contract a reader can open is docs/http-api.md.
+// `npm run lint` step: nothing in the repository cites a file outside it (the
+// copy of the HTTP contract, or the folder of notes, that sit beside the
+// repository on its authors' machines). A clone has neither; the contract a
+// reader can open is docs/http-api.md.
 // Prints file:line for each citation and exits 1 when there is one.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
