@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { runAnchors } from './lib/anchors.mjs';
+import { anchorsScript, runAnchors } from './lib/anchors.mjs';
 import { mintSessions, runFlash } from './lib/flash.mjs';
 import { createBenchDatabase } from './lib/database.mjs';
 import { BENCH_APPID, BENCH_WECHAT_SECRET, startFakeWechat } from './lib/fake-wechat.mjs';
@@ -114,7 +114,7 @@ try {
   const hotRounds = hot.map(() => []);
   for (let round = 0; round < rounds && (hot.length > 0 || scenarios.has('anchors')); round++) {
     if (scenarios.has('anchors')) {
-      console.log(`round ${round + 1}/${rounds}: anchors (../shared/bench/anchors/run.sh ${anchorSeconds})`);
+      console.log(`round ${round + 1}/${rounds}: anchors (${anchorsScript(repoRoot)} ${anchorSeconds})`);
       const a = await runAnchors(repoRoot, anchorSeconds);
       if (a) anchorRounds.push(a);
     }

@@ -15,7 +15,7 @@ import { freePort } from './free-port.mjs';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const NGINX_TEMPLATE = join(ROOT, 'docker', 'nginx.conf');
 const MAIN = join(ROOT, 'dist', 'src', 'main.js');
-const DATA_SOURCE = join(ROOT, 'dist', 'src', 'infra', 'database', 'data-source.js');
+const DATA_SOURCE = join(ROOT, 'dist', 'src', 'data-source.js');
 const TYPEORM_CLI = join(ROOT, 'node_modules', 'typeorm', 'cli.js');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -25,7 +25,7 @@ import { AppError } from './common/errors/index.js';
 import { createLogger, lazyChildLogger, PinoNestLogger } from './common/logging/index.js';
 import type { AppConfig } from './config/index.js';
 import { setupDocs } from './infra/docs/index.js';
-import { closingResponses, ShutdownState } from './infra/lifecycle/index.js';
+import { closingResponses, ShutdownState, type ClosingResponses } from './infra/lifecycle/index.js';
 import { activeTraceFields, installHttpTracing, startTracing } from './infra/tracing/index.js';
 
 export interface CreatedApp {
@@ -78,8 +78,36 @@ async function build(
     options.logDestination,
     stopTracing && activeTraceFields,
   );
+  // Decides `Connection: close` when an answer is written, so answers to
+  // requests already in flight when the drain begins carry it too.
   const responses = closingResponses();
-  const adapter = new FastifyAdapter({
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config, options.imports),
+    fastifyAdapter(config, logger, responses),
+    // No form parser: bodies are JSON only (docs/http-api.md), and Nest's default
+    // would accept `code=x` on every route the OpenAPI document calls JSON.
+    { logger: new PinoNestLogger(logger), abortOnError: false, bodyParser: false },
+  );
+  installRequestHooks(app, config, stopTracing, responses);
+  await installCompressionAndCors(app, config);
+
+  app.setGlobalPrefix('api/v1', {
+    exclude: [
+      { path: 'health/live', method: RequestMethod.GET },
+      { path: 'health/ready', method: RequestMethod.GET },
+    ],
+  });
+  if (config.docs.enabled) setupDocs(app);
+  return { app, logger };
+}
+
+/** Fastify's server options: logging, request ids, limits and socket timeouts. */
+function fastifyAdapter(
+  config: AppConfig,
+  logger: Logger,
+  responses: ClosingResponses,
+): FastifyAdapter {
+  return new FastifyAdapter({
     loggerInstance: logger,
     // One access line per request is nginx's job; ours would double the cost.
     logController: new LogController({
@@ -108,14 +136,19 @@ async function build(
     },
     clientErrorHandler: onClientError,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.register(config, options.imports),
-    adapter,
-    // No form parser: bodies are JSON only (docs/http-api.md), and Nest's default
-    // would accept `code=x` on every route the OpenAPI document calls JSON.
-    { logger: new PinoNestLogger(logger), abortOnError: false, bodyParser: false },
-  );
+}
 
+/**
+ * The body parser and the hooks every request passes: tracing, the
+ * security headers and request id, shutdown, the Host check, 405s, the
+ * envelope and the request's context (its budget).
+ */
+function installRequestHooks(
+  app: NestFastifyApplication,
+  config: AppConfig,
+  stopTracing: (() => Promise<void>) | undefined,
+  responses: ClosingResponses,
+): void {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.server.on('checkExpectation', onUnmetExpectation);
   // Fastify's own text/plain parser goes too: any type but JSON is 415 in the envelope.
@@ -151,28 +184,27 @@ async function build(
   installMethodNotAllowed(fastify);
   installEnvelope(fastify);
   installRequestContext(fastify, config.http.budgets);
+}
 
+async function installCompressionAndCors(
+  app: NestFastifyApplication,
+  config: AppConfig,
+): Promise<void> {
   // Compression only where answers can be large (the docs, /metrics, routes marked
   // @Compressed()); every other route gets neither the compress nor the decompress hook.
-  fastify.addHook('onRoute', (route) => {
-    const url = route.url ?? '';
-    const config = route.config as Record<string, unknown> | undefined;
-    const wanted =
-      url.startsWith('/docs') || url === '/metrics' || config?.[COMPRESSED_ROUTE] === true;
-    route.compress = wanted ? {} : false;
-    route.decompress = false;
-  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (route) => {
+      const url = route.url ?? '';
+      const routeConfig = route.config as Record<string, unknown> | undefined;
+      const wanted =
+        url.startsWith('/docs') || url === '/metrics' || routeConfig?.[COMPRESSED_ROUTE] === true;
+      route.compress = wanted ? {} : false;
+      route.decompress = false;
+    });
   await app.register(compress, { threshold: 2048, encodings: ['gzip', 'deflate'] });
   await app.register(cors, {
     origin: config.http.corsOrigins.length > 0 ? config.http.corsOrigins : false,
   });
-
-  app.setGlobalPrefix('api/v1', {
-    exclude: [
-      { path: 'health/live', method: RequestMethod.GET },
-      { path: 'health/ready', method: RequestMethod.GET },
-    ],
-  });
-  if (config.docs.enabled) setupDocs(app);
-  return { app, logger };
 }

@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common'
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { EnvelopeExceptionFilter, createValidationPipe } from './common/http/index.js';
 import { ConfigModule, type AppConfig } from './config/index.js';
+import { entities } from './entities.js';
 import { BusModule } from './infra/bus/index.js';
 import { CacheModule } from './infra/cache/index.js';
 import { ConsistencyModule } from './infra/consistency/index.js';
@@ -33,7 +34,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LifecycleModule,
         MetricsModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(entities),
         TransactionsModule,
         RedisModule,
         BusModule,

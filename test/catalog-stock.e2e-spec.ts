@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/index.js';
+import { entities } from '../src/entities.js';
 import { dataSourceOptions } from '../src/infra/database/index.js';
 import { DEMO_PRODUCTS, ProductStock, seedDemoProducts } from '../src/modules/catalog/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
@@ -102,7 +103,7 @@ describe('Catalog stock API (for orders) and the demo seed', () => {
     const dir = mkdtempSync(join(tmpdir(), 'seed-embedded-'));
     try {
       const config = loadConfig({ NODE_ENV: 'test', EMBEDDED_DB_PATH: join(dir, 'db.sqlite') });
-      const embedded = new DataSource(await dataSourceOptions(config));
+      const embedded = new DataSource(await dataSourceOptions(config, entities));
       await embedded.initialize();
       expect(await seedDemoProducts(embedded)).toBe(DEMO_PRODUCTS.length);
       expect(await seedDemoProducts(embedded)).toBe(0);

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { toErrorResponse } from '../src/common/http/index.js';
 import { loadConfig } from '../src/config/index.js';
+import { entities } from '../src/entities.js';
 import { dataSourceOptions } from '../src/infra/database/index.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { bearer, createProduct, expect503 } from './helpers/answers.js';
@@ -145,7 +146,9 @@ describe('MariaDB killed: 503 with Retry-After, cached reads still served, recov
     const setup = await createConnection(mariadb.url);
     await setup.query('CREATE DATABASE app CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
     await setup.end();
-    const migrator = new DataSource(await dataSourceOptions(loadConfig(baseEnv(url, prefix))));
+    const migrator = new DataSource(
+      await dataSourceOptions(loadConfig(baseEnv(url, prefix)), entities),
+    );
     await migrator.initialize();
     await migrator.runMigrations();
     await migrator.destroy();

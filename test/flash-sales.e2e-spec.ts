@@ -477,7 +477,8 @@ describe('Flash-sale orders then follow the ordinary order lifecycle', () => {
       totalCents: 8000,
       items: [{ productId, quantity: 2 }],
     });
-    // Not paid by payBefore: cancelled by the timeout, the units go back to the product (API.md).
+    // Not paid by payBefore: cancelled by the timeout, the units go back to the
+    // product (docs/http-api.md).
     let status = '';
     for (let i = 0; i < 200 && status !== 'cancelled'; i++) {
       await sleep(50);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { migrations } from '../migrations/index.js';
 import { loadConfig } from '../src/config/index.js';
+import { entities } from '../src/entities.js';
 import { dataSourceOptions } from '../src/infra/database/index.js';
 import { createTestDatabase } from './helpers/database.js';
 
@@ -30,7 +31,10 @@ async function mariadb(): Promise<MigrationTarget> {
 async function embedded(): Promise<MigrationTarget> {
   const dir = mkdtempSync(join(tmpdir(), 'mp-migrations-'));
   const config = loadConfig({ NODE_ENV: 'test', EMBEDDED_DB_PATH: join(dir, 'db.sqlite') });
-  const dataSource = new DataSource({ ...(await dataSourceOptions(config)), migrationsRun: false });
+  const dataSource = new DataSource({
+    ...(await dataSourceOptions(config, entities)),
+    migrationsRun: false,
+  });
   await dataSource.initialize();
   return {
     dataSource,

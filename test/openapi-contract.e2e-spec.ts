@@ -106,7 +106,7 @@ describe('The OpenAPI document at /docs/json', () => {
       const ok = statuses.find((s) => s.startsWith('2')) as string;
       const json = op.responses?.[ok].content?.['application/json'];
       if (!json) {
-        // The exceptions API.md names: Prometheus text, the PNG of a mini-program
+        // The exceptions docs/http-api.md names: Prometheus text, the PNG of a mini-program
         // code, and WeChat Pay's notification route (204, or its own FAIL format).
         expect(NOT_ENVELOPED, key).toContain(key);
         continue;

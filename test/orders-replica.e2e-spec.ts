@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/index.js';
+import { entities } from '../src/entities.js';
 import { dataSourceOptions } from '../src/infra/database/index.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
@@ -10,8 +12,6 @@ import { startReplicaPair, type ReplicaPair } from './helpers/replica-pair.js';
 
 const READ_YOUR_WRITES_MS = 1500;
 const ADMIN_OPENID = 'orders-replica-admin';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('orders on a real primary + replica pair', () => {
   let pair: ReplicaPair;
@@ -45,7 +45,7 @@ describe('orders on a real primary + replica pair', () => {
     await pair.sql('primary', 'CREATE DATABASE app CHARACTER SET utf8mb4');
     const primaryDb = `${pair.primaryUrl}/app`;
     const migrator = new DataSource(
-      await dataSourceOptions(loadConfig(baseEnv(primaryDb, 'unused:'))),
+      await dataSourceOptions(loadConfig(baseEnv(primaryDb, 'unused:')), entities),
     );
     await migrator.initialize();
     await migrator.runMigrations();

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createConnection } from 'mysql2/promise';
 import { freePort } from '../scripts/free-port.mjs';
 import { outTradeNoOf } from '../src/modules/payments/trade-numbers.js';
@@ -10,7 +11,6 @@ import { startFakeWechatPay, type FakeWechatPay } from './helpers/fake-wechat-pa
 import { useStack } from './helpers/stack.js';
 
 const main = new URL('../dist/src/main.js', import.meta.url).pathname;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * kill -9 of the replica while it applies a notification: its transaction

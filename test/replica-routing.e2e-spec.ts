@@ -20,6 +20,7 @@ import { CurrentUser, type AuthUser } from '../src/common/auth/index.js';
 import { AppError } from '../src/common/errors/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { ConsistencyService } from '../src/infra/consistency/index.js';
+import { entities } from '../src/entities.js';
 import { dataSourceOptions } from '../src/infra/database/index.js';
 import { User } from '../src/modules/users/index.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
@@ -152,7 +153,7 @@ describe('read/write routing on a real primary + replica pair', () => {
     await pair.sql('primary', 'CREATE DATABASE app CHARACTER SET utf8mb4');
     const primaryDb = `${pair.primaryUrl}/app`;
     const migrator = new (await import('typeorm')).DataSource(
-      await dataSourceOptions(loadConfig(baseEnv(primaryDb, 'unused:'))),
+      await dataSourceOptions(loadConfig(baseEnv(primaryDb, 'unused:')), entities),
     );
     await migrator.initialize();
     await migrator.runMigrations();

@@ -8,8 +8,9 @@ import { promisify } from 'node:util';
 import { toMs } from './wrk.mjs';
 
 /**
- * ../shared/bench/anchors/run.sh beside the repository (CI and developers keep
- * shared/ there), or one level further up for a git worktree in a subfolder.
+ * shared/bench/anchors/run.sh in the folder that holds the repository (the
+ * anchors are not part of it: CI and developers keep them there), or one level
+ * further up for a git worktree in a subfolder (docs/benchmarks.md).
  */
 export function anchorsScript(repoRoot) {
   const candidates = [resolve(repoRoot, '..'), resolve(repoRoot, '..', '..')].map((dir) =>

@@ -18,7 +18,7 @@ export async function createBenchDatabase(mysqlUrl, name) {
     migrate(env) {
       execFileSync(
         process.execPath,
-        ['node_modules/typeorm/cli.js', '-d', 'dist/src/infra/database/data-source.js', 'migration:run'],
+        ['node_modules/typeorm/cli.js', '-d', 'dist/src/data-source.js', 'migration:run'],
         { env: { ...env, DATABASE_URL: url }, stdio: ['ignore', 'ignore', 'inherit'] },
       );
     },

@@ -25,10 +25,14 @@ async function admin(args: string[]): Promise<number> {
   const { DataSource } = await import('typeorm');
   const { loadConfig } = await import('../config/index.js');
   const { dataSourceOptions } = await import('../infra/database/index.js');
+  const { entities } = await import('../entities.js');
   const { setAdminGrant } = await import('../modules/users/index.js');
   const config = loadConfig(undefined, { cli: true });
   const adminOpenIds = new Set(config.adminOpenIds);
-  const dataSource = new DataSource({ ...(await dataSourceOptions(config)), migrationsRun: false });
+  const dataSource = new DataSource({
+    ...(await dataSourceOptions(config, entities)),
+    migrationsRun: false,
+  });
   await dataSource.initialize();
   try {
     const result = await setAdminGrant(

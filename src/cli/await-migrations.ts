@@ -1,6 +1,8 @@
 import 'reflect-metadata';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../config/index.js';
+import { entities } from '../entities.js';
 import { dataSourceOptions } from '../infra/database/index.js';
 
 // `node dist/src/cli/await-migrations.js [--timeout-s=600] [--interval-s=2]`:
@@ -53,7 +55,7 @@ async function awaitMigrations(): Promise<boolean> {
       try {
         // dataSourceOptions asks the server its flavour: inside the retry too.
         dataSource ??= new DataSource({
-          ...(await dataSourceOptions(config)),
+          ...(await dataSourceOptions(config, entities)),
           migrationsRun: false,
         });
         if (!dataSource.isInitialized) await dataSource.initialize();
@@ -71,7 +73,7 @@ async function awaitMigrations(): Promise<boolean> {
       if (state !== reported) process.stdout.write(`${state}\n`);
       reported = state;
       if (Date.now() + intervalMs > deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      await sleep(intervalMs);
     }
   } finally {
     if (dataSource?.isInitialized) await dataSource.destroy();

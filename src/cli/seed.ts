@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../config/index.js';
+import { entities } from '../entities.js';
 import { dataSourceOptions } from '../infra/database/index.js';
 import { seedDemoProducts } from '../modules/catalog/index.js';
 
@@ -11,7 +12,10 @@ import { seedDemoProducts } from '../modules/catalog/index.js';
 // write lock, and the server reads what the seed committed.
 async function seed(): Promise<void> {
   const config = loadConfig(undefined, { cli: true });
-  const dataSource = new DataSource({ ...(await dataSourceOptions(config)), migrationsRun: false });
+  const dataSource = new DataSource({
+    ...(await dataSourceOptions(config, entities)),
+    migrationsRun: false,
+  });
   await dataSource.initialize();
   try {
     await dataSource.runMigrations({ transaction: 'each' });

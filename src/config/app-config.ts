@@ -214,7 +214,7 @@ function hostPort(value: string): HostPort {
 
 /**
  * REDIS_CLUSTER_NODES or REDIS_SENTINELS, when set, is used instead of
- * REDIS_URL (API.md): a deployment moving to a cluster or to Sentinel can
+ * REDIS_URL (docs/http-api.md): a deployment moving to a cluster or to Sentinel can
  * keep its old REDIS_URL in the environment. The two are exclusive: each
  * names the whole topology, and guessing which was meant would hide a
  * misconfiguration.
@@ -266,35 +266,32 @@ function redisAuth(env: Env, topologyWithoutUrl: boolean): RedisAuth | undefined
   return { username: env.REDIS_USERNAME, password: env.REDIS_PASSWORD };
 }
 
-/**
- * Validates the environment once and returns the typed configuration.
- * Nothing outside src/config reads process.env.
- */
-export function loadConfig(
-  source: Record<string, string | undefined> = process.env,
-  options: LoadOptions = {},
-): AppConfig {
+/** The environment, parsed by the one schema; the first problem is the error. */
+function parseEnv(source: Record<string, string | undefined>): Env {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue.path[0] ?? 'environment');
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}`);
   }
-  const env = parsed.data;
-  const production = env.NODE_ENV === 'production';
+  return parsed.data;
+}
 
-  if (production) {
-    if (!env.DATABASE_URL)
-      throw new ConfigError(
-        'Invalid configuration: DATABASE_URL is required when NODE_ENV=production (the embedded database is for development only)',
-      );
-    if (!redisTopology(env) && !options.cli)
-      throw new ConfigError(
-        'Invalid configuration: REDIS_URL is required when NODE_ENV=production, or REDIS_CLUSTER_NODES / REDIS_SENTINELS (in-process stores serve a single replica only)',
-      );
-  }
-  const embedded = !env.DATABASE_URL;
-  const redis = redisTopology(env);
+/** What production needs that development can do without (the embedded stores). */
+function checkProduction(env: Env, options: LoadOptions): void {
+  if (env.NODE_ENV !== 'production') return;
+  if (!env.DATABASE_URL)
+    throw new ConfigError(
+      'Invalid configuration: DATABASE_URL is required when NODE_ENV=production (the embedded database is for development only)',
+    );
+  if (!redisTopology(env) && !options.cli)
+    throw new ConfigError(
+      'Invalid configuration: REDIS_URL is required when NODE_ENV=production, or REDIS_CLUSTER_NODES / REDIS_SENTINELS (in-process stores serve a single replica only)',
+    );
+}
+
+/** The secrets and credentials a server on MySQL needs (the embedded quick start and the CLI do without). */
+function checkCredentials(env: Env, embedded: boolean, options: LoadOptions): void {
   if (!env.JWT_SECRET && !embedded && !options.cli)
     throw new ConfigError(
       'Invalid configuration: JWT_SECRET is required (at least 32 characters) unless running the embedded quick start',
@@ -305,104 +302,157 @@ export function loadConfig(
     );
   if (env.DATABASE_REPLICA_URLS.length > 0 && embedded)
     throw new ConfigError('Invalid configuration: DATABASE_REPLICA_URLS needs DATABASE_URL');
-  let payments: PaymentsConfig;
+}
+
+function paymentsSection(env: Env): PaymentsConfig {
   try {
-    payments = paymentsConfig(env);
+    return paymentsConfig(env);
   } catch (err) {
     throw err instanceof PaymentsConfigError ? new ConfigError(err.message) : err;
   }
+}
+
+function httpSection(env: Env): AppConfig['http'] {
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    bodyLimit: env.BODY_LIMIT_BYTES,
+    connectionTimeoutMs: env.HTTP_CONNECTION_TIMEOUT_MS,
+    requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    budgets: {
+      default: env.REQUEST_BUDGET_MS,
+      orders: env.REQUEST_BUDGET_ORDERS_MS,
+      wechat: env.REQUEST_BUDGET_WECHAT_MS,
+    },
+    trustProxy: env.TRUST_PROXY,
+    corsOrigins: env.CORS_ORIGINS,
+  };
+}
+
+function databaseSection(env: Env): DatabaseConfig {
+  return env.DATABASE_URL
+    ? {
+        kind: 'mysql',
+        primary: parseDatabaseUrl(env.DATABASE_URL),
+        replicas: env.DATABASE_REPLICA_URLS.map(parseDatabaseUrl),
+        poolSize: env.DATABASE_POOL_SIZE,
+        poolQueueLimit: env.DATABASE_POOL_QUEUE_LIMIT,
+        replicaRestoreMs: env.DATABASE_REPLICA_RESTORE_MS,
+      }
+    : { kind: 'embedded', path: env.EMBEDDED_DB_PATH };
+}
+
+function redisSection(env: Env, topology: RedisTopology | undefined): RedisConfig | undefined {
+  return topology
+    ? {
+        topology,
+        keyPrefix: env.REDIS_KEY_PREFIX,
+        commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+      }
+    : undefined;
+}
+
+function jwtSection(env: Env): AppConfig['jwt'] {
+  return {
+    secret: env.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+    previousSecrets: env.JWT_PREVIOUS_SECRETS,
+    generated: !env.JWT_SECRET,
+    accessTtl: env.JWT_ACCESS_TTL,
+    refreshTtl: env.JWT_REFRESH_TTL,
+  };
+}
+
+function wechatSection(env: Env): AppConfig['wechat'] {
+  return {
+    appId: env.WECHAT_APPID,
+    secret: env.WECHAT_SECRET,
+    apiBaseUrl: env.WECHAT_API_BASE_URL.replace(/\/+$/, ''),
+    timeoutMs: env.WECHAT_TIMEOUT_MS,
+    contentCheckFailOpen: env.CONTENT_CHECK_FAIL_OPEN,
+  };
+}
+
+function subscribeSection(env: Env): AppConfig['subscribe'] {
+  return {
+    templates: {
+      orderPaid: subscribeTemplate(env, 'PAID'),
+      orderShipped: subscribeTemplate(env, 'SHIPPED'),
+      orderRefunded: subscribeTemplate(env, 'REFUNDED'),
+      orderTimeout: subscribeTemplate(env, 'TIMEOUT'),
+    },
+    miniprogramState: env.WECHAT_SUBSCRIBE_STATE,
+    page: env.WECHAT_SUBSCRIBE_PAGE,
+    ratePerMinute: env.WECHAT_SUBSCRIBE_RATE_PER_MIN,
+  };
+}
+
+function tracingSection(env: Env): AppConfig['tracing'] {
+  return env.OTEL_EXPORTER_OTLP_ENDPOINT
+    ? {
+        endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+        serviceName: env.OTEL_SERVICE_NAME,
+        sampleRatio: env.OTEL_TRACES_SAMPLER_ARG,
+      }
+    : undefined;
+}
+
+function throttleSection(env: Env): AppConfig['throttle'] {
+  return {
+    enabled: env.THROTTLE_ENABLED,
+    limits: {
+      default: { limit: env.THROTTLE_DEFAULT_LIMIT, ttlSeconds: env.THROTTLE_DEFAULT_TTL },
+      login: { limit: env.THROTTLE_LOGIN_LIMIT, ttlSeconds: env.THROTTLE_LOGIN_TTL },
+      orders: { limit: env.THROTTLE_ORDERS_LIMIT, ttlSeconds: env.THROTTLE_ORDERS_TTL },
+      flash: {
+        limit: env.THROTTLE_FLASH_LIMIT ?? env.THROTTLE_ORDERS_LIMIT,
+        ttlSeconds: env.THROTTLE_FLASH_TTL ?? env.THROTTLE_ORDERS_TTL,
+      },
+    },
+  };
+}
+
+/**
+ * Validates the environment once and returns the typed configuration.
+ * Nothing outside src/config reads process.env. The checks run in this
+ * order, so that the first problem named is the same whatever else is wrong.
+ */
+export function loadConfig(
+  source: Record<string, string | undefined> = process.env,
+  options: LoadOptions = {},
+): AppConfig {
+  const env = parseEnv(source);
+  checkProduction(env, options);
+  const embedded = !env.DATABASE_URL;
+  const redis = redisTopology(env);
+  checkCredentials(env, embedded, options);
+  const payments = paymentsSection(env);
 
   return {
     env: env.NODE_ENV,
     embedded,
-    http: {
-      port: env.PORT,
-      host: env.HOST,
-      bodyLimit: env.BODY_LIMIT_BYTES,
-      connectionTimeoutMs: env.HTTP_CONNECTION_TIMEOUT_MS,
-      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
-      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
-      budgets: {
-        default: env.REQUEST_BUDGET_MS,
-        orders: env.REQUEST_BUDGET_ORDERS_MS,
-        wechat: env.REQUEST_BUDGET_WECHAT_MS,
-      },
-      trustProxy: env.TRUST_PROXY,
-      corsOrigins: env.CORS_ORIGINS,
-    },
+    http: httpSection(env),
     log: { level: env.LOG_LEVEL },
-    database: env.DATABASE_URL
-      ? {
-          kind: 'mysql',
-          primary: parseDatabaseUrl(env.DATABASE_URL),
-          replicas: env.DATABASE_REPLICA_URLS.map(parseDatabaseUrl),
-          poolSize: env.DATABASE_POOL_SIZE,
-          poolQueueLimit: env.DATABASE_POOL_QUEUE_LIMIT,
-          replicaRestoreMs: env.DATABASE_REPLICA_RESTORE_MS,
-        }
-      : { kind: 'embedded', path: env.EMBEDDED_DB_PATH },
+    database: databaseSection(env),
     consistency: { readYourWritesMs: env.READ_YOUR_WRITES_MS },
-    redis: redis
-      ? {
-          topology: redis,
-          keyPrefix: env.REDIS_KEY_PREFIX,
-          commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
-        }
-      : undefined,
+    redis: redisSection(env, redis),
     cache: {
       l1MaxEntries: env.CACHE_L1_MAX_ENTRIES,
       l1MaxBytes: env.CACHE_L1_MAX_BYTES,
       l1MaxTtlMs: env.CACHE_L1_MAX_TTL_MS,
     },
-    jwt: {
-      secret: env.JWT_SECRET ?? randomBytes(32).toString('base64url'),
-      previousSecrets: env.JWT_PREVIOUS_SECRETS,
-      generated: !env.JWT_SECRET,
-      accessTtl: env.JWT_ACCESS_TTL,
-      refreshTtl: env.JWT_REFRESH_TTL,
-    },
-    wechat: {
-      appId: env.WECHAT_APPID,
-      secret: env.WECHAT_SECRET,
-      apiBaseUrl: env.WECHAT_API_BASE_URL.replace(/\/+$/, ''),
-      timeoutMs: env.WECHAT_TIMEOUT_MS,
-      contentCheckFailOpen: env.CONTENT_CHECK_FAIL_OPEN,
-    },
+    jwt: jwtSection(env),
+    wechat: wechatSection(env),
     payments,
     fulfilment: { autoCompleteDays: env.ORDER_AUTO_COMPLETE_DAYS },
     reconcileAfterMs: env.PAYMENT_RECONCILE_AFTER_S * 1000,
-    subscribe: {
-      templates: {
-        orderPaid: subscribeTemplate(env, 'PAID'),
-        orderShipped: subscribeTemplate(env, 'SHIPPED'),
-        orderRefunded: subscribeTemplate(env, 'REFUNDED'),
-        orderTimeout: subscribeTemplate(env, 'TIMEOUT'),
-      },
-      miniprogramState: env.WECHAT_SUBSCRIBE_STATE,
-      page: env.WECHAT_SUBSCRIBE_PAGE,
-      ratePerMinute: env.WECHAT_SUBSCRIBE_RATE_PER_MIN,
-    },
+    subscribe: subscribeSection(env),
     adminOpenIds: env.ADMIN_OPENIDS,
-    docs: { enabled: env.DOCS_ENABLED ? env.DOCS_ENABLED === 'true' : !production },
-    tracing: env.OTEL_EXPORTER_OTLP_ENDPOINT
-      ? {
-          endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-          serviceName: env.OTEL_SERVICE_NAME,
-          sampleRatio: env.OTEL_TRACES_SAMPLER_ARG,
-        }
-      : undefined,
-    throttle: {
-      enabled: env.THROTTLE_ENABLED,
-      limits: {
-        default: { limit: env.THROTTLE_DEFAULT_LIMIT, ttlSeconds: env.THROTTLE_DEFAULT_TTL },
-        login: { limit: env.THROTTLE_LOGIN_LIMIT, ttlSeconds: env.THROTTLE_LOGIN_TTL },
-        orders: { limit: env.THROTTLE_ORDERS_LIMIT, ttlSeconds: env.THROTTLE_ORDERS_TTL },
-        flash: {
-          limit: env.THROTTLE_FLASH_LIMIT ?? env.THROTTLE_ORDERS_LIMIT,
-          ttlSeconds: env.THROTTLE_FLASH_TTL ?? env.THROTTLE_ORDERS_TTL,
-        },
-      },
+    docs: {
+      enabled: env.DOCS_ENABLED ? env.DOCS_ENABLED === 'true' : env.NODE_ENV !== 'production',
     },
+    tracing: tracingSection(env),
+    throttle: throttleSection(env),
     settings: { refreshMs: env.SETTINGS_REFRESH_MS },
     flash: { batchSize: env.FLASH_BATCH_SIZE, claimIdleMs: env.FLASH_CLAIM_IDLE_MS },
     shutdown: {

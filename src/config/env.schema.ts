@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { subscribeFields } from './subscribe-fields.js';
 
-// Every environment variable the service reads, in one place. API.md fixes the
+// Every environment variable the service reads, in one place. docs/http-api.md fixes the
 // names it lists; the rest are documented in .env.example and the README.
 
 const port = z.coerce.number().int().min(0).max(65535);

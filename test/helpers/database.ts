@@ -1,6 +1,7 @@
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/index.js';
+import { entities } from '../../src/entities.js';
 import { dataSourceOptions } from '../../src/infra/database/index.js';
 import { baseEnv, TEST_MYSQL_URL, uniqueSuffix } from './env.js';
 
@@ -34,7 +35,7 @@ export async function createTestDatabase(
   );
   const url = `${TEST_MYSQL_URL.replace(/\/+$/, '')}/${name}`;
   const config = loadConfig({ ...baseEnv(url, 'unused:'), DATABASE_POOL_SIZE: '2' });
-  const dataSource = new DataSource(await dataSourceOptions(config));
+  const dataSource = new DataSource(await dataSourceOptions(config, entities));
   await dataSource.initialize();
   if (options.migrate ?? true) await dataSource.runMigrations();
   return {

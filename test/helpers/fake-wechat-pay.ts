@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A local HTTP server that behaves like WeChat Pay API v3 (JSAPI), for e2e
@@ -128,7 +129,6 @@ export interface FakeWechatPay {
   close(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nowSec = () => Math.floor(Date.now() / 1000);
 
 function rsaPair(): { privateKey: KeyObject; publicKey: KeyObject } {

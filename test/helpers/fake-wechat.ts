@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deflateSync } from 'node:zlib';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A local HTTP server that behaves like the WeChat server API, for e2e tests
@@ -148,8 +149,6 @@ function png(seed: string): Buffer {
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];

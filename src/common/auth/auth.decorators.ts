@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import type { UserRole } from '../../modules/users/index.js';
+import type { UserRole } from './user-role.js';
 
 // Route-level auth contract shared by every domain module. The guard that
 // enforces it lives in the auth module; domains only declare what they need.
@@ -27,7 +27,7 @@ declare module 'fastify' {
   }
 }
 
-/** The route needs a valid access token and a live session (🔒 in API.md). */
+/** The route needs a valid access token and a live session (🔒 in docs/http-api.md). */
 export const Authenticated = () =>
   applyDecorators(SetMetadata(AUTH_REQUIRED, true), ApiBearerAuth());
 

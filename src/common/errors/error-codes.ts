@@ -1,5 +1,5 @@
 /**
- * The one table of business error codes (API.md). Every error response is
+ * The one table of business error codes (docs/http-api.md). Every error response is
  * built from a row here; nothing else chooses an HTTP status or a code.
  */
 export const ERRORS = {
@@ -34,6 +34,9 @@ export const ERRORS = {
   INTERNAL: { status: 500, code: 50000, message: 'unexpected error' },
   WECHAT_UPSTREAM: { status: 502, code: 50200, message: 'WeChat upstream failed' },
   WECHAT_PAY_UPSTREAM: { status: 502, code: 50210, message: 'WeChat Pay upstream failed' },
+  // A 502 that names no upstream we call (a framework BadGatewayException):
+  // labelling it WeChat's would send an operator after the wrong dependency.
+  UPSTREAM: { status: 502, code: 50220, message: 'upstream failed' },
   UNAVAILABLE: { status: 503, code: 50300, message: 'service unavailable' },
   FEATURE_OFF: { status: 503, code: 50301, message: 'feature switched off by an operator' },
 } as const;
@@ -67,7 +70,7 @@ export function rowForStatus(status: number): ErrorRow {
     case 429:
       return ERRORS.THROTTLED;
     case 502:
-      return ERRORS.WECHAT_UPSTREAM;
+      return ERRORS.UPSTREAM;
     case 503:
       return ERRORS.UNAVAILABLE;
     default:

@@ -20,7 +20,7 @@ export const rowId = () => z.int().min(1).max(MAX_INT).meta({ example: 7 });
 /** A non-negative amount or count stored in an INTEGER column. */
 export const intColumn = () => z.int().min(0).max(MAX_INT);
 
-/** Times in answers are ISO 8601 UTC (API.md). */
+/** Times in answers are ISO 8601 UTC (docs/http-api.md). */
 export const isoTime = () => z.iso.datetime().meta({ example: '2026-01-01T08:00:00.000Z' });
 
 /** `{ items, nextCursor }` of every list endpoint; `nextCursor` is null on the last page. */

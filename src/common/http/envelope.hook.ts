@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { okEnvelope } from './envelope.js';
 
-/** Routes whose answers are the API of API.md; /docs and /metrics keep their own formats. */
+/**
+ * Routes whose answers are the API of docs/http-api.md; /docs and /metrics
+ * keep their own formats.
+ */
 function isApiRoute(url: string | undefined): boolean {
   return url !== undefined && (url.startsWith('/api/') || url.startsWith('/health/'));
 }

@@ -1,4 +1,4 @@
-/** The one response shape of the API (API.md "Envelope"). */
+/** The one response shape of the API (docs/http-api.md, "Envelope"). */
 export interface Envelope<T = unknown> {
   code: number;
   message: string;

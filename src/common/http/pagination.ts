@@ -6,7 +6,7 @@ import { AppError, validationError } from '../errors/index.js';
 /** Largest value of the INTEGER columns (ids, prices, stock, totals). */
 export const MAX_INT = 2_147_483_647;
 
-/** API.md: list endpoints take `limit` 1-100, 20 by default. */
+/** docs/http-api.md: list endpoints take `limit` 1-100, 20 by default. */
 export const DEFAULT_PAGE_SIZE = 20;
 
 /** `?cursor=&limit=` of every list endpoint. */

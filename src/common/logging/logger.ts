@@ -3,7 +3,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
  * Paths pino blanks out wherever they appear in a log object. The values that
- * must never reach a log line (API.md): credentials, tokens, WeChat's
+ * must never reach a log line (docs/http-api.md): credentials, tokens, WeChat's
  * session_key and secret, and the encrypted user data.
  */
 export const REDACTED_PATHS = [

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Global,
   Inject,
@@ -18,7 +19,7 @@ class BusLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   // does not report itself started before it can hear invalidations.
   async onApplicationBootstrap(): Promise<void> {
     if (this.bus instanceof RedisMessageBus) {
-      await Promise.race([this.bus.ready(), new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.race([this.bus.ready(), sleep(2000)]);
     }
   }
 

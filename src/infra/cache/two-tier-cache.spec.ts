@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { TEST_REDIS_URL as REDIS_URL, testRedisPrefix } from '../../../test/helpers/env.js';
@@ -7,8 +8,6 @@ import type { L2Driver } from './l2-driver.js';
 import { MemoryL2 } from './memory-l2.js';
 import { RedisL2 } from './redis-l2.js';
 import { TwoTierCache, type TwoTierCacheOptions } from './two-tier-cache.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A client configured like the app's (fail fast while Redis is away). */
 function client(prefix: string, url = REDIS_URL): Redis {

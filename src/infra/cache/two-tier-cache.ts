@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger, type OnModuleInit } from '@nestjs/common';
 import type { LRUCache } from 'lru-cache';
 import type { Registry } from 'prom-client';
@@ -75,7 +76,6 @@ interface Invalidation {
 const CHANNEL = 'cache:invalidate';
 const L2_FAILED = Symbol('L2_FAILED');
 const MAX_PENDING = 10_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Two-tier cache: a bounded in-process LRU (L1) in front of a shared store

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { dropRedisKeys, TEST_REDIS_URL, testRedisPrefix } from '../../../test/helpers/env.js';
 import { RedisWriteMarkers } from './redis-write-markers.js';
@@ -36,7 +37,7 @@ describe('RedisWriteMarkers (real Redis)', () => {
 
   it('forgets a marker after its TTL, on every replica', async () => {
     await new RedisWriteMarkers(client()).mark(44, 50);
-    await new Promise((r) => setTimeout(r, 120));
+    await sleep(120);
     expect(await new RedisWriteMarkers(client()).isMarked(44)).toBe(false);
   });
 

@@ -2,7 +2,6 @@ import { createConnection } from 'mysql2/promise';
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig, DatabaseEndpoint } from '../../config/index.js';
 import { migrations } from '../../../migrations/index.js';
-import { entities } from './entities.js';
 
 function credentials(e: DatabaseEndpoint) {
   return {
@@ -63,11 +62,17 @@ export async function detectFlavour(endpoint: DatabaseEndpoint): Promise<MysqlFl
   }
 }
 
+/** The entity classes; the list is src/entities.ts, at the composition root. */
+export type Entities = NonNullable<DataSourceOptions['entities']>;
+
 /**
  * The one set of TypeORM options, used by the app and by the CLI
- * (data-source.ts). `synchronize` is never on: the schema comes from migrations.
+ * (src/data-source.ts). `synchronize` is never on: the schema comes from migrations.
  */
-export async function dataSourceOptions(config: AppConfig): Promise<DataSourceOptions> {
+export async function dataSourceOptions(
+  config: AppConfig,
+  entities: Entities,
+): Promise<DataSourceOptions> {
   const db = config.database;
   if (db.kind === 'embedded') {
     return {

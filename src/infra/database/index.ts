@@ -1,2 +1,4 @@
 export { DatabaseModule } from './database.module.js';
-export { dataSourceOptions } from './data-source-options.js';
+export { dataSourceOptions, type Entities } from './data-source-options.js';
+export { insertMany, supportsReturning } from './insert-many.js';
+export type { InsertManyOptions, InsertManyResult } from './insert-many.js';

@@ -1,10 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { DataSource } from 'typeorm';
 import { DeadlineExceededError } from '../../common/errors/index.js';
 import { installRequestContext } from '../../common/http/index.js';
 import { installQueryDeadlines } from './query-deadlines.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BUDGET_MS = 50;
 
 // The embedded engine: a statement runs synchronously and cannot be

@@ -165,7 +165,7 @@ const METRICS_PATH = {
 
 /**
  * WeChat Pay's notification route answers in WeChat Pay's format, not the
- * envelope (API.md), so its answers are described here rather than from the
+ * envelope (docs/http-api.md), so its answers are described here rather than from the
  * envelope's pieces; its request is WeChat Pay's own signed, encrypted JSON.
  */
 const FAIL_ANSWER = {
@@ -241,7 +241,7 @@ export function buildDocument(app: NestFastifyApplication): OpenAPIObject {
   return document;
 }
 
-/** OpenAPI UI at /docs and the JSON document at /docs/json (API.md). */
+/** OpenAPI UI at /docs and the JSON document at /docs/json (docs/http-api.md). */
 export function setupDocs(app: NestFastifyApplication): void {
   SwaggerModule.setup('docs', app, () => buildDocument(app), { jsonDocumentUrl: 'docs/json' });
 }

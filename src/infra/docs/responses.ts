@@ -58,7 +58,7 @@ export function successResponse(
   };
 }
 
-/** Raw bytes of one media type (not in the envelope; API.md names the exceptions). */
+/** Raw bytes of one media type (not in the envelope; docs/http-api.md names the exceptions). */
 export function binaryResponse(
   description: string,
   mediaType: string,
@@ -71,7 +71,10 @@ export function binaryResponse(
   };
 }
 
-/** Validation errors carry `data.errors` (API.md); other errors a detail object or null. */
+/**
+ * Validation errors carry `data.errors` (docs/http-api.md); other errors a
+ * detail object or null.
+ */
 function errorData(status: number): SchemaObject {
   if (status !== 400) return { type: ['object', 'null'] };
   return {

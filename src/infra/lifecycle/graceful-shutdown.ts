@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../../config/index.js';
@@ -27,7 +28,7 @@ export function installGracefulShutdown(
       process.exit(1);
     }, config.shutdown.drainMs + config.shutdown.timeoutMs);
     deadline.unref();
-    await new Promise((resolve) => setTimeout(resolve, config.shutdown.drainMs));
+    await sleep(config.shutdown.drainMs);
     try {
       await app.close();
       logger.info('shutdown: complete');

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import type {
   DeadLetter,
@@ -203,7 +204,6 @@ const CLOSE_GRACE_MS = 1000;
 function isInstance(c: ConnectionOptions): c is ConnectionOptions & { disconnect(): void } {
   return typeof (c as { disconnect?: unknown }).disconnect === 'function';
 }
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits for `work` at most `ms`; true when it settled in time. */
 async function settleWithin(work: Promise<unknown>, ms: number): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { withRequestId } from '../../common/http/index.js';
@@ -12,7 +13,7 @@ import {
   type JobAttempt,
   type JobData,
 } from './queue-driver.js';
-import { QueueMetrics, type JobLogger } from './queue.metrics.js';
+import { QueueMetrics, type JobLogger } from './queue-metrics.js';
 import { UnrecoverableJobError, type ConsumerDefinition } from './queue.types.js';
 
 // An earlier event of the aggregate is usually being processed in another
@@ -149,7 +150,7 @@ export class ConsumerRunner {
       Date.now() < deadline &&
       (await this.transactions.read((m) => this.hasEarlierPending(m, consumer, data)))
     ) {
-      await new Promise((resolve) => setTimeout(resolve, ORDER_POLL_MS));
+      await sleep(ORDER_POLL_MS);
     }
   }
 

@@ -5,7 +5,7 @@ import type { ConsumerRegistry } from './consumer.registry.js';
 import { OutboxEvent } from './outbox-event.entity.js';
 import { ProcessedEvent } from './processed-event.entity.js';
 import { jobIdOf, toJobData, type JobToAdd, type QueueDriver } from './queue-driver.js';
-import type { JobLogger } from './queue.metrics.js';
+import type { JobLogger } from './queue-metrics.js';
 import type { ConsumerDefinition } from './queue.types.js';
 import type { RedisClient } from '../redis/index.js';
 

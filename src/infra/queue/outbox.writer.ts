@@ -2,8 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { currentRequestId } from '../../common/http/index.js';
 import { activeTraceparent } from '../tracing/index.js';
-// The module itself, not the barrel: that one imports every entity (a cycle).
-import { insertMany } from '../database/insert-many.js';
+import { insertMany } from '../database/index.js';
 import { OutboxEvent } from './outbox-event.entity.js';
 import type { NewEvent } from './queue.types.js';
 

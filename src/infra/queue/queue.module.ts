@@ -7,7 +7,7 @@ import { ConsumerRunner } from './consumer.runner.js';
 import { DeadLettersController } from './dead-letters.controller.js';
 import { MemoryQueueDriver } from './memory.driver.js';
 import { OutboxWriter } from './outbox.writer.js';
-import { QueueMetrics } from './queue.metrics.js';
+import { QueueMetrics } from './queue-metrics.js';
 import { QueueRuntime } from './queue.runtime.js';
 import { QUEUE_DRIVER } from './queue.tokens.js';
 import { WorkerRoutesHook } from './worker-routes.hook.js';

@@ -13,7 +13,7 @@ import { Transactions } from '../transactions/index.js';
 import { ConsumerRegistry } from './consumer.registry.js';
 import { ConsumerRunner } from './consumer.runner.js';
 import { OutboxRelay } from './outbox.relay.js';
-import { QueueMetrics, type JobLogger } from './queue.metrics.js';
+import { QueueMetrics, type JobLogger } from './queue-metrics.js';
 import { QUEUE_DRIVER } from './queue.tokens.js';
 import type { QueueDriver } from './queue-driver.js';
 import type { PeriodicTask } from './queue.types.js';

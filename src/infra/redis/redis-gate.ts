@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { RedisClient } from './redis-client.js';
 
@@ -65,7 +66,7 @@ export class RedisGate {
         this.shut = false;
         this.logger.log('Redis answers again: gate open');
       } catch {
-        await new Promise((r) => setTimeout(r, this.probeIntervalMs).unref());
+        await sleep(this.probeIntervalMs, undefined, { ref: false });
       }
     }
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { dropRedisKeys, TEST_REDIS_URL } from '../../../test/helpers/env.js';
 import { RedisLock } from './redis-lock.js';
@@ -37,7 +38,7 @@ describe('RedisLock (real Redis)', () => {
   it('frees itself after its TTL (a holder that died)', async () => {
     expect(await lock.tryAcquire('ttl', 50)).not.toBeNull();
     expect(await lock.tryAcquire('ttl', 50)).toBeNull();
-    await new Promise((r) => setTimeout(r, 80));
+    await sleep(80);
     expect(await lock.tryAcquire('ttl', 50)).not.toBeNull();
   });
 

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { createLogger } from '../../common/logging/index.js';
@@ -52,7 +53,7 @@ describe('tracing on', () => {
     const lines = await logLines(async (log) => {
       await inSpan('job a', { root: true }, async () => {
         log.info('inside');
-        await new Promise((resolve) => setTimeout(resolve, 1));
+        await sleep(1);
         log.warn({ queue: 'q' }, 'inside after a tick');
       });
       log.info('outside');

@@ -15,7 +15,7 @@ import {
   type SessionView,
   type TokenPair,
 } from './auth.view.js';
-import { LoginDto, PhoneDto, RefreshDto } from './dto/login.dto.js';
+import { LoginDto, PhoneDto, RefreshDto } from './login.dto.js';
 
 @ApiTags('auth')
 @Controller('auth')

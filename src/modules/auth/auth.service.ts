@@ -27,7 +27,7 @@ import {
   verifyRawDataSignature,
 } from '../wechat/index.js';
 import type { LoginResult, SessionView, TokenPair } from './auth.view.js';
-import type { LoginDto } from './dto/login.dto.js';
+import type { LoginDto } from './login.dto.js';
 
 const HTTPS_URL = /^https:\/\/[^\s]+$/;
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { apiView, intColumn, isoTime, pageOf, rowId } from '../../common/http/index.js';
 import type { Product } from './product.entity.js';
 
-/** What clients see of a product (API.md); plain JSON data, so it can be cached as is. */
+/** What clients see of a product (docs/http-api.md); plain JSON data, so it can be cached as is. */
 export const productView = apiView(
   'ProductView',
   z.strictObject({

@@ -75,7 +75,7 @@ export class AdmissionGate implements OnModuleInit {
   }
 
   /**
-   * Admits `quantity` units for the user or throws the 409 of API.md. The
+   * Admits `quantity` units for the user or throws the 409 of docs/http-api.md. The
    * caller has loaded the sale (`load`) when this answers NOT_LOADED.
    */
   async admit(

@@ -2,7 +2,7 @@
  * The admission gate (KEYS: meta, stock, buyers, tickets, stream; ARGV: user
  * id, quantity, ticket, idempotency key). One script, so the window, the
  * per-user limit and the stock are checked and taken atomically, in this
- * order of precedence (API.md): not live, limit, sold out. A ticket already
+ * order of precedence (docs/http-api.md): not live, limit, sold out. A ticket already
  * admitted answers as admitted again (same idempotency key). Returns the
  * units left (≥ 0) when admitted now, or a negative code.
  */

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
-// The module itself, not the barrel: that one imports every entity (a cycle).
-import { insertMany } from '../../infra/database/insert-many.js';
+import { insertMany } from '../../infra/database/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
 import { OrdersService } from '../orders/index.js';
 import { AdmissionGate } from './admission.gate.js';

@@ -21,7 +21,7 @@ import {
 } from './flash-sale.view.js';
 import { FlashTicket } from './flash-ticket.entity.js';
 
-// API.md: `remaining` may lag by up to 1 s; every replica reads the sale
+// docs/http-api.md: `remaining` may lag by up to 1 s; every replica reads the sale
 // from its L1 meanwhile, so a crowd refreshing the page costs no round trip.
 const SALE_CACHE: GetOrSetOptions = {
   ttlMs: 1000,

@@ -12,14 +12,13 @@ export {
 } from './order-events.js';
 export { OrderItem } from './order-item.entity.js';
 export { OrderTimelineEntry } from './order-timeline.entity.js';
+export { ORDER_ACTORS, type OrderActor } from './order-actors.js';
 export {
-  ORDER_ACTORS,
   ORDER_TRANSITIONS,
   OrderTransitions,
   TransitionRefused,
   isAllowed,
   type AllowedTransition,
-  type OrderActor,
   type Transition,
 } from './order-transitions.js';
 export { orderView, type OrderView, type OrderItemView, type OrderPage } from './order.view.js';

@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import type { OrderStatus } from './order.entity.js';
-import type { OrderActor } from './order-transitions.js';
+import type { OrderActor } from './order-actors.js';
 
 /**
  * One status change of an order, written in the transaction of the change by

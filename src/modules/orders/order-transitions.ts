@@ -1,19 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-// The module itself, not the barrel: that one imports every entity (a cycle).
-import { insertMany } from '../../infra/database/insert-many.js';
+import { insertMany } from '../../infra/database/index.js';
+import type { OrderActor } from './order-actors.js';
 import { OrderTimelineEntry } from './order-timeline.entity.js';
 import { Order, type CancelReason, type OrderStatus } from './order.entity.js';
-
-/**
- * Who causes a transition: `user` the buyer, `staff` the back office,
- * `payment` WeChat Pay (a notification, a query, a close that found the
- * order paid), `timer` the payment timeout and the auto-completion, `refund`
- * the refund engine settling WeChat Pay's answer, `flash_sale` the flash
- * sale's batch persister placing admitted orders.
- */
-export const ORDER_ACTORS = ['user', 'staff', 'payment', 'timer', 'refund', 'flash_sale'] as const;
-export type OrderActor = (typeof ORDER_ACTORS)[number];
 
 export interface AllowedTransition {
   /** Null: the order is being placed. */

@@ -7,7 +7,10 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 
-/** The order lifecycle of API.md; every change is one guarded UPDATE (`WHERE status = …`). */
+/**
+ * The order lifecycle of docs/http-api.md; every change is one guarded UPDATE
+ * (`WHERE status = …`).
+ */
 export const ORDER_STATUSES = [
   'pending',
   'paid',

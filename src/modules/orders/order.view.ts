@@ -15,7 +15,7 @@ export const orderItemView = apiView(
 );
 export type OrderItemView = z.infer<typeof orderItemView>;
 
-/** What clients see of an order (API.md). */
+/** What clients see of an order (docs/http-api.md). */
 export const orderView = apiView(
   'OrderView',
   z.strictObject({

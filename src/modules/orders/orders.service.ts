@@ -5,8 +5,7 @@ import { AppError, validationError } from '../../common/errors/index.js';
 import { MAX_INT, idCursor } from '../../common/http/index.js';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
-// The module itself, not the barrel: that one imports every entity (a cycle).
-import { insertMany, supportsReturning } from '../../infra/database/insert-many.js';
+import { insertMany, supportsReturning } from '../../infra/database/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { ProductStock } from '../catalog/index.js';
@@ -21,7 +20,8 @@ import {
   type OrderPlacedPayload,
 } from './order-events.js';
 import { OrderItem } from './order-item.entity.js';
-import { OrderTransitions, type OrderActor } from './order-transitions.js';
+import type { OrderActor } from './order-actors.js';
+import { OrderTransitions } from './order-transitions.js';
 import { Order, type CancelReason } from './order.entity.js';
 import { toView, type OrderPage, type OrderView } from './order.view.js';
 import { requestHash } from './params.js';

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { apiView } from '../../common/http/index.js';
 
-/** Exactly what wx.requestPayment takes (API.md), paySign over the mini-program's appid. */
+/**
+ * Exactly what wx.requestPayment takes (docs/http-api.md), paySign over the
+ * mini-program's appid.
+ */
 export const jsapiPayView = apiView(
   'JsapiPayParams',
   z.strictObject({

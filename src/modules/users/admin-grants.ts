@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { User, type UserRole } from './user.entity.js';
+import type { UserRole } from '../../common/auth/index.js';
+import { User } from './user.entity.js';
 
 /**
  * The role a user has now: admin while their openid is in ADMIN_OPENIDS or

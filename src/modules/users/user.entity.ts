@@ -6,10 +6,8 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
+import type { UserRole } from '../../common/auth/index.js';
 import { AVATAR_URL_MAX_LENGTH, NICKNAME_COLUMN_LENGTH } from './user.limits.js';
-
-export const USER_ROLES = ['user', 'admin'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
 
 @Entity({ name: 'users' })
 export class User {

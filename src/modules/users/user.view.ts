@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { apiView, isoTime, rowId } from '../../common/http/index.js';
-import { USER_ROLES, type User } from './user.entity.js';
+import { USER_ROLES } from '../../common/auth/index.js';
+import type { User } from './user.entity.js';
 
-/** The user as GET /users/me shows it (API.md). */
+/** The user as GET /users/me shows it (docs/http-api.md). */
 export const userView = apiView(
   'UserView',
   z.strictObject({

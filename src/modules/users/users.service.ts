@@ -8,7 +8,8 @@ import { ContentSecurity } from '../moderation/index.js';
 import { Transactions, isDuplicateKey } from '../../infra/transactions/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { roleOf } from './admin-grants.js';
-import { User, type UserRole } from './user.entity.js';
+import type { UserRole } from '../../common/auth/index.js';
+import { User } from './user.entity.js';
 import { toUserView, type UserView } from './user.view.js';
 
 const viewKey = (id: number) => `user:${id}`;

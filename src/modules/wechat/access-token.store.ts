@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, DeadlineExceededError } from '../../common/errors/index.js';
 import { withoutBudget } from '../../common/http/index.js';
 import {
@@ -157,7 +158,7 @@ export class RedisAccessTokenStore extends AccessTokenStore {
       // Someone else is refreshing: an old token that is still good serves
       // meanwhile; without one, wait for theirs.
       if (previous && Date.now() < previous.expiresAt - USABLE_MARGIN_MS) return previous.token;
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      await sleep(pollMs);
       const latest = await this.read();
       if (latest && Date.now() < latest.refreshAt) return latest.token;
       if (Date.now() > deadline) {

@@ -1,16 +1,19 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import type { Registry } from 'prom-client';
 import { AppError, DeadlineExceededError } from '../../common/errors/index.js';
 import { callTimeout, type CallTimeout } from '../../common/http/index.js';
-import { SpanKind, inSpan, propagateTrace } from '../../infra/tracing/index.js';
+import { SpanKind, inSpan } from '../../infra/tracing/index.js';
+import {
+  createUpstreamHttp,
+  upstreamBreaker,
+  type UpstreamHttp,
+} from '../../infra/upstream/index.js';
 import type { AccessTokenStore, FetchedToken } from './access-token.store.js';
 import {
-  CircuitBreaker,
   CircuitOpenError,
+  type CircuitBreaker,
   type CircuitBreakerOptions,
 } from '../../infra/resilience/index.js';
 import {
@@ -101,34 +104,22 @@ function query(params: Record<string, string>): string {
 export class HttpWechatClient extends WechatClient {
   readonly appId: string;
   private readonly logger = new Logger('WeChat');
+  private readonly upstream: UpstreamHttp;
   private readonly http: AxiosInstance;
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64 });
   private readonly breakers: ReadonlyMap<WechatApi, CircuitBreaker>;
   private readonly metrics: WechatMetrics | undefined;
 
   constructor(private readonly options: HttpWechatClientOptions) {
     super();
     this.appId = options.appId;
-    const breaker = options.breaker ?? { failureThreshold: 5, cooldownMs: 10_000 };
-    this.breakers = new Map(WECHAT_APIS.map((api) => [api, new CircuitBreaker(breaker)]));
+    this.breakers = new Map(WECHAT_APIS.map((api) => [api, upstreamBreaker(options.breaker)]));
     this.metrics =
       options.registry && new WechatMetrics(options.registry, (api) => this.breakerState(api));
-    this.http = axios.create({
-      baseURL: options.baseUrl,
-      timeout: options.timeoutMs,
-      httpAgent: this.httpAgent,
-      httpsAgent: this.httpsAgent,
-      proxy: false,
-      maxRedirects: 0,
-      // We parse ourselves: WeChat answers JSON as text/plain, getwxacodeunlimit
-      // answers an image, and a non-JSON answer (a proxy's error page) must
-      // become a clean 502.
-      responseType: 'arraybuffer',
-      transformResponse: [(data: unknown) => data],
-      validateStatus: () => true,
-    });
-    propagateTrace(this.http);
+    // Raw bytes, parsed here: WeChat answers JSON as text/plain,
+    // getwxacodeunlimit answers an image, and a non-JSON answer (a proxy's
+    // error page) must become a clean 502.
+    this.upstream = createUpstreamHttp({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs });
+    this.http = this.upstream.http;
   }
 
   /** The state of one API's breaker (metrics, tests). */
@@ -300,8 +291,7 @@ export class HttpWechatClient extends WechatClient {
 
   /** Closes the keep-alive sockets (application shutdown). */
   close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.upstream.close();
   }
 
   private fetchAccessToken = async (): Promise<FetchedToken> => {

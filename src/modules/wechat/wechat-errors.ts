@@ -82,7 +82,7 @@ function codeRejected(api: WechatApi, errcode: number): AppError {
 }
 
 /**
- * Maps a WeChat errcode to our error table (API.md). Only -1 says WeChat is
+ * Maps a WeChat errcode to our error table (docs/http-api.md). Only -1 says WeChat is
  * unwell; every other errcode is an answer about this request, so it never
  * opens a breaker. Codes not named here get 502 with the errcode, never the
  * errmsg (it may echo our request).

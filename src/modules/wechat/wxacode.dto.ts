@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 /**
- * `GET /wxacode` query. The scene is what WeChat accepts (API.md: 1–32
+ * `GET /wxacode` query. The scene is what WeChat accepts (docs/http-api.md: 1–32
  * visible ASCII; WeChat's own set is digits, letters and !#$&'()*+,/:;=?@-._~),
  * and a page is a path of the mini-program without a leading slash or a
  * query, so WeChat is never called with what it would refuse.

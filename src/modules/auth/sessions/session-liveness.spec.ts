@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { OwnRedisServer } from '../../../../test/helpers/redis-server.js';
 import { AppError } from '../../../common/errors/index.js';
@@ -83,7 +84,7 @@ describe('SessionLiveness while the session store (real Redis) is unreachable', 
         await redis.ping();
         return;
       } catch {
-        await new Promise((r) => setTimeout(r, 10));
+        await sleep(10);
       }
     }
   }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { dropRedisKeys, TEST_REDIS_URL, testRedisPrefix } from '../../../../test/helpers/env.js';
 import { newRefreshToken, newSessionId } from '../tokens/index.js';
@@ -7,7 +8,6 @@ import type { SessionStore, SessionStoreOptions } from './session-store.js';
 
 const TTL_SEC = 600;
 const WINDOW_MS = 150;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const prefix = testRedisPrefix();
 let redis: Redis;

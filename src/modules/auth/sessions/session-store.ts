@@ -1,5 +1,4 @@
-import { AppError } from '../../../common/errors/index.js';
-import { DEPENDENCY_RETRY_AFTER_S } from '../../../common/errors/dependency-failure.js';
+import { AppError, DEPENDENCY_RETRY_AFTER_S } from '../../../common/errors/index.js';
 import type { UserRole } from '../../users/index.js';
 
 /** 503 with Retry-After: the session store (Redis) cannot answer now; the client retries. */

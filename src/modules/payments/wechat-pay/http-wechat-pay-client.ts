@@ -1,15 +1,18 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import type { KeyObject } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import type { Registry } from 'prom-client';
 import { BadAnswerError, parseRefund, parseTransaction } from './answers.js';
 import { DeadlineExceededError } from '../../../common/errors/index.js';
 import { callTimeout, type CallTimeout } from '../../../common/http/index.js';
-import { CircuitBreaker, CircuitOpenError } from '../../../infra/resilience/index.js';
-import { SpanKind, inSpan, propagateTrace } from '../../../infra/tracing/index.js';
+import { CircuitOpenError, type CircuitBreaker } from '../../../infra/resilience/index.js';
+import { SpanKind, inSpan } from '../../../infra/tracing/index.js';
+import {
+  createUpstreamHttp,
+  upstreamBreaker,
+  type UpstreamHttp,
+} from '../../../infra/upstream/index.js';
 import {
   authorization,
   jsapiPayParams,
@@ -71,9 +74,8 @@ export class HttpWechatPayClient extends WechatPayClient {
   readonly appId: string;
   readonly mchId: string;
   private readonly logger = new Logger('WechatPay');
+  private readonly upstream: UpstreamHttp;
   private readonly http: AxiosInstance;
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64 });
   private readonly breaker: CircuitBreaker;
   private readonly metrics: WechatPayMetrics | undefined;
   private readonly basePath: string;
@@ -82,25 +84,18 @@ export class HttpWechatPayClient extends WechatPayClient {
     super();
     this.appId = options.appId;
     this.mchId = options.mchId;
-    this.breaker =
-      options.breaker ?? new CircuitBreaker({ failureThreshold: 5, cooldownMs: 10_000 });
+    this.breaker = options.breaker ?? upstreamBreaker();
     this.metrics =
       options.registry && new WechatPayMetrics(options.registry, () => this.breaker.state);
     this.basePath = new URL(options.baseUrl).pathname.replace(/\/+$/, '');
-    this.http = axios.create({
-      baseURL: options.baseUrl.replace(/\/+$/, ''),
-      timeout: options.timeoutMs,
-      httpAgent: this.httpAgent,
-      httpsAgent: this.httpsAgent,
-      proxy: false,
-      maxRedirects: 0,
-      // The signature covers the bytes as sent: verify those, parse after.
-      responseType: 'arraybuffer',
-      transformResponse: [(data: unknown) => data],
-      transformRequest: [(data: unknown) => data],
-      validateStatus: () => true,
+    // The signatures cover the bytes as sent and as received: both stay raw
+    // (verify, then parse).
+    this.upstream = createUpstreamHttp({
+      baseUrl: options.baseUrl.replace(/\/+$/, ''),
+      timeoutMs: options.timeoutMs,
+      rawBody: true,
     });
-    propagateTrace(this.http);
+    this.http = this.upstream.http;
   }
 
   async prepay(req: PrepayRequest): Promise<string> {
@@ -166,8 +161,7 @@ export class HttpWechatPayClient extends WechatPayClient {
 
   /** Closes the keep-alive sockets (application shutdown). */
   closeConnections(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.upstream.close();
   }
 
   private read<T>(api: WechatPayApi, parse: () => T): T {

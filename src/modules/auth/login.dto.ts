@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-import { IsSendableText } from '../../../common/http/index.js';
+import { IsSendableText } from '../../common/http/index.js';
 
 export class LoginDto {
   @ApiProperty({ description: 'the code from wx.login()' })

@@ -1,0 +1,6 @@
+export {
+  createUpstreamHttp,
+  upstreamBreaker,
+  type UpstreamHttp,
+  type UpstreamHttpOptions,
+} from './upstream-http.js';

@@ -1,0 +1,9 @@
+/**
+ * Who causes a transition: `user` the buyer, `staff` the back office,
+ * `payment` WeChat Pay (a notification, a query, a close that found the
+ * order paid), `timer` the payment timeout and the auto-completion, `refund`
+ * the refund engine settling WeChat Pay's answer, `flash_sale` the flash
+ * sale's batch persister placing admitted orders.
+ */
+export const ORDER_ACTORS = ['user', 'staff', 'payment', 'timer', 'refund', 'flash_sale'] as const;
+export type OrderActor = (typeof ORDER_ACTORS)[number];
