@@ -133,7 +133,8 @@ describe('answers while shutting down', () => {
     // The load did what it is for: answers before the drain, and many in flight across it.
     expect(answers.filter((a) => !a.atEnd && !a.close).length).toBeGreaterThan(100);
     const inFlight = answers.filter((a) => !a.atStart && a.atEnd);
-    expect(inFlight.length).toBeGreaterThan(50);
+    // About 100 on a quiet machine; a loaded CI machine starts fewer clients in time.
+    expect(inFlight.length).toBeGreaterThan(20);
     expect(inFlight.filter((a) => !a.close)).toEqual([]);
     expect(answers.filter((a) => a.atEnd && !a.close)).toEqual([]);
   });
