@@ -4,13 +4,14 @@ import { FlashSale, FlashTicket } from '../../modules/flash-sales/index.js';
 import { SubscribeCredit } from '../../modules/notifications/index.js';
 import { Order, OrderItem, OrderTimelineEntry } from '../../modules/orders/index.js';
 import { OrderPayment, OrderRefund, OrderShipment } from '../../modules/payments/index.js';
-import { User } from '../../modules/users/index.js';
+import { Address, User } from '../../modules/users/index.js';
 import { OutboxEvent, ProcessedEvent } from '../queue/index.js';
 import { RuntimeSettingsRow, SettingsChange } from '../settings/index.js';
 
 /** Every entity, for the data source shared by the app and the TypeORM CLI. */
 export const entities = [
   User,
+  Address,
   Product,
   Order,
   OrderItem,

@@ -6,3 +6,7 @@ export { setAdminGrant, type AdminGrantResult, type AdminTarget } from './admin-
 export type { UserRole } from './user.entity.js';
 export { userView, type UserView } from './user-view.js';
 export { isPlaceholderAvatar, isPlaceholderNickname } from './wechat-placeholder.js';
+export { Address } from './address.entity.js';
+export { AddressesService } from './addresses.service.js';
+export { AddressFieldsDto, MAX_ADDRESSES } from './address.dto.js';
+export { deliveryAddressView, type DeliveryAddress } from './address.view.js';
