@@ -2,6 +2,7 @@ import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import type { Test } from 'supertest';
 import { ConsumerRegistry, OutboxWriter, UnrecoverableJobError } from '../src/infra/queue/index.js';
 import { Transactions } from '../src/infra/transactions/index.js';
+import { SAMPLE_ADDRESS } from './helpers/addresses.js';
 import { startTestApp } from './helpers/app.js';
 import { loginAs } from './helpers/auth.js';
 import {
@@ -227,6 +228,28 @@ describe('The OpenAPI document at /docs/json', () => {
     await ok(place(), 200);
     await ok(v(app.http.get('/api/v1/orders')));
     await ok(v(app.http.get(`/api/v1/orders/${order.id}`)));
+
+    // The address book, and an order's own copy of an address.
+    const address = await ok(
+      v(app.http.post('/api/v1/users/me/addresses')).send(SAMPLE_ADDRESS),
+      201,
+    );
+    const spare = await ok(
+      v(app.http.post('/api/v1/users/me/addresses')).send({
+        ...SAMPLE_ADDRESS,
+        postalCode: undefined,
+      }),
+      201,
+    );
+    await ok(v(app.http.get('/api/v1/users/me/addresses')));
+    await ok(
+      v(app.http.put(`/api/v1/users/me/addresses/${spare.id}`)).send({
+        ...SAMPLE_ADDRESS,
+        isDefault: true,
+      }),
+    );
+    await ok(v(app.http.put(`/api/v1/orders/${order.id}/address`)).send({ addressId: spare.id }));
+    await ok(v(app.http.delete(`/api/v1/users/me/addresses/${spare.id}`)));
     await ok(v(app.http.post(`/api/v1/orders/${order.id}/cancel`)));
     // A few refusals of each kind, checked against their documented statuses as well.
     expect((await v(app.http.post(`/api/v1/orders/${order.id}/cancel`))).status).toBe(409);
@@ -235,7 +258,9 @@ describe('The OpenAPI document at /docs/json', () => {
 
     // The payment lifecycle on the sandbox: pay, paid, confirm, ship, refund; and an admin cancel.
     const payKey = (k: string) =>
-      v(app.http.post('/api/v1/orders')).set('Idempotency-Key', k).send({ items: body.items });
+      v(app.http.post('/api/v1/orders'))
+        .set('Idempotency-Key', k)
+        .send({ items: body.items, addressId: address.id });
     const paid = await ok(payKey('contract-0002'), 201);
     await ok(v(app.http.post(`/api/v1/orders/${paid.id}/payment`)));
     await ok(v(app.http.post(`/api/v1/dev/payments/${paid.id}/succeed`)));
@@ -246,6 +271,11 @@ describe('The OpenAPI document at /docs/json', () => {
         .set('Idempotency-Key', 'contract-refund-1')
         .send({ amountCents: 100 }),
     );
+    const received = await ok(payKey('contract-0005'), 201);
+    await ok(v(app.http.post(`/api/v1/orders/${received.id}/payment`)));
+    await ok(v(app.http.post(`/api/v1/dev/payments/${received.id}/succeed`)));
+    await ok(a(app.http.post(`/api/v1/admin/orders/${received.id}/ship`)).send({ carrier: 'SF' }));
+    await ok(v(app.http.post(`/api/v1/orders/${received.id}/confirm-receipt`)));
     const unpaid = await ok(payKey('contract-0003'), 201);
     await ok(a(app.http.post(`/api/v1/admin/orders/${unpaid.id}/cancel`)));
 
@@ -320,6 +350,7 @@ describe('The OpenAPI document at /docs/json', () => {
       priceCents: 590,
       stock: 5,
       imageUrl: null,
+      delivery: 'express',
       updatedAt: '2026-01-01T08:00:00.000Z',
     };
     const answer = (data: unknown) => ({ code: 0, message: 'ok', data, requestId: 'r-1' });
