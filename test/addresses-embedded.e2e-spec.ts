@@ -90,7 +90,7 @@ describe('addresses and receipt in embedded mode (better-sqlite3, sandbox WeChat
         t.http.post(`/api/v1/orders/${orderId}/confirm-receipt`).set(bearer(user)),
       ),
     );
-    expect(confirmed.map((r) => r.status).sort()).toEqual([200, 409, 409, 409]);
+    expect(confirmed.map((r) => r.status).sort((x, y) => x - y)).toEqual([200, 409, 409, 409]);
     const final = await t.http.get(`/api/v1/orders/${orderId}`).set(bearer(user));
     expect(final.body.data).toMatchObject({
       status: 'completed',

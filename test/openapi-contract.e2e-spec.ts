@@ -2,6 +2,7 @@ import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import type { Test } from 'supertest';
 import { ConsumerRegistry, OutboxWriter, UnrecoverableJobError } from '../src/infra/queue/index.js';
 import { Transactions } from '../src/infra/transactions/index.js';
+import { STAFF_ROLES, USER_ROLES } from '../src/modules/users/index.js';
 import { SAMPLE_ADDRESS } from './helpers/addresses.js';
 import { startTestApp } from './helpers/app.js';
 import { loginAs } from './helpers/auth.js';
@@ -158,18 +159,34 @@ describe('The OpenAPI document at /docs/json', () => {
     ]);
   });
 
-  it('names the role of admin routes, and the code refuses them to other users (403/40300)', async () => {
+  it('names the roles of every admin route, and the code refuses them to every other role (403/40300)', async () => {
     const admin = operations().filter(({ op }) => (op as { 'x-roles'?: string[] })['x-roles']);
     const underAdmin = operations().filter(({ key }) => key.includes(' /api/v1/admin/'));
     expect(admin.map((a) => a.key).sort()).toEqual(underAdmin.map((a) => a.key).sort());
     expect(admin.length).toBeGreaterThan(0);
-    const user = await loginAs(stack.app, stack.wx);
+    // One user of each role, the staff roles given through the route that gives them.
+    const root = await loginAs(stack.app, stack.wx, { admin: true });
+    const tokenOf = new Map<string, string>();
+    for (const role of USER_ROLES) {
+      const member = await loginAs(stack.app, stack.wx);
+      const granted = await stack.app.http
+        .put(`/api/v1/admin/users/${member.user.id}/role`)
+        .set('Authorization', `Bearer ${root.accessToken}`)
+        .send({ role });
+      expect([granted.status, granted.body.data?.role]).toEqual([200, role]);
+      tokenOf.set(role, member.accessToken);
+    }
     for (const { key, op } of admin) {
-      expect((op as { 'x-roles': string[] })['x-roles']).toEqual(['admin']);
+      const roles = (op as { 'x-roles': string[] })['x-roles'];
+      // Admin does everything; the rest is the contract's staff paragraph.
+      expect(roles, key).toContain('admin');
+      expect(STAFF_ROLES, key).toEqual(expect.arrayContaining(roles));
       const [method, path] = key.split(' ');
-      const http = stack.app.http[method.toLowerCase() as 'post'](path.replace('{id}', '1'));
-      const res = await http.set('Authorization', `Bearer ${user.accessToken}`).send({});
-      expect([res.status, res.body.code], key).toEqual([403, 40300]);
+      for (const role of USER_ROLES.filter((r) => !roles.includes(r))) {
+        const http = stack.app.http[method.toLowerCase() as 'post'](path.replace(/\{\w+\}/g, '1'));
+        const res = await http.set('Authorization', `Bearer ${tokenOf.get(role)}`).send({});
+        expect([res.status, res.body.code], `${key} as ${role}`).toEqual([403, 40300]);
+      }
     }
   });
 

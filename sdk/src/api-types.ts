@@ -194,6 +194,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/users/{id}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a user's role (a staff role, or user)
+         * @description Requires the role: admin.
+         */
+        put: operations["AdminUsersController_setRole"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -341,7 +361,7 @@ export interface paths {
         put?: never;
         /**
          * Create a product
-         * @description Requires the role: admin.
+         * @description Requires the role: operator or admin.
          */
         post: operations["AdminProductsController_create"];
         delete?: never;
@@ -362,14 +382,14 @@ export interface paths {
         post?: never;
         /**
          * Soft-delete a product
-         * @description Requires the role: admin.
+         * @description Requires the role: operator or admin.
          */
         delete: operations["AdminProductsController_remove"];
         options?: never;
         head?: never;
         /**
          * Update a product
-         * @description Requires the role: admin.
+         * @description Requires the role: operator or admin.
          */
         patch: operations["AdminProductsController_update"];
         trace?: never;
@@ -539,7 +559,7 @@ export interface paths {
         put?: never;
         /**
          * Ship a paid order
-         * @description Requires the role: admin.
+         * @description Requires the role: operator or admin.
          */
         post: operations["AdminOrdersController_ship"];
         delete?: never;
@@ -559,7 +579,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a pending order (admin)
-         * @description Requires the role: admin.
+         * @description Requires the role: operator or admin.
          */
         post: operations["AdminOrdersController_cancel"];
         delete?: never;
@@ -579,7 +599,7 @@ export interface paths {
         put?: never;
         /**
          * Refund an order
-         * @description Requires the role: admin.
+         * @description Requires the role: finance or admin.
          */
         post: operations["AdminOrdersController_refund"];
         delete?: never;
@@ -650,7 +670,7 @@ export interface paths {
         put?: never;
         /**
          * Create a flash sale
-         * @description Requires the role: admin.
+         * @description Requires the role: operator or admin.
          */
         post: operations["AdminFlashSalesController_create"];
         delete?: never;
@@ -873,6 +893,22 @@ export interface components {
             /** @constant */
             deleted: true;
         };
+        UserView: {
+            /** @example 7 */
+            id: number;
+            /** @example Xiao Ming */
+            nickname: string;
+            avatarUrl: string | null;
+            /** @example 13800138000 */
+            phone: string | null;
+            /** @enum {string} */
+            role: "user" | "support" | "operator" | "finance" | "admin";
+            /**
+             * Format: date-time
+             * @example 2026-01-01T08:00:00.000Z
+             */
+            createdAt: string;
+        };
         QueueView: {
             /** @example orders.payment-timeout */
             name: string;
@@ -921,22 +957,6 @@ export interface components {
             jobId: string;
             /** @constant */
             retried: true;
-        };
-        UserView: {
-            /** @example 7 */
-            id: number;
-            /** @example Xiao Ming */
-            nickname: string;
-            avatarUrl: string | null;
-            /** @example 13800138000 */
-            phone: string | null;
-            /** @enum {string} */
-            role: "user" | "admin";
-            /**
-             * Format: date-time
-             * @example 2026-01-01T08:00:00.000Z
-             */
-            createdAt: string;
         };
         ThrottleLimitView: {
             /** @description requests per window per client */
@@ -1291,6 +1311,13 @@ export interface components {
              * @example 510000
              */
             postalCode?: string;
+        };
+        SetRoleDto: {
+            /**
+             * @description a staff role, or `user` to take the staff role away
+             * @enum {unknown}
+             */
+            role: "user" | "support" | "operator" | "finance" | "admin";
         };
         LoginDto: {
             /** @description the code from wx.login() */
@@ -3276,6 +3303,223 @@ export interface operations {
                     "application/json": {
                         /** @enum {integer} */
                         code: 40400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41400: URL or path parameter too long */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: unsupported media type */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300 | 50301;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    AdminUsersController_setRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetRoleDto"];
+            };
+        };
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["UserView"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40100: missing or invalid credentials; 40101: access token expired; 40102: session revoked */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40100 | 40101 | 40102;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40300: not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40400: not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40900: conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41300: body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41300;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];

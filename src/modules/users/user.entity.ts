@@ -7,8 +7,16 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 
-export const USER_ROLES = ['user', 'admin'] as const;
+/**
+ * `user`, and the staff roles of the back office (docs/http-api.md, "Staff"):
+ * `support` reads and decides after-sales, `operator` runs products, flash
+ * sales, shipping and cancellations, `finance` refunds and exports, `admin`
+ * does everything.
+ */
+export const USER_ROLES = ['user', 'support', 'operator', 'finance', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
+export const STAFF_ROLES = ['support', 'operator', 'finance', 'admin'] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
 
 @Entity({ name: 'users' })
 export class User {
@@ -35,9 +43,16 @@ export class User {
   @Column({ type: 'varchar', length: 16, default: 'user' })
   role: UserRole;
 
-  /** Set by `npm run admin -- grant`; the role is admin while it is set or the openid is in ADMIN_OPENIDS. */
+  /** When the staff role of `grantedRole` was granted (null: never, or removed). */
   @Column({ name: 'admin_granted_at', type: 'datetime', precision: 6, nullable: true })
   adminGrantedAt: Date | null;
+
+  /**
+   * The staff role granted by `npm run admin -- grant` or PUT
+   * /admin/users/:id/role; ADMIN_OPENIDS makes admins whatever it says.
+   */
+  @Column({ name: 'granted_role', type: 'varchar', length: 16, nullable: true })
+  grantedRole: StaffRole | null;
 
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;
