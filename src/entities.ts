@@ -4,7 +4,7 @@ import { FlashSale, FlashTicket } from './modules/flash-sales/index.js';
 import { SubscribeCredit } from './modules/notifications/index.js';
 import { Order, OrderItem, OrderTimelineEntry } from './modules/orders/index.js';
 import { OrderPayment, OrderRefund, OrderShipment } from './modules/payments/index.js';
-import { User } from './modules/users/index.js';
+import { Address, User } from './modules/users/index.js';
 import { OutboxEvent, ProcessedEvent } from './infra/queue/index.js';
 import { RuntimeSettingsRow, SettingsChange } from './infra/settings/index.js';
 
@@ -16,6 +16,7 @@ import { RuntimeSettingsRow, SettingsChange } from './infra/settings/index.js';
  */
 export const entities = [
   User,
+  Address,
   Product,
   Order,
   OrderItem,

@@ -68,6 +68,25 @@ describe('npm run admin (MariaDB, two replicas)', () => {
     expect((await flags(1, again.accessToken)).status).toBe(403);
   });
 
+  it('grants a staff role: its routes open and the others stay shut, at the next request on every replica', async () => {
+    const user = await loginAs(stack.app, stack.wx);
+    const newProduct = (i: number) =>
+      stack.apps[i].http
+        .post('/api/v1/admin/products')
+        .set(bearer(user.accessToken))
+        .send({ name: 'Staff tea', priceCents: 100, stock: 1 });
+    const granted = await admin(cliEnv(), 'grant', String(user.user.id), 'operator');
+    expect(granted.stdout).toContain('is now operator');
+    expect((await newProduct(1)).status).toBe(201);
+    expect((await flags(0, user.accessToken)).status).toBe(403);
+
+    expect((await admin(cliEnv(), 'grant', user.openid, 'support')).stdout).toContain(
+      'is now support',
+    );
+    const denied = await newProduct(0);
+    expect([denied.status, denied.body.code]).toEqual([403, 40300]);
+  });
+
   it('says a listed openid stays admin, and leaves it admin', async () => {
     const listed = await loginAs(stack.app, stack.wx, { admin: true });
     const revoked = await admin(cliEnv(), 'revoke', listed.openid);
@@ -83,10 +102,14 @@ describe('npm run admin (MariaDB, two replicas)', () => {
     for (const args of [
       ['promote', '1'],
       ['grant', 'no spaces'],
+      ['grant', '1', 'owner'],
+      ['revoke', '1', 'admin'],
     ]) {
       const bad = await admin(cliEnv(), ...args);
       expect(bad).toMatchObject({ code: 2, stdout: '' });
-      expect(bad.stderr).toBe('usage: npm run admin -- grant|revoke <userId|openid>\n');
+      expect(bad.stderr).toBe(
+        'usage: npm run admin -- grant <userId|openid> [support|operator|finance|admin] | revoke <userId|openid>\n',
+      );
     }
   });
 });

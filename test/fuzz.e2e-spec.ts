@@ -9,7 +9,7 @@ import { useStack } from './helpers/stack.js';
 const RUNS = 300;
 const ADMIN_OPENID = 'fuzz-admin';
 
-type Method = 'get' | 'post' | 'patch' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Auth = 'none' | 'garbage' | 'user' | 'admin';
 
 interface Route {
@@ -22,6 +22,7 @@ interface Route {
 }
 
 const ALL: Auth[] = ['none', 'garbage', 'user', 'admin'];
+const ADDRESS_FIELDS = ['name', 'phone', 'province', 'city', 'district', 'detail', 'postalCode'];
 const ANON: Auth[] = ['none', 'garbage'];
 const ROUTES: Route[] = [
   {
@@ -52,10 +53,37 @@ const ROUTES: Route[] = [
     auth: ALL,
   },
   { method: 'delete', path: (id) => `/api/v1/admin/products/${id}`, fields: [], auth: ANON },
-  { method: 'post', path: () => '/api/v1/orders', fields: ['items', 'remark'], auth: ALL },
+  {
+    method: 'post',
+    path: () => '/api/v1/orders',
+    fields: ['items', 'remark', 'addressId'],
+    auth: ALL,
+  },
   { method: 'get', path: () => '/api/v1/orders', fields: [], auth: ALL },
   { method: 'get', path: (id) => `/api/v1/orders/${id}`, fields: [], auth: ALL },
   { method: 'post', path: (id) => `/api/v1/orders/${id}/cancel`, fields: [], auth: ALL },
+  {
+    method: 'put',
+    path: (id) => `/api/v1/orders/${id}/address`,
+    fields: ['addressId', ...ADDRESS_FIELDS],
+    auth: ALL,
+  },
+  { method: 'post', path: (id) => `/api/v1/orders/${id}/confirm-receipt`, fields: [], auth: ALL },
+  { method: 'get', path: () => '/api/v1/users/me/addresses', fields: [], auth: ALL },
+  {
+    method: 'post',
+    path: () => '/api/v1/users/me/addresses',
+    fields: [...ADDRESS_FIELDS, 'isDefault'],
+    auth: ALL,
+  },
+  {
+    method: 'put',
+    path: (id) => `/api/v1/users/me/addresses/${id}`,
+    fields: [...ADDRESS_FIELDS, 'isDefault'],
+    auth: ALL,
+  },
+  { method: 'delete', path: (id) => `/api/v1/users/me/addresses/${id}`, fields: [], auth: ALL },
+  { method: 'put', path: (id) => `/api/v1/admin/users/${id}/role`, fields: ['role'], auth: ALL },
   { method: 'get', path: () => '/health/live', fields: [], auth: ALL },
   { method: 'get', path: () => '/health/ready', fields: [], auth: ALL },
 ];
@@ -238,6 +266,11 @@ describe('fuzz: hostile requests on every route', () => {
     expect(
       await q(`SELECT COUNT(*) AS n FROM orders o WHERE o.total_cents <>
           (SELECT COALESCE(SUM(i.unit_price_cents * i.quantity), 0) FROM order_items i WHERE i.order_id = o.id)`),
+    ).toBe(0);
+    // Every address book within its limit, with exactly one default.
+    expect(
+      await q(`SELECT COUNT(*) AS n FROM (SELECT user_id FROM user_addresses GROUP BY user_id
+          HAVING COUNT(*) > 20 OR SUM(CASE WHEN is_default THEN 1 ELSE 0 END) <> 1) books`),
     ).toBe(0);
     expect(stack.app.logs.some((l) => l.message === 'unexpected error')).toBe(false);
   }, 120_000);

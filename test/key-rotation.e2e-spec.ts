@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { SessionKeyCipher } from '../src/modules/auth/tokens/index.js';
 import { outTradeNoOf } from '../src/modules/payments/trade-numbers.js';
+import { addressIdOf } from './helpers/addresses.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
@@ -164,7 +165,10 @@ describe('Key rotation', () => {
         .post(`${API}/orders`)
         .set(bearer(buyer.accessToken))
         .set('Idempotency-Key', `k-${randomBytes(8).toString('hex')}`)
-        .send({ items: [{ productId: product.body.data.id as number, quantity: 1 }] });
+        .send({
+          items: [{ productId: product.body.data.id as number, quantity: 1 }],
+          addressId: await addressIdOf(t, buyer),
+        });
       const id = order.body.data.id as number;
       const prepay = await t.http
         .post(`${API}/orders/${id}/payment`)

@@ -87,6 +87,31 @@ describe.each([
     ).rejects.toThrow(duplicate);
   });
 
+  it('carry earlier rows through AddAddresses and AddStaffRoles: grants become admin, products express', async () => {
+    await db.dataSource.undoLastMigration();
+    await db.dataSource.undoLastMigration();
+    await db.dataSource.query(
+      "INSERT INTO users (openid, role, admin_granted_at) VALUES ('o-granted', 'admin', ?), ('o-plain', 'user', NULL)",
+      ['2026-01-01 08:00:00'],
+    );
+    await db.dataSource.query("INSERT INTO products (name, price_cents) VALUES ('Old tea', 100)");
+    const applied = await db.dataSource.runMigrations();
+    expect(applied.map((m) => m.name)).toEqual([
+      'AddAddresses1732950000000',
+      'AddStaffRoles1732960000000',
+    ]);
+    const users: { openid: string; granted_role: string | null }[] = await db.dataSource.query(
+      "SELECT openid, granted_role FROM users WHERE openid IN ('o-granted', 'o-plain') ORDER BY openid",
+    );
+    expect(users).toEqual([
+      { openid: 'o-granted', granted_role: 'admin' },
+      { openid: 'o-plain', granted_role: null },
+    ]);
+    expect(
+      await db.dataSource.query("SELECT delivery FROM products WHERE name = 'Old tea'"),
+    ).toEqual([{ delivery: 'express' }]);
+  });
+
   it('revert down to an empty schema, one by one', async () => {
     for (let i = 0; i < migrations.length; i++) await db.dataSource.undoLastMigration();
     expect(await db.tables()).toEqual(['migrations']);

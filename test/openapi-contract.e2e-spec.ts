@@ -2,6 +2,8 @@ import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import type { Test } from 'supertest';
 import { ConsumerRegistry, OutboxWriter, UnrecoverableJobError } from '../src/infra/queue/index.js';
 import { Transactions } from '../src/infra/transactions/index.js';
+import { STAFF_ROLES, USER_ROLES } from '../src/modules/users/index.js';
+import { SAMPLE_ADDRESS } from './helpers/addresses.js';
 import { startTestApp } from './helpers/app.js';
 import { loginAs } from './helpers/auth.js';
 import {
@@ -173,18 +175,34 @@ describe('The OpenAPI document at /docs/json', () => {
     ]);
   });
 
-  it('names the role of admin routes, and the code refuses them to other users (403/40300)', async () => {
+  it('names the roles of every admin route, and the code refuses them to every other role (403/40300)', async () => {
     const admin = operations().filter(({ op }) => (op as { 'x-roles'?: string[] })['x-roles']);
     const underAdmin = operations().filter(({ key }) => key.includes(' /api/v1/admin/'));
     expect(admin.map((a) => a.key).sort()).toEqual(underAdmin.map((a) => a.key).sort());
     expect(admin.length).toBeGreaterThan(0);
-    const user = await loginAs(stack.app, stack.wx);
+    // One user of each role, the staff roles given through the route that gives them.
+    const root = await loginAs(stack.app, stack.wx, { admin: true });
+    const tokenOf = new Map<string, string>();
+    for (const role of USER_ROLES) {
+      const member = await loginAs(stack.app, stack.wx);
+      const granted = await stack.app.http
+        .put(`/api/v1/admin/users/${member.user.id}/role`)
+        .set('Authorization', `Bearer ${root.accessToken}`)
+        .send({ role });
+      expect([granted.status, granted.body.data?.role]).toEqual([200, role]);
+      tokenOf.set(role, member.accessToken);
+    }
     for (const { key, op } of admin) {
-      expect((op as { 'x-roles': string[] })['x-roles']).toEqual(['admin']);
+      const roles = (op as { 'x-roles': string[] })['x-roles'];
+      // Admin does everything; the rest is the contract's staff paragraph.
+      expect(roles, key).toContain('admin');
+      expect(STAFF_ROLES, key).toEqual(expect.arrayContaining(roles));
       const [method, path] = key.split(' ');
-      const http = stack.app.http[method.toLowerCase() as 'post'](path.replace('{id}', '1'));
-      const res = await http.set('Authorization', `Bearer ${user.accessToken}`).send({});
-      expect([res.status, res.body.code], key).toEqual([403, 40300]);
+      for (const role of USER_ROLES.filter((r) => !roles.includes(r))) {
+        const http = stack.app.http[method.toLowerCase() as 'post'](path.replace(/\{\w+\}/g, '1'));
+        const res = await http.set('Authorization', `Bearer ${tokenOf.get(role)}`).send({});
+        expect([res.status, res.body.code], `${key} as ${role}`).toEqual([403, 40300]);
+      }
     }
   });
 
@@ -243,6 +261,28 @@ describe('The OpenAPI document at /docs/json', () => {
     await ok(place(), 200);
     await ok(v(app.http.get('/api/v1/orders')));
     await ok(v(app.http.get(`/api/v1/orders/${order.id}`)));
+
+    // The address book, and an order's own copy of an address.
+    const address = await ok(
+      v(app.http.post('/api/v1/users/me/addresses')).send(SAMPLE_ADDRESS),
+      201,
+    );
+    const spare = await ok(
+      v(app.http.post('/api/v1/users/me/addresses')).send({
+        ...SAMPLE_ADDRESS,
+        postalCode: undefined,
+      }),
+      201,
+    );
+    await ok(v(app.http.get('/api/v1/users/me/addresses')));
+    await ok(
+      v(app.http.put(`/api/v1/users/me/addresses/${spare.id}`)).send({
+        ...SAMPLE_ADDRESS,
+        isDefault: true,
+      }),
+    );
+    await ok(v(app.http.put(`/api/v1/orders/${order.id}/address`)).send({ addressId: spare.id }));
+    await ok(v(app.http.delete(`/api/v1/users/me/addresses/${spare.id}`)));
     await ok(v(app.http.post(`/api/v1/orders/${order.id}/cancel`)));
     // A few refusals of each kind, checked against their documented statuses as well.
     expect((await v(app.http.post(`/api/v1/orders/${order.id}/cancel`))).status).toBe(409);
@@ -251,7 +291,9 @@ describe('The OpenAPI document at /docs/json', () => {
 
     // The payment lifecycle on the sandbox: pay, paid, confirm, ship, refund; and an admin cancel.
     const payKey = (k: string) =>
-      v(app.http.post('/api/v1/orders')).set('Idempotency-Key', k).send({ items: body.items });
+      v(app.http.post('/api/v1/orders'))
+        .set('Idempotency-Key', k)
+        .send({ items: body.items, addressId: address.id });
     const paid = await ok(payKey('contract-0002'), 201);
     await ok(v(app.http.post(`/api/v1/orders/${paid.id}/payment`)));
     await ok(v(app.http.post(`/api/v1/dev/payments/${paid.id}/succeed`)));
@@ -262,6 +304,11 @@ describe('The OpenAPI document at /docs/json', () => {
         .set('Idempotency-Key', 'contract-refund-1')
         .send({ amountCents: 100 }),
     );
+    const received = await ok(payKey('contract-0005'), 201);
+    await ok(v(app.http.post(`/api/v1/orders/${received.id}/payment`)));
+    await ok(v(app.http.post(`/api/v1/dev/payments/${received.id}/succeed`)));
+    await ok(a(app.http.post(`/api/v1/admin/orders/${received.id}/ship`)).send({ carrier: 'SF' }));
+    await ok(v(app.http.post(`/api/v1/orders/${received.id}/confirm-receipt`)));
     const unpaid = await ok(payKey('contract-0003'), 201);
     await ok(a(app.http.post(`/api/v1/admin/orders/${unpaid.id}/cancel`)));
 
@@ -336,6 +383,7 @@ describe('The OpenAPI document at /docs/json', () => {
       priceCents: 590,
       stock: 5,
       imageUrl: null,
+      delivery: 'express',
       updatedAt: '2026-01-01T08:00:00.000Z',
     };
     const answer = (data: unknown) => ({ code: 0, message: 'ok', data, requestId: 'r-1' });

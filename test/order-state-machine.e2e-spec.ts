@@ -13,6 +13,7 @@ import {
 } from '../src/modules/orders/index.js';
 import { outTradeNoOf } from '../src/modules/payments/trade-numbers.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
+import { addressIdOf } from './helpers/addresses.js';
 import { startFakeWechatPay, type FakeWechatPay } from './helpers/fake-wechat-pay.js';
 import { useStack } from './helpers/stack.js';
 import { until } from './helpers/until.js';
@@ -233,7 +234,10 @@ describe('the order state machine (MariaDB)', () => {
       .post('/api/v1/orders')
       .set(as(alice))
       .set('Idempotency-Key', `sm-${randomBytes(8).toString('hex')}`)
-      .send({ items: [{ productId, quantity: 1 }] });
+      .send({
+        items: [{ productId, quantity: 1 }],
+        addressId: await addressIdOf(stack.app, alice),
+      });
     expect(placed.status).toBe(201);
     const orderId = placed.body.data.id as number;
     const outTradeNo = outTradeNoOf(orderId);

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createConnection } from 'mysql2/promise';
 import { freePort } from '../scripts/free-port.mjs';
 import { outTradeNoOf } from '../src/modules/payments/trade-numbers.js';
+import { addressIdOf } from './helpers/addresses.js';
 import { loginAs } from './helpers/auth.js';
 import { baseEnv, uniqueSuffix } from './helpers/env.js';
 import { startFakeWechatPay, type FakeWechatPay } from './helpers/fake-wechat-pay.js';
@@ -46,7 +47,10 @@ describe('a replica killed while applying a payment notification', () => {
       .post('/api/v1/orders')
       .set('Authorization', `Bearer ${user.accessToken}`)
       .set('Idempotency-Key', `crash-${randomBytes(6).toString('hex')}`)
-      .send({ items: [{ productId: product.body.data.id, quantity: 1 }] });
+      .send({
+        items: [{ productId: product.body.data.id, quantity: 1 }],
+        addressId: await addressIdOf(app, user),
+      });
     const orderId = placed.body.data.id as number;
     const prepay = await app.http
       .post(`/api/v1/orders/${orderId}/payment`)

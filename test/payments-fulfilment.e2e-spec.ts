@@ -5,6 +5,7 @@ import { PaymentJobs } from '../src/modules/payments/payment-jobs.js';
 import { outTradeNoOf } from '../src/modules/payments/trade-numbers.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
+import { addressIdOf } from './helpers/addresses.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { baseEnv, uniqueSuffix } from './helpers/env.js';
 import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
@@ -32,7 +33,10 @@ function shop(app: () => TestApp, wx: () => FakeWechat, pay: () => FakeWechatPay
         .http.post('/api/v1/orders')
         .set(as(user))
         .set('Idempotency-Key', `k-${randomBytes(8).toString('hex')}`)
-        .send({ items: [{ productId: product.body.data.id, quantity: 1 }] });
+        .send({
+          items: [{ productId: product.body.data.id, quantity: 1 }],
+          addressId: await addressIdOf(app(), user),
+        });
       expect(order.status).toBe(201);
       const orderId = order.body.data.id as number;
       expect(

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { startEmbeddedTestApp, type TestApp } from './helpers/app.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
+import { addressIdOf } from './helpers/addresses.js';
 import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
 import { useStack } from './helpers/stack.js';
 
@@ -16,7 +17,10 @@ async function placeOrder(app: TestApp, admin: LoggedIn, user: LoggedIn): Promis
     .post('/api/v1/orders')
     .set('Authorization', `Bearer ${user.accessToken}`)
     .set('Idempotency-Key', key())
-    .send({ items: [{ productId: product.body.data.id, quantity: 1 }] });
+    .send({
+      items: [{ productId: product.body.data.id, quantity: 1 }],
+      addressId: await addressIdOf(app, user),
+    });
   expect(order.status).toBe(201);
   return order.body.data.id as number;
 }

@@ -3,6 +3,7 @@ import type { Test } from 'supertest';
 import { OrdersService } from '../src/modules/orders/index.js';
 import { outTradeNoOf } from '../src/modules/payments/trade-numbers.js';
 import type { TestApp } from './helpers/app.js';
+import { addressIdOf } from './helpers/addresses.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
 import { startFakeWechatPay, type FakeWechatPay } from './helpers/fake-wechat-pay.js';
 import { useStack } from './helpers/stack.js';
@@ -57,7 +58,7 @@ describe('races on one order (notification vs timeout vs user cancel vs confirm)
       const before = await stock();
       const placed = await as(a.http.post('/api/v1/orders'))
         .set('Idempotency-Key', `race-${randomBytes(8).toString('hex')}`)
-        .send({ items: [{ productId, quantity: 1 }] });
+        .send({ items: [{ productId, quantity: 1 }], addressId: await addressIdOf(a, user) });
       const orderId = placed.body.data.id as number;
       const outTradeNo = outTradeNoOf(orderId);
       expect((await as(a.http.post(`/api/v1/orders/${orderId}/payment`))).status).toBe(200);

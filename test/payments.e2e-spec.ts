@@ -7,6 +7,7 @@ import { RefundsService } from '../src/modules/payments/refunds.service.js';
 import { outTradeNoOf } from '../src/modules/payments/trade-numbers.js';
 import type { TestApp } from './helpers/app.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
+import { addressIdOf } from './helpers/addresses.js';
 import type { TestDatabase } from './helpers/database.js';
 import type { FakeWechat } from './helpers/fake-wechat.js';
 import { startFakeWechatPay, type FakeWechatPay } from './helpers/fake-wechat-pay.js';
@@ -76,7 +77,7 @@ describe('WeChat Pay and the order lifecycle', () => {
     const product = productId ?? (await newProduct());
     const res = await as(user, a.http.post('/api/v1/orders'))
       .set('Idempotency-Key', key())
-      .send({ items: [{ productId: product, quantity }] });
+      .send({ items: [{ productId: product, quantity }], addressId: await addressIdOf(a, user) });
     expect(res.status).toBe(201);
     return {
       orderId: res.body.data.id as number,

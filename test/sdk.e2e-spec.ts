@@ -27,6 +27,17 @@ const TEMPLATE_ENV = {
   WECHAT_SUBSCRIBE_FIELDS_ORDER_PAID: 'thing1=productName,amount2=total',
 };
 const STORAGE_KEY = 'wxmp.tokens';
+/** What wx.chooseAddress answers when the user picks an address (the number as WeChat spaces it). */
+const PICKED = {
+  userName: 'Zhang San',
+  telNumber: '138 0013 8000',
+  provinceName: 'Guangdong',
+  cityName: 'Guangzhou',
+  countyName: 'Haizhu',
+  detailInfo: 'No. 1 Xingang Road',
+  postalCode: '510000',
+  nationalCode: '440105',
+};
 
 interface Backend {
   app: TestApp;
@@ -213,6 +224,7 @@ function sdkScenarios(backend: () => Backend, { flashSales }: { flashSales: bool
   it('pays an order on the WeChat Pay sandbox: parameters, the sheet, the confirmation', async () => {
     const productId = await newProduct(5, 1200);
     const { client, wx } = clientOf({
+      address: PICKED,
       pay: async () => {
         // The user pays in the sheet: the sandbox delivers the notification a real payment would.
         const { accessToken } = JSON.parse(wx.storage.get(STORAGE_KEY) as string) as {
@@ -226,6 +238,14 @@ function sdkScenarios(backend: () => Backend, { flashSales }: { flashSales: bool
       },
     });
     const order = await client.placeOrder({ items: [{ productId, quantity: 1 }] });
+    // Express goods: no payment sheet before the order has an address.
+    const refused = (await client.pay(order.id).catch((e: unknown) => e)) as ApiError;
+    expect([refused.status, refused.code]).toEqual([409, Codes.ADDRESS_REQUIRED]);
+    expect(wx.payments).toHaveLength(0);
+    const address = await client.chooseAddress();
+    expect((await client.setOrderAddress(order.id, { addressId: address.id })).address).toEqual(
+      expect.objectContaining({ name: PICKED.userName, phone: '13800138000' }),
+    );
     const paid = await client.pay(order.id);
     expect(paid).toMatchObject({ id: order.id, status: 'paid', totalCents: 1200 });
     expect(wx.payments).toHaveLength(1);
@@ -236,10 +256,38 @@ function sdkScenarios(backend: () => Backend, { flashSales }: { flashSales: bool
     expect(calls(wx, 'POST', `/orders/${order.id}/payment/confirm`)).toHaveLength(1);
   });
 
+  it('chooseAddress saves what wx.chooseAddress picked, under the backend names', async () => {
+    const { client } = clientOf({ address: { ...PICKED, postalCode: '' } });
+    const saved = await client.chooseAddress();
+    expect(saved).toEqual({
+      id: expect.any(Number),
+      name: 'Zhang San',
+      phone: '13800138000',
+      province: 'Guangdong',
+      city: 'Guangzhou',
+      district: 'Haizhu',
+      detail: 'No. 1 Xingang Road',
+      postalCode: null,
+      isDefault: true,
+    });
+    const second = await client.chooseAddress({ isDefault: true });
+    expect((await client.addresses()).map((a) => [a.id, a.isDefault])).toEqual([
+      [second.id, true],
+      [saved.id, false],
+    ]);
+    const cancelled = clientOf();
+    const err = (await cancelled.client.chooseAddress().catch((e: unknown) => e)) as WxCallError;
+    expect(err).toBeInstanceOf(WxCallError);
+    expect(err.cancelled).toBe(true);
+    expect(calls(cancelled.wx, 'POST', '/users/me/addresses')).toHaveLength(0);
+  });
+
   it('a cancelled payment sheet rejects with WxCallError and leaves the order pending', async () => {
     const productId = await newProduct(5);
-    const { client, wx } = clientOf();
-    const order = await client.placeOrder({ items: [{ productId, quantity: 1 }] });
+    const { client, wx } = clientOf({ address: PICKED });
+    const { id: addressId } = await client.chooseAddress();
+    const order = await client.placeOrder({ items: [{ productId, quantity: 1 }], addressId });
+    expect(order.address).toMatchObject({ name: PICKED.userName });
     const err = (await client.pay(order.id).catch((e: unknown) => e)) as WxCallError;
     expect(err).toBeInstanceOf(WxCallError);
     expect(err.cancelled).toBe(true);

@@ -159,6 +159,62 @@ export interface paths {
         patch: operations["UsersController_patch"];
         trace?: never;
     };
+    "/api/v1/users/me/addresses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List my delivery addresses, default first */
+        get: operations["AddressesController_list"];
+        put?: never;
+        /** Add a delivery address (the first one is the default) */
+        post: operations["AddressesController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/addresses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replace one of my delivery addresses */
+        put: operations["AddressesController_replace"];
+        post?: never;
+        /** Remove one of my delivery addresses (orders keep their copy) */
+        delete: operations["AddressesController_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a user's role (a staff role, or user)
+         * @description Requires the role: admin.
+         */
+        put: operations["AdminUsersController_setRole"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -306,7 +362,7 @@ export interface paths {
         put?: never;
         /**
          * Create a product
-         * @description Requires the role: admin.
+         * @description Requires the role: operator or admin.
          */
         post: operations["AdminProductsController_create"];
         delete?: never;
@@ -327,14 +383,14 @@ export interface paths {
         post?: never;
         /**
          * Soft-delete a product
-         * @description Requires the role: admin.
+         * @description Requires the role: operator or admin.
          */
         delete: operations["AdminProductsController_remove"];
         options?: never;
         head?: never;
         /**
          * Update a product
-         * @description Requires the role: admin.
+         * @description Requires the role: operator or admin.
          */
         patch: operations["AdminProductsController_update"];
         trace?: never;
@@ -385,6 +441,40 @@ export interface paths {
         put?: never;
         /** Cancel my pending order */
         post: operations["OrdersController_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{id}/address": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the delivery address of my order (before it ships) */
+        put: operations["OrdersController_setAddress"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{id}/confirm-receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm that my shipped order arrived */
+        post: operations["OrdersController_confirmReceipt"];
         delete?: never;
         options?: never;
         head?: never;
@@ -470,7 +560,7 @@ export interface paths {
         put?: never;
         /**
          * Ship a paid order
-         * @description Requires the role: admin.
+         * @description Requires the role: operator or admin.
          */
         post: operations["AdminOrdersController_ship"];
         delete?: never;
@@ -490,7 +580,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a pending order (admin)
-         * @description Requires the role: admin.
+         * @description Requires the role: operator or admin.
          */
         post: operations["AdminOrdersController_cancel"];
         delete?: never;
@@ -510,7 +600,7 @@ export interface paths {
         put?: never;
         /**
          * Refund an order
-         * @description Requires the role: admin.
+         * @description Requires the role: finance or admin.
          */
         post: operations["AdminOrdersController_refund"];
         delete?: never;
@@ -581,7 +671,7 @@ export interface paths {
         put?: never;
         /**
          * Create a flash sale
-         * @description Requires the role: admin.
+         * @description Requires the role: operator or admin.
          */
         post: operations["AdminFlashSalesController_create"];
         delete?: never;
@@ -708,6 +798,11 @@ export interface components {
             /** @example https://img.example.com/longjing.jpg */
             imageUrl: string | null;
             /**
+             * @description `express`: shipped to an address; `virtual`: nothing to ship
+             * @enum {string}
+             */
+            delivery: "express" | "virtual";
+            /**
              * Format: date-time
              * @example 2026-01-01T08:00:00.000Z
              */
@@ -757,6 +852,64 @@ export interface components {
             /** @description null on the last page */
             nextCursor: string | null;
         };
+        DeliveryAddressView: {
+            /** @example Zhang San */
+            name: string;
+            /** @example 13800138000 */
+            phone: string;
+            /** @example Guangdong */
+            province: string;
+            /** @example Guangzhou */
+            city: string;
+            /** @example Haizhu */
+            district: string;
+            /** @example No. 1 Xingang Road */
+            detail: string;
+            /** @example 510000 */
+            postalCode: string | null;
+        };
+        AddressView: {
+            /** @example 7 */
+            id: number;
+            /** @example Zhang San */
+            name: string;
+            /** @example 13800138000 */
+            phone: string;
+            /** @example Guangdong */
+            province: string;
+            /** @example Guangzhou */
+            city: string;
+            /** @example Haizhu */
+            district: string;
+            /** @example No. 1 Xingang Road */
+            detail: string;
+            /** @example 510000 */
+            postalCode: string | null;
+            isDefault: boolean;
+        };
+        AddressList: components["schemas"]["AddressView"][];
+        DeletedAddress: {
+            /** @example 7 */
+            id: number;
+            /** @constant */
+            deleted: true;
+        };
+        UserView: {
+            /** @example 7 */
+            id: number;
+            /** @example Xiao Ming */
+            nickname: string;
+            avatarUrl: string | null;
+            /** @example 13800138000 */
+            phone: string | null;
+            /** @enum {string} */
+            role: "user" | "support" | "operator" | "finance" | "admin";
+            /**
+             * Format: date-time
+             * @example 2026-01-01T08:00:00.000Z
+             */
+            createdAt: string;
+        };
         QueueView: {
             /** @example orders.payment-timeout */
             name: string;
@@ -805,22 +958,6 @@ export interface components {
             jobId: string;
             /** @constant */
             retried: true;
-        };
-        UserView: {
-            /** @example 7 */
-            id: number;
-            /** @example Xiao Ming */
-            nickname: string;
-            avatarUrl: string | null;
-            /** @example 13800138000 */
-            phone: string | null;
-            /** @enum {string} */
-            role: "user" | "admin";
-            /**
-             * Format: date-time
-             * @example 2026-01-01T08:00:00.000Z
-             */
-            createdAt: string;
         };
         ThrottleLimitView: {
             /** @description requests per window per client */
@@ -881,6 +1018,8 @@ export interface components {
             totalCents: number;
             remark: string | null;
             items: components["schemas"]["OrderItemView"][];
+            /** @description the order's own copy of its delivery address; null until one is set */
+            address: components["schemas"]["DeliveryAddressView"] | null;
             /**
              * Format: date-time
              * @example 2026-01-01T08:00:00.000Z
@@ -1135,6 +1274,52 @@ export interface components {
              */
             avatarUrl?: string;
         };
+        AddressDto: {
+            /** @description true makes it the default; the first address is the default anyway, and a default stays one until another becomes it */
+            isDefault?: boolean;
+            /**
+             * @description the consignee (`userName`)
+             * @example Zhang San
+             */
+            name: string;
+            /**
+             * @description `telNumber`: a mainland mobile number (optionally +86) or a landline with its area code and an optional extension
+             * @example 13800138000
+             */
+            phone: string;
+            /**
+             * @description `provinceName`
+             * @example Guangdong
+             */
+            province: string;
+            /**
+             * @description `cityName`
+             * @example Guangzhou
+             */
+            city: string;
+            /**
+             * @description `countyName`; may be empty (cities without counties)
+             * @example Haizhu
+             */
+            district: string;
+            /**
+             * @description `detailInfo`
+             * @example No. 1 Xingang Road
+             */
+            detail: string;
+            /**
+             * @description `postalCode`: six digits
+             * @example 510000
+             */
+            postalCode?: string;
+        };
+        SetRoleDto: {
+            /**
+             * @description a staff role, or `user` to take the staff role away
+             * @enum {unknown}
+             */
+            role: "user" | "support" | "operator" | "finance" | "admin";
+        };
         LoginDto: {
             /** @description the code from wx.login() */
             code: string;
@@ -1168,6 +1353,12 @@ export interface components {
              * @description https only
              */
             imageUrl?: string;
+            /**
+             * @description `express`: shipped to an address; `virtual`: nothing to ship
+             * @default express
+             * @enum {unknown}
+             */
+            delivery: "express" | "virtual";
         };
         UpdateProductDto: {
             name?: string;
@@ -1181,16 +1372,63 @@ export interface components {
              * @description https only
              */
             imageUrl?: string;
+            /**
+             * @description `express`: shipped to an address; `virtual`: nothing to ship
+             * @default express
+             * @enum {unknown}
+             */
+            delivery: "express" | "virtual";
         };
         CreateOrderDto: {
             /** @description each product may appear on one line only */
             items: components["schemas"]["OrderLineDto"][];
             /** @description checked by WeChat content security before it is stored (42201 when risky) */
             remark?: string;
+            /** @description one of the user's addresses: the order keeps its own copy */
+            addressId?: number;
         };
         OrderLineDto: {
             productId: number;
             quantity: number;
+        };
+        SetOrderAddressDto: {
+            /** @description one of the user's addresses; without it, the address fields are required */
+            addressId?: number;
+            /**
+             * @description the consignee (`userName`)
+             * @example Zhang San
+             */
+            name?: string;
+            /**
+             * @description `telNumber`: a mainland mobile number (optionally +86) or a landline with its area code and an optional extension
+             * @example 13800138000
+             */
+            phone?: string;
+            /**
+             * @description `provinceName`
+             * @example Guangdong
+             */
+            province?: string;
+            /**
+             * @description `cityName`
+             * @example Guangzhou
+             */
+            city?: string;
+            /**
+             * @description `countyName`; may be empty (cities without counties)
+             * @example Haizhu
+             */
+            district?: string;
+            /**
+             * @description `detailInfo`
+             * @example No. 1 Xingang Road
+             */
+            detail?: string;
+            /**
+             * @description `postalCode`: six digits
+             * @example 510000
+             */
+            postalCode?: string;
         };
         ShipDto: {
             carrier?: string;
@@ -2684,6 +2922,853 @@ export interface operations {
                     "application/json": {
                         /** @enum {integer} */
                         code: 50200;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300 | 50301;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    AddressesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["AddressList"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40100: missing or invalid credentials; 40101: access token expired; 40102: session revoked */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40100 | 40101 | 40102;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    AddressesController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddressDto"];
+            };
+        };
+        responses: {
+            /** @description the new address */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["AddressView"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40100: missing or invalid credentials; 40101: access token expired; 40102: session revoked */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40100 | 40101 | 40102;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40900: conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41300: body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: request body is not JSON */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300 | 50301;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    AddressesController_replace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddressDto"];
+            };
+        };
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["AddressView"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40100: missing or invalid credentials; 40101: access token expired; 40102: session revoked */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40100 | 40101 | 40102;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40400: not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41300: body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41400: URL or path parameter too long */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: request body is not JSON */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300 | 50301;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    AddressesController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["DeletedAddress"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40100: missing or invalid credentials; 40101: access token expired; 40102: session revoked */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40100 | 40101 | 40102;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40400: not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41400: URL or path parameter too long */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: request body is not JSON */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300 | 50301;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    AdminUsersController_setRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetRoleDto"];
+            };
+        };
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["UserView"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40100: missing or invalid credentials; 40101: access token expired; 40102: session revoked */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40100 | 40101 | 40102;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40300: not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40400: not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40900: conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41300: body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41400: URL or path parameter too long */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: request body is not JSON */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];
@@ -4633,6 +5718,22 @@ export interface operations {
                     };
                 };
             };
+            /** @description 40400: not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
             /** @description 40900: conflict */
             409: {
                 headers: {
@@ -5113,6 +6214,404 @@ export interface operations {
             };
         };
     };
+    OrdersController_setAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetOrderAddressDto"];
+            };
+        };
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["OrderView"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40100: missing or invalid credentials; 40101: access token expired; 40102: session revoked */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40100 | 40101 | 40102;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40400: not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40900: conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41300: body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41400: URL or path parameter too long */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: request body is not JSON */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300 | 50301;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    OrdersController_confirmReceipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a row id, 1 to 2147483647 (other digits: 404) */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["OrderView"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40100: missing or invalid credentials; 40101: access token expired; 40102: session revoked */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40100 | 40101 | 40102;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40400: not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40900: conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41300: body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41400: URL or path parameter too long */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: request body is not JSON */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable; 50301: feature switched off by an operator */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300 | 50301;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
     OrderPaymentController_pay: {
         parameters: {
             query?: never;
@@ -5192,7 +6691,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description 40900: conflict */
+            /** @description 40900: conflict; 40920: the order needs a delivery address first */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5201,7 +6700,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {integer} */
-                        code: 40900;
+                        code: 40900 | 40920;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];

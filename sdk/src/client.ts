@@ -1,10 +1,15 @@
 import type {
+  Address,
+  AddressList,
+  DeletedAddress,
   FlashAdmission,
   FlashSale,
   FlashTicket,
   LoginResult,
+  NewAddress,
   NewOrder,
   Order,
+  OrderAddress,
   OrderPage,
   PaymentParams,
   Product,
@@ -18,7 +23,13 @@ import { pollTicket, type PollOptions } from './flash.js';
 import { newIdempotencyKey } from './idempotency.js';
 import { Session, type LoginOptions } from './session.js';
 import { Transport, type Call, type RetryPolicy } from './transport.js';
-import { wxCall, type Wx, type WxPaymentParams, type WxSubscribeResult } from './wx.js';
+import {
+  wxCall,
+  type Wx,
+  type WxChosenAddress,
+  type WxPaymentParams,
+  type WxSubscribeResult,
+} from './wx.js';
 
 export interface ClientOptions {
   /** The backend's origin, `https://api.example.com` (the SDK adds /api/v1). */
@@ -65,6 +76,23 @@ declare const wx: Wx | undefined;
 /** An expired or refused refresh: the session is over, as after a 40102. */
 const refreshLost = (err: unknown) =>
   err instanceof ApiError && (err.status === 401 || err.status === 409);
+
+/** wx.chooseAddress's fields under the backend's names. */
+export function addressOf(picked: WxChosenAddress): NewAddress {
+  return {
+    name: picked.userName,
+    // WeChat may show a number spaced out; the backend takes digits, +86 and hyphens.
+    phone: picked.telNumber.replace(/\s+/g, ''),
+    province: picked.provinceName,
+    city: picked.cityName,
+    district: picked.countyName,
+    detail: picked.detailInfo,
+    // Optional at the backend: a blank or malformed one is left out rather than refused.
+    ...(picked.postalCode && /^\d{6}$/.test(picked.postalCode)
+      ? { postalCode: picked.postalCode }
+      : {}),
+  };
+}
 
 export class Client {
   private readonly transport: Transport;
@@ -202,6 +230,49 @@ export class Client {
 
   cancelOrder(id: number): Promise<Order> {
     return this.request('POST', `/orders/${id}/cancel`);
+  }
+
+  /**
+   * Sets the delivery address of an order that has not shipped yet:
+   * `{ addressId }` from the book, or the address fields. An order of
+   * express goods needs one before `pay` (else ApiError 40920).
+   */
+  setOrderAddress(orderId: number, address: OrderAddress): Promise<Order> {
+    return this.request('PUT', `/orders/${orderId}/address`, { body: address });
+  }
+
+  /** The buyer confirms a shipped order arrived: it is `completed`. */
+  confirmReceipt(orderId: number): Promise<Order> {
+    return this.request('POST', `/orders/${orderId}/confirm-receipt`);
+  }
+
+  /** The user's address book, default first. */
+  addresses(): Promise<AddressList> {
+    return this.request('GET', '/users/me/addresses');
+  }
+
+  addAddress(address: NewAddress): Promise<Address> {
+    return this.request('POST', '/users/me/addresses', { body: address });
+  }
+
+  updateAddress(id: number, address: NewAddress): Promise<Address> {
+    return this.request('PUT', `/users/me/addresses/${id}`, { body: address });
+  }
+
+  deleteAddress(id: number): Promise<DeletedAddress> {
+    return this.request('DELETE', `/users/me/addresses/${id}`);
+  }
+
+  /**
+   * Lets the user pick an address in WeChat (wx.chooseAddress; call it from
+   * a tap; a cancel rejects with WxCallError, `cancelled: true`) and saves it
+   * to their book. `isDefault: true` makes it the default.
+   */
+  async chooseAddress(options: { isDefault?: boolean } = {}): Promise<Address> {
+    const picked = await wxCall<WxChosenAddress>('chooseAddress', (cb) =>
+      this.wx.chooseAddress(cb),
+    );
+    return this.addAddress({ ...addressOf(picked), ...options });
   }
 
   /**

@@ -10,6 +10,7 @@ export const Codes = {
   FLASH_SOLD_OUT: 40910,
   FLASH_LIMIT_REACHED: 40911,
   FLASH_NOT_LIVE: 40912,
+  ADDRESS_REQUIRED: 40920,
   THROTTLED: 42900,
 } as const satisfies Record<string, ErrorCode>;
 

@@ -1,4 +1,4 @@
-export { Client, createClient } from './client.js';
+export { Client, addressOf, createClient } from './client.js';
 export type { ClientOptions, RequestOptions, SubscribeResult } from './client.js';
 export {
   ApiError,
@@ -13,5 +13,11 @@ export { newIdempotencyKey } from './idempotency.js';
 export type { LoginOptions } from './session.js';
 export type { RetryPolicy } from './transport.js';
 export { WxCallError } from './wx.js';
-export type { Wx, WxPaymentParams, WxRequestOptions, WxRequestSuccess } from './wx.js';
+export type {
+  Wx,
+  WxChosenAddress,
+  WxPaymentParams,
+  WxRequestOptions,
+  WxRequestSuccess,
+} from './wx.js';
 export type * from './api.js';

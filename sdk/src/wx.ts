@@ -35,6 +35,19 @@ export interface WxPaymentParams {
   paySign: string;
 }
 
+/** What `wx.chooseAddress` answers (the address the user picked in WeChat). */
+export interface WxChosenAddress {
+  userName: string;
+  telNumber: string;
+  provinceName: string;
+  cityName: string;
+  countyName: string;
+  detailInfo: string;
+  postalCode?: string;
+  nationalCode?: string;
+  errMsg?: string;
+}
+
 /** `{ errMsg, [templateId]: 'accept' | 'reject' | 'ban' | 'filter' }` */
 export type WxSubscribeResult = WxError & Record<string, string>;
 
@@ -50,6 +63,10 @@ export interface Wx {
   requestSubscribeMessage(options: {
     tmplIds: string[];
     success?: (res: WxSubscribeResult) => void;
+    fail?: (err: WxError) => void;
+  }): void;
+  chooseAddress(options: {
+    success?: (res: WxChosenAddress) => void;
     fail?: (err: WxError) => void;
   }): void;
   getStorageSync(key: string): unknown;

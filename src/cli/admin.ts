@@ -1,11 +1,14 @@
-import type { AdminTarget } from '../modules/users/index.js';
+import type { AdminTarget, StaffRole } from '../modules/users/index.js';
 
-// `npm run admin -- grant <userId|openid>` / `revoke <userId|openid>`: gives or
-// takes the admin role in the database the environment names (embedded file
-// or MySQL), beside running servers. Admin routes read the role from the
-// database on each request, so it applies at the user's next request on every
-// replica: no restart, no new login.
-const USAGE = 'usage: npm run admin -- grant|revoke <userId|openid>';
+// `npm run admin -- grant <userId|openid> [role]` / `revoke <userId|openid>`:
+// gives a staff role (admin when none is named) or takes it away, in the
+// database the environment names (embedded file or MySQL), beside running
+// servers. Staff routes read the role from the database on each request, so
+// it applies at the user's next request on every replica: no restart, no new
+// login.
+// Kept here, not imported: a usage error answers before anything is loaded.
+const ROLES: readonly StaffRole[] = ['support', 'operator', 'finance', 'admin'];
+const USAGE = `usage: npm run admin -- grant <userId|openid> [${ROLES.join('|')}] | revoke <userId|openid>`;
 
 /** `42` is a user id, anything else an openid (openids are never all digits). */
 function parseTarget(value: string): AdminTarget | undefined {
@@ -16,7 +19,9 @@ function parseTarget(value: string): AdminTarget | undefined {
 async function admin(args: string[]): Promise<number> {
   const [command, value, ...rest] = args;
   const target = value === undefined ? undefined : parseTarget(value);
-  if ((command !== 'grant' && command !== 'revoke') || !target || rest.length > 0) {
+  const role = command === 'grant' ? (rest.shift() ?? 'admin') : null;
+  const known = role === null || (ROLES as readonly string[]).includes(role);
+  if ((command !== 'grant' && command !== 'revoke') || !target || !known || rest.length > 0) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
@@ -26,7 +31,7 @@ async function admin(args: string[]): Promise<number> {
   const { loadConfig } = await import('../config/index.js');
   const { dataSourceOptions } = await import('../infra/database/index.js');
   const { entities } = await import('../entities.js');
-  const { setAdminGrant } = await import('../modules/users/index.js');
+  const { setRoleGrant } = await import('../modules/users/index.js');
   const config = loadConfig(undefined, { cli: true });
   const adminOpenIds = new Set(config.adminOpenIds);
   const dataSource = new DataSource({
@@ -35,10 +40,10 @@ async function admin(args: string[]): Promise<number> {
   });
   await dataSource.initialize();
   try {
-    const result = await setAdminGrant(
+    const result = await setRoleGrant(
       dataSource.manager,
       target,
-      command === 'grant',
+      role as StaffRole | null,
       adminOpenIds,
     );
     if (!result) {
@@ -46,14 +51,14 @@ async function admin(args: string[]): Promise<number> {
       return 1;
     }
     const who = `user ${result.userId} (openid ${result.openid})`;
-    if (result.role === 'admin' && command === 'revoke') {
+    if (result.listed && result.role === 'admin' && role !== 'admin') {
       process.stdout.write(
         `admin: ${who} keeps the admin role: ADMIN_OPENIDS lists this openid; remove it there and restart the servers\n`,
       );
       return 0;
     }
     process.stdout.write(
-      `admin: ${who} is now ${result.role}; admin routes see it at their next request\n`,
+      `admin: ${who} is now ${result.role}; staff routes see it at their next request\n`,
     );
     return 0;
   } finally {

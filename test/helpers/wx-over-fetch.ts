@@ -1,4 +1,9 @@
-import type { Wx, WxPaymentParams, WxRequestOptions } from '../../sdk/src/index.js';
+import type {
+  Wx,
+  WxChosenAddress,
+  WxPaymentParams,
+  WxRequestOptions,
+} from '../../sdk/src/index.js';
 
 /** One exchange the shim made, as the server saw it. */
 export interface Exchange {
@@ -13,6 +18,8 @@ export interface WxShimOptions {
   loginCode: () => string;
   /** What wx.requestPayment does with the sheet's parameters; rejects like a cancel by default. */
   pay?: (params: WxPaymentParams) => Promise<void>;
+  /** The address the user picks in wx.chooseAddress; the dialog is cancelled without one. */
+  address?: WxChosenAddress;
   /** The user's answer per template id in wx.requestSubscribeMessage (default: accept all). */
   subscribe?: (templateIds: string[]) => Record<string, string>;
   /**
@@ -101,6 +108,14 @@ export function wxOverFetch(options: WxShimOptions): WxShim {
       const answers =
         options.subscribe?.(tmplIds) ?? Object.fromEntries(tmplIds.map((id) => [id, 'accept']));
       queueMicrotask(() => success?.({ errMsg: 'requestSubscribeMessage:ok', ...answers }));
+    },
+    chooseAddress({ success, fail }) {
+      const picked = options.address;
+      queueMicrotask(() =>
+        picked
+          ? success?.({ errMsg: 'chooseAddress:ok', ...picked })
+          : fail?.({ errMsg: 'chooseAddress:fail cancel' }),
+      );
     },
     getStorageSync(key) {
       const value = storage.get(key);

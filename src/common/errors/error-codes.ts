@@ -19,6 +19,11 @@ export const ERRORS = {
     message: 'flash sale per-user limit reached',
   },
   FLASH_SALE_NOT_LIVE: { status: 409, code: 40912, message: 'flash sale not live' },
+  ADDRESS_REQUIRED: {
+    status: 409,
+    code: 40920,
+    message: 'the order needs a delivery address first',
+  },
   PAYLOAD_TOO_LARGE: { status: 413, code: 41300, message: 'body too large' },
   // A malformed request like any other 400, with the status HTTP gives it.
   UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 40000, message: 'request body is not JSON' },

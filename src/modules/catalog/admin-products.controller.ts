@@ -18,7 +18,7 @@ export class AdminProductsController {
 
   @ApiOperation({ summary: 'Create a product' })
   @Post()
-  @Roles('admin')
+  @Roles('operator', 'admin')
   @ApiAnswer(productView, { status: 201 })
   create(@Body() body: CreateProductDto): Promise<ProductView> {
     return this.catalog.createProduct(body);
@@ -27,7 +27,7 @@ export class AdminProductsController {
   /** Every replica serves the new value within 1 s. */
   @ApiOperation({ summary: 'Update a product' })
   @Patch(':id')
-  @Roles('admin')
+  @Roles('operator', 'admin')
   @ApiAnswer(productView)
   update(@Param('id') id: string, @Body() body: UpdateProductDto): Promise<ProductView> {
     return this.catalog.updateProduct(parseId(id, 'product'), body);
@@ -36,7 +36,7 @@ export class AdminProductsController {
   /** Soft delete: the row stays for past orders, the product disappears from the catalog. */
   @ApiOperation({ summary: 'Soft-delete a product' })
   @Delete(':id')
-  @Roles('admin')
+  @Roles('operator', 'admin')
   @HttpCode(200)
   @ApiAnswer(deletedProduct)
   async remove(@Param('id') id: string): Promise<DeletedProduct> {

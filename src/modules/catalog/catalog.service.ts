@@ -82,6 +82,7 @@ export class CatalogService {
       priceCents: dto.priceCents,
       stock: dto.stock,
       imageUrl: dto.imageUrl ?? null,
+      delivery: dto.delivery ?? 'express',
     });
     const id = Number(inserted.identifiers[0].id);
     // A "not found" for this id may be cached from before it existed.

@@ -1,6 +1,17 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { MAX_INT, PageQuery } from '../../common/http/index.js';
-import { IsInt, IsOptional, IsString, IsUrl, Length, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { PRODUCT_DELIVERIES, type ProductDelivery } from './product.entity.js';
 
 export class CreateProductDto {
   @IsString()
@@ -34,6 +45,15 @@ export class CreateProductDto {
     { message: 'imageUrl must be an https URL' },
   )
   imageUrl?: string;
+
+  @ApiPropertyOptional({
+    enum: PRODUCT_DELIVERIES,
+    default: 'express',
+    description: '`express`: shipped to an address; `virtual`: nothing to ship',
+  })
+  @IsOptional()
+  @IsIn(PRODUCT_DELIVERIES)
+  delivery?: ProductDelivery;
 }
 
 export class UpdateProductDto extends PartialType(CreateProductDto) {}

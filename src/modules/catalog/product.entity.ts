@@ -8,6 +8,14 @@ import {
   VersionColumn,
 } from 'typeorm';
 
+/**
+ * How a product reaches the buyer: `express` is shipped to an address (an
+ * order holding one needs an address before it is paid), `virtual` has
+ * nothing to ship (WeChat's logistics type 3).
+ */
+export const PRODUCT_DELIVERIES = ['express', 'virtual'] as const;
+export type ProductDelivery = (typeof PRODUCT_DELIVERIES)[number];
+
 @Entity({ name: 'products' })
 export class Product {
   @PrimaryGeneratedColumn({ type: 'integer' })
@@ -27,6 +35,9 @@ export class Product {
 
   @Column({ name: 'image_url', type: 'varchar', length: 512, nullable: true })
   imageUrl: string | null;
+
+  @Column({ type: 'varchar', length: 16, default: 'express' })
+  delivery: ProductDelivery;
 
   @VersionColumn({ type: 'integer', default: 1 })
   version: number;

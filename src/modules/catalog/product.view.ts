@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { apiView, intColumn, isoTime, pageOf, rowId } from '../../common/http/index.js';
-import type { Product } from './product.entity.js';
+import { PRODUCT_DELIVERIES, type Product } from './product.entity.js';
 
 /** What clients see of a product (docs/http-api.md); plain JSON data, so it can be cached as is. */
 export const productView = apiView(
@@ -12,6 +12,9 @@ export const productView = apiView(
     priceCents: intColumn().meta({ example: 5900 }),
     stock: intColumn().meta({ example: 10 }),
     imageUrl: z.string().nullable().meta({ example: 'https://img.example.com/longjing.jpg' }),
+    delivery: z.enum(PRODUCT_DELIVERIES).meta({
+      description: '`express`: shipped to an address; `virtual`: nothing to ship',
+    }),
     updatedAt: isoTime(),
   }),
 );
@@ -35,6 +38,7 @@ export function toView(p: Product): ProductView {
     priceCents: p.priceCents,
     stock: p.stock,
     imageUrl: p.imageUrl,
+    delivery: p.delivery,
     updatedAt: p.updatedAt.toISOString(),
   };
 }

@@ -14,7 +14,7 @@ export class AdminFlashSalesController {
   /** 201 the sale; its stock is taken off the product's now (409 if the product has less). */
   @ApiOperation({ summary: 'Create a flash sale' })
   @Post()
-  @Roles('admin')
+  @Roles('operator', 'admin')
   @ApiAnswer(flashSaleView, { status: 201, errors: ['NOT_FOUND', 'CONFLICT'] })
   create(@Body() body: CreateFlashSaleDto): Promise<FlashSaleView> {
     return this.sales.create(body);

@@ -23,7 +23,7 @@ export const ORDER_TRANSITIONS: readonly AllowedTransition[] = [
   { from: 'pending', to: 'paid', actors: ['payment'] },
   { from: 'pending', to: 'cancelled', actors: ['user', 'staff', 'timer'] },
   { from: 'paid', to: 'shipped', actors: ['staff'] },
-  { from: 'shipped', to: 'completed', actors: ['timer'] },
+  { from: 'shipped', to: 'completed', actors: ['timer', 'user'] },
   { from: 'paid', to: 'refunding', actors: ['staff'] },
   { from: 'shipped', to: 'refunding', actors: ['staff'] },
   // Settled by WeChat Pay's answer: everything paid came back, or a partial

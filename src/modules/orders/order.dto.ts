@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -14,6 +14,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { IsSendableText, MAX_INT, PageQuery } from '../../common/http/index.js';
+import { AddressFieldsDto } from '../users/index.js';
 
 export const MAX_LINES = 50;
 export const MAX_QUANTITY = 99;
@@ -50,6 +51,27 @@ export class CreateOrderDto {
   @MaxLength(200)
   @IsSendableText()
   remark?: string;
+
+  @ApiPropertyOptional({
+    description: "one of the user's addresses: the order keeps its own copy",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_INT)
+  addressId?: number;
+}
+
+/** PUT /orders/:id/address: `{ addressId }`, or the address fields inline. */
+export class SetOrderAddressDto extends PartialType(AddressFieldsDto) {
+  @ApiPropertyOptional({
+    description: "one of the user's addresses; without it, the address fields are required",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_INT)
+  addressId?: number;
 }
 
 export class ListOrdersQuery extends PageQuery {}

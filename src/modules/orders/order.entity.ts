@@ -34,6 +34,9 @@ export type CancelReason = (typeof CANCEL_REASONS)[number];
 @Index('uq_orders_user_idempotency_key', ['userId', 'idempotencyKey'], { unique: true })
 // The sweeper's scan for pending orders past their payment deadline.
 @Index('idx_orders_status_pay_before', ['status', 'payBefore'])
+// The back office finds orders by the consignee's phone or name.
+@Index('idx_orders_address_phone', ['addressPhone'])
+@Index('idx_orders_address_name', ['addressName'])
 export class Order {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;
@@ -71,6 +74,29 @@ export class Order {
   /** What WeChat Pay has confirmed refunding so far. */
   @Column({ name: 'refunded_cents', type: 'integer', default: 0 })
   refundedCents: number;
+
+  // The order's own copy of its delivery address (null until one is set):
+  // editing or deleting the address book never changes it.
+  @Column({ name: 'address_name', type: 'varchar', length: 32, nullable: true })
+  addressName: string | null;
+
+  @Column({ name: 'address_phone', type: 'varchar', length: 20, nullable: true })
+  addressPhone: string | null;
+
+  @Column({ name: 'address_province', type: 'varchar', length: 32, nullable: true })
+  addressProvince: string | null;
+
+  @Column({ name: 'address_city', type: 'varchar', length: 32, nullable: true })
+  addressCity: string | null;
+
+  @Column({ name: 'address_district', type: 'varchar', length: 32, nullable: true })
+  addressDistrict: string | null;
+
+  @Column({ name: 'address_detail', type: 'varchar', length: 200, nullable: true })
+  addressDetail: string | null;
+
+  @Column({ name: 'address_postal_code', type: 'varchar', length: 6, nullable: true })
+  addressPostalCode: string | null;
 
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;

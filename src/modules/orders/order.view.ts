@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { apiView, intColumn, isoTime, pageOf, rowId } from '../../common/http/index.js';
+import { deliveryAddressView, type DeliveryAddress } from '../users/index.js';
 import type { OrderItem } from './order-item.entity.js';
 import { CANCEL_REASONS, ORDER_STATUSES, type Order } from './order.entity.js';
 
@@ -24,6 +25,9 @@ export const orderView = apiView(
     totalCents: intColumn().meta({ example: 11800 }),
     remark: z.string().nullable(),
     items: z.array(orderItemView),
+    address: deliveryAddressView.nullable().meta({
+      description: "the order's own copy of its delivery address; null until one is set",
+    }),
     createdAt: isoTime(),
     updatedAt: isoTime(),
     payBefore: isoTime().meta({
@@ -56,8 +60,43 @@ type OrderFields = Pick<
   | 'payBefore'
   | 'cancelReason'
 > &
-  // Absent on an order just placed: nothing refunded yet.
-  Partial<Pick<Order, 'refundedCents'>>;
+  // Absent on an order just placed: nothing refunded yet, no address unless given.
+  Partial<Pick<Order, 'refundedCents' | AddressColumn>>;
+
+type AddressColumn =
+  | 'addressName'
+  | 'addressPhone'
+  | 'addressProvince'
+  | 'addressCity'
+  | 'addressDistrict'
+  | 'addressDetail'
+  | 'addressPostalCode';
+
+/** The order's address columns for `address`, and back. */
+export function addressColumns(a: DeliveryAddress): Pick<Order, AddressColumn> {
+  return {
+    addressName: a.name,
+    addressPhone: a.phone,
+    addressProvince: a.province,
+    addressCity: a.city,
+    addressDistrict: a.district,
+    addressDetail: a.detail,
+    addressPostalCode: a.postalCode,
+  };
+}
+
+function addressOf(o: Partial<Pick<Order, AddressColumn>>): DeliveryAddress | null {
+  if (o.addressName == null) return null;
+  return {
+    name: o.addressName,
+    phone: o.addressPhone ?? '',
+    province: o.addressProvince ?? '',
+    city: o.addressCity ?? '',
+    district: o.addressDistrict ?? '',
+    detail: o.addressDetail ?? '',
+    postalCode: o.addressPostalCode ?? null,
+  };
+}
 
 export function toView(order: OrderFields, items: readonly ItemFields[]): OrderView {
   return {
@@ -72,6 +111,7 @@ export function toView(order: OrderFields, items: readonly ItemFields[]): OrderV
       quantity: i.quantity,
       subtotalCents: i.unitPriceCents * i.quantity,
     })),
+    address: addressOf(order),
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
     payBefore: order.payBefore.toISOString(),

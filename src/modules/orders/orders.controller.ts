@@ -1,4 +1,15 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
@@ -11,7 +22,7 @@ import {
 } from '../../common/http/index.js';
 import { FeatureSwitch } from '../../infra/settings/index.js';
 import { ThrottleAs } from '../../infra/throttle/index.js';
-import { CreateOrderDto, ListOrdersQuery } from './order.dto.js';
+import { CreateOrderDto, ListOrdersQuery, SetOrderAddressDto } from './order.dto.js';
 import { orderPage, orderView, type OrderPage, type OrderView } from './order.view.js';
 import { OrdersService } from './orders.service.js';
 import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, parseIdempotencyKey } from './params.js';
@@ -41,7 +52,7 @@ export class OrdersController {
   @ApiAnswer(orderView, {
     status: 201,
     description: 'the new order',
-    errors: ['CONFLICT', 'CONTENT_RISKY', 'WECHAT_UPSTREAM'],
+    errors: ['CONFLICT', 'NOT_FOUND', 'CONTENT_RISKY', 'WECHAT_UPSTREAM'],
   })
   @ApiAnswer(orderView, {
     description: 'a retry with the same key and body: the order it placed',
@@ -85,5 +96,24 @@ export class OrdersController {
   @ApiAnswer(orderView, { errors: ['CONFLICT'] })
   cancel(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<OrderView> {
     return this.orders.cancel(user.userId, parseId(id, 'order'));
+  }
+
+  @ApiOperation({ summary: 'Set the delivery address of my order (before it ships)' })
+  @Put(':id/address')
+  @ApiAnswer(orderView, { errors: ['CONFLICT'] })
+  setAddress(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: SetOrderAddressDto,
+  ): Promise<OrderView> {
+    return this.orders.setAddress(user.userId, parseId(id, 'order'), body);
+  }
+
+  @ApiOperation({ summary: 'Confirm that my shipped order arrived' })
+  @Post(':id/confirm-receipt')
+  @HttpCode(200)
+  @ApiAnswer(orderView, { errors: ['CONFLICT'] })
+  confirmReceipt(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<OrderView> {
+    return this.orders.confirmReceipt(user.userId, parseId(id, 'order'));
   }
 }

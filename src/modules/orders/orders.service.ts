@@ -10,8 +10,8 @@ import { Transactions } from '../../infra/transactions/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { ProductStock } from '../catalog/index.js';
 import { ContentSecurity } from '../moderation/index.js';
-import { UsersService } from '../users/index.js';
-import type { CreateOrderDto } from './order.dto.js';
+import { AddressesService, UsersService, type DeliveryAddress } from '../users/index.js';
+import type { CreateOrderDto, SetOrderAddressDto } from './order.dto.js';
 import { OrderCancelHooks } from './order-cancel.hooks.js';
 import {
   ORDER_EVENTS,
@@ -23,7 +23,7 @@ import { OrderItem } from './order-item.entity.js';
 import type { OrderActor } from './order-actors.js';
 import { OrderTransitions } from './order-transitions.js';
 import { Order, type CancelReason } from './order.entity.js';
-import { toView, type OrderPage, type OrderView } from './order.view.js';
+import { addressColumns, toView, type OrderPage, type OrderView } from './order.view.js';
 import { requestHash } from './params.js';
 
 /** Order lists go down by id, newest first. */
@@ -59,6 +59,12 @@ export interface BatchOrder {
   lines: Line[];
 }
 
+/** The address fields PUT /orders/:id/address needs when it names no addressId. */
+const INLINE_ADDRESS = ['name', 'phone', 'province', 'city', 'district', 'detail'] as const;
+
+/** Until then the address can change; from shipping on it is what the parcel carries. */
+const ADDRESSABLE: Order['status'][] = ['pending', 'paid'];
+
 const totalOf = (lines: readonly Line[]) =>
   lines.reduce((sum, l) => sum + l.unitPriceCents * l.quantity, 0);
 
@@ -79,6 +85,7 @@ export class OrdersService {
     private readonly consistency: ConsistencyService,
     private readonly security: ContentSecurity,
     private readonly users: UsersService,
+    private readonly addresses: AddressesService,
     private readonly outbox: OutboxWriter,
     private readonly cancelHooks: OrderCancelHooks,
     private readonly transitions: OrderTransitions,
@@ -95,7 +102,7 @@ export class OrdersService {
    * winner's order.
    */
   async place(userId: number, key: string, dto: CreateOrderDto): Promise<PlacedOrder> {
-    const hash = requestHash(dto.items, dto.remark);
+    const hash = requestHash(dto.items, dto.remark, dto.addressId);
     const remark = dto.remark;
     // A retry is recognised after the fact (below), which spares a new order
     // its lookup; with a remark it is looked for first, so that content
@@ -167,6 +174,91 @@ export class OrdersService {
     await this.stock.stockChanged(cancelled.items.map((i) => i.productId));
     await this.consistency.markWrite(userId);
     return cancelled;
+  }
+
+  /**
+   * Sets the order's own copy of its delivery address, from the user's book
+   * (`addressId`) or inline, while it is pending or paid: one guarded UPDATE,
+   * so an address never lands on an order that a concurrent shipment took.
+   * An address write, not a status change: no timeline row.
+   */
+  async setAddress(userId: number, orderId: number, dto: SetOrderAddressDto): Promise<OrderView> {
+    const inline = this.inlineAddress(dto);
+    const view = await this.transactions.run(async (m) => {
+      const address =
+        dto.addressId === undefined
+          ? inline
+          : await this.addresses.copyOf(m, userId, dto.addressId);
+      const result = await m
+        .createQueryBuilder()
+        .update(Order)
+        .set(addressColumns(address as DeliveryAddress))
+        .where('id = :orderId AND user_id = :userId AND status IN (:...statuses)', {
+          orderId,
+          userId,
+          statuses: ADDRESSABLE,
+        })
+        .execute();
+      const order = await m.findOneBy(Order, { id: orderId, userId });
+      if (!order) throw new AppError('NOT_FOUND', 'order not found');
+      if (result.affected !== 1) {
+        throw new AppError(
+          'CONFLICT',
+          `the address can be set only before the order ships (it is ${order.status})`,
+        );
+      }
+      const items = await m.find(OrderItem, { where: { orderId }, order: { id: 'ASC' } });
+      return toView(order, items);
+    });
+    await this.consistency.markWrite(userId);
+    return view;
+  }
+
+  /**
+   * 409/40920 when the order holds express goods and has no address yet:
+   * checked before it is paid. Deleted products still count (their rows stay).
+   */
+  async requireAddress(order: Order): Promise<void> {
+    if (order.addressName !== null) return;
+    const [row]: { n: number | string }[] = await this.transactions.read((m) =>
+      m.query(
+        'SELECT COUNT(*) AS n FROM order_items i JOIN products p ON p.id = i.product_id ' +
+          "WHERE i.order_id = ? AND p.delivery = 'express'",
+        [order.id],
+      ),
+    );
+    if (Number(row.n) > 0) {
+      throw new AppError(
+        'ADDRESS_REQUIRED',
+        'the order holds goods to ship: set its address first (PUT /orders/:id/address)',
+      );
+    }
+  }
+
+  /** The buyer confirms a shipped order arrived: completed, once, however the timer races it. */
+  async confirmReceipt(userId: number, orderId: number): Promise<OrderView> {
+    await this.ownOrder(userId, orderId);
+    const view = await this.transactions.run(async (m) => {
+      const won = await this.transitions.apply(m, {
+        orderId,
+        from: 'shipped',
+        to: 'completed',
+        actor: 'user',
+        actorId: userId,
+        reason: 'receipt confirmed',
+      });
+      const order = await m.findOneByOrFail(Order, { id: orderId });
+      if (!won) {
+        throw new AppError(
+          'CONFLICT',
+          `only a shipped order can be confirmed received (it is ${order.status})`,
+        );
+      }
+      const items = await m.find(OrderItem, { where: { orderId }, order: { id: 'ASC' } });
+      return toView(order, items);
+    });
+    await this.consistency.markWrite(userId);
+    return view;
   }
 
   /**
@@ -340,6 +432,10 @@ export class OrdersService {
   ): Promise<OrderView> {
     const lines = await this.priceLines(m, dto);
     const totalCents = totalOf(lines);
+    const address =
+      dto.addressId === undefined
+        ? undefined
+        : addressColumns(await this.addresses.copyOf(m, userId, dto.addressId));
     // Inserted before the stock is taken: a concurrent request with the same
     // key waits here on the unique index until this transaction ends.
     const now = new Date();
@@ -354,6 +450,7 @@ export class OrdersService {
       payBefore,
       cancelReason: null,
       refundedCents: 0,
+      ...address,
       createdAt: now,
       updatedAt: now,
     };
@@ -452,6 +549,34 @@ export class OrdersService {
       for (const r of found) idOf.set(keyOf(r.user_id, r.idempotency_key), Number(r.id));
     }
     return rows.map((r) => idOf.get(keyOf(r.userId, r.idempotencyKey)) as number);
+  }
+
+  /** The inline address of PUT /orders/:id/address, or null when it names an addressId. */
+  private inlineAddress(dto: SetOrderAddressDto): DeliveryAddress | null {
+    const given = INLINE_ADDRESS.filter((f) => dto[f] !== undefined);
+    if (dto.addressId !== undefined) {
+      if (given.length > 0 || dto.postalCode !== undefined) {
+        throw validationError([
+          { field: 'addressId', message: 'give addressId or the address fields, not both' },
+        ]);
+      }
+      return null;
+    }
+    const missing = INLINE_ADDRESS.filter((f) => dto[f] === undefined);
+    if (missing.length > 0) {
+      throw validationError(
+        missing.map((field) => ({ field, message: `${field} is required without addressId` })),
+      );
+    }
+    return {
+      name: dto.name as string,
+      phone: dto.phone as string,
+      province: dto.province as string,
+      city: dto.city as string,
+      district: dto.district as string,
+      detail: dto.detail as string,
+      postalCode: dto.postalCode ?? null,
+    };
   }
 
   private async replay(order: Order, hash: string): Promise<PlacedOrder> {

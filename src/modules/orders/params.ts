@@ -26,7 +26,12 @@ export function parseIdempotencyKey(raw: string | string[] | undefined): string 
 export function requestHash(
   items: readonly { productId: number; quantity: number }[],
   remark: string | undefined,
+  addressId?: number,
 ): string {
-  const canonical = JSON.stringify([items.map((i) => [i.productId, i.quantity]), remark ?? null]);
+  const parts: unknown[] = [items.map((i) => [i.productId, i.quantity]), remark ?? null];
+  // Appended only when given, so that keys stored before addresses existed
+  // still recognise their retries.
+  if (addressId !== undefined) parts.push(addressId);
+  const canonical = JSON.stringify(parts);
   return createHash('sha256').update(canonical).digest('hex');
 }

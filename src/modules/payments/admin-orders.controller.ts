@@ -22,7 +22,7 @@ export class AdminOrdersController {
   /** paid → shipped; the shipping information is uploaded to WeChat from the outbox. */
   @ApiOperation({ summary: 'Ship a paid order' })
   @Post('ship')
-  @Roles('admin')
+  @Roles('operator', 'admin')
   @HttpCode(200)
   @ApiAnswer(orderView, { errors: ['CONFLICT'] })
   async ship(
@@ -37,7 +37,7 @@ export class AdminOrdersController {
   /** Cancels a pending order (`cancelReason: "admin"`) and returns its stock. */
   @ApiOperation({ summary: 'Cancel a pending order (admin)' })
   @Post('cancel')
-  @Roles('admin')
+  @Roles('operator', 'admin')
   @HttpCode(200)
   @ApiAnswer(orderView, { errors: ['CONFLICT'] })
   async cancel(@CurrentUser() staff: AuthUser, @Param('id') id: string): Promise<OrderView> {
@@ -48,7 +48,7 @@ export class AdminOrdersController {
   /** Full (default) or partial refund → the order, `refunding`. */
   @ApiOperation({ summary: 'Refund an order' })
   @Post('refund')
-  @Roles('admin')
+  @Roles('finance', 'admin')
   @HttpCode(200)
   @ApiAnswer(orderView, { errors: ['CONFLICT', 'WECHAT_PAY_UPSTREAM'] })
   @ApiHeader({

@@ -31,7 +31,7 @@ export class OrderPaymentController {
   @Post()
   @HttpCode(200)
   @Budget('wechat')
-  @ApiAnswer(jsapiPayView, { errors: ['CONFLICT', 'WECHAT_PAY_UPSTREAM'] })
+  @ApiAnswer(jsapiPayView, { errors: ['CONFLICT', 'ADDRESS_REQUIRED', 'WECHAT_PAY_UPSTREAM'] })
   pay(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<JsapiPayParams> {
     return this.payments.payParams(user.userId, parseId(id, 'order'));
   }

@@ -273,6 +273,7 @@ export class PaymentsService {
     if (order.payBefore.getTime() <= Date.now()) {
       throw new AppError('CONFLICT', 'the payment window of this order has closed');
     }
+    await this.orders.requireAddress(order);
     return order;
   }
 

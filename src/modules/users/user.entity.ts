@@ -6,7 +6,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import type { UserRole } from '../../common/auth/index.js';
+import type { StaffRole, UserRole } from '../../common/auth/index.js';
 import { AVATAR_URL_MAX_LENGTH, NICKNAME_COLUMN_LENGTH } from './user.limits.js';
 
 @Entity({ name: 'users' })
@@ -34,9 +34,16 @@ export class User {
   @Column({ type: 'varchar', length: 16, default: 'user' })
   role: UserRole;
 
-  /** Set by `npm run admin -- grant`; the role is admin while it is set or the openid is in ADMIN_OPENIDS. */
+  /** When the staff role of `grantedRole` was granted (null: never, or removed). */
   @Column({ name: 'admin_granted_at', type: 'datetime', precision: 6, nullable: true })
   adminGrantedAt: Date | null;
+
+  /**
+   * The staff role granted by `npm run admin -- grant` or PUT
+   * /admin/users/:id/role; ADMIN_OPENIDS makes admins whatever it says.
+   */
+  @Column({ name: 'granted_role', type: 'varchar', length: 16, nullable: true })
+  grantedRole: StaffRole | null;
 
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;

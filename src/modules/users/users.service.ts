@@ -7,7 +7,7 @@ import { TwoTierCache, type GetOrSetOptions } from '../../infra/cache/index.js';
 import { ContentSecurity } from '../moderation/index.js';
 import { Transactions, isDuplicateKey } from '../../infra/transactions/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
-import { roleOf } from './admin-grants.js';
+import { roleOf, setRoleGrant } from './admin-grants.js';
 import type { UserRole } from '../../common/auth/index.js';
 import { User } from './user.entity.js';
 import { toUserView, type UserView } from './user.view.js';
@@ -73,7 +73,7 @@ export class UsersService {
    */
   async currentRole(id: number): Promise<UserRole | undefined> {
     const user = await this.onPrimary((m) =>
-      m.findOne(User, { where: { id }, select: { id: true, openid: true, adminGrantedAt: true } }),
+      m.findOne(User, { where: { id }, select: { id: true, openid: true, grantedRole: true } }),
     );
     return user ? roleOf(user, this.adminOpenIds) : undefined;
   }
@@ -114,7 +114,7 @@ export class UsersService {
           m.create(User, {
             openid: identity.openid,
             unionid: identity.unionid,
-            role: roleOf({ openid: identity.openid, adminGrantedAt: null }, this.adminOpenIds),
+            role: roleOf({ openid: identity.openid, grantedRole: null }, this.adminOpenIds),
             nickname: identity.profile?.nickname ?? '',
             avatarUrl: identity.profile?.avatarUrl ?? null,
           }),
@@ -159,6 +159,28 @@ export class UsersService {
         content: nickname,
       });
     });
+    await this.changed(id);
+    return this.write(id, {});
+  }
+
+  /**
+   * An admin gives user `id` a staff role (`user`: takes it away). Staff
+   * routes read the role from the primary on each request, so it applies at
+   * the user's next request on every replica. 409 when ADMIN_OPENIDS makes
+   * the user an admin whatever the grant says.
+   */
+  async setRole(id: number, role: UserRole): Promise<UserView> {
+    const result = await this.onPrimary(async (m) => {
+      const user = await m.findOne(User, { where: { id }, select: { id: true, openid: true } });
+      if (user && this.adminOpenIds.has(user.openid) && role !== 'admin') {
+        throw new AppError(
+          'CONFLICT',
+          'ADMIN_OPENIDS lists this user: they stay admin until the openid is removed there',
+        );
+      }
+      return setRoleGrant(m, { id }, role === 'user' ? null : role, this.adminOpenIds);
+    });
+    if (!result) throw new AppError('NOT_FOUND', 'user not found');
     await this.changed(id);
     return this.write(id, {});
   }

@@ -37,6 +37,26 @@ Page({
     this.setData({ order, total: yuan(order.totalCents), error: '' });
   },
 
+  // The address step: express goods are not paid for before the order has
+  // an address (40920). wx.chooseAddress through the SDK saves the pick to
+  // the user's book; the order then keeps its own copy.
+  async chooseAddress() {
+    try {
+      const address = await client.chooseAddress();
+      this.show(await client.setOrderAddress(this.orderId, { addressId: address.id }));
+    } catch (err) {
+      if (!(err.name === 'WxCallError' && err.cancelled)) this.setData({ error: describeError(err) });
+    }
+  },
+
+  async confirmReceipt() {
+    try {
+      this.show(await client.confirmReceipt(this.orderId));
+    } catch (err) {
+      this.setData({ error: describeError(err) });
+    }
+  },
+
   async pay() {
     this.setData({ paying: true });
     try {

@@ -2,7 +2,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
 import { AppError } from '../../../common/errors/index.js';
-import type { UserRole } from '../../users/index.js';
+import { USER_ROLES, type UserRole } from '../../../common/auth/index.js';
 
 export interface AccessClaims {
   userId: number;
@@ -20,7 +20,7 @@ interface Verified {
 }
 
 const VERIFY_OPTIONS: jwt.VerifyOptions & { complete?: false } = { algorithms: ['HS256'] };
-const ROLES = new Set<string>(['user', 'admin']);
+const ROLES = new Set<string>(USER_ROLES);
 const USER_ID = /^[1-9][0-9]{0,15}$/;
 
 /**
