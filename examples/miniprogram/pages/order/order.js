@@ -45,7 +45,9 @@ Page({
       const address = await client.chooseAddress();
       this.show(await client.setOrderAddress(this.orderId, { addressId: address.id }));
     } catch (err) {
-      if (!(err.name === 'WxCallError' && err.cancelled)) this.setData({ error: describeError(err) });
+      // Closing the address picker is the user's choice, not an error.
+      if (!(err instanceof WxCallError && err.cancelled))
+        this.setData({ error: describeError(err) });
     }
   },
 
