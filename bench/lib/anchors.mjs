@@ -49,8 +49,8 @@ export async function runAnchors(repoRoot, seconds, which = 'hot') {
 /**
  * order-tx.mjs beside run.sh: MariaDB's own rate for the statements one
  * POST /orders runs, one transaction each from `connections` raw mysql2
- * connections against `databaseUrl` (the bench database: it adds 100
- * products and leaves its rows behind). It runs from a scratch folder that
+ * connections against `databaseUrl` (a scratch database the project
+ * migrated: it adds 100 products and leaves its rows behind). It runs from a scratch folder that
  * borrows the repository's node_modules (mysql2), so nothing is installed.
  * { 'anchor-order-tx': { rps } }, or null when the script is absent or fails.
  */
