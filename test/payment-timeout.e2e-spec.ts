@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Test } from 'supertest';
+import { Transactions } from '../src/infra/transactions/index.js';
 import { OrdersService } from '../src/modules/orders/orders.service.js';
 import { startEmbeddedTestApp, startTestApp, type TestApp } from './helpers/app.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
@@ -49,6 +50,26 @@ function shop(appOf: () => TestApp, wxOf: () => FakeWechat) {
     async stock(productId: number): Promise<number> {
       return (await appOf().http.get(`/api/v1/products/${productId}`)).body.data.stock as number;
     },
+    /**
+     * Orders of the user on `productId` placed as one batch (what the flash
+     * persister does, with its one `order.batch-placed` event); the batch
+     * writer takes its units elsewhere, so the product's stock is left as it is.
+     */
+    placeBatch(productId: number, quantities: number[], app = appOf()): Promise<number[]> {
+      const orders = app.app.get(OrdersService);
+      return app.app.get(Transactions).run((m) =>
+        orders.placeBatch(
+          m,
+          quantities.map((quantity) => ({
+            userId: user.user.id,
+            idempotencyKey: `b-${randomBytes(8).toString('hex')}`,
+            requestHash: 'b'.repeat(64),
+            lines: [{ productId, productName: 'Pu-erh', unitPriceCents: 500, quantity }],
+          })),
+          'flash_sale',
+        ),
+      );
+    },
   };
 }
 
@@ -96,6 +117,48 @@ describe('unpaid orders close on time (MariaDB + Redis, BullMQ)', () => {
       'order.cancelled',
     ]);
     expect(JSON.parse(events[1].payload)).toMatchObject({ reason: 'payment_timeout' });
+  });
+
+  it("closes a batch's unpaid orders by its one job, each once, and leaves the one the user cancelled", async () => {
+    const product = await s.product(10);
+    const [first, second, third] = await s.placeBatch(product, [1, 2, 3]);
+    expect((await s.cancel(second)).status).toBe(200);
+    const closed = await until(async () => {
+      const all = await Promise.all([first, third].map((id) => s.order(id)));
+      return all.every((o) => o.status === 'cancelled') ? all : undefined;
+    }, 5000);
+    expect(closed.map((o) => o.cancelReason)).toEqual(['payment_timeout', 'payment_timeout']);
+    expect(await s.order(second)).toMatchObject({ status: 'cancelled', cancelReason: 'user' });
+    // Each order's units came back once: 2 by the user's cancel, 1 + 3 by the job.
+    await until(async () => (await s.stock(product)) === 16 || undefined, 2000);
+    const q = (sql: string, params: unknown[]) => stack.db.dataSource.query(sql, params);
+    const [batch] = await q(
+      "SELECT id, payload FROM outbox WHERE type = 'order.batch-placed' AND aggregate_id = ?",
+      [String(first)],
+    );
+    expect(JSON.parse(batch.payload).orderIds).toEqual([first, second, third]);
+    expect(await q('SELECT consumer FROM processed_events WHERE event_id = ?', [batch.id])).toEqual(
+      [{ consumer: 'orders.payment-timeout' }],
+    );
+    const cancelled = await q(
+      "SELECT aggregate_id AS order_id, payload FROM outbox WHERE type = 'order.cancelled' AND aggregate_id IN (?, ?, ?) ORDER BY id",
+      [String(first), String(second), String(third)],
+    );
+    expect(
+      cancelled.map((e: { order_id: string; payload: string }) => [
+        e.order_id,
+        JSON.parse(e.payload).reason,
+      ]),
+    ).toEqual([
+      [String(second), 'user'],
+      [String(first), 'payment_timeout'],
+      [String(third), 'payment_timeout'],
+    ]);
+    const timeline = await q(
+      "SELECT order_id, actor FROM order_events WHERE to_status = 'cancelled' AND order_id IN (?, ?, ?) ORDER BY order_id",
+      [first, second, third],
+    );
+    expect(timeline.map((r: { actor: string }) => r.actor)).toEqual(['timer', 'user', 'timer']);
   });
 
   it('leaves an order the user cancelled first as it is: stock back once, reason user', async () => {
@@ -210,6 +273,44 @@ describe('unpaid orders close with Redis flushed (the sweeper)', () => {
     expect(closed.cancelReason).toBe('payment_timeout');
     expect(await s.stock(product)).toBe(3);
     // The job never ran: the sweeper closed it.
+    const processed = await db.dataSource.query(
+      "SELECT COUNT(*) AS n FROM processed_events WHERE consumer = 'orders.payment-timeout'",
+    );
+    expect(Number(processed[0].n)).toBe(0);
+  });
+
+  it("closes a batch's orders within 5 s of payBefore although the batch's one job is gone", async () => {
+    const product = await s.product(5);
+    const ids = await s.placeBatch(product, [1, 1]);
+    await until(async () => {
+      const [row] = await db.dataSource.query(
+        "SELECT published_at AS p FROM outbox WHERE type = 'order.batch-placed' AND aggregate_id = ?",
+        [String(ids[0])],
+      );
+      return row?.p ? true : undefined;
+    }, 3000);
+    const flusher = new Redis(redis.url);
+    await flusher.flushall();
+    flusher.disconnect();
+    // Read from the database: the flush also ended the user's session.
+    const rows = () =>
+      db.dataSource.query(
+        'SELECT status, cancel_reason, pay_before FROM orders WHERE id IN (?, ?) ORDER BY id',
+        ids,
+      ) as Promise<{ status: string; cancel_reason: string | null; pay_before: Date }[]>;
+    const payBefore = new Date((await rows())[0].pay_before).getTime();
+    const closed = await until(
+      async () => {
+        const all = await rows();
+        return all.every((o) => o.status === 'cancelled') ? all : undefined;
+      },
+      payBefore + 5000 - Date.now(),
+    );
+    expect(closed.map((o) => o.cancel_reason)).toEqual(['payment_timeout', 'payment_timeout']);
+    const [{ stock }] = await db.dataSource.query('SELECT stock FROM products WHERE id = ?', [
+      product,
+    ]);
+    expect(Number(stock)).toBe(7);
     const processed = await db.dataSource.query(
       "SELECT COUNT(*) AS n FROM processed_events WHERE consumer = 'orders.payment-timeout'",
     );

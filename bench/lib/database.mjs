@@ -47,33 +47,6 @@ export async function createBenchDatabase(mysqlUrl, name) {
       await c.end();
       return rows.map((r) => r.id);
     },
-    /**
-     * MariaDB's own limit for what POST /orders needs at least: committed
-     * single-row UPDATE transactions (a guarded stock decrement over 100
-     * rows) on `connections` connections for `seconds`.
-     */
-    async singleRowTransactionRate({ seconds = 3, connections = 16 } = {}) {
-      const setup = await createConnection(url);
-      await setup.query('CREATE TABLE bench_single (id INT PRIMARY KEY, n INT NOT NULL)');
-      await setup.query('INSERT INTO bench_single (id, n) VALUES ?', [Array.from({ length: 100 }, (_, i) => [i + 1, 1e9])]);
-      let commits = 0;
-      const started = Date.now();
-      const end = started + seconds * 1000;
-      await Promise.all(
-        Array.from({ length: connections }, async () => {
-          const c = await createConnection(url);
-          while (Date.now() < end) {
-            await c.query('UPDATE bench_single SET n = n - 1 WHERE id = ? AND n > 0', [1 + Math.floor(Math.random() * 100)]);
-            commits++;
-          }
-          await c.end();
-        }),
-      );
-      const rate = commits / ((Date.now() - started) / 1000);
-      await setup.query('DROP TABLE bench_single');
-      await setup.end();
-      return rate;
-    },
     async drop() {
       const c = await createConnection(root);
       await c.query(`DROP DATABASE IF EXISTS \`${name}\``);

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 
-/** rows: [{ name, rps, p50, p99, non2xx, vsFastify, vsGin, note }] */
+/** rows: [{ name, rps, p50, p99, non2xx, vsFastify, vsGin, vsCeiling, note }] */
 export function printTable(rows) {
-  const head = `${'scenario'.padEnd(40)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'non2xx'.padStart(7)} ${'/fastify'.padStart(8)} ${'/gin'.padStart(6)}  note`;
+  const head = `${'scenario'.padEnd(40)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'non2xx'.padStart(7)} ${'/fastify'.padStart(8)} ${'/gin'.padStart(6)} ${'/ceiling'.padStart(8)}  note`;
   console.log(`\n${head}\n${'-'.repeat(head.length)}`);
   for (const r of rows) {
     console.log(
-      `${r.name.padEnd(40)} ${fmt(r.rps).padStart(9)} ${fmt(r.p50, 2).padStart(8)} ${fmt(r.p99, 2).padStart(8)} ${fmt(r.non2xx).padStart(7)} ${fmt(r.vsFastify, 2).padStart(8)} ${fmt(r.vsGin, 2).padStart(6)}  ${r.note ?? ''}`,
+      `${r.name.padEnd(40)} ${fmt(r.rps).padStart(9)} ${fmt(r.p50, 2).padStart(8)} ${fmt(r.p99, 2).padStart(8)} ${fmt(r.non2xx).padStart(7)} ${fmt(r.vsFastify, 2).padStart(8)} ${fmt(r.vsGin, 2).padStart(6)} ${fmt(r.vsCeiling, 2).padStart(8)}  ${r.note ?? ''}`,
     );
   }
 }

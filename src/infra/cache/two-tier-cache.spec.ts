@@ -293,6 +293,25 @@ describe('TwoTierCache across replicas on one Redis', () => {
     );
   });
 
+  it('drops an item and a tag on every replica with one message, leaving nothing to replay', async () => {
+    const prefix = testRedisPrefix();
+    const a = await replica(prefix);
+    const b = await replica(prefix);
+    const tagged = { ttlMs: 60_000, tags: ['list'] };
+    await b.cache.getOrSet('item:1', counter('old'), TTL);
+    await b.cache.getOrSet('list:1', counter('old'), tagged);
+    await a.cache.invalidate(['item:1'], ['list']);
+    expect(await a.redis.exists('c:item:1', 'c:list:1')).toBe(0);
+    await until(async () => (await b.cache.getOrSet('item:1', counter('new'), TTL)) === 'new');
+    expect(await b.cache.getOrSet('list:1', counter('new'), tagged)).toBe('new');
+    // The next L2 call of `a` replays nothing: both changes reached Redis.
+    await a.cache.getOrSet('other', counter('x'), TTL);
+    await a.cache.delete('other');
+    await sleep(100);
+    expect(a.cache.stats.invalidationsSent).toBe(2);
+    expect(b.cache.stats.invalidationsReceived).toBe(2);
+  });
+
   it('bounds staleness by the L1 max TTL when an invalidation is lost', async () => {
     const prefix = testRedisPrefix();
     // Separate in-process buses: no message crosses between the two.

@@ -148,16 +148,35 @@ export class TwoTierCache implements OnModuleInit {
   /** Removes keys from both tiers on every replica. */
   async delete(...keys: string[]): Promise<void> {
     this.dropLocal(keys);
-    if (!(await this.l2Call(() => this.l2.delete(keys)))) this.remember(this.pendingKeys, keys);
+    if ((await this.l2Call(() => this.l2.delete(keys))) === undefined) {
+      this.remember(this.pendingKeys, keys);
+    }
     await this.publish({ o: this.instanceId, k: keys });
   }
 
   /** Removes every entry written with one of these tags, on every replica. */
   async invalidateTags(...tags: string[]): Promise<void> {
     this.dropLocalTags(tags);
-    if (!(await this.l2Call(() => this.l2.invalidateTags(tags))))
+    if ((await this.l2Call(() => this.l2.invalidateTags(tags))) === undefined) {
       this.remember(this.pendingTags, tags);
+    }
     await this.publish({ o: this.instanceId, t: tags });
+  }
+
+  /**
+   * `delete(...keys)` and `invalidateTags(...tags)` at once, with one bus
+   * message for both (a write that changes an item and its lists).
+   */
+  async invalidate(keys: readonly string[], tags: readonly string[]): Promise<void> {
+    this.dropLocal(keys);
+    this.dropLocalTags(tags);
+    const [deleted, untagged] = await Promise.all([
+      this.l2Call(() => this.l2.delete(keys)),
+      this.l2Call(() => this.l2.invalidateTags(tags)),
+    ]);
+    if (deleted === undefined) this.remember(this.pendingKeys, keys);
+    if (untagged === undefined) this.remember(this.pendingTags, tags);
+    await this.publish({ o: this.instanceId, k: [...keys], t: [...tags] });
   }
 
   /**
@@ -370,7 +389,10 @@ export class TwoTierCache implements OnModuleInit {
     }
   }
 
-  /** Runs an L2 operation; undefined when L2 is down (never throws). */
+  /**
+   * Runs an L2 operation; undefined when L2 is down (never throws), null
+   * for an operation that succeeded with nothing to return.
+   */
   private async l2Call<R>(op: () => Promise<R>): Promise<R | undefined> {
     if (this.l2DownUntil !== 0 && Date.now() < this.l2DownUntil) return undefined;
     try {

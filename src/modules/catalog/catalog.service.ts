@@ -119,10 +119,7 @@ export class CatalogService {
 
   /** Drops the cached copies of these products and every cached list page, on every replica. */
   async invalidate(ids: readonly number[]): Promise<void> {
-    await Promise.all([
-      this.cache.delete(...ids.map(itemKey)),
-      this.cache.invalidateTags(LIST_TAG),
-    ]);
+    await this.cache.invalidate(ids.map(itemKey), [LIST_TAG]);
   }
 
   private async readFresh(id: number): Promise<ProductView> {

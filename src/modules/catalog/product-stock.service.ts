@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, QueryRunner } from 'typeorm';
 import { Product } from './product.entity.js';
 import { CatalogService } from './catalog.service.js';
 
@@ -14,13 +14,13 @@ export class ProductStock {
 
   /** Takes `quantity` off the stock; false (nothing changed) when the product is missing or short. */
   async take(manager: EntityManager, productId: number, quantity: number): Promise<boolean> {
-    const result = await manager
-      .createQueryBuilder()
-      .update(Product)
-      .set({ stock: () => 'stock - :quantity' })
-      .where('id = :id AND deleted_at IS NULL AND stock >= :quantity', { id: productId, quantity })
-      .setParameter('quantity', quantity)
-      .execute();
+    // Hand-written: it runs once per order line, and the query builder's
+    // parameter rewriting cost more CPU than the statement itself.
+    const result = await (manager.queryRunner as QueryRunner).query(
+      'UPDATE products SET stock = stock - ? WHERE id = ? AND deleted_at IS NULL AND stock >= ?',
+      [quantity, productId, quantity],
+      true,
+    );
     return result.affected === 1;
   }
 

@@ -7,6 +7,7 @@ import type { CancelReason } from './order.entity.js';
  */
 export const ORDER_EVENTS = {
   placed: 'order.placed',
+  batchPlaced: 'order.batch-placed',
   paid: 'order.paid',
   cancelled: 'order.cancelled',
   shipped: 'order.shipped',
@@ -24,6 +25,19 @@ export interface OrderPlacedPayload {
   items: { productId: number; quantity: number }[];
 }
 
+/**
+ * Orders placed together in one transaction (a flash sale's batch), all with
+ * one payBefore: one event instead of an `order.placed` each, so the outbox
+ * and the payment timeout handle a batch as one row and one job. A consumer
+ * of `order.placed` that must see every order subscribes to this too and
+ * reads what else it needs from the orders.
+ */
+export interface OrdersBatchPlacedPayload {
+  orderIds: number[];
+  /** ISO 8601: when the payment timeout closes the orders still unpaid. */
+  payBefore: string;
+}
+
 export interface OrderCancelledPayload {
   orderId: number;
   userId: number;
@@ -36,4 +50,16 @@ export function orderEvent<P extends { orderId: number }>(
   payload: P,
 ): NewEvent<P> {
   return { type, aggregateType: 'order', aggregateId: payload.orderId, payload };
+}
+
+/** The batch event of orders placed together; its aggregate is the batch (its first order). */
+export function batchPlacedEvent(
+  payload: OrdersBatchPlacedPayload,
+): NewEvent<OrdersBatchPlacedPayload> {
+  return {
+    type: ORDER_EVENTS.batchPlaced,
+    aggregateType: 'order-batch',
+    aggregateId: payload.orderIds[0],
+    payload,
+  };
 }

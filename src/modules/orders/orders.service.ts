@@ -15,6 +15,7 @@ import type { CreateOrderDto, SetOrderAddressDto } from './order.dto.js';
 import { OrderCancelHooks } from './order-cancel.hooks.js';
 import {
   ORDER_EVENTS,
+  batchPlacedEvent,
   orderEvent,
   type OrderCancelledPayload,
   type OrderPlacedPayload,
@@ -294,9 +295,33 @@ export class OrdersService {
   }
 
   /**
+   * `expireWithin` for each of `orderIds` (a batch placed together) in the
+   * caller's transaction: only those still pending are read and closed.
+   * Returns the product ids of the orders it closed, or `'not_due'` when one
+   * still pending is not due yet (the batch shares its payBefore).
+   */
+  async expireAllWithin(
+    m: EntityManager,
+    orderIds: readonly number[],
+  ): Promise<number[] | 'not_due'> {
+    if (orderIds.length === 0) return [];
+    const pending: { id: number }[] = await m.query(
+      `SELECT id FROM orders WHERE id IN (${orderIds.map(() => '?').join(', ')}) AND status = 'pending' ORDER BY id`,
+      [...orderIds],
+    );
+    const productIds = new Set<number>();
+    for (const { id } of pending) {
+      const closed = await this.expireWithin(m, Number(id));
+      if (closed === 'not_due') return 'not_due';
+      for (const productId of closed ?? []) productIds.add(productId);
+    }
+    return [...productIds];
+  }
+
+  /**
    * Inserts orders placed elsewhere (the flash persister's batch) through the
-   * caller's transaction, `pending` with their lines, `order.placed` events
-   * and timeline rows: one multi-row statement per table. The stock is the
+   * caller's transaction, `pending` with their lines and timeline rows (one
+   * multi-row statement per table) and one `order.batch-placed` event. The stock is the
    * caller's (a sale's units, not the product's). Returns the order ids in
    * the order of `orders`.
    */
@@ -332,20 +357,14 @@ export class OrdersService {
       m,
       orders.map((o, i) => ({ orderId: ids[i], actor, actorId: null, createdAt: now })),
     );
-    // The same event as an order placed through POST /orders: payment,
-    // timeout and notifications treat both alike.
-    await this.outbox.append(
-      m,
-      orders.map((o, i) =>
-        orderEvent<OrderPlacedPayload>(ORDER_EVENTS.placed, {
-          orderId: ids[i],
-          userId: o.userId,
-          totalCents: totalOf(o.lines),
-          payBefore: payBefore.toISOString(),
-          items: o.lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
-        }),
-      ),
-    );
+    // One event for the batch (not an `order.placed` each): the relay
+    // publishes one row and the payment timeout schedules one job for all.
+    if (ids.length > 0) {
+      await this.outbox.append(
+        m,
+        batchPlacedEvent({ orderIds: ids, payBefore: payBefore.toISOString() }),
+      );
+    }
     return ids;
   }
 
