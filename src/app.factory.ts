@@ -17,6 +17,7 @@ import {
   onFrameworkError,
   onUnmetExpectation,
   jsonBodyParser,
+  rawXmlBodyParser,
   installRequestContext,
   requestIdFor,
 } from './common/http/index.js';
@@ -113,6 +114,12 @@ async function build(
   const fastify = app.getHttpAdapter().getInstance();
   fastify.server.on('checkExpectation', onUnmetExpectation);
   app.useBodyParser('application/json', { bodyLimit: config.http.bodyLimit }, jsonBodyParser);
+  // WeChat's message push in XML (the one route that takes a body other than JSON).
+  app.useBodyParser(
+    ['text/xml', 'application/xml'],
+    { bodyLimit: config.http.bodyLimit },
+    rawXmlBodyParser,
+  );
   const shutdown = app.get(ShutdownState);
   // Last: spans of the requests and jobs that ended while closing are flushed.
   if (stopTracing) fastify.addHook('onClose', () => stopTracing());

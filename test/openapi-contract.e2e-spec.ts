@@ -13,6 +13,7 @@ import {
 import { baseEnv, dropRedisKeys } from './helpers/env.js';
 import { useStack } from './helpers/stack.js';
 import { until } from './helpers/until.js';
+import { WechatPusher, newAesKey } from './helpers/wechat-pusher.js';
 
 /**
  * /docs/json against the running app: every route is in it, every route's
@@ -21,7 +22,9 @@ import { until } from './helpers/until.js';
  */
 const ADMIN_OPENID = 'contract-admin';
 const NOTIFY = 'POST /api/v1/payments/wechat/notify';
-const NOT_ENVELOPED = ['GET /metrics', 'GET /api/v1/wxacode', NOTIFY];
+const PUSH = ['GET /api/v1/wechat/push', 'POST /api/v1/wechat/push'];
+const NOT_ENVELOPED = ['GET /metrics', 'GET /api/v1/wxacode', NOTIFY, ...PUSH];
+const PUSH_KEYS = { token: 'contractPush', aesKey: newAesKey(), appId: 'wx-test-appid' };
 
 /** A consumer that can never succeed, so the scenario has a dead letter to list and retry. */
 @Injectable()
@@ -55,6 +58,8 @@ describe('The OpenAPI document at /docs/json', () => {
       OUTBOX_POLL_MS: '20',
       WECHAT_SUBSCRIBE_TEMPLATE_ORDER_PAID: 'tpl-contract-paid',
       WECHAT_SUBSCRIBE_FIELDS_ORDER_PAID: 'thing1=productName,amount2=total',
+      WECHAT_PUSH_TOKEN: PUSH_KEYS.token,
+      WECHAT_PUSH_AES_KEY: PUSH_KEYS.aesKey,
     },
   });
   let doc: Doc;
@@ -201,6 +206,17 @@ describe('The OpenAPI document at /docs/json', () => {
       page: 'pages/index/index',
     });
     expect([png.status, png.headers['content-type']]).toEqual([200, 'image/png']);
+    const pusher = new WechatPusher(PUSH_KEYS);
+    expect((await app.http.get('/api/v1/wechat/push').query(pusher.urlCheck('e1'))).text).toBe(
+      'e1',
+    );
+    const push = pusher.push({ FromUserName: 'o-contract', CreateTime: 1, MsgType: 'event' });
+    const pushed = await app.http
+      .post('/api/v1/wechat/push')
+      .query(push.query)
+      .set('content-type', push.contentType)
+      .send(push.body);
+    expect([pushed.status, pushed.text]).toEqual([200, 'success']);
     await ok(u(app.http.get('/api/v1/auth/sessions')));
     await ok(
       u(app.http.post('/api/v1/users/me/subscriptions')).send({ accepted: ['tpl-contract-paid'] }),

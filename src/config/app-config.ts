@@ -110,6 +110,11 @@ export interface AppConfig {
     /** When msg_sec_check cannot answer: store and flag (true) or refuse with 502. */
     contentCheckFailOpen: boolean;
   };
+  /**
+   * The message-push server; undefined (route 404) without WECHAT_PUSH_TOKEN.
+   * With an AES key only safe-mode (encrypted) messages are taken.
+   */
+  wechatPush: { token: string; aesKey: Buffer | undefined; appId: string } | undefined;
   payments: PaymentsConfig;
   /** A shipped order becomes `completed` this long after shipping. */
   fulfilment: { autoCompleteDays: number };
@@ -305,6 +310,14 @@ export function loadConfig(
     );
   if (env.DATABASE_REPLICA_URLS.length > 0 && embedded)
     throw new ConfigError('Invalid configuration: DATABASE_REPLICA_URLS needs DATABASE_URL');
+  if (env.WECHAT_PUSH_AES_KEY && !env.WECHAT_PUSH_TOKEN)
+    throw new ConfigError(
+      'Invalid configuration: WECHAT_PUSH_TOKEN is required when WECHAT_PUSH_AES_KEY is set',
+    );
+  if (env.WECHAT_PUSH_TOKEN && !env.WECHAT_APPID)
+    throw new ConfigError(
+      'Invalid configuration: WECHAT_APPID is required when WECHAT_PUSH_TOKEN is set (safe-mode messages carry it)',
+    );
   let payments: PaymentsConfig;
   try {
     payments = paymentsConfig(env);
@@ -368,6 +381,16 @@ export function loadConfig(
       timeoutMs: env.WECHAT_TIMEOUT_MS,
       contentCheckFailOpen: env.CONTENT_CHECK_FAIL_OPEN,
     },
+    wechatPush:
+      env.WECHAT_PUSH_TOKEN && env.WECHAT_APPID
+        ? {
+            token: env.WECHAT_PUSH_TOKEN,
+            aesKey: env.WECHAT_PUSH_AES_KEY
+              ? Buffer.from(`${env.WECHAT_PUSH_AES_KEY}=`, 'base64')
+              : undefined,
+            appId: env.WECHAT_APPID,
+          }
+        : undefined,
     payments,
     fulfilment: { autoCompleteDays: env.ORDER_AUTO_COMPLETE_DAYS },
     reconcileAfterMs: env.PAYMENT_RECONCILE_AFTER_S * 1000,
