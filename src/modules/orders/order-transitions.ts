@@ -10,9 +10,18 @@ import { Order, type CancelReason, type OrderStatus } from './order.entity.js';
  * `payment` WeChat Pay (a notification, a query, a close that found the
  * order paid), `timer` the payment timeout and the auto-completion, `refund`
  * the refund engine settling WeChat Pay's answer, `flash_sale` the flash
- * sale's batch persister placing admitted orders.
+ * sale's batch persister placing admitted orders, `wechat` WeChat's
+ * order-shipping service (a settlement pushed to /wechat/push).
  */
-export const ORDER_ACTORS = ['user', 'staff', 'payment', 'timer', 'refund', 'flash_sale'] as const;
+export const ORDER_ACTORS = [
+  'user',
+  'staff',
+  'payment',
+  'timer',
+  'refund',
+  'flash_sale',
+  'wechat',
+] as const;
 export type OrderActor = (typeof ORDER_ACTORS)[number];
 
 export interface AllowedTransition {
@@ -33,7 +42,7 @@ export const ORDER_TRANSITIONS: readonly AllowedTransition[] = [
   { from: 'pending', to: 'paid', actors: ['payment'] },
   { from: 'pending', to: 'cancelled', actors: ['user', 'staff', 'timer'] },
   { from: 'paid', to: 'shipped', actors: ['staff'] },
-  { from: 'shipped', to: 'completed', actors: ['timer'] },
+  { from: 'shipped', to: 'completed', actors: ['timer', 'wechat'] },
   { from: 'paid', to: 'refunding', actors: ['staff'] },
   { from: 'shipped', to: 'refunding', actors: ['staff'] },
   // Settled by WeChat Pay's answer: everything paid came back, or a partial

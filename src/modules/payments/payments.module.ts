@@ -22,6 +22,7 @@ import { RefundsService } from './refunds.service.js';
 import { ShippingUploads } from './shipping-upload.consumer.js';
 import { WechatPayNotifications } from './wechat-pay-notifications.js';
 import { WechatPay } from './wechat-pay/index.js';
+import { WechatSettlements } from './wechat-settlement.consumer.js';
 
 class WechatPayCloser implements OnApplicationShutdown {
   constructor(@Inject(WechatPay) private readonly pay: WechatPay) {}
@@ -59,6 +60,7 @@ class WechatPayCloser implements OnApplicationShutdown {
     WechatPayNotifications,
     PaymentJobs,
     ShippingUploads,
+    WechatSettlements,
   ],
 })
 export class PaymentsModule {}

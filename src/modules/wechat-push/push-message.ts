@@ -70,7 +70,10 @@ function text(fields: PushFields, name: keyof typeof LIMITS): string | null {
   return s;
 }
 
-/** Object keys sorted at every level: one message, one text, whatever the key order. */
+/**
+ * Object keys sorted at every level and every scalar as text (XML has no
+ * numbers): one message, one text, whatever the key order or the format.
+ */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value !== null && typeof value === 'object') {
@@ -79,7 +82,7 @@ function canonical(value: unknown): string {
     );
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }
-  return JSON.stringify(value) ?? 'null';
+  return JSON.stringify(value === null || value === undefined ? '' : String(value));
 }
 
 /**

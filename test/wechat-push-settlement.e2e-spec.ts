@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { outTradeNoOf } from '../src/modules/payments/trade-numbers.js';
+import type { TestApp } from './helpers/app.js';
+import { loginAs, type LoggedIn } from './helpers/auth.js';
+import { useStack } from './helpers/stack.js';
+import { until } from './helpers/until.js';
+import { WechatPusher, newAesKey, type SignedPush } from './helpers/wechat-pusher.js';
+
+/**
+ * WeChat's order-shipping service settling orders through /wechat/push:
+ * real MariaDB, Redis and BullMQ, two replicas, sandbox payments.
+ */
+const PATH = '/api/v1/wechat/push';
+const TOKEN = 'settleToken1';
+const AES_KEY = newAesKey();
+const ADMIN = 'settle-admin';
+const QUEUE = 'payments.wechat-settlement';
+
+describe('trade_manage_order_settlement', () => {
+  const stack = useStack({
+    apps: 2,
+    env: {
+      WECHAT_PUSH_TOKEN: TOKEN,
+      WECHAT_PUSH_AES_KEY: AES_KEY,
+      ADMIN_OPENIDS: ADMIN,
+      OUTBOX_POLL_MS: '20',
+      LOG_LEVEL: 'warn',
+    },
+  });
+  const pusher = new WechatPusher({ token: TOKEN, aesKey: AES_KEY, appId: 'wx-test-appid' });
+  let admin: LoggedIn;
+  let buyer: LoggedIn;
+  beforeAll(async () => {
+    admin = await loginAs(stack.app, stack.wx, { admin: true });
+    buyer = await loginAs(stack.app, stack.wx);
+  });
+  const as = (u: LoggedIn) => ({ Authorization: `Bearer ${u.accessToken}` });
+  const q = (sql: string, params: unknown[] = []) =>
+    stack.db.dataSource.query(sql, params) as Promise<Record<string, unknown>[]>;
+  const post = (app: TestApp, push: SignedPush) =>
+    app.http.post(PATH).query(push.query).set('content-type', push.contentType).send(push.body);
+
+  async function shippedOrder(): Promise<number> {
+    const product = await stack.app.http
+      .post('/api/v1/admin/products')
+      .set(as(admin))
+      .send({ name: 'Dianhong black tea', priceCents: 800, stock: 50 });
+    const order = await stack.app.http
+      .post('/api/v1/orders')
+      .set(as(buyer))
+      .set('Idempotency-Key', `settle-${randomBytes(6).toString('hex')}`)
+      .send({ items: [{ productId: product.body.data.id, quantity: 1 }] });
+    const id = order.body.data.id as number;
+    expect((await stack.app.http.post(`/api/v1/orders/${id}/payment`).set(as(buyer))).status).toBe(
+      200,
+    );
+    expect(
+      (await stack.app.http.post(`/api/v1/dev/payments/${id}/succeed`).set(as(buyer))).status,
+    ).toBe(200);
+    const shipped = await stack.app.http
+      .post(`/api/v1/admin/orders/${id}/ship`)
+      .set(as(admin))
+      .send({ carrier: 'SF', trackingNo: `SF${id}` });
+    expect(shipped.body.data.status).toBe('shipped');
+    return id;
+  }
+
+  let seq = 0;
+  /** WeChat's message: a settlement (settled), the buyer's confirmation, or the notice at shipping. */
+  function settlement(orderId: number, kind: 'settled' | 'confirmed' | 'at-shipping') {
+    const now = Math.floor(Date.now() / 1000);
+    seq++;
+    return {
+      ToUserName: 'gh_0123456789ab',
+      FromUserName: 'o-wechat-system',
+      CreateTime: now + seq,
+      MsgType: 'event',
+      Event: 'trade_manage_order_settlement',
+      transaction_id: `4200000${orderId}`,
+      merchant_id: '1900000109',
+      merchant_trade_no: outTradeNoOf(orderId),
+      pay_time: now - 100,
+      shipped_time: now - 50,
+      estimated_settlement_time: now + 86400 * 10,
+      ...(kind === 'confirmed' ? { confirm_receive_method: 1, confirm_receive_time: now } : {}),
+      ...(kind === 'settled' ? { confirm_receive_method: 2, settlement_time: now } : {}),
+    };
+  }
+
+  const statusOf = async (orderId: number) =>
+    (await q('SELECT status FROM orders WHERE id = ?', [orderId]))[0].status as string;
+  const timeline = (orderId: number) =>
+    q(
+      'SELECT from_status, to_status, actor, reason FROM order_events WHERE order_id = ? AND to_status = ?',
+      [orderId, 'completed'],
+    );
+  /** Waits until the consumer has taken every settlement event published so far. */
+  const drained = () =>
+    until(async () => {
+      const [row] = await q(
+        `SELECT COUNT(*) AS n FROM outbox o WHERE o.type = 'wechat.push.trade_manage_order_settlement'
+           AND NOT EXISTS (SELECT 1 FROM processed_events p WHERE p.consumer = ? AND p.event_id = o.id)`,
+        [QUEUE],
+      );
+      return Number(row.n) === 0;
+    }, 15_000);
+
+  it('the notice at shipping (estimated_settlement_time only) is recorded and changes nothing', async () => {
+    const orderId = await shippedOrder();
+    const res = await post(stack.app, pusher.push(settlement(orderId, 'at-shipping')));
+    expect(res.text).toBe('success');
+    await drained();
+    expect(await statusOf(orderId)).toBe('shipped');
+    const [stored] = await q(
+      "SELECT COUNT(*) AS n FROM wechat_push_messages WHERE name = 'trade_manage_order_settlement'",
+    );
+    expect(Number(stored.n)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('settles a shipped order once: the confirmation and the settlement, each repeated, racing on two replicas', async () => {
+    const orderId = await shippedOrder();
+    const confirmed = settlement(orderId, 'confirmed');
+    const settled = settlement(orderId, 'settled');
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        post(
+          stack.apps[i % 2],
+          pusher.push(i % 3 === 0 ? confirmed : settled, { format: i % 2 ? 'xml' : 'json' }),
+        ),
+      ),
+    );
+    expect(answers.map((a) => a.text)).toEqual(Array(12).fill('success'));
+    await drained();
+    expect(await statusOf(orderId)).toBe('completed');
+    const rows = await timeline(orderId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ from_status: 'shipped', actor: 'wechat' });
+    expect(['buyer confirmed receipt in WeChat', 'settled by WeChat']).toContain(rows[0].reason);
+    // Two WeChat messages, stored once each.
+    const [stored] = await q(
+      'SELECT COUNT(*) AS n FROM wechat_push_messages WHERE payload LIKE ?',
+      [`%${outTradeNoOf(orderId)}%`],
+    );
+    expect(Number(stored.n)).toBe(2);
+    const shown = await stack.app.http.get(`/api/v1/orders/${orderId}`).set(as(buyer));
+    expect(shown.body.data.status).toBe('completed');
+  });
+
+  it('leaves an order that is not shipped as it is, and ignores a trade number not ours', async () => {
+    const product = await stack.app.http
+      .post('/api/v1/admin/products')
+      .set(as(admin))
+      .send({ name: 'Pending tea', priceCents: 100, stock: 5 });
+    const order = await stack.app.http
+      .post('/api/v1/orders')
+      .set(as(buyer))
+      .set('Idempotency-Key', `settle-${randomBytes(6).toString('hex')}`)
+      .send({ items: [{ productId: product.body.data.id, quantity: 1 }] });
+    const pendingId = order.body.data.id as number;
+    await post(stack.app, pusher.push(settlement(pendingId, 'settled')));
+    await post(
+      stack.app,
+      pusher.push({ ...settlement(pendingId, 'settled'), merchant_trade_no: 'SOMEONE-ELSES-1' }),
+    );
+    await drained();
+    expect(await statusOf(pendingId)).toBe('pending');
+    expect(await timeline(pendingId)).toEqual([]);
+  });
+});
