@@ -64,7 +64,7 @@ export class WechatSettlements implements OnModuleInit {
       }
       return;
     }
-    const byBuyer = String(f.confirm_receive_method ?? '') === '1';
+    const byBuyer = f.confirm_receive_method === 1 || f.confirm_receive_method === '1';
     await this.transitions.apply(m, {
       orderId,
       from: 'shipped',

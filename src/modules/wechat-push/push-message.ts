@@ -82,7 +82,9 @@ function canonical(value: unknown): string {
     );
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }
-  return JSON.stringify(value === null || value === undefined ? '' : String(value));
+  const scalar =
+    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+  return JSON.stringify(scalar ? String(value) : '');
 }
 
 /**
