@@ -101,7 +101,11 @@ describe('WeChat push in safe mode', () => {
       expect(JSON.parse(row.payload)).toMatchObject({ Detail: { Note: `${mode}-${format}` } });
       expect(await rows()).toBe(before + 1);
       const events = await outboxOf('wechat.push.wxa_unknown_thing');
-      expect(events.map((e) => Number(e.aggregate_id))).toContain(Number(row.id));
+      const published = events.filter(
+        (e) => (JSON.parse(e.payload) as { messageId: number }).messageId === Number(row.id),
+      );
+      expect(published).toHaveLength(1);
+      expect(published[0].aggregate_id).toBe(fields.FromUserName);
     },
   );
 
@@ -294,7 +298,10 @@ describe('WeChat push in safe mode', () => {
     );
     const published = await outboxOf('wechat.push.wxa_burst_probe');
     expect(published).toHaveLength(100);
-    expect(new Set(published.map((p) => p.aggregate_id)).size).toBe(100);
+    expect(
+      new Set(published.map((p) => (JSON.parse(p.payload) as { messageId: number }).messageId))
+        .size,
+    ).toBe(100);
   });
 
   it('counts stored messages and refusals in /metrics, and never logs the token or the key', async () => {

@@ -15,6 +15,7 @@ export const WECHAT_PUSH_EVENTS = {
   subscribeSent: 'wechat.push.subscribe_msg_sent_event',
 } as const;
 
+/** The aggregate of a push event is its sender (FromUserName), else the message row. */
 export const WECHAT_PUSH_AGGREGATE = 'wechat-push';
 
 /** The payload of a `wechat.push.*` event. */

@@ -121,7 +121,9 @@ export class WechatPushReceiver {
         await this.outbox.append(m, {
           type: pushEventType(message.name),
           aggregateType: WECHAT_PUSH_AGGREGATE,
-          aggregateId: messageId,
+          // One sender's messages reach an ordered consumer in the order they came
+          // (a user's acceptance, then their refusal).
+          aggregateId: message.fromUser ?? messageId,
           payload: {
             messageId,
             fromUser: message.fromUser,
