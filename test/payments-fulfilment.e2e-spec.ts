@@ -105,7 +105,11 @@ describe('shipping information upload (MariaDB + Redis, BullMQ, fake WeChat)', (
       const res = await stack.app.http
         .get(`/api/v1/admin/queues/${QUEUE}/dead-letters`)
         .set(s.as(admin));
-      const items = res.body.data.items as { event: { id: number }; failedReason: string }[];
+      const items = res.body.data.items as {
+        jobId: string;
+        event: { id: number };
+        failedReason: string;
+      }[];
       return items.find((l) => l.event.id === eventId);
     }, 10_000);
 
@@ -192,7 +196,7 @@ describe('shipping information upload (MariaDB + Redis, BullMQ, fake WeChat)', (
     },
   );
 
-  it('10060001 (WeChat knows no such payment) dead-letters at once with WeChat\u2019s errmsg', async () => {
+  it('10060001 (WeChat knows no such payment) dead-letters at once with WeChat\u2019s errmsg, then uploads once retried', async () => {
     const { orderId, transactionId } = await s.paid(admin, alice);
     const calls = stack.wx.counts.shippingUpload;
     stack.wx.shippingErrcode = 10060001;
@@ -212,6 +216,15 @@ describe('shipping information upload (MariaDB + Redis, BullMQ, fake WeChat)', (
     expect(uploadsOf(transactionId)).toHaveLength(0);
     // The order stays shipped: the upload is WeChat's record, not our state.
     expect(await s.status(alice, orderId)).toBe('shipped');
+    // Never lost: once WeChat knows the payment, the operator retries the dead letter.
+    const letter = await deadLetter(await shippedEvent(orderId));
+    const retried = await stack.app.http
+      .post(`/api/v1/admin/queues/${QUEUE}/dead-letters/${letter.jobId}/retry`)
+      .set(s.as(admin));
+    expect(retried.status).toBe(200);
+    await until(async () => uploadsOf(transactionId).length === 1, 10_000);
+    await until(async () => (await processed(await shippedEvent(orderId))) === 1, 10_000);
+    expect(uploadsOf(transactionId)).toHaveLength(1);
   });
 
   it('10060003 (already uploaded) counts as done: processed, no dead letter, no retry', async () => {
