@@ -25,6 +25,8 @@ export class CreateWechatPushMessages1732900000000 implements MigrationInterface
             columnNames: ['dedup_key'],
             isUnique: true,
           }),
+          // Staff list one event (the reminders), newest first.
+          new TableIndex({ name: 'idx_wechat_push_messages_name', columnNames: ['name', 'id'] }),
         ],
       }),
     );

@@ -217,6 +217,7 @@ describe('The OpenAPI document at /docs/json', () => {
       .set('content-type', push.contentType)
       .send(push.body);
     expect([pushed.status, pushed.text]).toEqual([200, 'success']);
+    await ok(a(app.http.get('/api/v1/admin/wechat/push-messages')).query({ limit: 1 }));
     await ok(u(app.http.get('/api/v1/auth/sessions')));
     await ok(
       u(app.http.post('/api/v1/users/me/subscriptions')).send({ accepted: ['tpl-contract-paid'] }),

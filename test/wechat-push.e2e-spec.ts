@@ -1,6 +1,7 @@
 import { decrypt as wecomDecrypt, getSignature } from '@wecom/crypto';
 import type { Test } from 'supertest';
 import type { TestApp } from './helpers/app.js';
+import { loginAs } from './helpers/auth.js';
 import { useStack } from './helpers/stack.js';
 import { until } from './helpers/until.js';
 import { WechatPusher, newAesKey, type SignedPush } from './helpers/wechat-pusher.js';
@@ -39,6 +40,7 @@ describe('WeChat push in safe mode', () => {
       WECHAT_PUSH_AES_KEY: AES_KEY,
       LOG_LEVEL: 'info',
       OUTBOX_POLL_MS: '20',
+      ADMIN_OPENIDS: 'push-admin',
     },
   });
   const pusher = new WechatPusher({ token: TOKEN, aesKey: AES_KEY, appId: APPID });
@@ -302,6 +304,49 @@ describe('WeChat push in safe mode', () => {
       new Set(published.map((p) => (JSON.parse(p.payload) as { messageId: number }).messageId))
         .size,
     ).toBe(100);
+  });
+
+  it('shows staff what WeChat pushed, newest first, one event at a time, to admins only', async () => {
+    const earlier = event('trade_manage_remind_shipping', { merchant_trade_no: 'MP0000000041' });
+    const reminder = event('trade_manage_remind_shipping', { merchant_trade_no: 'MP0000000042' });
+    expect((await post(stack.app, pusher.push(earlier))).text).toBe('success');
+    expect((await post(stack.app, pusher.push(reminder))).text).toBe('success');
+    const admin = await loginAs(stack.app, stack.wx, { admin: true });
+    const list = (query: Record<string, string | number>, token = admin.accessToken) =>
+      stack.app.http
+        .get('/api/v1/admin/wechat/push-messages')
+        .set('Authorization', `Bearer ${token}`)
+        .query(query);
+    const reminders = await list({ event: 'trade_manage_remind_shipping', limit: 1 });
+    expect(reminders.status).toBe(200);
+    const [shown] = reminders.body.data.items as Record<string, unknown>[];
+    expect(shown).toMatchObject({
+      event: 'trade_manage_remind_shipping',
+      msgType: 'event',
+      fromUser: reminder.FromUserName,
+      createTime: reminder.CreateTime,
+    });
+    expect(JSON.parse(shown.message as string)).toMatchObject({
+      merchant_trade_no: 'MP0000000042',
+    });
+    // The cursor leads to the earlier reminder.
+    const next = await list({
+      event: 'trade_manage_remind_shipping',
+      limit: 1,
+      cursor: reminders.body.data.nextCursor as string,
+    });
+    expect(next.body.data.items).toHaveLength(1);
+    expect(JSON.parse(next.body.data.items[0].message as string)).toMatchObject({
+      merchant_trade_no: 'MP0000000041',
+    });
+    expect(next.body.data.nextCursor).toBeNull();
+    const texts = await list({ event: 'text' });
+    expect(texts.body.data.items).toEqual([expect.objectContaining({ msgType: 'text' })]);
+    const newest = await list({ limit: 1 });
+    expect(newest.body.data.items[0].id).toBe(shown.id);
+    expect((await list({ event: 'no such-event!' })).status).toBe(400);
+    const user = await loginAs(stack.app, stack.wx);
+    expect((await list({}, user.accessToken)).status).toBe(403);
   });
 
   it('counts stored messages and refusals in /metrics, and never logs the token or the key', async () => {

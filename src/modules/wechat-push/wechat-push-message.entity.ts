@@ -8,6 +8,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
  */
 @Entity({ name: 'wechat_push_messages' })
 @Index('uq_wechat_push_messages_dedup', ['dedupKey'], { unique: true })
+@Index('idx_wechat_push_messages_name', ['name', 'id'])
 export class WechatPushMessage {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;

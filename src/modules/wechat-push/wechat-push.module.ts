@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Registry } from 'prom-client';
+import { WechatPushAdminController } from './wechat-push-admin.controller.js';
 import { WechatPushController } from './wechat-push.controller.js';
 import { WechatPushMessage } from './wechat-push-message.entity.js';
 import { WechatPushMetrics } from './wechat-push-metrics.js';
@@ -13,7 +14,7 @@ import { WechatPushReceiver } from './wechat-push.service.js';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([WechatPushMessage])],
-  controllers: [WechatPushController],
+  controllers: [WechatPushController, WechatPushAdminController],
   providers: [
     WechatPushReceiver,
     {
