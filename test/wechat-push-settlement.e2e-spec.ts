@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { outTradeNoOf } from '../src/modules/payments/trade-numbers.js';
 import type { TestApp } from './helpers/app.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
+import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
 import { useStack } from './helpers/stack.js';
 import { until } from './helpers/until.js';
 import { WechatPusher, newAesKey, type SignedPush } from './helpers/wechat-pusher.js';
@@ -25,6 +26,7 @@ describe('trade_manage_order_settlement', () => {
       ADMIN_OPENIDS: ADMIN,
       OUTBOX_POLL_MS: '20',
       LOG_LEVEL: 'warn',
+      WECHAT_ORDER_MESSAGE_PAGE: 'pages/order/detail',
     },
   });
   const pusher = new WechatPusher({ token: TOKEN, aesKey: AES_KEY, appId: 'wx-test-appid' });
@@ -165,5 +167,67 @@ describe('trade_manage_order_settlement', () => {
     await drained();
     expect(await statusOf(pendingId)).toBe('pending');
     expect(await timeline(pendingId)).toEqual([]);
+  });
+});
+
+/** What /health/ready says of WeChat's order-shipping management, once WeChat answered. */
+async function tradeManagement(app: TestApp) {
+  return until(async () => {
+    const res = await app.http.get('/health/ready');
+    const detail = res.body.data.details.wechatTradeManagement as
+      { status: string; managed: boolean | null; checkedAt: string | null } | undefined;
+    return res.status === 200 && detail?.checkedAt ? detail : undefined;
+  }, 10_000);
+}
+
+describe("WeChat's order-shipping management at boot", () => {
+  describe('a managed account', () => {
+    const stack = useStack({
+      env: {
+        WECHAT_PUSH_TOKEN: TOKEN,
+        WECHAT_ORDER_MESSAGE_PAGE: 'pages/order/detail',
+        LOG_LEVEL: 'warn',
+      },
+    });
+
+    it('is asked is_trade_managed once and shown in /health/ready; the message page is set', async () => {
+      expect(await tradeManagement(stack.app)).toMatchObject({ status: 'up', managed: true });
+      expect(stack.wx.counts.tradeManaged).toBe(1);
+      await until(async () => stack.wx.msgJumpPaths.length > 0, 5000);
+      expect(stack.wx.msgJumpPaths).toEqual(['pages/order/detail']);
+    });
+  });
+
+  describe('an account WeChat does not manage', () => {
+    let wx: FakeWechat;
+    beforeAll(async () => {
+      wx = await startFakeWechat();
+      wx.tradeManaged = false;
+    });
+    afterAll(() => wx.close());
+    const stack = useStack({
+      wechat: false,
+      env: () => ({ WECHAT_API_BASE_URL: wx.url, WECHAT_PUSH_TOKEN: TOKEN, LOG_LEVEL: 'warn' }),
+    });
+
+    it('stays ready, says managed: false and warns once, and sets no message page', async () => {
+      expect(await tradeManagement(stack.app)).toMatchObject({ status: 'up', managed: false });
+      const warnings = stack.app.logs.filter((l) =>
+        String(l.message).includes('is_trade_managed false'),
+      );
+      expect(warnings).toHaveLength(1);
+      expect(wx.msgJumpPaths).toEqual([]);
+    });
+  });
+
+  describe('a shop with neither WeChat Pay nor the push server', () => {
+    const stack = useStack({ env: { LOG_LEVEL: 'warn' } });
+
+    it('asks nothing and reports nothing', async () => {
+      const res = await stack.app.http.get('/health/ready');
+      expect(res.status).toBe(200);
+      expect(Object.keys(res.body.data.details as object).sort()).toEqual(['database', 'redis']);
+      expect(stack.wx.counts.tradeManaged).toBe(0);
+    });
   });
 });

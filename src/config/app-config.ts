@@ -109,6 +109,8 @@ export interface AppConfig {
     timeoutMs: number;
     /** When msg_sec_check cannot answer: store and flag (true) or refuse with 502. */
     contentCheckFailOpen: boolean;
+    /** Set with set_msg_jump_path at boot; unset: WeChat's default page. */
+    orderMessagePage: string | undefined;
   };
   /**
    * The message-push server; undefined (route 404) without WECHAT_PUSH_TOKEN.
@@ -380,6 +382,7 @@ export function loadConfig(
       apiBaseUrl: env.WECHAT_API_BASE_URL.replace(/\/+$/, ''),
       timeoutMs: env.WECHAT_TIMEOUT_MS,
       contentCheckFailOpen: env.CONTENT_CHECK_FAIL_OPEN,
+      orderMessagePage: env.WECHAT_ORDER_MESSAGE_PAGE,
     },
     wechatPush:
       env.WECHAT_PUSH_TOKEN && env.WECHAT_APPID

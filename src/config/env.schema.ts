@@ -153,6 +153,14 @@ export const envSchema = z.object({
   WECHAT_SECRET: optionalString,
   WECHAT_API_BASE_URL: z.url().default('https://api.weixin.qq.com'),
   WECHAT_TIMEOUT_MS: positiveInt.default(5000),
+  // The page WeChat's shipping and settlement messages open (set_msg_jump_path at boot).
+  WECHAT_ORDER_MESSAGE_PAGE: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_\-/]{1,128}$/, 'must be a page path such as pages/order/detail')
+      .refine((v) => !v.startsWith('/'), 'must not start with /')
+      .optional(),
+  ),
   // The message-push server (消息推送). Unset token: /wechat/push answers 404.
   WECHAT_PUSH_TOKEN: optionalString.pipe(
     z

@@ -23,6 +23,7 @@ import { deflateSync } from 'node:zlib';
  *   wx.acceptSubscription(openid, 'tpl-paid');     // the user accepted one message (else 43101)
  *   wx.subscribeErrcode = -1;                      // subscribe/send answers this errcode
  *   wx.shippingErrcode = 10060001;                 // upload_shipping_info answers this errcode
+ *   wx.tradeManaged = false;                       // is_trade_managed answers this
  *
  * Error answers carry a rid in errmsg, like WeChat's ("… rid: 6592a0c5-…").
  */
@@ -34,7 +35,9 @@ export type FakeApi =
   | 'secCheck'
   | 'wxacode'
   | 'subscribeSend'
-  | 'shippingUpload';
+  | 'shippingUpload'
+  | 'tradeManaged'
+  | 'msgJumpPath';
 export interface FakeWechat {
   url: string;
   appid: string;
@@ -90,6 +93,10 @@ export interface FakeWechat {
   shippingErrcode: number | undefined;
   /** Every upload_shipping_info body WeChat accepted. */
   shippingUploads: Record<string, unknown>[];
+  /** What is_trade_managed answers (true by default). */
+  tradeManaged: boolean;
+  /** Every path set_msg_jump_path was given. */
+  msgJumpPaths: string[];
   /** The current token dies: calls with it answer `errcode` (40001, 40014 or 42001). */
   invalidateAccessToken(errcode?: number): void;
   close(): Promise<void>;
@@ -188,6 +195,8 @@ export async function startFakeWechat(
       wxacode: 0,
       subscribeSend: 0,
       shippingUpload: 0,
+      tradeManaged: 0,
+      msgJumpPath: 0,
     },
     phoneOpenids: [],
     outage: new Set(),
@@ -203,6 +212,8 @@ export async function startFakeWechat(
     subscribeMessages: [],
     shippingErrcode: undefined,
     shippingUploads: [],
+    tradeManaged: true,
+    msgJumpPaths: [],
     acceptSubscription(openid, templateId) {
       const key = `${openid} ${templateId}`;
       subscriptions.set(key, (subscriptions.get(key) ?? 0) + 1);
@@ -550,6 +561,25 @@ export async function startFakeWechat(
     send(res, { errcode: 0, errmsg: 'ok' });
   }
 
+  async function tradeManaged(url: URL, req: IncomingMessage, res: ServerResponse) {
+    fake.counts.tradeManaged += 1;
+    const body = await readJson(req);
+    if (!tokenIsValid(url.searchParams.get('access_token'))) return send(res, tokenError());
+    if (body.appid !== appid) return send(res, { errcode: 40013, errmsg: 'invalid appid' });
+    send(res, { errcode: 0, errmsg: 'ok', is_trade_managed: fake.tradeManaged });
+  }
+
+  async function msgJumpPath(url: URL, req: IncomingMessage, res: ServerResponse) {
+    fake.counts.msgJumpPath += 1;
+    const body = await readJson(req);
+    if (!tokenIsValid(url.searchParams.get('access_token'))) return send(res, tokenError());
+    if (typeof body.path !== 'string' || body.path === '') {
+      return send(res, { errcode: 47001, errmsg: 'data format error: path' });
+    }
+    fake.msgJumpPaths.push(body.path);
+    send(res, { errcode: 0, errmsg: 'ok' });
+  }
+
   const apiOf: Record<string, FakeApi> = {
     'GET /sns/jscode2session': 'code2session',
     'POST /cgi-bin/stable_token': 'stableToken',
@@ -559,6 +589,8 @@ export async function startFakeWechat(
     'POST /wxa/getwxacodeunlimit': 'wxacode',
     'POST /cgi-bin/message/subscribe/send': 'subscribeSend',
     'POST /wxa/sec/order/upload_shipping_info': 'shippingUpload',
+    'POST /wxa/sec/order/is_trade_managed': 'tradeManaged',
+    'POST /wxa/sec/order/set_msg_jump_path': 'msgJumpPath',
   };
 
   const server: Server = createServer((req, res) => {
@@ -588,6 +620,10 @@ export async function startFakeWechat(
           return subscribeSend(url, req, res);
         case 'POST /wxa/sec/order/upload_shipping_info':
           return shippingUpload(url, req, res);
+        case 'POST /wxa/sec/order/is_trade_managed':
+          return tradeManaged(url, req, res);
+        case 'POST /wxa/sec/order/set_msg_jump_path':
+          return msgJumpPath(url, req, res);
         default:
           res.writeHead(404).end();
       }

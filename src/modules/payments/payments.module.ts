@@ -20,6 +20,7 @@ import {
 import { PaymentsService } from './payments.service.js';
 import { RefundsService } from './refunds.service.js';
 import { ShippingUploads } from './shipping-upload.consumer.js';
+import { TradeManagement } from './trade-management.service.js';
 import { WechatPayNotifications } from './wechat-pay-notifications.js';
 import { WechatPay } from './wechat-pay/index.js';
 import { WechatSettlements } from './wechat-settlement.consumer.js';
@@ -61,6 +62,7 @@ class WechatPayCloser implements OnApplicationShutdown {
     PaymentJobs,
     ShippingUploads,
     WechatSettlements,
+    TradeManagement,
   ],
 })
 export class PaymentsModule {}

@@ -298,6 +298,26 @@ export class HttpWechatClient extends WechatClient {
     return 'uploaded';
   }
 
+  async isTradeManaged(): Promise<boolean> {
+    const answer = await this.jsonWithToken('is_trade_managed', {
+      method: 'POST',
+      path: '/wxa/sec/order/is_trade_managed',
+      body: { appid: this.options.appId },
+    });
+    if (typeof answer.is_trade_managed !== 'boolean') {
+      throw this.unavailable('is_trade_managed', 'answer without is_trade_managed', 'bad_answer');
+    }
+    return answer.is_trade_managed;
+  }
+
+  async setMsgJumpPath(path: string): Promise<void> {
+    await this.jsonWithToken('set_msg_jump_path', {
+      method: 'POST',
+      path: '/wxa/sec/order/set_msg_jump_path',
+      body: { path },
+    });
+  }
+
   /** Closes the keep-alive sockets (application shutdown). */
   close(): void {
     this.httpAgent.destroy();

@@ -111,4 +111,14 @@ export class SandboxWechatClient extends WechatClient {
     );
     return Promise.resolve('uploaded');
   }
+
+  /** The sandbox behaves as an account whose payments WeChat manages (uploads are taken). */
+  isTradeManaged(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
+  setMsgJumpPath(path: string): Promise<void> {
+    this.logger.log(`shipping messages open ${path}`);
+    return Promise.resolve();
+  }
 }

@@ -98,4 +98,12 @@ export abstract class WechatClient {
    * cannot help.
    */
   abstract uploadShippingInfo(upload: ShippingUpload): Promise<ShippingOutcome>;
+  /** Whether WeChat's order-shipping management holds this mini-program's payments (is_trade_managed). */
+  abstract isTradeManaged(): Promise<boolean>;
+  /**
+   * The page WeChat's shipping and settlement messages open
+   * (set_msg_jump_path); WeChat appends transaction_id, merchant_id and
+   * merchant_trade_no to its query.
+   */
+  abstract setMsgJumpPath(path: string): Promise<void>;
 }
