@@ -43,6 +43,16 @@ describe('trade_manage_order_settlement', () => {
     app.http.post(PATH).query(push.query).set('content-type', push.contentType).send(push.body);
 
   async function shippedOrder(): Promise<number> {
+    const id = await paidOrder();
+    const shipped = await stack.app.http
+      .post(`/api/v1/admin/orders/${id}/ship`)
+      .set(as(admin))
+      .send({ carrier: 'SF', trackingNo: `SF${id}` });
+    expect(shipped.body.data.status).toBe('shipped');
+    return id;
+  }
+
+  async function paidOrder(): Promise<number> {
     const product = await stack.app.http
       .post('/api/v1/admin/products')
       .set(as(admin))
@@ -59,11 +69,6 @@ describe('trade_manage_order_settlement', () => {
     expect(
       (await stack.app.http.post(`/api/v1/dev/payments/${id}/succeed`).set(as(buyer))).status,
     ).toBe(200);
-    const shipped = await stack.app.http
-      .post(`/api/v1/admin/orders/${id}/ship`)
-      .set(as(admin))
-      .send({ carrier: 'SF', trackingNo: `SF${id}` });
-    expect(shipped.body.data.status).toBe('shipped');
     return id;
   }
 
@@ -146,6 +151,69 @@ describe('trade_manage_order_settlement', () => {
     expect(Number(stored.n)).toBe(2);
     const shown = await stack.app.http.get(`/api/v1/orders/${orderId}`).set(as(buyer));
     expect(shown.body.data.status).toBe('completed');
+  });
+
+  describe('POST /admin/orders/:id/wechat-reconcile (get_order)', () => {
+    const reconcile = (orderId: number, who: LoggedIn = admin) =>
+      stack.app.http.post(`/api/v1/admin/orders/${orderId}/wechat-reconcile`).set(as(who));
+    const transactionOf = async (orderId: number) =>
+      (await q('SELECT transaction_id FROM order_payments WHERE order_id = ?', [orderId]))[0]
+        .transaction_id as string;
+
+    it('completes, once, a shipped order WeChat holds as settled (a lost push)', async () => {
+      const orderId = await shippedOrder();
+      // Shipped as far as WeChat knows once the upload went through.
+      await until(
+        async () => (await reconcile(orderId)).body.data?.wechatState === 'shipped',
+        10_000,
+      );
+      stack.wx.orderStates.set(await transactionOf(orderId), 4);
+      const res = await reconcile(orderId);
+      expect(res.status).toBe(200);
+      expect(res.body.data).toEqual({
+        orderId,
+        status: 'completed',
+        wechatState: 'settled',
+        completed: true,
+      });
+      const again = await reconcile(orderId);
+      expect(again.body.data).toMatchObject({ status: 'completed', completed: false });
+      expect(await timeline(orderId)).toEqual([
+        expect.objectContaining({ actor: 'wechat', reason: 'reconciled: WeChat says settled' }),
+      ]);
+    });
+
+    it('changes nothing while WeChat holds it shipped or does not know the payment', async () => {
+      const orderId = await shippedOrder();
+      stack.wx.orderStates.set(await transactionOf(orderId), 2);
+      expect((await reconcile(orderId)).body.data).toMatchObject({
+        status: 'shipped',
+        wechatState: 'shipped',
+        completed: false,
+      });
+      // Paid, never shipped: nothing was uploaded, WeChat answers 10060001.
+      const paid = await paidOrder();
+      expect((await reconcile(paid)).body.data).toMatchObject({
+        status: 'paid',
+        wechatState: 'unknown_payment',
+        completed: false,
+      });
+    });
+
+    it('refuses an unpaid order (409), an unknown one (404), and non-admins (403)', async () => {
+      const product = await stack.app.http
+        .post('/api/v1/admin/products')
+        .set(as(admin))
+        .send({ name: 'Unpaid tea', priceCents: 100, stock: 5 });
+      const order = await stack.app.http
+        .post('/api/v1/orders')
+        .set(as(buyer))
+        .set('Idempotency-Key', `settle-${randomBytes(6).toString('hex')}`)
+        .send({ items: [{ productId: product.body.data.id, quantity: 1 }] });
+      expect((await reconcile(order.body.data.id as number)).status).toBe(409);
+      expect((await reconcile(999_999)).status).toBe(404);
+      expect((await reconcile(order.body.data.id as number, buyer)).status).toBe(403);
+    });
   });
 
   it('leaves an order that is not shipped as it is, and ignores a trade number not ours', async () => {

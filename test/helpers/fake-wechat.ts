@@ -37,7 +37,8 @@ export type FakeApi =
   | 'subscribeSend'
   | 'shippingUpload'
   | 'tradeManaged'
-  | 'msgJumpPath';
+  | 'msgJumpPath'
+  | 'getOrder';
 export interface FakeWechat {
   url: string;
   appid: string;
@@ -97,6 +98,11 @@ export interface FakeWechat {
   tradeManaged: boolean;
   /** Every path set_msg_jump_path was given. */
   msgJumpPaths: string[];
+  /**
+   * get_order's order_state by transaction id (3 confirmed, 4 settled…);
+   * an uploaded order without one is 2, any other payment unknown (10060001).
+   */
+  orderStates: Map<string, number>;
   /** The current token dies: calls with it answer `errcode` (40001, 40014 or 42001). */
   invalidateAccessToken(errcode?: number): void;
   close(): Promise<void>;
@@ -197,6 +203,7 @@ export async function startFakeWechat(
       shippingUpload: 0,
       tradeManaged: 0,
       msgJumpPath: 0,
+      getOrder: 0,
     },
     phoneOpenids: [],
     outage: new Set(),
@@ -214,6 +221,7 @@ export async function startFakeWechat(
     shippingUploads: [],
     tradeManaged: true,
     msgJumpPaths: [],
+    orderStates: new Map(),
     acceptSubscription(openid, templateId) {
       const key = `${openid} ${templateId}`;
       subscriptions.set(key, (subscriptions.get(key) ?? 0) + 1);
@@ -580,6 +588,30 @@ export async function startFakeWechat(
     send(res, { errcode: 0, errmsg: 'ok' });
   }
 
+  async function getOrder(url: URL, req: IncomingMessage, res: ServerResponse) {
+    fake.counts.getOrder += 1;
+    const body = await readJson(req);
+    if (!tokenIsValid(url.searchParams.get('access_token'))) return send(res, tokenError());
+    const key =
+      typeof body.transaction_id === 'string'
+        ? `tx:${body.transaction_id}`
+        : typeof body.merchant_id === 'string' && typeof body.merchant_trade_no === 'string'
+          ? `no:${body.merchant_id}:${body.merchant_trade_no}`
+          : undefined;
+    if (!key) return send(res, { errcode: 47001, errmsg: 'data format error' });
+    const explicit =
+      typeof body.transaction_id === 'string'
+        ? fake.orderStates.get(body.transaction_id)
+        : undefined;
+    const state = explicit ?? (shippedKeys.has(key) ? 2 : undefined);
+    if (state === undefined) return send(res, { errcode: 10060001, errmsg: '支付单不存在' });
+    send(res, {
+      errcode: 0,
+      errmsg: 'ok',
+      order: { transaction_id: body.transaction_id, order_state: state, in_complaint: false },
+    });
+  }
+
   const apiOf: Record<string, FakeApi> = {
     'GET /sns/jscode2session': 'code2session',
     'POST /cgi-bin/stable_token': 'stableToken',
@@ -591,6 +623,7 @@ export async function startFakeWechat(
     'POST /wxa/sec/order/upload_shipping_info': 'shippingUpload',
     'POST /wxa/sec/order/is_trade_managed': 'tradeManaged',
     'POST /wxa/sec/order/set_msg_jump_path': 'msgJumpPath',
+    'POST /wxa/sec/order/get_order': 'getOrder',
   };
 
   const server: Server = createServer((req, res) => {
@@ -624,6 +657,8 @@ export async function startFakeWechat(
           return tradeManaged(url, req, res);
         case 'POST /wxa/sec/order/set_msg_jump_path':
           return msgJumpPath(url, req, res);
+        case 'POST /wxa/sec/order/get_order':
+          return getOrder(url, req, res);
         default:
           res.writeHead(404).end();
       }

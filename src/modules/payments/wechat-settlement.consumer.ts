@@ -56,21 +56,33 @@ export class WechatSettlements implements OnModuleInit {
       );
       return;
     }
+    const byBuyer = f.confirm_receive_method === 1 || f.confirm_receive_method === '1';
+    await this.settle(
+      m,
+      orderId,
+      byBuyer ? 'buyer confirmed receipt in WeChat' : 'settled by WeChat',
+    );
+  }
+
+  /**
+   * shipped → completed by WeChat's word, in `m`'s transaction; false when
+   * the order is not shipped (completed already by the timer or an earlier
+   * settlement, or refunded meanwhile: left as it is).
+   */
+  async settle(m: EntityManager, orderId: number, reason: string): Promise<boolean> {
     const order = await this.transitions.lock(m, orderId);
     if (order?.status !== 'shipped') {
-      // Completed already (by the timer or an earlier settlement), or refunded meanwhile.
       if (order && order.status !== 'completed') {
         this.logger.warn(`order ${orderId} settled by WeChat while ${order.status}: left as it is`);
       }
-      return;
+      return false;
     }
-    const byBuyer = f.confirm_receive_method === 1 || f.confirm_receive_method === '1';
-    await this.transitions.apply(m, {
+    return this.transitions.apply(m, {
       orderId,
       from: 'shipped',
       to: 'completed',
       actor: 'wechat',
-      reason: byBuyer ? 'buyer confirmed receipt in WeChat' : 'settled by WeChat',
+      reason,
     });
   }
 }

@@ -17,6 +17,7 @@ import {
   WechatClient,
   type ContentCheck,
   type ContentVerdict,
+  type ShippingOrderState,
   type ShippingOutcome,
   type ShippingUpload,
   type SubscribeMessage,
@@ -31,6 +32,7 @@ import {
   ACCESS_TOKEN_INVALID,
   SUBSCRIBE_NO_CREDIT,
   SHIPPING_ALREADY_UPLOADED,
+  SHIPPING_NO_SUCH_ORDER,
   SHIPPING_RETRYABLE,
   SUBSCRIBE_REJECTED,
   ShippingRejected,
@@ -296,6 +298,30 @@ export class HttpWechatClient extends WechatClient {
     }
     this.json('upload_shipping_info', reply);
     return 'uploaded';
+  }
+
+  async shippingOrderState(
+    orderKey: ShippingUpload['orderKey'],
+  ): Promise<ShippingOrderState | null> {
+    const reply = await this.withAccessToken('get_order', {
+      method: 'POST',
+      path: '/wxa/sec/order/get_order',
+      body:
+        orderKey.type === 2
+          ? { transaction_id: orderKey.transactionId }
+          : { merchant_id: orderKey.mchid, merchant_trade_no: orderKey.outTradeNo },
+    });
+    const answer = this.parse(reply);
+    if (answer?.errcode === SHIPPING_NO_SUCH_ORDER) {
+      this.refused('get_order', answer);
+      return null;
+    }
+    const order = this.json('get_order', reply).order as { order_state?: unknown } | undefined;
+    const state = order?.order_state;
+    if (typeof state !== 'number' || !Number.isInteger(state) || state < 1 || state > 6) {
+      throw this.unavailable('get_order', 'answer without order.order_state', 'bad_answer');
+    }
+    return state as ShippingOrderState;
   }
 
   async isTradeManaged(): Promise<boolean> {

@@ -5,6 +5,7 @@ export type {
   ContentScene,
   ContentVerdict,
   SubscribeMessage,
+  ShippingOrderState,
   ShippingOutcome,
   ShippingUpload,
   SubscribeOutcome,

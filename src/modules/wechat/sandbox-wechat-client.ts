@@ -5,6 +5,7 @@ import {
   WechatClient,
   type ContentCheck,
   type ContentVerdict,
+  type ShippingOrderState,
   type ShippingOutcome,
   type ShippingUpload,
   type SubscribeMessage,
@@ -110,6 +111,11 @@ export class SandboxWechatClient extends WechatClient {
       `shipping info for ${key}: logistics_type ${upload.logisticsType}, ${upload.itemDesc}`,
     );
     return Promise.resolve('uploaded');
+  }
+
+  /** The sandbox's uploads are taken at once: an order is shipped as far as it knows. */
+  shippingOrderState(): Promise<ShippingOrderState | null> {
+    return Promise.resolve(2);
   }
 
   /** The sandbox behaves as an account whose payments WeChat manages (uploads are taken). */

@@ -66,6 +66,13 @@ export interface ShippingUpload {
   payerOpenid: string;
 }
 
+/**
+ * What WeChat's order-shipping management holds of an order (get_order
+ * `order_state`): 1 not shipped, 2 shipped, 3 receipt confirmed, 4 settled,
+ * 5 refunded, 6 funds awaiting settlement.
+ */
+export type ShippingOrderState = 1 | 2 | 3 | 4 | 5 | 6;
+
 /** `uploaded`, or `already`: WeChat had the shipping information before (10060003). */
 export type ShippingOutcome = 'uploaded' | 'already';
 
@@ -98,6 +105,10 @@ export abstract class WechatClient {
    * cannot help.
    */
   abstract uploadShippingInfo(upload: ShippingUpload): Promise<ShippingOutcome>;
+  /** The order's state in WeChat's order-shipping management (get_order); null when WeChat knows no such payment. */
+  abstract shippingOrderState(
+    orderKey: ShippingUpload['orderKey'],
+  ): Promise<ShippingOrderState | null>;
   /** Whether WeChat's order-shipping management holds this mini-program's payments (is_trade_managed). */
   abstract isTradeManaged(): Promise<boolean>;
   /**

@@ -11,6 +11,7 @@ export const WECHAT_APIS = [
   'subscribe_send',
   'upload_shipping_info',
   'is_trade_managed',
+  'get_order',
   'set_msg_jump_path',
 ] as const;
 export type WechatApi = (typeof WECHAT_APIS)[number];

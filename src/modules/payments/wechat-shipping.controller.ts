@@ -1,0 +1,24 @@
+import { Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../../common/auth/index.js';
+import { ApiAnswer, Budget, parseId } from '../../common/http/index.js';
+import { WechatReconcile } from './wechat-reconcile.service.js';
+import { wechatReconcileView, type WechatReconcileView } from './wechat-shipping.view.js';
+
+/** An order against WeChat's order-shipping management, for staff. */
+@ApiTags('orders admin')
+@Controller('admin/orders/:id')
+export class WechatShippingController {
+  constructor(private readonly reconciliation: WechatReconcile) {}
+
+  /** get_order; a `shipped` order WeChat has confirmed or settled becomes `completed`. */
+  @ApiOperation({ summary: "Reconcile an order with WeChat's order-shipping management" })
+  @Post('wechat-reconcile')
+  @Roles('admin')
+  @HttpCode(200)
+  @Budget('wechat')
+  @ApiAnswer(wechatReconcileView, { errors: ['CONFLICT', 'WECHAT_UPSTREAM'] })
+  reconcile(@Param('id') id: string): Promise<WechatReconcileView> {
+    return this.reconciliation.reconcile(parseId(id, 'order'));
+  }
+}
