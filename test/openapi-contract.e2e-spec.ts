@@ -259,6 +259,8 @@ describe('The OpenAPI document at /docs/json', () => {
     await ok(v(app.http.post(`/api/v1/orders/${paid.id}/payment/confirm`)));
     await ok(a(app.http.post(`/api/v1/admin/orders/${paid.id}/ship`)).send({ carrier: 'SF' }));
     await ok(a(app.http.post(`/api/v1/admin/orders/${paid.id}/wechat-reconcile`)));
+    await until(async () => wx.shippingUploads.length > 0, 10_000);
+    await ok(a(app.http.post(`/api/v1/admin/orders/${paid.id}/wechat-remind-receipt`)));
     await ok(
       a(app.http.post(`/api/v1/admin/orders/${paid.id}/refund`))
         .set('Idempotency-Key', 'contract-refund-1')

@@ -200,6 +200,30 @@ describe('trade_manage_order_settlement', () => {
       });
     });
 
+    it('has WeChat remind the buyer to confirm receipt of a shipped order, with the time', async () => {
+      const orderId = await shippedOrder();
+      const tx = await transactionOf(orderId);
+      const uploaded = () =>
+        stack.wx.shippingUploads.some(
+          (u) => (u.order_key as { transaction_id?: string }).transaction_id === tx,
+        );
+      await until(async () => uploaded(), 10_000);
+      const before = Math.floor(Date.now() / 1000);
+      const res = await stack.app.http
+        .post(`/api/v1/admin/orders/${orderId}/wechat-remind-receipt`)
+        .set(as(admin));
+      expect(res.status).toBe(200);
+      expect(res.body.data.orderId).toBe(orderId);
+      const sent = stack.wx.receiptReminders.find((r) => r.transaction_id === tx);
+      expect(sent?.received_time).toBeGreaterThanOrEqual(before);
+      expect(sent?.received_time).toBe(Math.floor(Date.parse(res.body.data.remindedAt) / 1000));
+      const paid = await paidOrder();
+      const early = await stack.app.http
+        .post(`/api/v1/admin/orders/${paid}/wechat-remind-receipt`)
+        .set(as(admin));
+      expect([early.status, early.body.code]).toEqual([409, 40900]);
+    });
+
     it('refuses an unpaid order (409), an unknown one (404), and non-admins (403)', async () => {
       const product = await stack.app.http
         .post('/api/v1/admin/products')

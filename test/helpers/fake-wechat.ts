@@ -38,7 +38,8 @@ export type FakeApi =
   | 'shippingUpload'
   | 'tradeManaged'
   | 'msgJumpPath'
-  | 'getOrder';
+  | 'getOrder'
+  | 'confirmReminder';
 export interface FakeWechat {
   url: string;
   appid: string;
@@ -103,6 +104,8 @@ export interface FakeWechat {
    * an uploaded order without one is 2, any other payment unknown (10060001).
    */
   orderStates: Map<string, number>;
+  /** Every notify_confirm_receive body WeChat accepted. */
+  receiptReminders: Record<string, unknown>[];
   /** The current token dies: calls with it answer `errcode` (40001, 40014 or 42001). */
   invalidateAccessToken(errcode?: number): void;
   close(): Promise<void>;
@@ -204,6 +207,7 @@ export async function startFakeWechat(
       tradeManaged: 0,
       msgJumpPath: 0,
       getOrder: 0,
+      confirmReminder: 0,
     },
     phoneOpenids: [],
     outage: new Set(),
@@ -222,6 +226,7 @@ export async function startFakeWechat(
     tradeManaged: true,
     msgJumpPaths: [],
     orderStates: new Map(),
+    receiptReminders: [],
     acceptSubscription(openid, templateId) {
       const key = `${openid} ${templateId}`;
       subscriptions.set(key, (subscriptions.get(key) ?? 0) + 1);
@@ -612,6 +617,22 @@ export async function startFakeWechat(
     });
   }
 
+  async function confirmReminder(url: URL, req: IncomingMessage, res: ServerResponse) {
+    fake.counts.confirmReminder += 1;
+    const body = await readJson(req);
+    if (!tokenIsValid(url.searchParams.get('access_token'))) return send(res, tokenError());
+    const key =
+      typeof body.transaction_id === 'string'
+        ? `tx:${body.transaction_id}`
+        : `no:${String(body.merchant_id)}:${String(body.merchant_trade_no)}`;
+    if (!shippedKeys.has(key)) return send(res, { errcode: 10060001, errmsg: '支付单不存在' });
+    if (typeof body.received_time !== 'number') {
+      return send(res, { errcode: 47001, errmsg: 'data format error: received_time' });
+    }
+    fake.receiptReminders.push(body);
+    send(res, { errcode: 0, errmsg: 'ok' });
+  }
+
   const apiOf: Record<string, FakeApi> = {
     'GET /sns/jscode2session': 'code2session',
     'POST /cgi-bin/stable_token': 'stableToken',
@@ -624,6 +645,7 @@ export async function startFakeWechat(
     'POST /wxa/sec/order/is_trade_managed': 'tradeManaged',
     'POST /wxa/sec/order/set_msg_jump_path': 'msgJumpPath',
     'POST /wxa/sec/order/get_order': 'getOrder',
+    'POST /wxa/sec/order/notify_confirm_receive': 'confirmReminder',
   };
 
   const server: Server = createServer((req, res) => {
@@ -659,6 +681,8 @@ export async function startFakeWechat(
           return msgJumpPath(url, req, res);
         case 'POST /wxa/sec/order/get_order':
           return getOrder(url, req, res);
+        case 'POST /wxa/sec/order/notify_confirm_receive':
+          return confirmReminder(url, req, res);
         default:
           res.writeHead(404).end();
       }

@@ -23,9 +23,9 @@ import { ShippingUploads } from './shipping-upload.consumer.js';
 import { TradeManagement } from './trade-management.service.js';
 import { WechatPayNotifications } from './wechat-pay-notifications.js';
 import { WechatPay } from './wechat-pay/index.js';
-import { WechatReconcile } from './wechat-reconcile.service.js';
 import { WechatSettlements } from './wechat-settlement.consumer.js';
 import { WechatShippingController } from './wechat-shipping.controller.js';
+import { WechatShippingOrders } from './wechat-shipping-orders.service.js';
 
 class WechatPayCloser implements OnApplicationShutdown {
   constructor(@Inject(WechatPay) private readonly pay: WechatPay) {}
@@ -66,7 +66,7 @@ class WechatPayCloser implements OnApplicationShutdown {
     ShippingUploads,
     WechatSettlements,
     TradeManagement,
-    WechatReconcile,
+    WechatShippingOrders,
   ],
 })
 export class PaymentsModule {}

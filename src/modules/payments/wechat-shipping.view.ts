@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { apiView, rowId } from '../../common/http/index.js';
+import { apiView, isoTime, rowId } from '../../common/http/index.js';
 import { ORDER_STATUSES } from '../orders/index.js';
 
 /** get_order's order_state by name; `unknown_payment`: WeChat knows no such payment. */
@@ -27,3 +27,14 @@ export const wechatReconcileView = apiView(
   }),
 );
 export type WechatReconcileView = z.infer<typeof wechatReconcileView>;
+
+/** The answer of POST /admin/orders/:id/wechat-remind-receipt. */
+export const receiptReminderView = apiView(
+  'ReceiptReminderView',
+  z.strictObject({
+    orderId: rowId(),
+    /** When WeChat was told the goods arrived (received_time). */
+    remindedAt: isoTime(),
+  }),
+);
+export type ReceiptReminderView = z.infer<typeof receiptReminderView>;

@@ -324,6 +324,22 @@ export class HttpWechatClient extends WechatClient {
     return state as ShippingOrderState;
   }
 
+  async notifyConfirmReceive(
+    orderKey: ShippingUpload['orderKey'],
+    receivedAt: Date,
+  ): Promise<void> {
+    await this.jsonWithToken('notify_confirm_receive', {
+      method: 'POST',
+      path: '/wxa/sec/order/notify_confirm_receive',
+      body: {
+        ...(orderKey.type === 2
+          ? { transaction_id: orderKey.transactionId }
+          : { merchant_id: orderKey.mchid, merchant_trade_no: orderKey.outTradeNo }),
+        received_time: Math.floor(receivedAt.getTime() / 1000),
+      },
+    });
+  }
+
   async isTradeManaged(): Promise<boolean> {
     const answer = await this.jsonWithToken('is_trade_managed', {
       method: 'POST',

@@ -118,6 +118,12 @@ export class SandboxWechatClient extends WechatClient {
     return Promise.resolve(2);
   }
 
+  notifyConfirmReceive(orderKey: ShippingUpload['orderKey']): Promise<void> {
+    const key = orderKey.type === 2 ? orderKey.transactionId : orderKey.outTradeNo;
+    this.logger.log(`receipt reminder for ${key}`);
+    return Promise.resolve();
+  }
+
   /** The sandbox behaves as an account whose payments WeChat manages (uploads are taken). */
   isTradeManaged(): Promise<boolean> {
     return Promise.resolve(true);

@@ -109,6 +109,14 @@ export abstract class WechatClient {
   abstract shippingOrderState(
     orderKey: ShippingUpload['orderKey'],
   ): Promise<ShippingOrderState | null>;
+  /**
+   * Asks WeChat to remind the buyer to confirm receipt (notify_confirm_receive),
+   * the goods having arrived at `receivedAt`; once per order.
+   */
+  abstract notifyConfirmReceive(
+    orderKey: ShippingUpload['orderKey'],
+    receivedAt: Date,
+  ): Promise<void>;
   /** Whether WeChat's order-shipping management holds this mini-program's payments (is_trade_managed). */
   abstract isTradeManaged(): Promise<boolean>;
   /**
