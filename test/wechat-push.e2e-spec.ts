@@ -246,6 +246,25 @@ describe('WeChat push in safe mode', () => {
       await refused(pusher.push({ ToUserName: 'gh_1', FromUserName: 'o-x', CreateTime: 1 }), 400);
     });
 
+    it('JSON nested 20,000 deep inside a valid ciphertext: 400, not a stack overflow', async () => {
+      const deep = `{"MsgType":"event","X":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+      const timestamp = String(now());
+      const Encrypt = pusher.encrypt(deep);
+      await refused(
+        {
+          query: {
+            timestamp,
+            nonce: '777',
+            encrypt_type: 'aes',
+            msg_signature: getSignature(TOKEN, timestamp, '777', Encrypt),
+          },
+          body: JSON.stringify({ ToUserName: 'gh_1', Encrypt }),
+          contentType: 'application/json',
+        },
+        400,
+      );
+    });
+
     it('never answers 500 to garbage in any field', async () => {
       const push = pusher.push(event());
       for (const query of [

@@ -56,6 +56,7 @@ describe('push messages', () => {
     ['a JSON array', '[1,2]'],
     ['malformed JSON', '{"a":'],
     ['a prototype key', '{"__proto__":{"x":1}}'],
+    ['JSON nested past 16 levels', `{"a":${'['.repeat(30_000)}${']'.repeat(30_000)}}`],
   ])('refuses a body of %s', (_name, body) => {
     expect(() => parsePushBody(body)).toThrow(PushMalformed);
   });

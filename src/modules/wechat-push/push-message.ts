@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import secureJson from 'secure-json-parse';
+import { nestsDeeperThan } from '../../common/http/index.js';
 import { parsePushXml } from './push-xml.js';
 
 /** A body that is not a WeChat push message (not JSON or XML, fields missing or out of range). */
@@ -33,11 +34,15 @@ const LIMITS = {
   CreateTime: 12,
 };
 const CREATE_TIME = /^\d{1,12}$/;
+/** WeChat's messages nest two or three levels; the XML parser stops at the same depth. */
+const MAX_DEPTH = 16;
 
 /** The body's format, from its first character: WeChat sends one format per configuration. */
 export function parsePushBody(text: string): { format: PushFormat; fields: PushFields } {
   const start = text.trimStart()[0];
   if (start === '{') {
+    // Before any recursive walk (the dedup key's) could overflow the stack.
+    if (nestsDeeperThan(text, MAX_DEPTH)) throw new PushMalformed('JSON nested too deep');
     let parsed: unknown;
     try {
       parsed = secureJson.parse(text, undefined, {
