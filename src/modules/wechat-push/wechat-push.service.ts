@@ -15,6 +15,12 @@ import { WechatPushMetrics, type PushRefusal } from './wechat-push-metrics.js';
 
 /** WeChat's push bodies are a few KB; anything near this is not WeChat. */
 export const PUSH_BODY_LIMIT = 64 * 1024;
+/**
+ * The stored message (its JSON) fits a TEXT column (64 KiB) beside the
+ * outbox event's few fields: XML text re-encoded as JSON can grow (every
+ * newline becomes two characters), so the size is checked after parsing too.
+ */
+const MAX_STORED_BYTES = 60_000;
 /** A push signed this long before or after our clock is refused (a replay window). */
 const MAX_SKEW_S = 300;
 const TIMESTAMP = /^\d{1,12}$/;
@@ -106,6 +112,11 @@ export class WechatPushReceiver {
   }
 
   private async store(message: PushMessage): Promise<boolean> {
+    const payload = JSON.stringify(message.fields);
+    if (Buffer.byteLength(payload, 'utf8') > MAX_STORED_BYTES) {
+      this.metrics.refused('too_large');
+      throw new AppError('PAYLOAD_TOO_LARGE', 'the message is too large to store');
+    }
     try {
       await this.transactions.run(async (m) => {
         const inserted = await m.insert(WechatPushMessage, {
@@ -114,7 +125,7 @@ export class WechatPushReceiver {
           name: message.name,
           fromUser: message.fromUser,
           createTime: message.createTime === null ? null : String(message.createTime),
-          payload: JSON.stringify(message.fields),
+          payload,
           receivedAt: new Date(),
         });
         const messageId = Number((inserted.identifiers[0] as { id: number }).id);
