@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { decrypt as wecomDecrypt, getSignature } from '@wecom/crypto';
 import type { Test } from 'supertest';
 import type { TestApp } from './helpers/app.js';
 import { loginAs } from './helpers/auth.js';
 import { useStack } from './helpers/stack.js';
 import { until } from './helpers/until.js';
-import { WechatPusher, newAesKey, type SignedPush } from './helpers/wechat-pusher.js';
+import { WechatPusher, newAesKey, toWechatXml, type SignedPush } from './helpers/wechat-pusher.js';
 
 /**
  * The message-push server (/api/v1/wechat/push) against real MariaDB and
@@ -400,6 +401,51 @@ describe('WeChat push in plaintext mode (token only)', () => {
       'SELECT COUNT(*) AS n FROM wechat_push_messages',
     )) as { n: number }[];
     expect(Number(n[0].n)).toBe(2);
+  });
+
+  it('answers 200 or 400 to 300 validly signed bodies of garbage, never 500', async () => {
+    const valid = toWechatXml(event());
+    const pieces = [
+      '<xml>',
+      '</xml>',
+      '<A>',
+      '</A>',
+      '<![CDATA[',
+      ']]>',
+      '&amp;',
+      '&',
+      '<!--',
+      '{',
+      '}',
+      '"MsgType":',
+      '"event"',
+      ',',
+      '[',
+      ']',
+      '\u0000',
+      '\ud800',
+      'é',
+      '<!DOCTYPE x>',
+    ];
+    const statuses = new Set<number>();
+    for (let i = 0; i < 300; i++) {
+      let body: string;
+      if (i % 3 === 0) {
+        body = valid.slice(0, Math.floor(Math.random() * valid.length));
+      } else if (i % 3 === 1) {
+        body = randomBytes(1 + (i % 200)).toString(i % 2 ? 'latin1' : 'utf8');
+      } else {
+        body = Array.from(
+          { length: 1 + (i % 40) },
+          () => pieces[Math.floor(Math.random() * pieces.length)],
+        ).join('');
+      }
+      const push = pusher.push(event(), { mode: 'plain', format: i % 2 ? 'xml' : 'json' });
+      const res = await post(stack.app, { ...push, body });
+      statuses.add(res.status);
+      expect([200, 400], `${res.status} for ${JSON.stringify(body)}`).toContain(res.status);
+    }
+    expect(statuses.has(400)).toBe(true);
   });
 
   it('refuses a safe-mode message it has no key for, and a bad signature', async () => {
