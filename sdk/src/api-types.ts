@@ -1312,6 +1312,16 @@ export interface components {
         ShipDto: {
             carrier?: string;
             trackingNo?: string;
+            packages?: components["schemas"]["PackageDto"][];
+        };
+        PackageDto: {
+            carrier: string;
+            trackingNo: string;
+            items?: components["schemas"]["PackageItemDto"][];
+        };
+        PackageItemDto: {
+            productId: number;
+            quantity: number;
         };
         RefundDto: {
             /** @description default: what is left to refund */

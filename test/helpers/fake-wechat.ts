@@ -551,15 +551,22 @@ export async function startFakeWechat(
     if (!orderKey) return fail(47001, 'data format error: order_key');
     const list = body.shipping_list as Record<string, unknown>[] | undefined;
     const logistics = body.logistics_type;
+    // delivery_mode 1: one parcel; 2: split delivery, all parcels at once (is_all_delivered).
+    const split = body.delivery_mode === 2 && body.is_all_delivered === true;
     if (
       ![1, 2, 3, 4].includes(logistics as number) ||
-      body.delivery_mode !== 1 ||
+      !(body.delivery_mode === 1 || split) ||
       !Array.isArray(list) ||
-      list.length !== 1 ||
-      typeof list[0].item_desc !== 'string' ||
-      Array.from(list[0].item_desc).length > 120 ||
-      (logistics === 1 &&
-        (typeof list[0].tracking_no !== 'string' || typeof list[0].express_company !== 'string'))
+      list.length < 1 ||
+      list.length > 10 ||
+      (body.delivery_mode === 1 && list.length !== 1) ||
+      list.some(
+        (parcel) =>
+          typeof parcel.item_desc !== 'string' ||
+          Array.from(parcel.item_desc).length > 120 ||
+          (logistics === 1 &&
+            (typeof parcel.tracking_no !== 'string' || typeof parcel.express_company !== 'string')),
+      )
     ) {
       return fail(47001, 'data format error: shipping_list');
     }

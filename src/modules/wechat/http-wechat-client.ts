@@ -267,14 +267,15 @@ export class HttpWechatClient extends WechatClient {
             ? { order_number_type: 2, transaction_id: orderKey.transactionId }
             : { order_number_type: 1, mchid: orderKey.mchid, out_trade_no: orderKey.outTradeNo },
         logistics_type: upload.logisticsType,
-        delivery_mode: 1,
-        shipping_list: [
-          {
-            item_desc: upload.itemDesc,
-            ...(upload.trackingNo === null ? {} : { tracking_no: upload.trackingNo }),
-            ...(upload.expressCompany === null ? {} : { express_company: upload.expressCompany }),
-          },
-        ],
+        // 2: split delivery, every parcel in this one upload (is_all_delivered).
+        ...(upload.shippingList.length > 1
+          ? { delivery_mode: 2, is_all_delivered: true }
+          : { delivery_mode: 1 }),
+        shipping_list: upload.shippingList.map((parcel) => ({
+          item_desc: parcel.itemDesc,
+          ...(parcel.trackingNo === null ? {} : { tracking_no: parcel.trackingNo }),
+          ...(parcel.expressCompany === null ? {} : { express_company: parcel.expressCompany }),
+        })),
         upload_time: upload.uploadTime,
         payer: { openid: upload.payerOpenid },
       },

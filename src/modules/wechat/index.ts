@@ -5,6 +5,7 @@ export type {
   ContentScene,
   ContentVerdict,
   SubscribeMessage,
+  ShippedParcel,
   ShippingOrderState,
   ShippingOutcome,
   ShippingUpload,

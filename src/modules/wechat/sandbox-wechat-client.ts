@@ -108,7 +108,7 @@ export class SandboxWechatClient extends WechatClient {
     const key =
       upload.orderKey.type === 2 ? upload.orderKey.transactionId : upload.orderKey.outTradeNo;
     this.logger.log(
-      `shipping info for ${key}: logistics_type ${upload.logisticsType}, ${upload.itemDesc}`,
+      `shipping info for ${key}: logistics_type ${upload.logisticsType}, ${upload.shippingList.map((p) => p.itemDesc).join(' | ')}`,
     );
     return Promise.resolve('uploaded');
   }

@@ -51,16 +51,22 @@ export interface SubscribeMessage {
 /** `sent`, or `refused`: 43101, the user has no credit at WeChat (refused, or spent). */
 export type SubscribeOutcome = 'sent' | 'refused';
 
+/** One parcel of an upload_shipping_info shipping_list. */
+export interface ShippedParcel {
+  trackingNo: string | null;
+  expressCompany: string | null;
+  /** The parcel's item names, at most 120 characters. */
+  itemDesc: string;
+}
+
 /** What `/wxa/sec/order/upload_shipping_info` is told about a shipped order. */
 export interface ShippingUpload {
   /** type 2: the WeChat Pay transaction id; type 1: the merchant's mchid and out_trade_no. */
   orderKey: { type: 2; transactionId: string } | { type: 1; mchid: string; outTradeNo: string };
   /** 1 express delivery, 4 the user picks it up. */
   logisticsType: 1 | 4;
-  trackingNo: string | null;
-  expressCompany: string | null;
-  /** The order's item names, at most 120 characters. */
-  itemDesc: string;
+  /** One entry per parcel (at most 10); several are uploaded as split delivery. */
+  shippingList: ShippedParcel[];
   /** RFC 3339 with +08:00, e.g. `2026-12-01T20:00:00+08:00`. */
   uploadTime: string;
   payerOpenid: string;
