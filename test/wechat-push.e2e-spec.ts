@@ -329,7 +329,7 @@ describe('WeChat push in safe mode', () => {
       new Set(published.map((p) => (JSON.parse(p.payload) as { messageId: number }).messageId))
         .size,
     ).toBe(100);
-  });
+  }, 60_000);
 
   it('shows staff what WeChat pushed, newest first, one event at a time, to admins only', async () => {
     const earlier = event('trade_manage_remind_shipping', { merchant_trade_no: 'MP0000000041' });
