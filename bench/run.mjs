@@ -6,7 +6,7 @@
 //
 //   node bench/run.mjs [--seconds=5] [--anchor-seconds=8] [--rounds=3] [--scenarios=a,b] [--full]
 //                      [--products=10000] [--users=20000] [--profile=dir]
-// scenarios: anchors, me, product, list, login, orders, throttle, datasize, memory, flash
+// scenarios: anchors, me, product, list, login, orders, push, throttle, datasize, memory, flash
 // --full: one minute of mixed load and 100k users / 1M product ids in the memory scenario.
 // env: BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306), BENCH_REDIS_URL, LOG_LEVEL (info)
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -20,6 +20,7 @@ import { mintSessions, runFlash } from './lib/flash.mjs';
 import { createBenchDatabase } from './lib/database.mjs';
 import { BENCH_APPID, BENCH_WECHAT_SECRET, startFakeWechat } from './lib/fake-wechat.mjs';
 import { median, printTable, summarize, writeResults } from './lib/report.mjs';
+import { PUSH_AES_KEY, PUSH_TOKEN, pushRequests, pushScript } from './lib/push.mjs';
 import { login, startServer } from './lib/server.mjs';
 import { benchArgs, dropKeys, ensureTools, freePort, pinSelfToCpu0 } from './lib/tools.mjs';
 import { linesScript, postCounterScript, randomPathScript, wrk } from './lib/wrk.mjs';
@@ -30,7 +31,7 @@ const require = createRequire(import.meta.url);
 const { Redis } = require('ioredis');
 const jwt = require('jsonwebtoken');
 
-const ALL = ['anchors', 'me', 'product', 'list', 'login', 'orders', 'throttle', 'datasize', 'memory', 'flash'];
+const ALL = ['anchors', 'me', 'product', 'list', 'login', 'orders', 'push', 'throttle', 'datasize', 'memory', 'flash'];
 const args = benchArgs();
 const full = args.full === 'true';
 const seconds = Number(args.seconds ?? 5);
@@ -83,6 +84,11 @@ const env = {
   THROTTLE_ORDERS_LIMIT: '1000000000',
   // The flash scenario creates its sales as this (fake WeChat) user.
   ADMIN_OPENIDS: 'bench-user-999',
+  // The push scenario's message-push server (safe mode).
+  WECHAT_PUSH_TOKEN: PUSH_TOKEN,
+  WECHAT_PUSH_AES_KEY: PUSH_AES_KEY,
+  WECHAT_SUBSCRIBE_TEMPLATE_ORDER_PAID: 'benchTemplate',
+  WECHAT_SUBSCRIBE_FIELDS_ORDER_PAID: 'thing1=productName',
 };
 const redis = new Redis(redisUrl, { keyPrefix: prefix });
 const port = await freePort();
@@ -195,6 +201,22 @@ end
       extra.ordersVsOrderTx = Number(median(runs.map((r) => r.rps / r.limit)).toFixed(2));
       orders.note += `; ${extra.ordersVsOrderTx}x of order-tx (same SQL, raw connections)`;
     }
+  }
+  if (scenarios.has('push')) {
+    // Distinct messages (a repeat is cheaper: nothing inserted), generated just
+    // before each run so their timestamps are inside WeChat's 5 minutes; the
+    // warm-up gets its own, so the measured run repeats none of them.
+    // An API replica (WORKER_MODE=http), as deployed: the consumers' work runs on
+    // the workers, not on the core that answers WeChat.
+    await freshServer({ ...env, WORKER_MODE: 'http' });
+    const path = `${API}/wechat/push`;
+    const perRun = Math.max(20_000, seconds * 6000);
+    await wrk({ url: `${base}/`, seconds: 2, warmupSeconds: 0, connections: 16, script: pushScript(path, pushRequests({ appId: BENCH_APPID, count: 10_000, tag: 'warm' })) });
+    const file = pushRequests({ appId: BENCH_APPID, count: perRun, tag: 'run' });
+    const r = await wrk({ url: `${base}/`, seconds, warmupSeconds: 0, connections: 16, script: pushScript(path, file) });
+    const n = Number(await db.scalar("SELECT COUNT(*) FROM wechat_push_messages WHERE name = 'subscribe_msg_popup_event'"));
+    record('POST /wechat/push safe-mode JSON (c16)', r, `API replica: signature, AES-256-CBC, one row + outbox event per message; ${n} stored; WeChat waits 5 s`);
+    await freshServer(env);
   }
   if (scenarios.has('datasize')) {
     await freshServer(env);

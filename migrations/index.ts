@@ -10,6 +10,7 @@ import { CreateRuntimeSettings1732750000000 } from './1732750000000-CreateRuntim
 import { AddAdminGrant1732760000000 } from './1732760000000-AddAdminGrant.js';
 import { AddOutboxTraceparent1732800000000 } from './1732800000000-AddOutboxTraceparent.js';
 import { CreateOrderEvents1732850000000 } from './1732850000000-CreateOrderEvents.js';
+import { CreateWechatPushMessages1732900000000 } from './1732900000000-CreateWechatPushMessages.js';
 import { AddAddresses1732950000000 } from './1732950000000-AddAddresses.js';
 import { AddStaffRoles1732960000000 } from './1732960000000-AddStaffRoles.js';
 
@@ -30,6 +31,7 @@ export const migrations = [
   AddAdminGrant1732760000000,
   AddOutboxTraceparent1732800000000,
   CreateOrderEvents1732850000000,
+  CreateWechatPushMessages1732900000000,
   AddAddresses1732950000000,
   AddStaffRoles1732960000000,
 ];

@@ -17,6 +17,7 @@ import {
   onFrameworkError,
   onUnmetExpectation,
   jsonBodyParser,
+  rawXmlBodyParser,
   installRequestContext,
   requestIdFor,
   routableUrl,
@@ -154,6 +155,12 @@ function installRequestHooks(
   // Fastify's own text/plain parser goes too: any type but JSON is 415 in the envelope.
   fastify.removeContentTypeParser('text/plain');
   app.useBodyParser('application/json', { bodyLimit: config.http.bodyLimit }, jsonBodyParser);
+  // WeChat's message push in XML (the one route that takes a body other than JSON).
+  app.useBodyParser(
+    ['text/xml', 'application/xml'],
+    { bodyLimit: config.http.bodyLimit },
+    rawXmlBodyParser,
+  );
   const shutdown = app.get(ShutdownState);
   responses.follow(shutdown);
   // Last: spans of the requests and jobs that ended while closing are flushed.

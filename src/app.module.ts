@@ -22,6 +22,7 @@ import { PaymentsModule } from './modules/payments/index.js';
 import { FlashSalesModule } from './modules/flash-sales/index.js';
 import { AuthModule } from './modules/auth/index.js';
 import { UsersModule } from './modules/users/index.js';
+import { WechatPushModule } from './modules/wechat-push/index.js';
 
 /** The modular monolith: infrastructure first, then the domain modules. */
 @Module({})
@@ -51,6 +52,7 @@ export class AppModule {
         PaymentsModule,
         FlashSalesModule,
         NotificationsModule,
+        WechatPushModule,
         ...extra,
       ],
       providers: [

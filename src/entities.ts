@@ -5,6 +5,7 @@ import { SubscribeCredit } from './modules/notifications/index.js';
 import { Order, OrderItem, OrderTimelineEntry } from './modules/orders/index.js';
 import { OrderPayment, OrderRefund, OrderShipment } from './modules/payments/index.js';
 import { Address, User } from './modules/users/index.js';
+import { WechatPushMessage } from './modules/wechat-push/index.js';
 import { OutboxEvent, ProcessedEvent } from './infra/queue/index.js';
 import { RuntimeSettingsRow, SettingsChange } from './infra/settings/index.js';
 
@@ -32,4 +33,5 @@ export const entities = [
   SubscribeCredit,
   RuntimeSettingsRow,
   SettingsChange,
+  WechatPushMessage,
 ];

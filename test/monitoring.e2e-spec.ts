@@ -58,6 +58,8 @@ describe('alert rules and dashboard files', () => {
       'ThrottleRedisFallback',
       'WechatCircuitBreakerOpen',
       'WechatPayCircuitBreakerOpen',
+      'WechatPushRefused',
+      'WechatShippingReminder',
     ]);
   });
 

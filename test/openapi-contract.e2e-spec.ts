@@ -15,6 +15,7 @@ import {
 import { baseEnv, dropRedisKeys } from './helpers/env.js';
 import { useStack } from './helpers/stack.js';
 import { until } from './helpers/until.js';
+import { WechatPusher, newAesKey } from './helpers/wechat-pusher.js';
 
 /**
  * /docs/json against the running app: every route is in it, every route's
@@ -23,7 +24,9 @@ import { until } from './helpers/until.js';
  */
 const ADMIN_OPENID = 'contract-admin';
 const NOTIFY = 'POST /api/v1/payments/wechat/notify';
-const NOT_ENVELOPED = ['GET /metrics', 'GET /api/v1/wxacode', NOTIFY];
+const PUSH = ['GET /api/v1/wechat/push', 'POST /api/v1/wechat/push'];
+const NOT_ENVELOPED = ['GET /metrics', 'GET /api/v1/wxacode', NOTIFY, ...PUSH];
+const PUSH_KEYS = { token: 'contractPush', aesKey: newAesKey(), appId: 'wx-test-appid' };
 
 /** A consumer that can never succeed, so the scenario has a dead letter to list and retry. */
 @Injectable()
@@ -57,6 +60,8 @@ describe('The OpenAPI document at /docs/json', () => {
       OUTBOX_POLL_MS: '20',
       WECHAT_SUBSCRIBE_TEMPLATE_ORDER_PAID: 'tpl-contract-paid',
       WECHAT_SUBSCRIBE_FIELDS_ORDER_PAID: 'thing1=productName,amount2=total',
+      WECHAT_PUSH_TOKEN: PUSH_KEYS.token,
+      WECHAT_PUSH_AES_KEY: PUSH_KEYS.aesKey,
     },
   });
   let doc: Doc;
@@ -235,6 +240,18 @@ describe('The OpenAPI document at /docs/json', () => {
       page: 'pages/index/index',
     });
     expect([png.status, png.headers['content-type']]).toEqual([200, 'image/png']);
+    const pusher = new WechatPusher(PUSH_KEYS);
+    expect((await app.http.get('/api/v1/wechat/push').query(pusher.urlCheck('e1'))).text).toBe(
+      'e1',
+    );
+    const push = pusher.push({ FromUserName: 'o-contract', CreateTime: 1, MsgType: 'event' });
+    const pushed = await app.http
+      .post('/api/v1/wechat/push')
+      .query(push.query)
+      .set('content-type', push.contentType)
+      .send(push.body);
+    expect([pushed.status, pushed.text]).toEqual([200, 'success']);
+    await ok(a(app.http.get('/api/v1/admin/wechat/push-messages')).query({ limit: 1 }));
     await ok(u(app.http.get('/api/v1/auth/sessions')));
     await ok(
       u(app.http.post('/api/v1/users/me/subscriptions')).send({ accepted: ['tpl-contract-paid'] }),
@@ -299,6 +316,9 @@ describe('The OpenAPI document at /docs/json', () => {
     await ok(v(app.http.post(`/api/v1/dev/payments/${paid.id}/succeed`)));
     await ok(v(app.http.post(`/api/v1/orders/${paid.id}/payment/confirm`)));
     await ok(a(app.http.post(`/api/v1/admin/orders/${paid.id}/ship`)).send({ carrier: 'SF' }));
+    await ok(a(app.http.post(`/api/v1/admin/orders/${paid.id}/wechat-reconcile`)));
+    await until(async () => wx.shippingUploads.length > 0, 10_000);
+    await ok(a(app.http.post(`/api/v1/admin/orders/${paid.id}/wechat-remind-receipt`)));
     await ok(
       a(app.http.post(`/api/v1/admin/orders/${paid.id}/refund`))
         .set('Idempotency-Key', 'contract-refund-1')

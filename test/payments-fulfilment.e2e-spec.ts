@@ -51,7 +51,7 @@ function shop(app: () => TestApp, wx: () => FakeWechat, pay: () => FakeWechatPay
       expect((await app().http.post(NOTIFY).set(n.headers).send(n.body)).status).toBe(204);
       return { ...o, transactionId: pay().transactions.get(o.outTradeNo)!.transactionId! };
     },
-    ship: (admin: LoggedIn, orderId: number, body: Record<string, string>) =>
+    ship: (admin: LoggedIn, orderId: number, body: Record<string, unknown>) =>
       app().http.post(`/api/v1/admin/orders/${orderId}/ship`).set(as(admin)).send(body),
     status: async (user: LoggedIn, orderId: number) =>
       (await app().http.get(`/api/v1/orders/${orderId}`).set(as(user))).body.data.status as string,
@@ -109,7 +109,11 @@ describe('shipping information upload (MariaDB + Redis, BullMQ, fake WeChat)', (
       const res = await stack.app.http
         .get(`/api/v1/admin/queues/${QUEUE}/dead-letters`)
         .set(s.as(admin));
-      const items = res.body.data.items as { event: { id: number }; failedReason: string }[];
+      const items = res.body.data.items as {
+        jobId: string;
+        event: { id: number };
+        failedReason: string;
+      }[];
       return items.find((l) => l.event.id === eventId);
     }, 10_000);
 
@@ -154,6 +158,78 @@ describe('shipping information upload (MariaDB + Redis, BullMQ, fake WeChat)', (
     expect(upload.shipping_list).toEqual([{ item_desc: 'Menghai ripe Pu-erh 357g' }]);
   });
 
+  it('several parcels: one upload as split delivery, each parcel with its tracking number and items', async () => {
+    const product = async (name: string) =>
+      (
+        await stack.app.http
+          .post('/api/v1/admin/products')
+          .set(s.as(admin))
+          .send({ name, priceCents: 500, stock: 10 })
+      ).body.data.id as number;
+    const tea = await product('Longjing 250g');
+    const cups = await product('Celadon cups');
+    const placed = await stack.app.http
+      .post('/api/v1/orders')
+      .set(s.as(alice))
+      .set('Idempotency-Key', `k-${randomBytes(8).toString('hex')}`)
+      .send({
+        items: [
+          { productId: tea, quantity: 2 },
+          { productId: cups, quantity: 1 },
+        ],
+        addressId: await addressIdOf(stack.app, alice),
+      });
+    const orderId = placed.body.data.id as number;
+    expect(
+      (await stack.app.http.post(`/api/v1/orders/${orderId}/payment`).set(s.as(alice))).status,
+    ).toBe(200);
+    pay.pay(outTradeNoOf(orderId));
+    const n = pay.transactionNotification(outTradeNoOf(orderId));
+    expect((await stack.app.http.post(NOTIFY).set(n.headers).send(n.body)).status).toBe(204);
+    const transactionId = pay.transactions.get(outTradeNoOf(orderId))!.transactionId!;
+
+    const refused = async (body: Record<string, unknown>, field: string) => {
+      const res = await stack.app.http
+        .post(`/api/v1/admin/orders/${orderId}/ship`)
+        .set(s.as(admin))
+        .send(body);
+      expect([res.status, res.body.data?.errors?.[0]?.field]).toEqual([400, field]);
+    };
+    const parcel = (i: number) => ({ carrier: 'SF', trackingNo: `SF-P${i}` });
+    await refused({ packages: Array.from({ length: 11 }, (_, i) => parcel(i)) }, 'packages');
+    await refused({ packages: [{ carrier: 'SF' }] }, 'packages[0].trackingNo');
+    await refused({ carrier: 'SF', packages: [parcel(1)] }, 'packages');
+    await refused(
+      { packages: [{ ...parcel(1), items: [{ productId: 999_999, quantity: 1 }] }] },
+      'packages[0].items[0].productId',
+    );
+    expect(await s.status(alice, orderId)).toBe('paid');
+
+    const res = await s.ship(admin, orderId, {
+      packages: [
+        { ...parcel(1), items: [{ productId: tea, quantity: 2 }] },
+        { carrier: 'ZTO', trackingNo: 'ZT-P2', items: [{ productId: cups, quantity: 1 }] },
+        { carrier: 'ZTO', trackingNo: 'ZT-P3' },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const [upload] = await until(
+      async () => uploadsOf(transactionId).length > 0 && uploadsOf(transactionId),
+      10_000,
+    );
+    expect(upload).toMatchObject({
+      logistics_type: 1,
+      delivery_mode: 2,
+      is_all_delivered: true,
+      shipping_list: [
+        { tracking_no: 'SF-P1', express_company: 'SF', item_desc: 'Longjing 250g' },
+        { tracking_no: 'ZT-P2', express_company: 'ZTO', item_desc: 'Celadon cups' },
+        { tracking_no: 'ZT-P3', express_company: 'ZTO', item_desc: 'Longjing 250g、Celadon cups' },
+      ],
+    });
+    expect(uploadsOf(transactionId)).toHaveLength(1);
+  });
+
   it('a redelivered order.shipped uploads nothing more', async () => {
     const { orderId, transactionId } = await s.paid(admin, alice);
     expect((await s.ship(admin, orderId, { carrier: 'ZTO', trackingNo: 'ZT1' })).status).toBe(200);
@@ -196,7 +272,7 @@ describe('shipping information upload (MariaDB + Redis, BullMQ, fake WeChat)', (
     },
   );
 
-  it('10060001 (WeChat knows no such payment) dead-letters at once with WeChat\u2019s errmsg', async () => {
+  it('10060001 (WeChat knows no such payment) dead-letters at once with WeChat\u2019s errmsg, then uploads once retried', async () => {
     const { orderId, transactionId } = await s.paid(admin, alice);
     const calls = stack.wx.counts.shippingUpload;
     stack.wx.shippingErrcode = 10060001;
@@ -216,6 +292,15 @@ describe('shipping information upload (MariaDB + Redis, BullMQ, fake WeChat)', (
     expect(uploadsOf(transactionId)).toHaveLength(0);
     // The order stays shipped: the upload is WeChat's record, not our state.
     expect(await s.status(alice, orderId)).toBe('shipped');
+    // Never lost: once WeChat knows the payment, the operator retries the dead letter.
+    const letter = await deadLetter(await shippedEvent(orderId));
+    const retried = await stack.app.http
+      .post(`/api/v1/admin/queues/${QUEUE}/dead-letters/${letter.jobId}/retry`)
+      .set(s.as(admin));
+    expect(retried.status).toBe(200);
+    await until(async () => uploadsOf(transactionId).length === 1, 10_000);
+    await until(async () => (await processed(await shippedEvent(orderId))) === 1, 10_000);
+    expect(uploadsOf(transactionId)).toHaveLength(1);
   });
 
   it('10060003 (already uploaded) counts as done: processed, no dead letter, no retry', async () => {

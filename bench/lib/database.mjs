@@ -47,6 +47,16 @@ export async function createBenchDatabase(mysqlUrl, name) {
       await c.end();
       return rows.map((r) => r.id);
     },
+    /** The first column of the first row of `sql`. */
+    async scalar(sql) {
+      const c = await createConnection(url);
+      try {
+        const [rows] = await c.query(sql);
+        return Object.values(rows[0] ?? {})[0];
+      } finally {
+        await c.end();
+      }
+    },
     async drop() {
       const c = await createConnection(root);
       await c.query(`DROP DATABASE IF EXISTS \`${name}\``);

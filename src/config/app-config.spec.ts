@@ -291,3 +291,48 @@ describe('subscribe-message configuration', () => {
     );
   });
 });
+
+describe('message-push configuration', () => {
+  const key = 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C';
+
+  it('is off without a token, and takes a token alone (plaintext) or with the 43-character key', () => {
+    expect(loadConfig(valid).wechatPush).toBeUndefined();
+    expect(loadConfig({ ...valid, WECHAT_PUSH_TOKEN: 'QDG6eK' }).wechatPush).toEqual({
+      token: 'QDG6eK',
+      aesKey: undefined,
+      appId: 'wx123',
+    });
+    const push = loadConfig({
+      ...valid,
+      WECHAT_PUSH_TOKEN: 'QDG6eK',
+      WECHAT_PUSH_AES_KEY: key,
+    }).wechatPush;
+    expect(push?.aesKey?.length).toBe(32);
+    expect(push?.aesKey?.subarray(0, 30).toString('base64')).toBe(key.slice(0, 40));
+  });
+
+  it('refuses a key that is not 43 base64 characters, a key without token, a token WeChat would not take', () => {
+    const withToken = { ...valid, WECHAT_PUSH_TOKEN: 'QDG6eK' };
+    expect(errorOf({ ...withToken, WECHAT_PUSH_AES_KEY: `${key}=` })).toMatch(
+      /^Invalid configuration: WECHAT_PUSH_AES_KEY must be the 43-character EncodingAESKey/,
+    );
+    expect(errorOf({ ...withToken, WECHAT_PUSH_AES_KEY: key.slice(1) })).toMatch(
+      /WECHAT_PUSH_AES_KEY/,
+    );
+    expect(errorOf({ ...withToken, WECHAT_PUSH_AES_KEY: `${key.slice(1)}-` })).toMatch(
+      /WECHAT_PUSH_AES_KEY/,
+    );
+    expect(errorOf({ ...valid, WECHAT_PUSH_AES_KEY: key })).toBe(
+      'Invalid configuration: WECHAT_PUSH_TOKEN is required when WECHAT_PUSH_AES_KEY is set',
+    );
+    expect(errorOf({ ...valid, WECHAT_PUSH_TOKEN: 'to ken' })).toMatch(/WECHAT_PUSH_TOKEN/);
+    expect(errorOf({ ...valid, WECHAT_PUSH_TOKEN: 'ab' })).toMatch(/WECHAT_PUSH_TOKEN/);
+  });
+
+  it('never puts the key into the error line', () => {
+    const bad = `${key.slice(0, 42)}!`;
+    expect(
+      errorOf({ ...valid, WECHAT_PUSH_TOKEN: 'QDG6eK', WECHAT_PUSH_AES_KEY: bad }),
+    ).not.toContain(bad);
+  });
+});

@@ -109,7 +109,14 @@ export interface AppConfig {
     timeoutMs: number;
     /** When msg_sec_check cannot answer: store and flag (true) or refuse with 502. */
     contentCheckFailOpen: boolean;
+    /** Set with set_msg_jump_path at boot; unset: WeChat's default page. */
+    orderMessagePage: string | undefined;
   };
+  /**
+   * The message-push server; undefined (route 404) without WECHAT_PUSH_TOKEN.
+   * With an AES key only safe-mode (encrypted) messages are taken.
+   */
+  wechatPush: { token: string; aesKey: Buffer | undefined; appId: string } | undefined;
   payments: PaymentsConfig;
   /** A shipped order becomes `completed` this long after shipping. */
   fulfilment: { autoCompleteDays: number };
@@ -302,6 +309,14 @@ function checkCredentials(env: Env, embedded: boolean, options: LoadOptions): vo
     );
   if (env.DATABASE_REPLICA_URLS.length > 0 && embedded)
     throw new ConfigError('Invalid configuration: DATABASE_REPLICA_URLS needs DATABASE_URL');
+  if (env.WECHAT_PUSH_AES_KEY && !env.WECHAT_PUSH_TOKEN)
+    throw new ConfigError(
+      'Invalid configuration: WECHAT_PUSH_TOKEN is required when WECHAT_PUSH_AES_KEY is set',
+    );
+  if (env.WECHAT_PUSH_TOKEN && !env.WECHAT_APPID)
+    throw new ConfigError(
+      'Invalid configuration: WECHAT_APPID is required when WECHAT_PUSH_TOKEN is set (safe-mode messages carry it)',
+    );
 }
 
 function paymentsSection(env: Env): PaymentsConfig {
@@ -370,6 +385,20 @@ function wechatSection(env: Env): AppConfig['wechat'] {
     apiBaseUrl: env.WECHAT_API_BASE_URL.replace(/\/+$/, ''),
     timeoutMs: env.WECHAT_TIMEOUT_MS,
     contentCheckFailOpen: env.CONTENT_CHECK_FAIL_OPEN,
+    orderMessagePage: env.WECHAT_ORDER_MESSAGE_PAGE,
+  };
+}
+
+/** The message-push server's credentials; undefined (the route answers 404) without a token. */
+function wechatPushSection(env: Env): AppConfig['wechatPush'] {
+  if (!env.WECHAT_PUSH_TOKEN || !env.WECHAT_APPID) return undefined;
+  return {
+    token: env.WECHAT_PUSH_TOKEN,
+    // The EncodingAESKey is base64 without its one '=' of padding.
+    aesKey: env.WECHAT_PUSH_AES_KEY
+      ? Buffer.from(`${env.WECHAT_PUSH_AES_KEY}=`, 'base64')
+      : undefined,
+    appId: env.WECHAT_APPID,
   };
 }
 
@@ -443,6 +472,7 @@ export function loadConfig(
     },
     jwt: jwtSection(env),
     wechat: wechatSection(env),
+    wechatPush: wechatPushSection(env),
     payments,
     fulfilment: { autoCompleteDays: env.ORDER_AUTO_COMPLETE_DAYS },
     reconcileAfterMs: env.PAYMENT_RECONCILE_AFTER_S * 1000,

@@ -153,6 +153,28 @@ export const envSchema = z.object({
   WECHAT_SECRET: optionalString,
   WECHAT_API_BASE_URL: z.url().default('https://api.weixin.qq.com'),
   WECHAT_TIMEOUT_MS: positiveInt.default(5000),
+  // The page WeChat's shipping and settlement messages open (set_msg_jump_path at boot).
+  WECHAT_ORDER_MESSAGE_PAGE: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_\-/]{1,128}$/, 'must be a page path such as pages/order/detail')
+      .refine((v) => !v.startsWith('/'), 'must not start with /')
+      .optional(),
+  ),
+  // The message-push server (消息推送). Unset token: /wechat/push answers 404.
+  WECHAT_PUSH_TOKEN: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9]{3,32}$/, "must be 3-32 letters or digits (WeChat's console rule)")
+      .optional(),
+  ),
+  // The EncodingAESKey: 43 base64 characters without the trailing '=' (32 bytes).
+  WECHAT_PUSH_AES_KEY: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9+/]{43}$/, "must be the 43-character EncodingAESKey (base64 without '=')")
+      .optional(),
+  ),
   CONTENT_CHECK_FAIL_OPEN: z
     .enum(['true', 'false'])
     .default('true')

@@ -24,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
  *   wx.acceptSubscription(openid, 'tpl-paid');     // the user accepted one message (else 43101)
  *   wx.subscribeErrcode = -1;                      // subscribe/send answers this errcode
  *   wx.shippingErrcode = 10060001;                 // upload_shipping_info answers this errcode
+ *   wx.tradeManaged = false;                       // is_trade_managed answers this
  *
  * Error answers carry a rid in errmsg, like WeChat's ("… rid: 6592a0c5-…").
  */
@@ -35,7 +36,11 @@ export type FakeApi =
   | 'secCheck'
   | 'wxacode'
   | 'subscribeSend'
-  | 'shippingUpload';
+  | 'shippingUpload'
+  | 'tradeManaged'
+  | 'msgJumpPath'
+  | 'getOrder'
+  | 'confirmReminder';
 export interface FakeWechat {
   url: string;
   appid: string;
@@ -91,6 +96,17 @@ export interface FakeWechat {
   shippingErrcode: number | undefined;
   /** Every upload_shipping_info body WeChat accepted. */
   shippingUploads: Record<string, unknown>[];
+  /** What is_trade_managed answers (true by default). */
+  tradeManaged: boolean;
+  /** Every path set_msg_jump_path was given. */
+  msgJumpPaths: string[];
+  /**
+   * get_order's order_state by transaction id (3 confirmed, 4 settled…);
+   * an uploaded order without one is 2, any other payment unknown (10060001).
+   */
+  orderStates: Map<string, number>;
+  /** Every notify_confirm_receive body WeChat accepted. */
+  receiptReminders: Record<string, unknown>[];
   /** The current token dies: calls with it answer `errcode` (40001, 40014 or 42001). */
   invalidateAccessToken(errcode?: number): void;
   close(): Promise<void>;
@@ -187,6 +203,10 @@ export async function startFakeWechat(
       wxacode: 0,
       subscribeSend: 0,
       shippingUpload: 0,
+      tradeManaged: 0,
+      msgJumpPath: 0,
+      getOrder: 0,
+      confirmReminder: 0,
     },
     phoneOpenids: [],
     outage: new Set(),
@@ -202,6 +222,10 @@ export async function startFakeWechat(
     subscribeMessages: [],
     shippingErrcode: undefined,
     shippingUploads: [],
+    tradeManaged: true,
+    msgJumpPaths: [],
+    orderStates: new Map(),
+    receiptReminders: [],
     acceptSubscription(openid, templateId) {
       const key = `${openid} ${templateId}`;
       subscriptions.set(key, (subscriptions.get(key) ?? 0) + 1);
@@ -526,15 +550,22 @@ export async function startFakeWechat(
     if (!orderKey) return fail(47001, 'data format error: order_key');
     const list = body.shipping_list as Record<string, unknown>[] | undefined;
     const logistics = body.logistics_type;
+    // delivery_mode 1: one parcel; 2: split delivery, all parcels at once (is_all_delivered).
+    const split = body.delivery_mode === 2 && body.is_all_delivered === true;
     if (
       ![1, 2, 3, 4].includes(logistics as number) ||
-      body.delivery_mode !== 1 ||
+      !(body.delivery_mode === 1 || split) ||
       !Array.isArray(list) ||
-      list.length !== 1 ||
-      typeof list[0].item_desc !== 'string' ||
-      Array.from(list[0].item_desc).length > 120 ||
-      (logistics === 1 &&
-        (typeof list[0].tracking_no !== 'string' || typeof list[0].express_company !== 'string'))
+      list.length < 1 ||
+      list.length > 10 ||
+      (body.delivery_mode === 1 && list.length !== 1) ||
+      list.some(
+        (parcel) =>
+          typeof parcel.item_desc !== 'string' ||
+          Array.from(parcel.item_desc).length > 120 ||
+          (logistics === 1 &&
+            (typeof parcel.tracking_no !== 'string' || typeof parcel.express_company !== 'string')),
+      )
     ) {
       return fail(47001, 'data format error: shipping_list');
     }
@@ -549,6 +580,65 @@ export async function startFakeWechat(
     send(res, { errcode: 0, errmsg: 'ok' });
   }
 
+  async function tradeManaged(url: URL, req: IncomingMessage, res: ServerResponse) {
+    fake.counts.tradeManaged += 1;
+    const body = await readJson(req);
+    if (!tokenIsValid(url.searchParams.get('access_token'))) return send(res, tokenError());
+    if (body.appid !== appid) return send(res, { errcode: 40013, errmsg: 'invalid appid' });
+    send(res, { errcode: 0, errmsg: 'ok', is_trade_managed: fake.tradeManaged });
+  }
+
+  async function msgJumpPath(url: URL, req: IncomingMessage, res: ServerResponse) {
+    fake.counts.msgJumpPath += 1;
+    const body = await readJson(req);
+    if (!tokenIsValid(url.searchParams.get('access_token'))) return send(res, tokenError());
+    if (typeof body.path !== 'string' || body.path === '') {
+      return send(res, { errcode: 47001, errmsg: 'data format error: path' });
+    }
+    fake.msgJumpPaths.push(body.path);
+    send(res, { errcode: 0, errmsg: 'ok' });
+  }
+
+  async function getOrder(url: URL, req: IncomingMessage, res: ServerResponse) {
+    fake.counts.getOrder += 1;
+    const body = await readJson(req);
+    if (!tokenIsValid(url.searchParams.get('access_token'))) return send(res, tokenError());
+    const key =
+      typeof body.transaction_id === 'string'
+        ? `tx:${body.transaction_id}`
+        : typeof body.merchant_id === 'string' && typeof body.merchant_trade_no === 'string'
+          ? `no:${body.merchant_id}:${body.merchant_trade_no}`
+          : undefined;
+    if (!key) return send(res, { errcode: 47001, errmsg: 'data format error' });
+    const explicit =
+      typeof body.transaction_id === 'string'
+        ? fake.orderStates.get(body.transaction_id)
+        : undefined;
+    const state = explicit ?? (shippedKeys.has(key) ? 2 : undefined);
+    if (state === undefined) return send(res, { errcode: 10060001, errmsg: '支付单不存在' });
+    send(res, {
+      errcode: 0,
+      errmsg: 'ok',
+      order: { transaction_id: body.transaction_id, order_state: state, in_complaint: false },
+    });
+  }
+
+  async function confirmReminder(url: URL, req: IncomingMessage, res: ServerResponse) {
+    fake.counts.confirmReminder += 1;
+    const body = await readJson(req);
+    if (!tokenIsValid(url.searchParams.get('access_token'))) return send(res, tokenError());
+    const key =
+      typeof body.transaction_id === 'string'
+        ? `tx:${body.transaction_id}`
+        : `no:${String(body.merchant_id)}:${String(body.merchant_trade_no)}`;
+    if (!shippedKeys.has(key)) return send(res, { errcode: 10060001, errmsg: '支付单不存在' });
+    if (typeof body.received_time !== 'number') {
+      return send(res, { errcode: 47001, errmsg: 'data format error: received_time' });
+    }
+    fake.receiptReminders.push(body);
+    send(res, { errcode: 0, errmsg: 'ok' });
+  }
+
   const apiOf: Record<string, FakeApi> = {
     'GET /sns/jscode2session': 'code2session',
     'POST /cgi-bin/stable_token': 'stableToken',
@@ -558,6 +648,10 @@ export async function startFakeWechat(
     'POST /wxa/getwxacodeunlimit': 'wxacode',
     'POST /cgi-bin/message/subscribe/send': 'subscribeSend',
     'POST /wxa/sec/order/upload_shipping_info': 'shippingUpload',
+    'POST /wxa/sec/order/is_trade_managed': 'tradeManaged',
+    'POST /wxa/sec/order/set_msg_jump_path': 'msgJumpPath',
+    'POST /wxa/sec/order/get_order': 'getOrder',
+    'POST /wxa/sec/order/notify_confirm_receive': 'confirmReminder',
   };
 
   const server: Server = createServer((req, res) => {
@@ -587,6 +681,14 @@ export async function startFakeWechat(
           return subscribeSend(url, req, res);
         case 'POST /wxa/sec/order/upload_shipping_info':
           return shippingUpload(url, req, res);
+        case 'POST /wxa/sec/order/is_trade_managed':
+          return tradeManaged(url, req, res);
+        case 'POST /wxa/sec/order/set_msg_jump_path':
+          return msgJumpPath(url, req, res);
+        case 'POST /wxa/sec/order/get_order':
+          return getOrder(url, req, res);
+        case 'POST /wxa/sec/order/notify_confirm_receive':
+          return confirmReminder(url, req, res);
         default:
           res.writeHead(404).end();
       }

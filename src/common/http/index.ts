@@ -27,7 +27,12 @@ export {
 export { apiView, apiViews, intColumn, isoTime, pageOf, rowId } from './api-view.js';
 export { ApiAnswer, API_ANSWERS, type ApiAnswerMeta } from './api-answer.decorator.js';
 export { IsSendableText, isSendableText } from './sendable-text.decorator.js';
-export { jsonBodyParser, MAX_JSON_DEPTH } from './json-body.parser.js';
+export {
+  jsonBodyParser,
+  nestsDeeperThan,
+  rawXmlBodyParser,
+  MAX_JSON_DEPTH,
+} from './json-body.parser.js';
 export { installMethodNotAllowed } from './method-not-allowed.js';
 export { onClientError, onFrameworkError, onUnmetExpectation, routableUrl } from './edge-errors.js';
 export { RawBody, RAW_BODY_ROUTE } from './raw-body.js';

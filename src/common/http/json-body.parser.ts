@@ -75,3 +75,19 @@ export function jsonBodyParser(
     done(err as Error);
   }
 }
+
+/**
+ * XML bodies: only @RawBody() routes take them (the WeChat push route, as
+ * raw bytes); everywhere else an XML body is a 415, like any non-JSON one.
+ */
+export function rawXmlBodyParser(
+  request: FastifyRequest,
+  body: Buffer,
+  done: (err: Error | null, parsed?: unknown) => void,
+): void {
+  if (wantsRawBody(request)) {
+    done(null, body);
+    return;
+  }
+  done(new AppError('UNSUPPORTED_MEDIA_TYPE', 'request bodies are application/json'));
+}

@@ -5,6 +5,7 @@ import { AppError } from '../../common/errors/index.js';
 import { ApiAnswer } from '../../common/http/index.js';
 import { ShutdownState } from '../lifecycle/index.js';
 import { SkipThrottle } from '../throttle/index.js';
+import { ReadinessDetails } from './readiness-details.js';
 import { ReadinessMetrics } from './readiness-metrics.js';
 import { RedisHealthIndicator } from './redis.health.js';
 import { liveView, readinessView } from './health.view.js';
@@ -20,6 +21,7 @@ export class HealthController {
     private readonly redis: RedisHealthIndicator,
     private readonly shutdown: ShutdownState,
     private readonly readiness: ReadinessMetrics,
+    private readonly details: ReadinessDetails,
   ) {}
 
   /** 200 while the process runs. */
@@ -43,6 +45,7 @@ export class HealthController {
       const report = await this.health.check([
         () => this.db.pingCheck('database').withTimeout(1000),
         () => this.redis.check('redis'),
+        ...this.details.indicators(),
       ]);
       this.readiness.observe(true);
       return report;

@@ -61,6 +61,30 @@ export class SubscribeCredits {
     });
   }
 
+  /** Whether `templateId` is one of the configured subscribe templates. */
+  isTemplate(templateId: string): boolean {
+    return this.topics.has(templateId);
+  }
+
+  /** Adds one credit in `m`'s transaction (WeChat's own word: an acceptance, a failed send). */
+  async grant(m: EntityManager, userId: number, templateId: string): Promise<void> {
+    await this.lockUser(m, userId);
+    await this.add(m, userId, templateId);
+  }
+
+  /** Removes every credit of the template in `m`'s transaction (the user refused or WeChat banned it). */
+  async revoke(m: EntityManager, userId: number, templateId: string): Promise<void> {
+    await m
+      .createQueryBuilder()
+      .update(SubscribeCredit)
+      .set({ credits: 0 })
+      .where('user_id = :userId AND template_id = :templateId AND credits > 0', {
+        userId,
+        templateId,
+      })
+      .execute();
+  }
+
   /** Spends one credit in `m`'s transaction: false when the user has none left (send nothing). */
   async spend(m: EntityManager, userId: number, templateId: string): Promise<boolean> {
     const spent = await m

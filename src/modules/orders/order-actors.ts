@@ -3,7 +3,16 @@
  * `payment` WeChat Pay (a notification, a query, a close that found the
  * order paid), `timer` the payment timeout and the auto-completion, `refund`
  * the refund engine settling WeChat Pay's answer, `flash_sale` the flash
- * sale's batch persister placing admitted orders.
+ * sale's batch persister placing admitted orders, `wechat` WeChat's
+ * order-shipping service (a settlement pushed to /wechat/push).
  */
-export const ORDER_ACTORS = ['user', 'staff', 'payment', 'timer', 'refund', 'flash_sale'] as const;
+export const ORDER_ACTORS = [
+  'user',
+  'staff',
+  'payment',
+  'timer',
+  'refund',
+  'flash_sale',
+  'wechat',
+] as const;
 export type OrderActor = (typeof ORDER_ACTORS)[number];

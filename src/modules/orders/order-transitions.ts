@@ -15,7 +15,7 @@ export interface AllowedTransition {
 /**
  * Every status change an order may make, and who may cause it; anything
  * else is refused before the database is asked. New paths of the lifecycle
- * (a virtual good paid → completed, a buyer confirming shipped → completed)
+ * (a virtual good paid → completed)
  * are a row here and a caller of `apply`.
  */
 export const ORDER_TRANSITIONS: readonly AllowedTransition[] = [
@@ -23,7 +23,7 @@ export const ORDER_TRANSITIONS: readonly AllowedTransition[] = [
   { from: 'pending', to: 'paid', actors: ['payment'] },
   { from: 'pending', to: 'cancelled', actors: ['user', 'staff', 'timer'] },
   { from: 'paid', to: 'shipped', actors: ['staff'] },
-  { from: 'shipped', to: 'completed', actors: ['timer', 'user'] },
+  { from: 'shipped', to: 'completed', actors: ['timer', 'user', 'wechat'] },
   { from: 'paid', to: 'refunding', actors: ['staff'] },
   { from: 'shipped', to: 'refunding', actors: ['staff'] },
   // Settled by WeChat Pay's answer: everything paid came back, or a partial

@@ -1,24 +1,36 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { AppError } from '../../common/errors/index.js';
+import { AppError, validationError } from '../../common/errors/index.js';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
 import {
   ORDER_EVENTS,
+  OrderItem,
   OrderTransitions,
   OrdersService,
   orderEvent,
   type Order,
 } from '../orders/index.js';
 import { OrderShipment } from './order-shipment.entity.js';
-import type { ShipDto } from './payments.dto.js';
+import type { PackageDto, ShipDto } from './payments.dto.js';
+
+/** A parcel as the shipping upload needs it. */
+export interface ShippedPackage {
+  carrier: string;
+  trackingNo: string;
+  /** The products in it; null: the whole order. */
+  productIds: number[] | null;
+}
 
 export interface OrderShippedPayload {
   orderId: number;
   userId: number;
+  /** The first parcel's, when shipped in several. */
   carrier: string | null;
   trackingNo: string | null;
+  /** Absent or null: one parcel (carrier/trackingNo) or none. */
+  packages?: ShippedPackage[] | null;
   /** ISO 8601: starts the ORDER_AUTO_COMPLETE_DAYS clock. */
   shippedAt: string;
 }
@@ -57,11 +69,14 @@ export class FulfilmentService {
       if (!shipped) {
         throw new AppError('CONFLICT', `only a paid order can be shipped (it is ${order.status})`);
       }
+      const packages = dto.packages
+        ? await this.checkPackages(m, orderId, dto, dto.packages)
+        : null;
       const shippedAt = new Date();
       const shipment = {
         orderId,
-        carrier: dto.carrier ?? null,
-        trackingNo: dto.trackingNo ?? null,
+        carrier: packages ? packages[0].carrier : (dto.carrier ?? null),
+        trackingNo: packages ? packages[0].trackingNo : (dto.trackingNo ?? null),
         shippedAt,
       };
       await m.insert(OrderShipment, shipment);
@@ -71,10 +86,49 @@ export class FulfilmentService {
           ...shipment,
           userId: order.userId,
           shippedAt: shippedAt.toISOString(),
+          packages,
         }),
       );
       return order;
     });
+  }
+
+  /**
+   * Parcels instead of one carrier/trackingNo, each item a product of the
+   * order: anything else is a 400 (thrown inside the transaction, so the
+   * order stays paid).
+   */
+  private async checkPackages(
+    m: EntityManager,
+    orderId: number,
+    dto: ShipDto,
+    packages: PackageDto[],
+  ): Promise<ShippedPackage[]> {
+    if (dto.carrier !== undefined || dto.trackingNo !== undefined) {
+      throw validationError([
+        { field: 'packages', message: 'give packages or carrier/trackingNo, not both' },
+      ]);
+    }
+    const items = await m.find(OrderItem, { where: { orderId } });
+    const inOrder = new Set(items.map((i) => i.productId));
+    const unknown = packages.flatMap((p, i) =>
+      (p.items ?? []).flatMap((item, j) =>
+        inOrder.has(item.productId)
+          ? []
+          : [
+              {
+                field: `packages[${i}].items[${j}].productId`,
+                message: `product ${item.productId} is not in the order`,
+              },
+            ],
+      ),
+    );
+    if (unknown.length > 0) throw validationError(unknown);
+    return packages.map((p) => ({
+      carrier: p.carrier,
+      trackingNo: p.trackingNo,
+      productIds: p.items ? p.items.map((i) => i.productId) : null,
+    }));
   }
 
   /** shipped → completed once ORDER_AUTO_COMPLETE_DAYS have passed; false if not (yet) due. */

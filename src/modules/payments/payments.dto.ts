@@ -1,5 +1,18 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 import { MAX_INT } from '../../common/http/index.js';
 
 export class RefundDto {
@@ -18,6 +31,46 @@ export class RefundDto {
   reason?: string;
 }
 
+/** WeChat's limit on shipping_list: at most 10 packages per order. */
+export const MAX_PACKAGES = 10;
+
+export class PackageItemDto {
+  @IsInt()
+  @Min(1)
+  @Max(MAX_INT)
+  productId: number;
+
+  @IsInt()
+  @Min(1)
+  @Max(99)
+  quantity: number;
+}
+
+/** One parcel of an order shipped in several. */
+export class PackageDto {
+  @ApiProperty({ maxLength: 64 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  carrier: string;
+
+  @ApiProperty({ maxLength: 64 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  trackingNo: string;
+
+  /** What the parcel holds, products of the order; all of it when absent. */
+  @ApiPropertyOptional({ type: [PackageItemDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  @Type(() => PackageItemDto)
+  items?: PackageItemDto[];
+}
+
 export class ShipDto {
   @ApiPropertyOptional({ maxLength: 64 })
   @IsOptional()
@@ -30,4 +83,14 @@ export class ShipDto {
   @IsString()
   @MaxLength(64)
   trackingNo?: string;
+
+  /** Several parcels, each with its carrier and tracking number (instead of carrier/trackingNo). */
+  @ApiPropertyOptional({ type: [PackageDto], maxItems: MAX_PACKAGES })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_PACKAGES)
+  @ValidateNested({ each: true })
+  @Type(() => PackageDto)
+  packages?: PackageDto[];
 }

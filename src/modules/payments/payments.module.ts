@@ -20,8 +20,12 @@ import {
 import { PaymentsService } from './payments.service.js';
 import { RefundsService } from './refunds.service.js';
 import { ShippingUploads } from './shipping-upload.consumer.js';
+import { TradeManagement } from './trade-management.service.js';
 import { WechatPayNotifications } from './wechat-pay-notifications.js';
 import { WechatPay } from './wechat-pay/index.js';
+import { WechatSettlements } from './wechat-settlement.consumer.js';
+import { WechatShippingController } from './wechat-shipping.controller.js';
+import { WechatShippingOrders } from './wechat-shipping-orders.service.js';
 
 class WechatPayCloser implements OnApplicationShutdown {
   constructor(@Inject(WechatPay) private readonly pay: WechatPay) {}
@@ -44,6 +48,7 @@ class WechatPayCloser implements OnApplicationShutdown {
     WechatPayNotifyController,
     SandboxPaymentsController,
     AdminOrdersController,
+    WechatShippingController,
   ],
   providers: [
     {
@@ -59,6 +64,9 @@ class WechatPayCloser implements OnApplicationShutdown {
     WechatPayNotifications,
     PaymentJobs,
     ShippingUploads,
+    WechatSettlements,
+    TradeManagement,
+    WechatShippingOrders,
   ],
 })
 export class PaymentsModule {}

@@ -69,15 +69,31 @@ export class ShippingUploads implements OnModuleInit {
     // Nothing WeChat could know about: no order, or not paid through WeChat Pay.
     if (!order || !payment || !user) return;
     const items = await m.find(OrderItem, { where: { orderId }, order: { id: 'ASC' } });
-    const { trackingNo, carrier } = event.payload;
+    const { trackingNo, carrier, packages } = event.payload;
+    const namesOf = (productIds: number[] | null) =>
+      itemDescription(
+        items
+          .filter((i) => !productIds || productIds.includes(i.productId))
+          .map((i) => i.productName),
+      );
     const upload: ShippingUpload = {
       orderKey: payment.transactionId
         ? { type: 2, transactionId: payment.transactionId }
         : { type: 1, mchid: this.pay.client.mchId, outTradeNo: payment.outTradeNo },
-      logisticsType: trackingNo ? 1 : 4,
-      trackingNo: trackingNo ?? null,
-      expressCompany: trackingNo ? (carrier ?? null) : null,
-      itemDesc: itemDescription(items.map((i) => i.productName)),
+      logisticsType: packages || trackingNo ? 1 : 4,
+      shippingList: packages
+        ? packages.map((p) => ({
+            trackingNo: p.trackingNo,
+            expressCompany: p.carrier,
+            itemDesc: namesOf(p.productIds),
+          }))
+        : [
+            {
+              trackingNo: trackingNo ?? null,
+              expressCompany: trackingNo ? (carrier ?? null) : null,
+              itemDesc: namesOf(null),
+            },
+          ],
       uploadTime: rfc3339(new Date()),
       payerOpenid: user.openid,
     };

@@ -20,6 +20,7 @@ import {
   WechatClient,
   type ContentCheck,
   type ContentVerdict,
+  type ShippingOrderState,
   type ShippingOutcome,
   type ShippingUpload,
   type SubscribeMessage,
@@ -34,6 +35,7 @@ import {
   ACCESS_TOKEN_INVALID,
   SUBSCRIBE_NO_CREDIT,
   SHIPPING_ALREADY_UPLOADED,
+  SHIPPING_NO_SUCH_ORDER,
   SHIPPING_RETRYABLE,
   SUBSCRIBE_REJECTED,
   ShippingRejected,
@@ -256,14 +258,15 @@ export class HttpWechatClient extends WechatClient {
             ? { order_number_type: 2, transaction_id: orderKey.transactionId }
             : { order_number_type: 1, mchid: orderKey.mchid, out_trade_no: orderKey.outTradeNo },
         logistics_type: upload.logisticsType,
-        delivery_mode: 1,
-        shipping_list: [
-          {
-            item_desc: upload.itemDesc,
-            ...(upload.trackingNo === null ? {} : { tracking_no: upload.trackingNo }),
-            ...(upload.expressCompany === null ? {} : { express_company: upload.expressCompany }),
-          },
-        ],
+        // 2: split delivery, every parcel in this one upload (is_all_delivered).
+        ...(upload.shippingList.length > 1
+          ? { delivery_mode: 2, is_all_delivered: true }
+          : { delivery_mode: 1 }),
+        shipping_list: upload.shippingList.map((parcel) => ({
+          item_desc: parcel.itemDesc,
+          ...(parcel.trackingNo === null ? {} : { tracking_no: parcel.trackingNo }),
+          ...(parcel.expressCompany === null ? {} : { express_company: parcel.expressCompany }),
+        })),
         upload_time: upload.uploadTime,
         payer: { openid: upload.payerOpenid },
       },
@@ -287,6 +290,66 @@ export class HttpWechatClient extends WechatClient {
     }
     this.json('upload_shipping_info', reply);
     return 'uploaded';
+  }
+
+  async shippingOrderState(
+    orderKey: ShippingUpload['orderKey'],
+  ): Promise<ShippingOrderState | null> {
+    const reply = await this.withAccessToken('get_order', {
+      method: 'POST',
+      path: '/wxa/sec/order/get_order',
+      body:
+        orderKey.type === 2
+          ? { transaction_id: orderKey.transactionId }
+          : { merchant_id: orderKey.mchid, merchant_trade_no: orderKey.outTradeNo },
+    });
+    const answer = this.parse(reply);
+    if (answer?.errcode === SHIPPING_NO_SUCH_ORDER) {
+      this.refused('get_order', answer);
+      return null;
+    }
+    const order = this.json('get_order', reply).order as { order_state?: unknown } | undefined;
+    const state = order?.order_state;
+    if (typeof state !== 'number' || !Number.isInteger(state) || state < 1 || state > 6) {
+      throw this.unavailable('get_order', 'answer without order.order_state', 'bad_answer');
+    }
+    return state as ShippingOrderState;
+  }
+
+  async notifyConfirmReceive(
+    orderKey: ShippingUpload['orderKey'],
+    receivedAt: Date,
+  ): Promise<void> {
+    await this.jsonWithToken('notify_confirm_receive', {
+      method: 'POST',
+      path: '/wxa/sec/order/notify_confirm_receive',
+      body: {
+        ...(orderKey.type === 2
+          ? { transaction_id: orderKey.transactionId }
+          : { merchant_id: orderKey.mchid, merchant_trade_no: orderKey.outTradeNo }),
+        received_time: Math.floor(receivedAt.getTime() / 1000),
+      },
+    });
+  }
+
+  async isTradeManaged(): Promise<boolean> {
+    const answer = await this.jsonWithToken('is_trade_managed', {
+      method: 'POST',
+      path: '/wxa/sec/order/is_trade_managed',
+      body: { appid: this.options.appId },
+    });
+    if (typeof answer.is_trade_managed !== 'boolean') {
+      throw this.unavailable('is_trade_managed', 'answer without is_trade_managed', 'bad_answer');
+    }
+    return answer.is_trade_managed;
+  }
+
+  async setMsgJumpPath(path: string): Promise<void> {
+    await this.jsonWithToken('set_msg_jump_path', {
+      method: 'POST',
+      path: '/wxa/sec/order/set_msg_jump_path',
+      body: { path },
+    });
   }
 
   /** Closes the keep-alive sockets (application shutdown). */

@@ -5,6 +5,8 @@ export type {
   ContentScene,
   ContentVerdict,
   SubscribeMessage,
+  ShippedParcel,
+  ShippingOrderState,
   ShippingOutcome,
   ShippingUpload,
   SubscribeOutcome,

@@ -70,9 +70,7 @@ describe('SandboxWechatClient shipping upload', () => {
       wx.uploadShippingInfo({
         orderKey: { type: 1, mchid: 'sandbox', outTradeNo: 'WX1' },
         logisticsType: 4,
-        trackingNo: null,
-        expressCompany: null,
-        itemDesc: '普洱',
+        shippingList: [{ trackingNo: null, expressCompany: null, itemDesc: '普洱' }],
         uploadTime: '2026-12-02T08:00:00+08:00',
         payerOpenid: 'sandbox_x',
       }),

@@ -5,6 +5,7 @@ import {
   WechatClient,
   type ContentCheck,
   type ContentVerdict,
+  type ShippingOrderState,
   type ShippingOutcome,
   type ShippingUpload,
   type SubscribeMessage,
@@ -107,8 +108,29 @@ export class SandboxWechatClient extends WechatClient {
     const key =
       upload.orderKey.type === 2 ? upload.orderKey.transactionId : upload.orderKey.outTradeNo;
     this.logger.log(
-      `shipping info for ${key}: logistics_type ${upload.logisticsType}, ${upload.itemDesc}`,
+      `shipping info for ${key}: logistics_type ${upload.logisticsType}, ${upload.shippingList.map((p) => p.itemDesc).join(' | ')}`,
     );
     return Promise.resolve('uploaded');
+  }
+
+  /** The sandbox's uploads are taken at once: an order is shipped as far as it knows. */
+  shippingOrderState(): Promise<ShippingOrderState | null> {
+    return Promise.resolve(2);
+  }
+
+  notifyConfirmReceive(orderKey: ShippingUpload['orderKey']): Promise<void> {
+    const key = orderKey.type === 2 ? orderKey.transactionId : orderKey.outTradeNo;
+    this.logger.log(`receipt reminder for ${key}`);
+    return Promise.resolve();
+  }
+
+  /** The sandbox behaves as an account whose payments WeChat manages (uploads are taken). */
+  isTradeManaged(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
+  setMsgJumpPath(path: string): Promise<void> {
+    this.logger.log(`shipping messages open ${path}`);
+    return Promise.resolve();
   }
 }

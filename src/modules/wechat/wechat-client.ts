@@ -51,20 +51,33 @@ export interface SubscribeMessage {
 /** `sent`, or `refused`: 43101, the user has no credit at WeChat (refused, or spent). */
 export type SubscribeOutcome = 'sent' | 'refused';
 
+/** One parcel of an upload_shipping_info shipping_list. */
+export interface ShippedParcel {
+  trackingNo: string | null;
+  expressCompany: string | null;
+  /** The parcel's item names, at most 120 characters. */
+  itemDesc: string;
+}
+
 /** What `/wxa/sec/order/upload_shipping_info` is told about a shipped order. */
 export interface ShippingUpload {
   /** type 2: the WeChat Pay transaction id; type 1: the merchant's mchid and out_trade_no. */
   orderKey: { type: 2; transactionId: string } | { type: 1; mchid: string; outTradeNo: string };
   /** 1 express delivery, 4 the user picks it up. */
   logisticsType: 1 | 4;
-  trackingNo: string | null;
-  expressCompany: string | null;
-  /** The order's item names, at most 120 characters. */
-  itemDesc: string;
+  /** One entry per parcel (at most 10); several are uploaded as split delivery. */
+  shippingList: ShippedParcel[];
   /** RFC 3339 with +08:00, e.g. `2026-12-01T20:00:00+08:00`. */
   uploadTime: string;
   payerOpenid: string;
 }
+
+/**
+ * What WeChat's order-shipping management holds of an order (get_order
+ * `order_state`): 1 not shipped, 2 shipped, 3 receipt confirmed, 4 settled,
+ * 5 refunded, 6 funds awaiting settlement.
+ */
+export type ShippingOrderState = 1 | 2 | 3 | 4 | 5 | 6;
 
 /** `uploaded`, or `already`: WeChat had the shipping information before (10060003). */
 export type ShippingOutcome = 'uploaded' | 'already';
@@ -98,4 +111,24 @@ export abstract class WechatClient {
    * cannot help.
    */
   abstract uploadShippingInfo(upload: ShippingUpload): Promise<ShippingOutcome>;
+  /** The order's state in WeChat's order-shipping management (get_order); null when WeChat knows no such payment. */
+  abstract shippingOrderState(
+    orderKey: ShippingUpload['orderKey'],
+  ): Promise<ShippingOrderState | null>;
+  /**
+   * Asks WeChat to remind the buyer to confirm receipt (notify_confirm_receive),
+   * the goods having arrived at `receivedAt`; once per order.
+   */
+  abstract notifyConfirmReceive(
+    orderKey: ShippingUpload['orderKey'],
+    receivedAt: Date,
+  ): Promise<void>;
+  /** Whether WeChat's order-shipping management holds this mini-program's payments (is_trade_managed). */
+  abstract isTradeManaged(): Promise<boolean>;
+  /**
+   * The page WeChat's shipping and settlement messages open
+   * (set_msg_jump_path); WeChat appends transaction_id, merchant_id and
+   * merchant_trade_no to its query.
+   */
+  abstract setMsgJumpPath(path: string): Promise<void>;
 }

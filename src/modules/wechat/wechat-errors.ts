@@ -61,6 +61,8 @@ export class ShippingRejected extends AppError {
 
 /** upload_shipping_info: the shipping information was uploaded before (counts as done). */
 export const SHIPPING_ALREADY_UPLOADED = 10060003;
+/** get_order / upload_shipping_info: WeChat knows no such payment (支付单不存在). */
+export const SHIPPING_NO_SUCH_ORDER = 10060001;
 /**
  * upload_shipping_info errcodes worth another try: 10060019, WeChat's system
  * error. Every other errcode refuses the upload itself.

@@ -10,6 +10,10 @@ export const WECHAT_APIS = [
   'getwxacodeunlimit',
   'subscribe_send',
   'upload_shipping_info',
+  'is_trade_managed',
+  'get_order',
+  'notify_confirm_receive',
+  'set_msg_jump_path',
 ] as const;
 export type WechatApi = (typeof WECHAT_APIS)[number];
 
