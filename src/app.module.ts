@@ -3,6 +3,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { EnvelopeExceptionFilter, createValidationPipe } from './common/http/index.js';
 import { ConfigModule, type AppConfig } from './config/index.js';
 import { entities } from './entities.js';
+import { AuditModule } from './infra/audit/index.js';
 import { BusModule } from './infra/bus/index.js';
 import { CacheModule } from './infra/cache/index.js';
 import { ConsistencyModule } from './infra/consistency/index.js';
@@ -37,6 +38,7 @@ export class AppModule {
         MetricsModule,
         DatabaseModule.forRoot(entities),
         TransactionsModule,
+        AuditModule,
         RedisModule,
         BusModule,
         CacheModule,

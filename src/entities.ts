@@ -6,6 +6,7 @@ import { Order, OrderItem, OrderTimelineEntry } from './modules/orders/index.js'
 import { OrderPayment, OrderRefund, OrderShipment } from './modules/payments/index.js';
 import { Address, User } from './modules/users/index.js';
 import { WechatPushMessage } from './modules/wechat-push/index.js';
+import { AuditEntry } from './infra/audit/index.js';
 import { OutboxEvent, ProcessedEvent } from './infra/queue/index.js';
 import { RuntimeSettingsRow, SettingsChange } from './infra/settings/index.js';
 
@@ -34,4 +35,5 @@ export const entities = [
   RuntimeSettingsRow,
   SettingsChange,
   WechatPushMessage,
+  AuditEntry,
 ];

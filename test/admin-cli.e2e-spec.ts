@@ -48,6 +48,19 @@ describe('npm run admin (MariaDB, two replicas)', () => {
     expect(granted.stdout).toContain(`user ${user.user.id} (openid ${user.openid}) is now admin`);
     expect((await flags(0, user.accessToken)).status).toBe(200);
     expect((await flags(1, user.accessToken)).status).toBe(200);
+    // Audited with the change, by nobody: the command line has no user and no request.
+    const audit = await stack.db.dataSource.query(
+      "SELECT actor_id, `before`, `after`, request_id FROM audit_log WHERE target = ? AND action = 'user.role'",
+      [`user:${user.user.id}`],
+    );
+    expect(audit).toEqual([
+      {
+        actor_id: null,
+        before: JSON.stringify({ role: 'user', grantedRole: null }),
+        after: JSON.stringify({ role: 'admin', grantedRole: 'admin' }),
+        request_id: null,
+      },
+    ]);
 
     // A grant is kept through the next login (ADMIN_OPENIDS does not list this openid).
     const again = await loginAs(stack.app, stack.wx, { openid: user.openid });

@@ -84,6 +84,7 @@ const ROUTES: Route[] = [
   },
   { method: 'delete', path: (id) => `/api/v1/users/me/addresses/${id}`, fields: [], auth: ALL },
   { method: 'put', path: (id) => `/api/v1/admin/users/${id}/role`, fields: ['role'], auth: ALL },
+  { method: 'get', path: () => '/api/v1/admin/audit', fields: [], auth: ALL },
   { method: 'get', path: () => '/health/live', fields: [], auth: ALL },
   { method: 'get', path: () => '/health/ready', fields: [], auth: ALL },
 ];

@@ -377,6 +377,8 @@ describe('The OpenAPI document at /docs/json', () => {
     await ok(a(app.http.put('/api/v1/admin/settings')).send({ switches: { orders: true } }));
 
     await ok(a(app.http.delete(`/api/v1/admin/products/${product.id}`)));
+    const audit = await ok(a(app.http.get('/api/v1/admin/audit')).query({ limit: 2 }));
+    expect(audit.items[0].action).toBe('product.delete');
     await ok(v(app.http.post('/api/v1/auth/logout')));
     await ok(a(app.http.post('/api/v1/auth/logout-all')));
     await ok(app.http.post('/api/v1/auth/login').send({ code: wx.issueCode({}).code }));

@@ -40,11 +40,8 @@ async function admin(args: string[]): Promise<number> {
   });
   await dataSource.initialize();
   try {
-    const result = await setRoleGrant(
-      dataSource.manager,
-      target,
-      role as StaffRole | null,
-      adminOpenIds,
+    const result = await dataSource.transaction((m) =>
+      setRoleGrant(m, target, role as StaffRole | null, adminOpenIds, null),
     );
     if (!result) {
       process.stderr.write(`admin: no user ${value} (a user exists after their first login)\n`);

@@ -1,8 +1,10 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags, OmitType } from '@nestjs/swagger';
-import { Roles } from '../../common/auth/index.js';
+import { CurrentUser, Roles, type AuthUser } from '../../common/auth/index.js';
 import { AppError } from '../../common/errors/index.js';
 import { ApiAnswer, DEFAULT_PAGE_SIZE, PageQuery, parseId } from '../../common/http/index.js';
+import { AuditLog } from '../audit/index.js';
+import { Transactions } from '../transactions/index.js';
 import { ConsumerRegistry } from './consumer.registry.js';
 import { QUEUE_DRIVER } from './queue.tokens.js';
 import { jobIdOf, type QueueDriver } from './queue-driver.js';
@@ -30,6 +32,8 @@ export class DeadLettersController {
   constructor(
     private readonly registry: ConsumerRegistry,
     @Inject(QUEUE_DRIVER) private readonly driver: QueueDriver,
+    private readonly transactions: Transactions,
+    private readonly audit: AuditLog,
   ) {}
 
   @ApiOperation({ summary: 'List queues and their job counts' })
@@ -64,14 +68,27 @@ export class DeadLettersController {
   @HttpCode(200)
   @ApiAnswer(retriedJob, { errors: ['NOT_FOUND'] })
   async retry(
+    @CurrentUser() admin: AuthUser,
     @Param('queue') queue: string,
     @Param('jobId') rawJobId: string,
   ): Promise<RetriedJob> {
     const name = this.known(queue);
     const jobId = jobIdOf(parseId(rawJobId.replace(/^e/, ''), 'dead letter'));
-    if (!(await this.driver.retry(name, jobId))) {
-      throw new AppError('NOT_FOUND', 'dead letter not found');
-    }
+    // The retry happens in the queue, outside the database: the audit row is
+    // written first and the retry last, so a refused retry (404) rolls the
+    // row back and only a failed commit after a retry could lose one.
+    await this.transactions.run(async (m) => {
+      await this.audit.record(m, {
+        actorId: admin.userId,
+        action: 'dead_letter.retry',
+        target: `job:${name}/${jobId}`,
+        before: { state: 'dead' },
+        after: { state: 'waiting' },
+      });
+      if (!(await this.driver.retry(name, jobId))) {
+        throw new AppError('NOT_FOUND', 'dead letter not found');
+      }
+    });
     return { jobId, retried: true };
   }
 

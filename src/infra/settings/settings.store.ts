@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { idCursor } from '../../common/http/index.js';
+import { recordAudit } from '../audit/index.js';
 import { Transactions, isDuplicateKey } from '../transactions/index.js';
 import { RuntimeSettingsRow, SETTINGS_ROW_ID } from './runtime-settings.entity.js';
 import { SettingsChange } from './settings-change.entity.js';
@@ -30,6 +31,24 @@ export interface SettingsChangeRecord {
 const CHANGE_ATTEMPTS = 5;
 
 const cursor = idCursor('settings-change');
+
+type Entries = Record<string, Record<string, unknown>>;
+
+/** The entries of each section (`throttle.login`, `switches.orders`…) that differ, before and after. */
+function changedEntries(before: Settings, after: Settings): { before: Entries; after: Entries } {
+  const was: Entries = {};
+  const now: Entries = {};
+  for (const section of ['throttle', 'switches'] as const) {
+    const old = before[section] as Record<string, unknown>;
+    const fresh = after[section] as Record<string, unknown>;
+    for (const key of Object.keys(fresh)) {
+      if (JSON.stringify(old[key]) === JSON.stringify(fresh[key])) continue;
+      (was[section] ??= {})[key] = old[key];
+      (now[section] ??= {})[key] = fresh[key];
+    }
+  }
+  return { before: was, after: now };
+}
 
 /**
  * The settings row and its audit trail in the database, the source of truth.
@@ -88,11 +107,19 @@ export class SettingsStore {
           { version, value: JSON.stringify(after) },
         );
         if (written.affected !== 1) return undefined;
-        await m.insert(SettingsChange, {
+        const change = await m.insert(SettingsChange, {
           actorId,
           version,
           before: JSON.stringify(current.settings),
           after: JSON.stringify(after),
+        });
+        // The staff-wide log gets the changed entries only; settings_changes
+        // keeps the whole settings of every version for GET /admin/settings/audit.
+        await recordAudit(m, {
+          actorId,
+          action: 'settings.update',
+          target: `settings_change:${Number(change.identifiers[0].id)}`,
+          ...changedEntries(current.settings, after),
         });
         return { version, settings: after, changed: true };
       });

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles } from '../../common/auth/index.js';
+import { CurrentUser, Roles, type AuthUser } from '../../common/auth/index.js';
 import { CatalogService } from './catalog.service.js';
 import { ApiAnswer, parseId } from '../../common/http/index.js';
 import { CreateProductDto, UpdateProductDto } from './product.dto.js';
@@ -20,8 +20,8 @@ export class AdminProductsController {
   @Post()
   @Roles('operator', 'admin')
   @ApiAnswer(productView, { status: 201 })
-  create(@Body() body: CreateProductDto): Promise<ProductView> {
-    return this.catalog.createProduct(body);
+  create(@CurrentUser() staff: AuthUser, @Body() body: CreateProductDto): Promise<ProductView> {
+    return this.catalog.createProduct(staff.userId, body);
   }
 
   /** Every replica serves the new value within 1 s. */
@@ -29,8 +29,12 @@ export class AdminProductsController {
   @Patch(':id')
   @Roles('operator', 'admin')
   @ApiAnswer(productView)
-  update(@Param('id') id: string, @Body() body: UpdateProductDto): Promise<ProductView> {
-    return this.catalog.updateProduct(parseId(id, 'product'), body);
+  update(
+    @CurrentUser() staff: AuthUser,
+    @Param('id') id: string,
+    @Body() body: UpdateProductDto,
+  ): Promise<ProductView> {
+    return this.catalog.updateProduct(staff.userId, parseId(id, 'product'), body);
   }
 
   /** Soft delete: the row stays for past orders, the product disappears from the catalog. */
@@ -39,9 +43,9 @@ export class AdminProductsController {
   @Roles('operator', 'admin')
   @HttpCode(200)
   @ApiAnswer(deletedProduct)
-  async remove(@Param('id') id: string): Promise<DeletedProduct> {
+  async remove(@CurrentUser() staff: AuthUser, @Param('id') id: string): Promise<DeletedProduct> {
     const productId = parseId(id, 'product');
-    await this.catalog.deleteProduct(productId);
+    await this.catalog.deleteProduct(staff.userId, productId);
     return { id: productId, deleted: true };
   }
 }

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, MoreThan, type EntityManager } from 'typeorm';
 import { AppError, validationError } from '../../common/errors/index.js';
+import { AuditLog } from '../../infra/audit/index.js';
 import { TwoTierCache, type GetOrSetOptions } from '../../infra/cache/index.js';
+import { Transactions } from '../../infra/transactions/index.js';
 import { DEFAULT_PAGE_SIZE, idCursor } from '../../common/http/index.js';
 import type { CreateProductDto, UpdateProductDto } from './product.dto.js';
 import { Product } from './product.entity.js';
@@ -39,6 +41,8 @@ export class CatalogService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly cache: TwoTierCache,
+    private readonly tx: Transactions,
+    private readonly audit: AuditLog,
   ) {}
 
   async getProduct(id: number): Promise<ProductView> {
@@ -75,45 +79,67 @@ export class CatalogService {
     return page ?? { items: [], nextCursor: null };
   }
 
-  async createProduct(dto: CreateProductDto): Promise<ProductView> {
-    const inserted = await this.dataSource.getRepository(Product).insert({
+  async createProduct(actorId: number, dto: CreateProductDto): Promise<ProductView> {
+    const fields = {
       name: dto.name,
       description: dto.description ?? '',
       priceCents: dto.priceCents,
       stock: dto.stock,
       imageUrl: dto.imageUrl ?? null,
       delivery: dto.delivery ?? 'express',
+    };
+    const id = await this.tx.run(async (m) => {
+      const inserted = await m.insert(Product, fields);
+      const id = Number(inserted.identifiers[0].id);
+      await this.audit.record(m, {
+        actorId,
+        action: 'product.create',
+        target: `product:${id}`,
+        after: fields,
+      });
+      return id;
     });
-    const id = Number(inserted.identifiers[0].id);
     // A "not found" for this id may be cached from before it existed.
     await this.invalidate([id]);
     return this.readFresh(id);
   }
 
-  async updateProduct(id: number, dto: UpdateProductDto): Promise<ProductView> {
-    const changes = Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined));
-    if (Object.keys(changes).length === 0) {
+  async updateProduct(actorId: number, id: number, dto: UpdateProductDto): Promise<ProductView> {
+    const changes = Object.fromEntries(
+      Object.entries(dto).filter(([, v]) => v !== undefined),
+    ) as UpdateProductDto;
+    const fields = Object.keys(changes) as (keyof UpdateProductDto)[];
+    if (fields.length === 0) {
       throw validationError([{ field: 'body', message: 'at least one field must be given' }]);
     }
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .update(Product)
-      .set(changes)
-      .where('id = :id AND deleted_at IS NULL', { id })
-      .execute();
-    if (!result.affected) throw new AppError('NOT_FOUND', 'product not found');
+    await this.tx.run(async (m) => {
+      const current = await this.liveProduct(m, id);
+      await m.update(Product, { id }, changes);
+      await this.audit.record(m, {
+        actorId,
+        action: 'product.update',
+        target: `product:${id}`,
+        before: Object.fromEntries(fields.map((field) => [field, current[field]])),
+        after: Object.fromEntries(fields.map((field) => [field, changes[field]])),
+      });
+    });
     await this.invalidate([id]);
     return this.readFresh(id);
   }
 
-  async deleteProduct(id: number): Promise<void> {
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .update(Product)
-      .set({ deletedAt: new Date() })
-      .where('id = :id AND deleted_at IS NULL', { id })
-      .execute();
-    if (!result.affected) throw new AppError('NOT_FOUND', 'product not found');
+  async deleteProduct(actorId: number, id: number): Promise<void> {
+    await this.tx.run(async (m) => {
+      const current = await this.liveProduct(m, id);
+      const deletedAt = new Date();
+      await m.update(Product, { id }, { deletedAt });
+      await this.audit.record(m, {
+        actorId,
+        action: 'product.delete',
+        target: `product:${id}`,
+        before: { name: current.name, deletedAt: null },
+        after: { deletedAt: deletedAt.toISOString() },
+      });
+    });
     await this.invalidate([id]);
   }
 
@@ -126,6 +152,22 @@ export class CatalogService {
     const product = await this.onPrimary((m) => m.findOne(Product, { where: { id } }));
     if (!product) throw new AppError('NOT_FOUND', 'product not found');
     return toView(product);
+  }
+
+  /**
+   * The product, not deleted, with its row locked (MySQL/MariaDB; the embedded
+   * engine runs one transaction at a time) so that the audit's "before" is the
+   * row the change replaced.
+   */
+  private async liveProduct(m: EntityManager, id: number): Promise<Product> {
+    const query = m
+      .createQueryBuilder(Product, 'p')
+      .where('p.id = :id', { id })
+      .andWhere('p.deleted_at IS NULL');
+    if (m.connection.driver.options.type !== 'better-sqlite3') query.setLock('pessimistic_write');
+    const product = await query.getOne();
+    if (!product) throw new AppError('NOT_FOUND', 'product not found');
+    return product;
   }
 
   private async onPrimary<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import { Body, Controller, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles } from '../../common/auth/index.js';
+import { CurrentUser, Roles, type AuthUser } from '../../common/auth/index.js';
 import { ApiAnswer } from '../../common/http/index.js';
 import { CreateFlashSaleDto } from './flash-sale.dto.js';
 import { flashSaleView, type FlashSaleView } from './flash-sale.view.js';
@@ -16,7 +16,7 @@ export class AdminFlashSalesController {
   @Post()
   @Roles('operator', 'admin')
   @ApiAnswer(flashSaleView, { status: 201, errors: ['NOT_FOUND', 'CONFLICT'] })
-  create(@Body() body: CreateFlashSaleDto): Promise<FlashSaleView> {
-    return this.sales.create(body);
+  create(@CurrentUser() staff: AuthUser, @Body() body: CreateFlashSaleDto): Promise<FlashSaleView> {
+    return this.sales.create(staff.userId, body);
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppError, validationError } from '../../common/errors/index.js';
+import { AuditLog } from '../../infra/audit/index.js';
 import { TwoTierCache, type GetOrSetOptions } from '../../infra/cache/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
 import { REDIS, type RedisClient } from '../../infra/redis/index.js';
@@ -43,10 +44,11 @@ export class FlashSalesService {
     private readonly gate: AdmissionGate,
     private readonly stock: ProductStock,
     private readonly consistency: ConsistencyService,
+    private readonly audit: AuditLog,
     @Inject(REDIS) private readonly redis: RedisClient | null,
   ) {}
 
-  async create(dto: CreateFlashSaleDto): Promise<FlashSaleView> {
+  async create(actorId: number, dto: CreateFlashSaleDto): Promise<FlashSaleView> {
     if (!this.gate.available) throw new AppError('UNAVAILABLE', NO_REDIS);
     const startsAt = new Date(dto.startsAt);
     const endsAt = new Date(dto.endsAt);
@@ -84,6 +86,19 @@ export class FlashSalesService {
       });
       const inserted = await m.insert(FlashSale, row);
       row.id = Number(inserted.identifiers[0].id);
+      await this.audit.record(m, {
+        actorId,
+        action: 'flash_sale.create',
+        target: `flash_sale:${row.id}`,
+        after: {
+          productId: row.productId,
+          priceCents: row.priceCents,
+          stock: row.stock,
+          perUserLimit: row.perUserLimit,
+          startsAt: startsAt.toISOString(),
+          endsAt: endsAt.toISOString(),
+        },
+      });
       return row;
     });
     await this.stock.stockChanged([dto.productId]);

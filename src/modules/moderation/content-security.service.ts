@@ -4,7 +4,9 @@ import type { EntityManager, Repository } from 'typeorm';
 import { AppError } from '../../common/errors/index.js';
 import { idCursor } from '../../common/http/index.js';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { AuditLog } from '../../infra/audit/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
+import { Transactions } from '../../infra/transactions/index.js';
 import { WechatClient, type ContentScene } from '../wechat/index.js';
 import {
   ContentFlag,
@@ -46,6 +48,8 @@ export class ContentSecurity {
     private readonly wechat: WechatClient,
     @InjectRepository(ContentFlag) private readonly flags: Repository<ContentFlag>,
     private readonly consistency: ConsistencyService,
+    private readonly transactions: Transactions,
+    private readonly audit: AuditLog,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.failOpen = config.wechat.contentCheckFailOpen;
@@ -109,13 +113,27 @@ export class ContentSecurity {
 
   /** Marks an open flag cleared by `adminId`; 404 unknown, 409 already cleared. */
   async clear(id: number, adminId: number): Promise<ContentFlagView> {
-    const result = await this.flags.update(
-      { id, status: 'open' },
-      { status: 'cleared', clearedBy: adminId },
-    );
-    const flag = await this.consistency.primaryReads(() => this.flags.findOneBy({ id }));
-    if (!flag) throw new AppError('NOT_FOUND', 'content flag not found');
-    if (result.affected === 0) throw new AppError('CONFLICT', 'content flag already cleared');
+    await this.transactions.run(async (m) => {
+      const result = await m.update(
+        ContentFlag,
+        { id, status: 'open' },
+        { status: 'cleared', clearedBy: adminId },
+      );
+      if (result.affected === 0) {
+        const exists = await m.existsBy(ContentFlag, { id });
+        throw exists
+          ? new AppError('CONFLICT', 'content flag already cleared')
+          : new AppError('NOT_FOUND', 'content flag not found');
+      }
+      await this.audit.record(m, {
+        actorId: adminId,
+        action: 'content_flag.clear',
+        target: `content_flag:${id}`,
+        before: { status: 'open' },
+        after: { status: 'cleared' },
+      });
+    });
+    const flag = await this.consistency.primaryReads(() => this.flags.findOneByOrFail({ id }));
     return toFlagView(flag);
   }
 }

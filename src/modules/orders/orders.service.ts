@@ -4,6 +4,7 @@ import { In, LessThan, type EntityManager, type Repository } from 'typeorm';
 import { AppError, validationError } from '../../common/errors/index.js';
 import { MAX_INT, idCursor } from '../../common/http/index.js';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { AuditLog } from '../../infra/audit/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
 import { insertMany, supportsReturning } from '../../infra/database/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
@@ -90,6 +91,7 @@ export class OrdersService {
     private readonly outbox: OutboxWriter,
     private readonly cancelHooks: OrderCancelHooks,
     private readonly transitions: OrderTransitions,
+    private readonly audit: AuditLog,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.paymentTimeoutMs = config.orders.paymentTimeoutS * 1000;
@@ -169,6 +171,15 @@ export class OrdersService {
           'CONFLICT',
           `only a pending order can be cancelled (it is ${now.status})`,
         );
+      }
+      if (staffId !== undefined) {
+        await this.audit.record(m, {
+          actorId: staffId,
+          action: 'order.cancel',
+          target: `order:${orderId}`,
+          before: { status: 'pending' },
+          after: { status: 'cancelled', cancelReason: reason },
+        });
       }
       return toView(now, done.items);
     });

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AppError, validationError } from '../../common/errors/index.js';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { AuditLog } from '../../infra/audit/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
 import {
@@ -43,6 +44,7 @@ export class FulfilmentService {
   constructor(
     private readonly transactions: Transactions,
     private readonly outbox: OutboxWriter,
+    private readonly audit: AuditLog,
     private readonly orders: OrdersService,
     private readonly transitions: OrderTransitions,
     @Inject(APP_CONFIG) config: AppConfig,
@@ -54,7 +56,7 @@ export class FulfilmentService {
    * Staff member `staffId` marks a paid order shipped; `order.shipped`
    * carries what the shipping upload and the completion job need.
    */
-  async ship(orderId: number, dto: ShipDto, staffId?: number): Promise<Order> {
+  async ship(orderId: number, dto: ShipDto, staffId: number): Promise<Order> {
     return this.transactions.run(async (m) => {
       const order = await this.orders.findWithin(m, orderId);
       if (!order) throw new AppError('NOT_FOUND', 'order not found');
@@ -63,7 +65,7 @@ export class FulfilmentService {
         from: 'paid',
         to: 'shipped',
         actor: 'staff',
-        actorId: staffId ?? null,
+        actorId: staffId,
         reason: dto.carrier ?? null,
       });
       if (!shipped) {
@@ -80,6 +82,18 @@ export class FulfilmentService {
         shippedAt,
       };
       await m.insert(OrderShipment, shipment);
+      await this.audit.record(m, {
+        actorId: staffId,
+        action: 'order.ship',
+        target: `order:${orderId}`,
+        before: { status: 'paid' },
+        after: {
+          status: 'shipped',
+          carrier: shipment.carrier,
+          trackingNo: shipment.trackingNo,
+          packages: packages?.length ?? null,
+        },
+      });
       await this.outbox.append(
         m,
         orderEvent<OrderShippedPayload>(ORDER_EVENTS.shipped, {

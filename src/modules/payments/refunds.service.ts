@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 import { AppError } from '../../common/errors/index.js';
+import { AuditLog } from '../../infra/audit/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { Transactions, isDuplicateKey } from '../../infra/transactions/index.js';
@@ -47,6 +48,7 @@ export class RefundsService {
     private readonly pay: WechatPay,
     private readonly transactions: Transactions,
     private readonly outbox: OutboxWriter,
+    private readonly audit: AuditLog,
     private readonly consistency: ConsistencyService,
     private readonly transitions: OrderTransitions,
     @InjectRepository(OrderRefund) private readonly refunds: Repository<OrderRefund>,
@@ -57,7 +59,7 @@ export class RefundsService {
    * earlier refunds (default: all of it). The same Idempotency-Key with the
    * same body is the same refund; with another body, 409. `staffId`: who asked.
    */
-  async request(orderId: number, key: string, dto: RefundDto, staffId?: number): Promise<void> {
+  async request(orderId: number, key: string, dto: RefundDto, staffId: number): Promise<void> {
     this.pay.assertEnabled();
     const hash = refundHash(dto);
     const earlier = await this.byKey(orderId, key);
@@ -86,13 +88,20 @@ export class RefundsService {
           from: order.status,
           to: 'refunding',
           actor: 'staff',
-          actorId: staffId ?? null,
+          actorId: staffId,
           reason: dto.reason ?? `refund of ${amount} cents`,
         });
         if (!started) {
           throw new AppError('CONFLICT', 'the order changed meanwhile; try again');
         }
         await this.write(m, orderId, key, hash, amount, dto.reason ?? null, order.status);
+        await this.audit.record(m, {
+          actorId: staffId,
+          action: 'order.refund',
+          target: `order:${orderId}`,
+          before: { status: order.status, refundedCents: order.refundedCents },
+          after: { status: 'refunding', amountCents: amount, reason: dto.reason ?? null },
+        });
       });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { recordAudit } from '../../infra/audit/index.js';
 import type { StaffRole, UserRole } from '../../common/auth/index.js';
 import { User } from './user.entity.js';
 
@@ -30,17 +31,24 @@ export interface AdminGrantResult {
 
 /**
  * Grants a staff role (null: removes the grant) in one UPDATE through
- * `manager` (the CLI's data source has no replicas; the route passes the
- * primary). `undefined` when no such user exists: a user appears at their
- * first login.
+ * `manager`, a transaction on the primary, which also takes the audit row
+ * (`actorId`: the admin; null for the command line). `undefined` when no
+ * such user exists: a user appears at their first login.
  */
 export async function setRoleGrant(
   manager: EntityManager,
   target: AdminTarget,
   grantedRole: StaffRole | null,
   adminOpenIds: ReadonlySet<string>,
+  actorId: number | null,
 ): Promise<AdminGrantResult | undefined> {
-  const user = await manager.findOneBy(User, target);
+  // Locked (MySQL/MariaDB; the embedded engine runs one transaction at a
+  // time) so the audit's "before" is the role this grant replaced.
+  const locks = manager.connection.driver.options.type !== 'better-sqlite3';
+  const user = await manager.findOne(User, {
+    where: target,
+    ...(locks ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+  });
   if (!user) return undefined;
   const adminGrantedAt =
     grantedRole === null
@@ -50,5 +58,12 @@ export async function setRoleGrant(
         : new Date();
   const role = roleOf({ openid: user.openid, grantedRole }, adminOpenIds);
   await manager.update(User, { id: user.id }, { adminGrantedAt, grantedRole, role });
+  await recordAudit(manager, {
+    actorId,
+    action: 'user.role',
+    target: `user:${user.id}`,
+    before: { role: roleOf(user, adminOpenIds), grantedRole: user.grantedRole },
+    after: { role, grantedRole },
+  });
   return { userId: user.id, openid: user.openid, role, listed: adminOpenIds.has(user.openid) };
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Param, Put } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles } from '../../common/auth/index.js';
+import { CurrentUser, Roles, type AuthUser } from '../../common/auth/index.js';
 import { ApiAnswer, parseId } from '../../common/http/index.js';
 import { SetRoleDto } from './set-role.dto.js';
 import { userView, type UserView } from './user.view.js';
@@ -17,7 +17,11 @@ export class AdminUsersController {
   @Put(':id/role')
   @Roles('admin')
   @ApiAnswer(userView, { errors: ['CONFLICT'] })
-  setRole(@Param('id') id: string, @Body() body: SetRoleDto): Promise<UserView> {
-    return this.users.setRole(parseId(id, 'user'), body.role);
+  setRole(
+    @CurrentUser() admin: AuthUser,
+    @Param('id') id: string,
+    @Body() body: SetRoleDto,
+  ): Promise<UserView> {
+    return this.users.setRole(admin.userId, parseId(id, 'user'), body.role);
   }
 }

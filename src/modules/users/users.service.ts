@@ -169,8 +169,8 @@ export class UsersService {
    * the user's next request on every replica. 409 when ADMIN_OPENIDS makes
    * the user an admin whatever the grant says.
    */
-  async setRole(id: number, role: UserRole): Promise<UserView> {
-    const result = await this.onPrimary(async (m) => {
+  async setRole(actorId: number, id: number, role: UserRole): Promise<UserView> {
+    const result = await this.transactions.run(async (m) => {
       const user = await m.findOne(User, { where: { id }, select: { id: true, openid: true } });
       if (user && this.adminOpenIds.has(user.openid) && role !== 'admin') {
         throw new AppError(
@@ -178,7 +178,7 @@ export class UsersService {
           'ADMIN_OPENIDS lists this user: they stay admin until the openid is removed there',
         );
       }
-      return setRoleGrant(m, { id }, role === 'user' ? null : role, this.adminOpenIds);
+      return setRoleGrant(m, { id }, role === 'user' ? null : role, this.adminOpenIds, actorId);
     });
     if (!result) throw new AppError('NOT_FOUND', 'user not found');
     await this.changed(id);
