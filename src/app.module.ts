@@ -23,6 +23,7 @@ import { FlashSalesModule } from './modules/flash-sales/index.js';
 import { AuthModule } from './modules/auth/index.js';
 import { UsersModule } from './modules/users/index.js';
 import { WechatPushModule } from './modules/wechat-push/index.js';
+import { StaffModule } from './modules/staff/index.js';
 
 /** The modular monolith: infrastructure first, then the domain modules. */
 @Module({})
@@ -53,6 +54,7 @@ export class AppModule {
         FlashSalesModule,
         NotificationsModule,
         WechatPushModule,
+        StaffModule,
         ...extra,
       ],
       providers: [
