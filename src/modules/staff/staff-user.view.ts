@@ -22,7 +22,7 @@ export type StaffUserView = z.infer<typeof staffUserView>;
 export const staffUserPage = pageOf('StaffUserPage', staffUserView);
 export type StaffUserPage = z.infer<typeof staffUserPage>;
 
-/** `13800138000` → `*******8000`: everything but the last 4 characters hidden. */
+/** `13800138000` → `*******8000`: everything but the last 4 characters hidden (a short number keeps at least 4 hidden). */
 export function maskPhone(phone: string): string {
   const shown = Math.min(4, Math.max(0, phone.length - 4));
   return '*'.repeat(phone.length - shown) + phone.slice(phone.length - shown);
