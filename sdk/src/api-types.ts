@@ -1460,7 +1460,7 @@ export interface components {
             /** @example 11800 */
             totalCents: number;
             refundedCents: number;
-            cancelReason: string | null;
+            cancelReason: ("user" | "payment_timeout" | "admin") | null;
             address: components["schemas"]["DeliveryAddressView"] | null;
             /**
              * Format: date-time
@@ -1488,7 +1488,7 @@ export interface components {
             /** @example 11800 */
             totalCents: number;
             refundedCents: number;
-            cancelReason: string | null;
+            cancelReason: ("user" | "payment_timeout" | "admin") | null;
             address: components["schemas"]["DeliveryAddressView"] | null;
             /**
              * Format: date-time

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { apiView, intColumn, isoTime, pageOf, rowId } from '../../common/http/index.js';
-import { ORDER_ACTORS, ORDER_STATUSES } from '../orders/index.js';
+import { CANCEL_REASONS, ORDER_ACTORS, ORDER_STATUSES } from '../orders/index.js';
 import { deliveryAddressView } from '../users/index.js';
 
 const orderFields = {
@@ -9,7 +9,7 @@ const orderFields = {
   status: z.enum(ORDER_STATUSES),
   totalCents: intColumn().meta({ example: 11800 }),
   refundedCents: intColumn(),
-  cancelReason: z.string().nullable(),
+  cancelReason: z.enum(CANCEL_REASONS).nullable(),
   address: deliveryAddressView.nullable(),
   createdAt: isoTime(),
   updatedAt: isoTime(),
