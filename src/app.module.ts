@@ -24,6 +24,7 @@ import { FlashSalesModule } from './modules/flash-sales/index.js';
 import { AuthModule } from './modules/auth/index.js';
 import { UsersModule } from './modules/users/index.js';
 import { WechatPushModule } from './modules/wechat-push/index.js';
+import { StaffModule } from './modules/staff/index.js';
 
 /** The modular monolith: infrastructure first, then the domain modules. */
 @Module({})
@@ -55,6 +56,7 @@ export class AppModule {
         FlashSalesModule,
         NotificationsModule,
         WechatPushModule,
+        StaffModule,
         ...extra,
       ],
       providers: [

@@ -24,6 +24,7 @@ interface Route {
 const ALL: Auth[] = ['none', 'garbage', 'user', 'admin'];
 const ADDRESS_FIELDS = ['name', 'phone', 'province', 'city', 'district', 'detail', 'postalCode'];
 const ANON: Auth[] = ['none', 'garbage'];
+const ANON_OR_USER: Auth[] = ['none', 'garbage', 'user'];
 const ROUTES: Route[] = [
   {
     method: 'post',
@@ -85,6 +86,11 @@ const ROUTES: Route[] = [
   { method: 'delete', path: (id) => `/api/v1/users/me/addresses/${id}`, fields: [], auth: ALL },
   { method: 'put', path: (id) => `/api/v1/admin/users/${id}/role`, fields: ['role'], auth: ALL },
   { method: 'get', path: () => '/api/v1/admin/audit', fields: [], auth: ALL },
+  { method: 'get', path: () => '/api/v1/admin/orders', fields: [], auth: ALL },
+  { method: 'get', path: (id) => `/api/v1/admin/orders/${id}`, fields: [], auth: ALL },
+  // An admin's export succeeds as CSV, outside the envelope: only its refusals are fuzzed here.
+  { method: 'get', path: () => '/api/v1/admin/orders/export', fields: [], auth: ANON_OR_USER },
+  { method: 'get', path: () => '/api/v1/admin/users', fields: [], auth: ALL },
   { method: 'get', path: () => '/health/live', fields: [], auth: ALL },
   { method: 'get', path: () => '/health/ready', fields: [], auth: ALL },
 ];
@@ -177,11 +183,17 @@ const idSegment = fc.oneof(
 );
 
 const query = fc.option(
-  fc.dictionary(fc.constantFrom('cursor', 'limit', 'x'), printable(30), { maxKeys: 3 }).map((q) =>
-    Object.entries(q)
-      .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
-      .join('&'),
-  ),
+  fc
+    .dictionary(
+      fc.constantFrom('cursor', 'limit', 'x', 'status', 'q', 'userId', 'from', 'to'),
+      printable(30),
+      { maxKeys: 3 },
+    )
+    .map((q) =>
+      Object.entries(q)
+        .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+        .join('&'),
+    ),
   { nil: undefined },
 );
 

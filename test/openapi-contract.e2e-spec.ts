@@ -25,7 +25,8 @@ import { WechatPusher, newAesKey } from './helpers/wechat-pusher.js';
 const ADMIN_OPENID = 'contract-admin';
 const NOTIFY = 'POST /api/v1/payments/wechat/notify';
 const PUSH = ['GET /api/v1/wechat/push', 'POST /api/v1/wechat/push'];
-const NOT_ENVELOPED = ['GET /metrics', 'GET /api/v1/wxacode', NOTIFY, ...PUSH];
+const EXPORT = 'GET /api/v1/admin/orders/export';
+const NOT_ENVELOPED = ['GET /metrics', 'GET /api/v1/wxacode', NOTIFY, ...PUSH, EXPORT];
 const PUSH_KEYS = { token: 'contractPush', aesKey: newAesKey(), appId: 'wx-test-appid' };
 
 /** A consumer that can never succeed, so the scenario has a dead letter to list and retry. */
@@ -331,6 +332,13 @@ describe('The OpenAPI document at /docs/json', () => {
     await ok(v(app.http.post(`/api/v1/orders/${received.id}/confirm-receipt`)));
     const unpaid = await ok(payKey('contract-0003'), 201);
     await ok(a(app.http.post(`/api/v1/admin/orders/${unpaid.id}/cancel`)));
+
+    // The back office's reads, and the CSV export outside the envelope.
+    await ok(a(app.http.get('/api/v1/admin/orders')).query({ status: 'cancelled', limit: 1 }));
+    await ok(a(app.http.get(`/api/v1/admin/orders/${paid.id}`)));
+    await ok(a(app.http.get('/api/v1/admin/users')).query({ q: 'Contract' }));
+    const csv = await a(app.http.get('/api/v1/admin/orders/export')).query({ status: 'shipped' });
+    expect([csv.status, csv.headers['content-type']]).toEqual([200, 'text/csv; charset=utf-8']);
 
     // A flash sale: created, shown, bought, its ticket read.
     const sale = await ok(

@@ -1,7 +1,12 @@
 export { OrdersModule } from './orders.module.js';
 export { OrdersService, type BatchOrder } from './orders.service.js';
 export { Order } from './order.entity.js';
-export { ORDER_STATUSES, type CancelReason, type OrderStatus } from './order.entity.js';
+export {
+  CANCEL_REASONS,
+  ORDER_STATUSES,
+  type CancelReason,
+  type OrderStatus,
+} from './order.entity.js';
 export { OrderCancelHooks, type BeforeCancelHook } from './order-cancel.hooks.js';
 export {
   ORDER_EVENTS,

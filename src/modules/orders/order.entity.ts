@@ -37,6 +37,9 @@ export type CancelReason = (typeof CANCEL_REASONS)[number];
 // The back office finds orders by the consignee's phone or name.
 @Index('idx_orders_address_phone', ['addressPhone'])
 @Index('idx_orders_address_name', ['addressName'])
+// The back office's list, newest first, with or without a status filter.
+@Index('idx_orders_status_created_at', ['status', 'createdAt', 'id'])
+@Index('idx_orders_created_at', ['createdAt', 'id'])
 export class Order {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;

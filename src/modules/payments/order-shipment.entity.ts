@@ -1,7 +1,9 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /** How a shipped order went out; `shipped_at` starts the auto-complete clock. */
 @Entity({ name: 'order_shipments' })
+// The back office finds an order by its tracking number.
+@Index('idx_order_shipments_tracking_no', ['trackingNo'])
 export class OrderShipment {
   @PrimaryColumn({ name: 'order_id', type: 'integer' })
   orderId: number;

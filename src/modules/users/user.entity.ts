@@ -28,6 +28,8 @@ export class User {
   @Column({ name: 'avatar_url', type: 'varchar', length: AVATAR_URL_MAX_LENGTH, nullable: true })
   avatarUrl: string | null;
 
+  // The back office finds users by phone.
+  @Index('idx_users_phone')
   @Column({ type: 'varchar', length: 32, nullable: true })
   phone: string | null;
 
