@@ -3,6 +3,7 @@ import { DataSource, MoreThan, type EntityManager } from 'typeorm';
 import { AppError, validationError } from '../../common/errors/index.js';
 import { AuditLog } from '../../infra/audit/index.js';
 import { TwoTierCache, type GetOrSetOptions } from '../../infra/cache/index.js';
+import { forUpdate } from '../../infra/database/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
 import { DEFAULT_PAGE_SIZE, idCursor } from '../../common/http/index.js';
 import type { CreateProductDto, UpdateProductDto } from './product.dto.js';
@@ -160,12 +161,13 @@ export class CatalogService {
    * row the change replaced.
    */
   private async liveProduct(m: EntityManager, id: number): Promise<Product> {
-    const query = m
-      .createQueryBuilder(Product, 'p')
-      .where('p.id = :id', { id })
-      .andWhere('p.deleted_at IS NULL');
-    if (m.connection.driver.options.type !== 'better-sqlite3') query.setLock('pessimistic_write');
-    const product = await query.getOne();
+    const product = await forUpdate(
+      m,
+      m
+        .createQueryBuilder(Product, 'p')
+        .where('p.id = :id', { id })
+        .andWhere('p.deleted_at IS NULL'),
+    ).getOne();
     if (!product) throw new AppError('NOT_FOUND', 'product not found');
     return product;
   }

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { validationError } from '../../common/errors/index.js';
 import { APP_CONFIG, type AppConfig, type SubscribeKind } from '../../config/index.js';
 import { Transactions, isDuplicateKey } from '../../infra/transactions/index.js';
-import { User } from '../users/index.js';
+import { lockUserRow } from '../users/index.js';
 import { SubscribeCredit } from './subscribe-credit.entity.js';
 import type { SubscriptionTopic, SubscriptionView } from './subscription.view.js';
 
@@ -42,7 +42,11 @@ export class SubscribeCredits {
     );
     if (unknown.length > 0) throw validationError(unknown);
     return this.transactions.run(async (m) => {
-      await this.lockUser(m, userId);
+      // Concurrent first acceptances of one user each find no credit row, take
+      // a gap lock with their UPDATE and then INSERT into the gap: InnoDB
+      // deadlocks them pairwise, and eight at once outlast the transaction's
+      // retries (409s). On the user's row lock they queue instead.
+      await lockUserRow(m, userId);
       for (const templateId of templateIds) await this.add(m, userId, templateId);
       if (templateIds.length === 0) return [];
       const rows = await m
@@ -68,7 +72,7 @@ export class SubscribeCredits {
 
   /** Adds one credit in `m`'s transaction (WeChat's own word: an acceptance, a failed send). */
   async grant(m: EntityManager, userId: number, templateId: string): Promise<void> {
-    await this.lockUser(m, userId);
+    await lockUserRow(m, userId);
     await this.add(m, userId, templateId);
   }
 
@@ -97,24 +101,6 @@ export class SubscribeCredits {
       })
       .execute();
     return spent.affected === 1;
-  }
-
-  /**
-   * Concurrent first acceptances of one user each find no row, take a gap
-   * lock with their UPDATE and then INSERT into the gap: InnoDB deadlocks
-   * them pairwise, and eight at once outlast the transaction's retries
-   * (409s). Locking the user's row first (MySQL/MariaDB; the embedded engine
-   * runs one transaction at a time) makes them queue instead.
-   */
-  private async lockUser(m: EntityManager, userId: number): Promise<void> {
-    const type = m.connection.options.type;
-    if (type !== 'mysql' && type !== 'mariadb') return;
-    await m
-      .createQueryBuilder(User, 'u')
-      .select('u.id')
-      .where('u.id = :userId', { userId })
-      .setLock('pessimistic_write')
-      .getOne();
   }
 
   private async add(m: EntityManager, userId: number, templateId: string): Promise<void> {

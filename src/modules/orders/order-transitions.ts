@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { insertMany } from '../../infra/database/index.js';
+import { forUpdate, insertMany } from '../../infra/database/index.js';
 import type { OrderActor } from './order-actors.js';
 import { OrderTimelineEntry } from './order-timeline.entity.js';
 import { Order, type CancelReason, type OrderStatus } from './order.entity.js';
@@ -143,10 +143,10 @@ export class OrderTransitions {
    * embedded engine runs one transaction at a time and needs no lock.
    */
   lock(m: EntityManager, orderId: number): Promise<Order | null> {
-    const query = m.createQueryBuilder(Order, 'o').where('o.id = :orderId', { orderId });
-    const type = m.connection.options.type;
-    if (type === 'mysql' || type === 'mariadb') query.setLock('pessimistic_write');
-    return query.getOne();
+    return forUpdate(
+      m,
+      m.createQueryBuilder(Order, 'o').where('o.id = :orderId', { orderId }),
+    ).getOne();
   }
 
   /**

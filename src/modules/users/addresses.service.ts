@@ -14,7 +14,7 @@ import {
   type DeletedAddress,
   type DeliveryAddress,
 } from './address.view.js';
-import { User } from './user.entity.js';
+import { lockUserRow } from './user-lock.js';
 
 const fieldsOf = (dto: AddressFieldsDto) => ({
   name: dto.name,
@@ -50,7 +50,7 @@ export class AddressesService {
   /** A new address; the first of a book is its default. 409 past MAX_ADDRESSES. */
   async create(userId: number, dto: AddressDto): Promise<AddressView> {
     const view = await this.transactions.run(async (m) => {
-      await this.lockBook(m, userId);
+      await lockUserRow(m, userId);
       const count = await m.countBy(Address, { userId });
       if (count >= MAX_ADDRESSES) {
         throw new AppError('CONFLICT', `an address book holds at most ${MAX_ADDRESSES} addresses`);
@@ -70,7 +70,7 @@ export class AddressesService {
   /** Replaces the user's address `id`; `isDefault: true` makes it the default. */
   async replace(userId: number, id: number, dto: AddressDto): Promise<AddressView> {
     const view = await this.transactions.run(async (m) => {
-      await this.lockBook(m, userId);
+      await lockUserRow(m, userId);
       const address = await m.findOneBy(Address, { id, userId });
       if (!address) throw new AppError('NOT_FOUND', 'address not found');
       const isDefault = Boolean(address.isDefault) || dto.isDefault === true;
@@ -85,7 +85,7 @@ export class AddressesService {
   /** Removes it; when it was the default, the newest remaining address becomes the default. */
   async remove(userId: number, id: number): Promise<DeletedAddress> {
     await this.transactions.run(async (m) => {
-      await this.lockBook(m, userId);
+      await lockUserRow(m, userId);
       const address = await m.findOneBy(Address, { id, userId });
       if (!address) throw new AppError('NOT_FOUND', 'address not found');
       await m.delete(Address, { id, userId });
@@ -109,21 +109,5 @@ export class AddressesService {
 
   private async clearDefault(m: EntityManager, userId: number): Promise<void> {
     await m.update(Address, { userId, isDefault: true }, { isDefault: false });
-  }
-
-  /**
-   * Locks the user's row (MySQL/MariaDB) until the transaction ends: the
-   * book's writers take turns. The embedded engine runs one transaction at
-   * a time and needs no lock.
-   */
-  private async lockBook(m: EntityManager, userId: number): Promise<void> {
-    const type = m.connection.options.type;
-    if (type !== 'mysql' && type !== 'mariadb') return;
-    await m
-      .createQueryBuilder(User, 'u')
-      .select('u.id')
-      .where('u.id = :userId', { userId })
-      .setLock('pessimistic_write')
-      .getOne();
   }
 }

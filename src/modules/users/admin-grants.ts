@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { recordAudit } from '../../infra/audit/index.js';
+import { locksRows } from '../../infra/database/index.js';
 import type { StaffRole, UserRole } from '../../common/auth/index.js';
 import { User } from './user.entity.js';
 
@@ -44,10 +45,9 @@ export async function setRoleGrant(
 ): Promise<AdminGrantResult | undefined> {
   // Locked (MySQL/MariaDB; the embedded engine runs one transaction at a
   // time) so the audit's "before" is the role this grant replaced.
-  const locks = manager.connection.driver.options.type !== 'better-sqlite3';
   const user = await manager.findOne(User, {
     where: target,
-    ...(locks ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    ...(locksRows(manager) ? { lock: { mode: 'pessimistic_write' as const } } : {}),
   });
   if (!user) return undefined;
   const adminGrantedAt =
