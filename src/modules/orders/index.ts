@@ -7,6 +7,7 @@ export {
   ORDER_EVENTS,
   orderEvent,
   type OrderCancelledPayload,
+  type OrderDeliveredPayload,
   type OrderEventType,
   type OrderPlacedPayload,
 } from './order-events.js';
