@@ -13,6 +13,7 @@ import { CreateOrderEvents1732850000000 } from './1732850000000-CreateOrderEvent
 import { CreateWechatPushMessages1732900000000 } from './1732900000000-CreateWechatPushMessages.js';
 import { AddAddresses1732950000000 } from './1732950000000-AddAddresses.js';
 import { AddStaffRoles1732960000000 } from './1732960000000-AddStaffRoles.js';
+import { CreateMediaChecks1732970000000 } from './1732970000000-CreateMediaChecks.js';
 
 /**
  * Every migration, oldest first. The app (embedded mode), the TypeORM CLI and
@@ -34,4 +35,5 @@ export const migrations = [
   CreateWechatPushMessages1732900000000,
   AddAddresses1732950000000,
   AddStaffRoles1732960000000,
+  CreateMediaChecks1732970000000,
 ];

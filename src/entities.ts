@@ -4,7 +4,7 @@ import { FlashSale, FlashTicket } from './modules/flash-sales/index.js';
 import { SubscribeCredit } from './modules/notifications/index.js';
 import { Order, OrderItem, OrderTimelineEntry } from './modules/orders/index.js';
 import { OrderPayment, OrderRefund, OrderShipment } from './modules/payments/index.js';
-import { Address, User } from './modules/users/index.js';
+import { Address, MediaCheck, User } from './modules/users/index.js';
 import { WechatPushMessage } from './modules/wechat-push/index.js';
 import { OutboxEvent, ProcessedEvent } from './infra/queue/index.js';
 import { RuntimeSettingsRow, SettingsChange } from './infra/settings/index.js';
@@ -34,4 +34,5 @@ export const entities = [
   RuntimeSettingsRow,
   SettingsChange,
   WechatPushMessage,
+  MediaCheck,
 ];

@@ -97,6 +97,13 @@ export abstract class WechatClient {
   abstract checkSessionKey(openid: string, sessionKey: string): Promise<boolean>;
   /** Content security (msg_sec_check v2) of a text the user wrote. */
   abstract checkText(check: ContentCheck): Promise<ContentVerdict>;
+  /**
+   * Asks for an asynchronous check of an image (media_check_async v2,
+   * media_type 2): the answer is WeChat's trace_id; the verdict comes later
+   * as the pushed `wxa_media_check` event carrying it. An errcode (45009
+   * quota, -1 busy) throws, for the caller to retry later.
+   */
+  abstract requestImageCheck(mediaUrl: string, openid: string): Promise<string>;
   /** The unlimited mini-program code (getwxacodeunlimit) as an image. */
   abstract wxaCodeUnlimited(request: WxaCodeRequest): Promise<WxaCodeImage>;
   /**
