@@ -90,6 +90,7 @@ describe.each([
   it('carry earlier rows through AddAddresses and AddStaffRoles: grants become admin, products express', async () => {
     await db.dataSource.undoLastMigration();
     await db.dataSource.undoLastMigration();
+    await db.dataSource.undoLastMigration();
     await db.dataSource.query(
       "INSERT INTO users (openid, role, admin_granted_at) VALUES ('o-granted', 'admin', ?), ('o-plain', 'user', NULL)",
       ['2026-01-01 08:00:00'],
@@ -99,6 +100,7 @@ describe.each([
     expect(applied.map((m) => m.name)).toEqual([
       'AddAddresses1732950000000',
       'AddStaffRoles1732960000000',
+      'CreateMediaChecks1732970000000',
     ]);
     const users: { openid: string; granted_role: string | null }[] = await db.dataSource.query(
       "SELECT openid, granted_role FROM users WHERE openid IN ('o-granted', 'o-plain') ORDER BY openid",

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { IsNull, LessThan, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { TwoTierCache } from '../../infra/cache/index.js';
 import { ConsumerRegistry, OutboxWriter, type DeliveredEvent } from '../../infra/queue/index.js';
@@ -165,17 +165,16 @@ export class AvatarChecks implements OnModuleInit {
   /** Pending checks whose verdict is overdue: asked again, or flagged after the last attempt. */
   private async sweep(): Promise<void> {
     const cutoff = new Date(Date.now() - this.retryAfterMs);
+    // Find options, not raw SQL: the embedded engine binds a Date only this way.
     const due = await this.transactions.run((m) =>
-      m
-        .createQueryBuilder(MediaCheck, 'c')
-        .where('c.status = :pending', { pending: 'pending' })
-        .andWhere(
-          '(c.requested_at < :cutoff OR (c.requested_at IS NULL AND c.created_at < :cutoff))',
-          { cutoff },
-        )
-        .orderBy('c.id', 'ASC')
-        .take(SWEEP_BATCH)
-        .getMany(),
+      m.find(MediaCheck, {
+        where: [
+          { status: 'pending', requestedAt: LessThan(cutoff) },
+          { status: 'pending', requestedAt: IsNull(), createdAt: LessThan(cutoff) },
+        ],
+        order: { id: 'ASC' },
+        take: SWEEP_BATCH,
+      }),
     );
     for (const check of due) {
       await this.transactions.run((m) => this.retry(m, check));
