@@ -13,6 +13,7 @@ import { CreateOrderEvents1732850000000 } from './1732850000000-CreateOrderEvent
 import { CreateWechatPushMessages1732900000000 } from './1732900000000-CreateWechatPushMessages.js';
 import { AddAddresses1732950000000 } from './1732950000000-AddAddresses.js';
 import { AddStaffRoles1732960000000 } from './1732960000000-AddStaffRoles.js';
+import { CreateMediaChecks1732970000000 } from './1732970000000-CreateMediaChecks.js';
 import { AddBackOfficeIndexes1732980000000 } from './1732980000000-AddBackOfficeIndexes.js';
 import { CreateAuditLog1732990000000 } from './1732990000000-CreateAuditLog.js';
 
@@ -36,6 +37,7 @@ export const migrations = [
   CreateWechatPushMessages1732900000000,
   AddAddresses1732950000000,
   AddStaffRoles1732960000000,
+  CreateMediaChecks1732970000000,
   AddBackOfficeIndexes1732980000000,
   CreateAuditLog1732990000000,
 ];

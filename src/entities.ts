@@ -4,7 +4,7 @@ import { FlashSale, FlashTicket } from './modules/flash-sales/index.js';
 import { SubscribeCredit } from './modules/notifications/index.js';
 import { Order, OrderItem, OrderTimelineEntry } from './modules/orders/index.js';
 import { OrderPayment, OrderRefund, OrderShipment } from './modules/payments/index.js';
-import { Address, User } from './modules/users/index.js';
+import { Address, MediaCheck, User } from './modules/users/index.js';
 import { WechatPushMessage } from './modules/wechat-push/index.js';
 import { AuditEntry } from './infra/audit/index.js';
 import { OutboxEvent, ProcessedEvent } from './infra/queue/index.js';
@@ -36,4 +36,5 @@ export const entities = [
   SettingsChange,
   WechatPushMessage,
   AuditEntry,
+  MediaCheck,
 ];

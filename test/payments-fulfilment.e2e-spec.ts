@@ -330,6 +330,108 @@ describe('shipping information upload (MariaDB + Redis, BullMQ, fake WeChat)', (
     await until(async () => (await processed(eventId)) === 1, 15_000);
     expect(uploadsOf(transactionId)).toHaveLength(1);
   }, 20_000);
+
+  it('same-city delivery (sameCity) uploads logistics_type 2, with the courier number if given', async () => {
+    const { orderId, transactionId } = await s.paid(admin, alice);
+    const bad = await s.ship(admin, orderId, {
+      sameCity: true,
+      packages: [{ carrier: 'SF', trackingNo: 'SF1' }],
+    });
+    expect(bad.status).toBe(400);
+    expect(await s.status(alice, orderId)).toBe('paid');
+    expect((await s.ship(admin, orderId, { sameCity: true })).status).toBe(200);
+    const [upload] = await until(
+      async () => uploadsOf(transactionId).length > 0 && uploadsOf(transactionId),
+      10_000,
+    );
+    expect(upload).toMatchObject({ logistics_type: 2, delivery_mode: 1 });
+    expect(upload.shipping_list).toEqual([{ item_desc: 'Menghai ripe Pu-erh 357g' }]);
+  });
+
+  describe('virtual goods', () => {
+    const product = async (name: string, delivery: 'virtual' | 'express') =>
+      (
+        await stack.app.http
+          .post('/api/v1/admin/products')
+          .set(s.as(admin))
+          .send({ name, priceCents: 300, stock: 10, delivery })
+      ).body.data.id as number;
+    /** Places and pays an order of `productIds` (no address: it may hold only virtual goods). */
+    const payFor = async (productIds: number[], address: boolean) => {
+      const order = await stack.app.http
+        .post('/api/v1/orders')
+        .set(s.as(alice))
+        .set('Idempotency-Key', `k-${randomBytes(8).toString('hex')}`)
+        .send({
+          items: productIds.map((productId) => ({ productId, quantity: 1 })),
+          ...(address ? { addressId: await addressIdOf(stack.app, alice) } : {}),
+        });
+      expect(order.status).toBe(201);
+      const orderId = order.body.data.id as number;
+      expect(
+        (await stack.app.http.post(`/api/v1/orders/${orderId}/payment`).set(s.as(alice))).status,
+      ).toBe(200);
+      const outTradeNo = outTradeNoOf(orderId);
+      pay.pay(outTradeNo);
+      const n = pay.transactionNotification(outTradeNo);
+      expect((await stack.app.http.post(NOTIFY).set(n.headers).send(n.body)).status).toBe(204);
+      return { orderId, transactionId: pay.transactions.get(outTradeNo)!.transactionId!, n };
+    };
+
+    it('an order of only virtual goods is completed by its payment and uploaded once as virtual (logistics_type 3)', async () => {
+      const card = await product('Tea club membership', 'virtual');
+      const voucher = await product('Tasting voucher', 'virtual');
+      const { orderId, transactionId, n } = await payFor([card, voucher], false);
+      expect(await s.status(alice, orderId)).toBe('completed');
+      const timeline = await q(
+        'SELECT from_status, to_status, actor FROM order_events WHERE order_id = ? ORDER BY id',
+        [orderId],
+      );
+      expect(timeline).toEqual([
+        { from_status: null, to_status: 'pending', actor: 'user' },
+        { from_status: 'pending', to_status: 'paid', actor: 'payment' },
+        { from_status: 'paid', to_status: 'completed', actor: 'payment' },
+      ]);
+      const [upload] = await until(
+        async () => uploadsOf(transactionId).length > 0 && uploadsOf(transactionId),
+        10_000,
+      );
+      expect(upload).toMatchObject({
+        order_key: { order_number_type: 2, transaction_id: transactionId },
+        logistics_type: 3,
+        delivery_mode: 1,
+        payer: { openid: alice.openid },
+      });
+      expect(upload.shipping_list).toEqual([{ item_desc: 'Tea club membership、Tasting voucher' }]);
+      // WeChat Pay repeats its notification: nothing moves or uploads again.
+      expect((await stack.app.http.post(NOTIFY).set(n.headers).send(n.body)).status).toBe(204);
+      const delivered = await q(
+        "SELECT id FROM outbox WHERE type = 'order.delivered' AND aggregate_id = ?",
+        [String(orderId)],
+      );
+      expect(delivered).toHaveLength(1);
+      await until(async () => (await processed(Number(delivered[0].id))) === 1, 10_000);
+      expect(uploadsOf(transactionId)).toHaveLength(1);
+      expect(
+        await q('SELECT COUNT(*) AS n FROM order_events WHERE order_id = ?', [orderId]),
+      ).toEqual([{ n: '3' }]);
+      // Completed by the payment: there is nothing left to ship.
+      expect((await s.ship(admin, orderId, {})).status).toBe(409);
+    });
+
+    it('an order mixing virtual and express goods stays paid until it is shipped', async () => {
+      const card = await product('Gift card', 'virtual');
+      const tea = await product('Dianhong 100g', 'express');
+      const { orderId } = await payFor([card, tea], true);
+      expect(await s.status(alice, orderId)).toBe('paid');
+      expect(
+        await q(
+          "SELECT COUNT(*) AS n FROM outbox WHERE type = 'order.delivered' AND aggregate_id = ?",
+          [String(orderId)],
+        ),
+      ).toEqual([{ n: '0' }]);
+    });
+  });
 });
 
 describe('the reconcile and auto-complete sweepers, with Redis flushed', () => {

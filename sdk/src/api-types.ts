@@ -1031,14 +1031,14 @@ export interface components {
             /** @example 7 */
             id: number;
             /** @enum {string} */
-            kind: "nickname" | "order_remark";
+            kind: "nickname" | "order_remark" | "avatar";
             /** @example 7 */
             refId: number;
             /** @example 7 */
             userId: number;
             content: string;
             /** @enum {string} */
-            reason: "review" | "unchecked";
+            reason: "review" | "unchecked" | "risky";
             /** @example 20001 */
             label: number | null;
             /** @enum {string} */
@@ -1059,64 +1059,6 @@ export interface components {
             items: components["schemas"]["ContentFlagView"][];
             /** @description null on the last page */
             nextCursor: string | null;
-        };
-        DeliveryAddressView: {
-            /** @example Zhang San */
-            name: string;
-            /** @example 13800138000 */
-            phone: string;
-            /** @example Guangdong */
-            province: string;
-            /** @example Guangzhou */
-            city: string;
-            /** @example Haizhu */
-            district: string;
-            /** @example No. 1 Xingang Road */
-            detail: string;
-            /** @example 510000 */
-            postalCode: string | null;
-        };
-        AddressView: {
-            /** @example 7 */
-            id: number;
-            /** @example Zhang San */
-            name: string;
-            /** @example 13800138000 */
-            phone: string;
-            /** @example Guangdong */
-            province: string;
-            /** @example Guangzhou */
-            city: string;
-            /** @example Haizhu */
-            district: string;
-            /** @example No. 1 Xingang Road */
-            detail: string;
-            /** @example 510000 */
-            postalCode: string | null;
-            isDefault: boolean;
-        };
-        AddressList: components["schemas"]["AddressView"][];
-        DeletedAddress: {
-            /** @example 7 */
-            id: number;
-            /** @constant */
-            deleted: true;
-        };
-        UserView: {
-            /** @example 7 */
-            id: number;
-            /** @example Xiao Ming */
-            nickname: string;
-            avatarUrl: string | null;
-            /** @example 13800138000 */
-            phone: string | null;
-            /** @enum {string} */
-            role: "user" | "support" | "operator" | "finance" | "admin";
-            /**
-             * Format: date-time
-             * @example 2026-01-01T08:00:00.000Z
-             */
-            createdAt: string;
         };
         QueueView: {
             /** @example orders.payment-timeout */
@@ -1167,6 +1109,28 @@ export interface components {
             /** @constant */
             retried: true;
         };
+        WechatPushMessageView: {
+            /** @example 7 */
+            id: number;
+            /** @example trade_manage_remind_shipping */
+            event: string;
+            /** @example event */
+            msgType: string;
+            fromUser: string | null;
+            /** @example 1733540000 */
+            createTime: number | null;
+            message: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T08:00:00.000Z
+             */
+            receivedAt: string;
+        };
+        WechatPushMessagePage: {
+            items: components["schemas"]["WechatPushMessageView"][];
+            /** @description null on the last page */
+            nextCursor: string | null;
+        };
         ThrottleLimitView: {
             /** @description requests per window per client */
             limit: number;
@@ -1205,6 +1169,64 @@ export interface components {
             items: components["schemas"]["SettingsChangeView"][];
             /** @description null on the last page */
             nextCursor: string | null;
+        };
+        UserView: {
+            /** @example 7 */
+            id: number;
+            /** @example Xiao Ming */
+            nickname: string;
+            avatarUrl: string | null;
+            /** @example 13800138000 */
+            phone: string | null;
+            /** @enum {string} */
+            role: "user" | "support" | "operator" | "finance" | "admin";
+            /**
+             * Format: date-time
+             * @example 2026-01-01T08:00:00.000Z
+             */
+            createdAt: string;
+        };
+        DeliveryAddressView: {
+            /** @example Zhang San */
+            name: string;
+            /** @example 13800138000 */
+            phone: string;
+            /** @example Guangdong */
+            province: string;
+            /** @example Guangzhou */
+            city: string;
+            /** @example Haizhu */
+            district: string;
+            /** @example No. 1 Xingang Road */
+            detail: string;
+            /** @example 510000 */
+            postalCode: string | null;
+        };
+        AddressView: {
+            /** @example 7 */
+            id: number;
+            /** @example Zhang San */
+            name: string;
+            /** @example 13800138000 */
+            phone: string;
+            /** @example Guangdong */
+            province: string;
+            /** @example Guangzhou */
+            city: string;
+            /** @example Haizhu */
+            district: string;
+            /** @example No. 1 Xingang Road */
+            detail: string;
+            /** @example 510000 */
+            postalCode: string | null;
+            isDefault: boolean;
+        };
+        AddressList: components["schemas"]["AddressView"][];
+        DeletedAddress: {
+            /** @example 7 */
+            id: number;
+            /** @constant */
+            deleted: true;
         };
         OrderItemView: {
             /** @example 7 */
@@ -1302,28 +1324,6 @@ export interface components {
         };
         SubscriptionList: {
             items: components["schemas"]["SubscriptionView"][];
-        };
-        WechatPushMessageView: {
-            /** @example 7 */
-            id: number;
-            /** @example trade_manage_remind_shipping */
-            event: string;
-            /** @example event */
-            msgType: string;
-            fromUser: string | null;
-            /** @example 1733540000 */
-            createTime: number | null;
-            message: string;
-            /**
-             * Format: date-time
-             * @example 2026-01-01T08:00:00.000Z
-             */
-            receivedAt: string;
-        };
-        WechatPushMessagePage: {
-            items: components["schemas"]["WechatPushMessageView"][];
-            /** @description null on the last page */
-            nextCursor: string | null;
         };
         JsapiPayParams: {
             /**
@@ -1828,6 +1828,8 @@ export interface components {
             carrier?: string;
             trackingNo?: string;
             packages?: components["schemas"]["PackageDto"][];
+            /** @description same-city delivery by our own courier */
+            sameCity?: boolean;
         };
         PackageDto: {
             carrier: string;

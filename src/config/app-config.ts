@@ -109,6 +109,10 @@ export interface AppConfig {
     timeoutMs: number;
     /** When msg_sec_check cannot answer: store and flag (true) or refuse with 502. */
     contentCheckFailOpen: boolean;
+    /** An avatar check whose result has not been pushed this long is asked again. */
+    mediaCheckRetryAfterMs: number;
+    /** Requests of one avatar check before it is flagged `unchecked`. */
+    mediaCheckMaxAttempts: number;
     /** Set with set_msg_jump_path at boot; unset: WeChat's default page. */
     orderMessagePage: string | undefined;
   };
@@ -385,6 +389,8 @@ function wechatSection(env: Env): AppConfig['wechat'] {
     apiBaseUrl: env.WECHAT_API_BASE_URL.replace(/\/+$/, ''),
     timeoutMs: env.WECHAT_TIMEOUT_MS,
     contentCheckFailOpen: env.CONTENT_CHECK_FAIL_OPEN,
+    mediaCheckRetryAfterMs: env.MEDIA_CHECK_RETRY_AFTER_S * 1000,
+    mediaCheckMaxAttempts: env.MEDIA_CHECK_MAX_ATTEMPTS,
     orderMessagePage: env.WECHAT_ORDER_MESSAGE_PAGE,
   };
 }

@@ -179,6 +179,8 @@ export const envSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
+  MEDIA_CHECK_RETRY_AFTER_S: positiveInt.default(1800),
+  MEDIA_CHECK_MAX_ATTEMPTS: positiveInt.max(10).default(3),
   WECHAT_SUBSCRIBE_TEMPLATE_ORDER_PAID: templateId,
   WECHAT_SUBSCRIBE_TEMPLATE_ORDER_SHIPPED: templateId,
   WECHAT_SUBSCRIBE_TEMPLATE_ORDER_REFUNDED: templateId,

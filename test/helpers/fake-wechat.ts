@@ -23,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
  *   wx.templates.add('tpl-paid');                  // subscribe templates of the mini-program
  *   wx.acceptSubscription(openid, 'tpl-paid');     // the user accepted one message (else 43101)
  *   wx.subscribeErrcode = -1;                      // subscribe/send answers this errcode
+ *   wx.mediaCheckErrcodes.push(45009);            // media_check_async answers these errcodes first, in turn
  *   wx.shippingErrcode = 10060001;                 // upload_shipping_info answers this errcode
  *   wx.tradeManaged = false;                       // is_trade_managed answers this
  *
@@ -34,6 +35,7 @@ export type FakeApi =
   | 'phone'
   | 'checksession'
   | 'secCheck'
+  | 'mediaCheck'
   | 'wxacode'
   | 'subscribeSend'
   | 'shippingUpload'
@@ -78,6 +80,10 @@ export interface FakeWechat {
   secCheckErrcode: number | undefined;
   /** Every msg_sec_check body received. */
   secChecks: Record<string, unknown>[];
+  /** media_check_async answers these errcodes (one per call, first in first out) before trace_ids. */
+  mediaCheckErrcodes: number[];
+  /** Every media_check_async body accepted, with the trace_id it was answered. */
+  mediaChecks: { body: Record<string, unknown>; traceId: string }[];
   /** Pages of the published mini-program (getwxacodeunlimit with check_path). */
   pages: Set<string>;
   /** Every getwxacodeunlimit body received. */
@@ -200,6 +206,7 @@ export async function startFakeWechat(
       phone: 0,
       checksession: 0,
       secCheck: 0,
+      mediaCheck: 0,
       wxacode: 0,
       subscribeSend: 0,
       shippingUpload: 0,
@@ -215,6 +222,8 @@ export async function startFakeWechat(
     reviewWords: new Set(),
     secCheckErrcode: undefined,
     secChecks: [],
+    mediaCheckErrcodes: [],
+    mediaChecks: [],
     pages: new Set(['pages/index/index']),
     wxacodes: [],
     templates: new Set(),
@@ -384,6 +393,29 @@ export async function startFakeWechat(
       return send(res, { errcode: 87009, errmsg: 'invalid signature' });
     }
     send(res, { errcode: 0, errmsg: 'ok' });
+  }
+
+  async function mediaCheck(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    fake.counts.mediaCheck += 1;
+    const body = await readJson(req);
+    if (!tokenIsValid(url.searchParams.get('access_token'))) {
+      return send(res, tokenError());
+    }
+    const errcode = fake.mediaCheckErrcodes.shift();
+    if (errcode !== undefined) return send(res, { errcode, errmsg: 'failing' });
+    const { media_url: mediaUrl, media_type: mediaType, version, openid, scene } = body;
+    if (version !== 2 || typeof mediaUrl !== 'string' || ![1, 2].includes(mediaType as number)) {
+      return send(res, { errcode: 47001, errmsg: 'data format error' });
+    }
+    if (typeof scene !== 'number' || ![1, 2, 3, 4].includes(scene)) {
+      return send(res, { errcode: 40129, errmsg: 'invalid scene' });
+    }
+    if (typeof openid !== 'string' || !sessionKeys.has(openid)) {
+      return send(res, { errcode: 40003, errmsg: 'invalid openid' });
+    }
+    const traceId = randomBytes(12).toString('hex');
+    fake.mediaChecks.push({ body, traceId });
+    send(res, { errcode: 0, errmsg: 'ok', trace_id: traceId });
   }
 
   async function secCheck(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -645,6 +677,7 @@ export async function startFakeWechat(
     'POST /wxa/business/getuserphonenumber': 'phone',
     'GET /wxa/checksession': 'checksession',
     'POST /wxa/msg_sec_check': 'secCheck',
+    'POST /wxa/media_check_async': 'mediaCheck',
     'POST /wxa/getwxacodeunlimit': 'wxacode',
     'POST /cgi-bin/message/subscribe/send': 'subscribeSend',
     'POST /wxa/sec/order/upload_shipping_info': 'shippingUpload',
@@ -675,6 +708,8 @@ export async function startFakeWechat(
           return checksession(url, res);
         case 'POST /wxa/msg_sec_check':
           return secCheck(url, req, res);
+        case 'POST /wxa/media_check_async':
+          return mediaCheck(url, req, res);
         case 'POST /wxa/getwxacodeunlimit':
           return wxacode(url, req, res);
         case 'POST /cgi-bin/message/subscribe/send':

@@ -7,10 +7,14 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 
-/** What was flagged: a user's nickname or an order's remark. */
-export type ContentKind = 'nickname' | 'order_remark';
-/** `review`: WeChat asked for a human look; `unchecked`: WeChat could not answer (fail-open). */
-export type FlagReason = 'review' | 'unchecked';
+/** What was flagged: a user's nickname or avatar (its URL), or an order's remark. */
+export type ContentKind = 'nickname' | 'order_remark' | 'avatar';
+/**
+ * `review`: WeChat asked for a human look; `unchecked`: WeChat could not
+ * answer (fail-open); `risky`: an image WeChat found risky after it was
+ * stored (it has been removed).
+ */
+export type FlagReason = 'review' | 'unchecked' | 'risky';
 export type FlagStatus = 'open' | 'cleared';
 
 /** Stored text an admin should look at, with a copy of the text as it was checked. */

@@ -7,12 +7,12 @@ export const contentFlagView = apiView(
   'ContentFlagView',
   z.strictObject({
     id: rowId(),
-    kind: z.enum(['nickname', 'order_remark']),
-    /** The user id of a nickname, the order id of a remark. */
+    kind: z.enum(['nickname', 'order_remark', 'avatar']),
+    /** The user id of a nickname or avatar, the order id of a remark. */
     refId: rowId(),
     userId: rowId(),
     content: z.string(),
-    reason: z.enum(['review', 'unchecked']),
+    reason: z.enum(['review', 'unchecked', 'risky']),
     label: intColumn().nullable().meta({ example: 20001 }),
     status: z.enum(['open', 'cleared']),
     clearedBy: rowId().nullable(),

@@ -29,8 +29,9 @@ export interface FlagTarget {
   content: string;
 }
 
-// msgSecCheck scenes: a nickname is profile data, a remark is like a comment.
-const SCENE: Record<ContentKind, ContentScene> = { nickname: 1, order_remark: 2 };
+// msgSecCheck scenes: a nickname is profile data, a remark is like a comment
+// (an avatar is an image, checked by media_check_async, never as text).
+const SCENE: Record<ContentKind, ContentScene> = { nickname: 1, order_remark: 2, avatar: 1 };
 const cursor = idCursor('flag');
 
 /**

@@ -12,6 +12,7 @@ export {
   ORDER_EVENTS,
   orderEvent,
   type OrderCancelledPayload,
+  type OrderDeliveredPayload,
   type OrderEventType,
   type OrderPlacedPayload,
 } from './order-events.js';

@@ -11,6 +11,8 @@ export const ORDER_EVENTS = {
   paid: 'order.paid',
   cancelled: 'order.cancelled',
   shipped: 'order.shipped',
+  /** An order of only virtual goods, completed by its payment (nothing ships). */
+  delivered: 'order.delivered',
   refunded: 'order.refunded',
 } as const;
 
@@ -36,6 +38,11 @@ export interface OrdersBatchPlacedPayload {
   orderIds: number[];
   /** ISO 8601: when the payment timeout closes the orders still unpaid. */
   payBefore: string;
+}
+
+export interface OrderDeliveredPayload {
+  orderId: number;
+  userId: number;
 }
 
 export interface OrderCancelledPayload {

@@ -247,6 +247,22 @@ export class OrdersService {
     }
   }
 
+  /**
+   * True when every line of the order is a virtual good (delivered by its
+   * payment). Read from the products, like requireAddress: their rows stay
+   * when deleted, and a product's delivery kind is what the address check
+   * before the payment saw too.
+   */
+  async isVirtualOnly(m: EntityManager, orderId: number): Promise<boolean> {
+    const [row]: { n: number | string; v: number | string | null }[] = await m.query(
+      'SELECT COUNT(*) AS n, ' +
+        "SUM(CASE WHEN p.delivery = 'virtual' THEN 1 ELSE 0 END) AS v " +
+        'FROM order_items i JOIN products p ON p.id = i.product_id WHERE i.order_id = ?',
+      [orderId],
+    );
+    return Number(row.n) > 0 && Number(row.n) === Number(row.v);
+  }
+
   /** The buyer confirms a shipped order arrived: completed, once, however the timer races it. */
   async confirmReceipt(userId: number, orderId: number): Promise<OrderView> {
     await this.ownOrder(userId, orderId);

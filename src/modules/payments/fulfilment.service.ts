@@ -34,6 +34,8 @@ export interface OrderShippedPayload {
   packages?: ShippedPackage[] | null;
   /** ISO 8601: starts the ORDER_AUTO_COMPLETE_DAYS clock. */
   shippedAt: string;
+  /** Same-city delivery by our own courier; absent: express or picked up. */
+  sameCity?: boolean;
 }
 
 /** Shipping (paid → shipped) and the automatic completion that follows it. */
@@ -71,6 +73,11 @@ export class FulfilmentService {
       if (!shipped) {
         throw new AppError('CONFLICT', `only a paid order can be shipped (it is ${order.status})`);
       }
+      if (dto.sameCity && dto.packages) {
+        throw validationError([
+          { field: 'packages', message: 'same-city delivery is one parcel: give no packages' },
+        ]);
+      }
       const packages = dto.packages
         ? await this.checkPackages(m, orderId, dto, dto.packages)
         : null;
@@ -101,6 +108,7 @@ export class FulfilmentService {
           userId: order.userId,
           shippedAt: shippedAt.toISOString(),
           packages,
+          ...(dto.sameCity ? { sameCity: true } : {}),
         }),
       );
       return order;

@@ -4,6 +4,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsInt,
   IsOptional,
   IsString,
@@ -93,4 +94,14 @@ export class ShipDto {
   @ValidateNested({ each: true })
   @Type(() => PackageDto)
   packages?: PackageDto[];
+
+  /**
+   * Delivered in town by the merchant's own courier (WeChat's same-city
+   * delivery, logistics_type 2) rather than by an express company; a
+   * trackingNo is optional, packages are not allowed.
+   */
+  @ApiPropertyOptional({ description: 'same-city delivery by our own courier' })
+  @IsOptional()
+  @IsBoolean()
+  sameCity?: boolean;
 }

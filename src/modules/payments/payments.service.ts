@@ -9,6 +9,7 @@ import {
   ORDER_EVENTS,
   OrderTransitions,
   OrdersService,
+  type OrderDeliveredPayload,
   orderEvent,
   type Order,
 } from '../orders/index.js';
@@ -186,6 +187,7 @@ export class PaymentsService {
             totalCents: order.totalCents,
           }),
         );
+        await this.deliverIfVirtual(m, orderId, order.userId);
         return 'paid';
       }
       // The row is locked: its status is the current one, not a snapshot.
@@ -196,6 +198,28 @@ export class PaymentsService {
       return 'duplicate';
     };
     return within ? work(within) : this.transactions.run(work);
+  }
+
+  /**
+   * An order of only virtual goods is delivered by its payment: paid →
+   * completed in the payment's transaction, and `order.delivered` has the
+   * shipping upload tell WeChat (logistics_type 3, virtual delivery).
+   */
+  private async deliverIfVirtual(m: EntityManager, orderId: number, userId: number): Promise<void> {
+    if (!(await this.orders.isVirtualOnly(m, orderId))) return;
+    const completed = await this.transitions.apply(m, {
+      orderId,
+      from: 'paid',
+      to: 'completed',
+      actor: 'payment',
+      reason: 'virtual goods delivered',
+    });
+    if (completed) {
+      await this.outbox.append(
+        m,
+        orderEvent<OrderDeliveredPayload>(ORDER_EVENTS.delivered, { orderId, userId }),
+      );
+    }
   }
 
   /** Writes the payment once: 'recorded' for the first writer of this transaction. */

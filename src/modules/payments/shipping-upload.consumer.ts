@@ -5,7 +5,7 @@ import {
   UnrecoverableJobError,
   type DeliveredEvent,
 } from '../../infra/queue/index.js';
-import { ORDER_EVENTS, Order, OrderItem } from '../orders/index.js';
+import { ORDER_EVENTS, Order, OrderItem, type OrderDeliveredPayload } from '../orders/index.js';
 import { User } from '../users/index.js';
 import { ShippingRejected, WechatClient, type ShippingUpload } from '../wechat/index.js';
 import type { OrderShippedPayload } from './fulfilment.service.js';
@@ -25,8 +25,16 @@ export function itemDescription(names: string[]): string {
     : `${chars.slice(0, ITEM_DESC_MAX - 1).join('')}…`;
 }
 
+/** What the upload is made from: a shipment, or the delivery of virtual goods. */
+type UploadPayload = OrderShippedPayload | OrderDeliveredPayload;
+
+function isShipped(payload: UploadPayload): payload is OrderShippedPayload {
+  return 'shippedAt' in payload;
+}
+
 /**
- * `order.shipped` becomes the shipping upload WeChat requires of
+ * `order.shipped` (and `order.delivered`, an order of only virtual goods
+ * completed by its payment: logistics_type 3) becomes the shipping upload WeChat requires of
  * mini-programs that take WeChat Pay. The upload runs inside the consumer's
  * transaction, with the processed-event record, so a redelivery uploads
  * nothing:
@@ -47,9 +55,9 @@ export class ShippingUploads implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.registry.register<OrderShippedPayload>({
+    this.registry.register<UploadPayload>({
       name: SHIPPING_UPLOAD_QUEUE,
-      events: [ORDER_EVENTS.shipped],
+      events: [ORDER_EVENTS.shipped, ORDER_EVENTS.delivered],
       ordered: false,
       concurrency: 4,
       attempts: 6,
@@ -58,10 +66,7 @@ export class ShippingUploads implements OnModuleInit {
     });
   }
 
-  private async handle(
-    event: DeliveredEvent<OrderShippedPayload>,
-    m: EntityManager,
-  ): Promise<void> {
+  private async handle(event: DeliveredEvent<UploadPayload>, m: EntityManager): Promise<void> {
     const orderId = Number(event.payload.orderId);
     const order = await m.findOneBy(Order, { id: orderId });
     const payment = await m.findOneBy(OrderPayment, { orderId });
@@ -69,7 +74,10 @@ export class ShippingUploads implements OnModuleInit {
     // Nothing WeChat could know about: no order, or not paid through WeChat Pay.
     if (!order || !payment || !user) return;
     const items = await m.find(OrderItem, { where: { orderId }, order: { id: 'ASC' } });
-    const { trackingNo, carrier, packages } = event.payload;
+    const shipped = isShipped(event.payload) ? event.payload : null;
+    const trackingNo = shipped?.trackingNo ?? null;
+    const carrier = shipped?.carrier ?? null;
+    const packages = shipped?.packages ?? null;
     const namesOf = (productIds: number[] | null) =>
       itemDescription(
         items
@@ -80,7 +88,7 @@ export class ShippingUploads implements OnModuleInit {
       orderKey: payment.transactionId
         ? { type: 2, transactionId: payment.transactionId }
         : { type: 1, mchid: this.pay.client.mchId, outTradeNo: payment.outTradeNo },
-      logisticsType: packages || trackingNo ? 1 : 4,
+      logisticsType: !shipped ? 3 : shipped.sameCity ? 2 : packages || trackingNo ? 1 : 4,
       shippingList: packages
         ? packages.map((p) => ({
             trackingNo: p.trackingNo,
@@ -89,8 +97,8 @@ export class ShippingUploads implements OnModuleInit {
           }))
         : [
             {
-              trackingNo: trackingNo ?? null,
-              expressCompany: trackingNo ? (carrier ?? null) : null,
+              trackingNo,
+              expressCompany: trackingNo ? carrier : null,
               itemDesc: namesOf(null),
             },
           ],

@@ -3,6 +3,7 @@ export { UsersService, USER_REGISTERED } from './users.service.js';
 export type { WechatIdentity, ProfilePatch, UserRegisteredPayload } from './users.service.js';
 export { User } from './user.entity.js';
 export { lockUserRow } from './user-lock.js';
+export { MediaCheck } from './media-check.entity.js';
 export { setRoleGrant, type AdminGrantResult, type AdminTarget } from './admin-grants.js';
 export { STAFF_ROLES, USER_ROLES, type StaffRole, type UserRole } from '../../common/auth/index.js';
 export { userView, type UserView } from './user.view.js';

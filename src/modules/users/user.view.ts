@@ -17,6 +17,9 @@ export const userView = apiView(
 );
 export type UserView = z.infer<typeof userView>;
 
+/** The cache key of a user's view (the users service and the avatar checks drop it). */
+export const userViewKey = (id: number) => `user:${id}`;
+
 export function toUserView(user: User): UserView {
   return {
     id: user.id,

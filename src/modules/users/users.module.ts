@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ModerationModule } from '../moderation/index.js';
+import { WechatModule } from '../wechat/index.js';
+import { AvatarChecks } from './avatar-checks.service.js';
+import { MediaCheck } from './media-check.entity.js';
 import { Address } from './address.entity.js';
 import { AddressesController } from './addresses.controller.js';
 import { AddressesService } from './addresses.service.js';
@@ -10,9 +13,9 @@ import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User, Address]), ModerationModule],
+  imports: [TypeOrmModule.forFeature([User, Address, MediaCheck]), ModerationModule, WechatModule],
   controllers: [UsersController, AddressesController, AdminUsersController],
-  providers: [UsersService, AddressesService],
+  providers: [UsersService, AddressesService, AvatarChecks],
   exports: [UsersService, AddressesService],
 })
 export class UsersModule {}

@@ -10,9 +10,10 @@ import { OutboxWriter } from '../../infra/queue/index.js';
 import { roleOf, setRoleGrant } from './admin-grants.js';
 import type { UserRole } from '../../common/auth/index.js';
 import { User } from './user.entity.js';
-import { toUserView, type UserView } from './user.view.js';
+import { toUserView, userViewKey, type UserView } from './user.view.js';
+import { AvatarChecks } from './avatar-checks.service.js';
 
-const viewKey = (id: number) => `user:${id}`;
+const viewKey = userViewKey;
 
 // Writers delete the key on every replica at once (the cache's bus), so the
 // TTL only bounds how long an unchanged view is trusted.
@@ -62,6 +63,7 @@ export class UsersService {
     private readonly security: ContentSecurity,
     private readonly transactions: Transactions,
     private readonly outbox: OutboxWriter,
+    private readonly avatarChecks: AvatarChecks,
   ) {
     this.adminOpenIds = new Set(config.adminOpenIds);
   }
@@ -126,6 +128,7 @@ export class UsersService {
           aggregateId: user.id,
           payload,
         });
+        if (user.avatarUrl) await this.avatarChecks.checkWithin(m, user.id, user.avatarUrl);
         return user;
       });
       return { user: created, isNew: true };
@@ -150,8 +153,7 @@ export class UsersService {
     if (!decision.flag) return this.write(id, changes);
     // The nickname and its flag commit together: no flagged text goes unseen.
     await this.transactions.run(async (m) => {
-      const result = await m.update(User, { id }, changes);
-      if (result.affected === 0) throw new AppError('NOT_FOUND', 'user not found');
+      await this.store(m, id, changes);
       await this.security.flag(m, decision, {
         kind: 'nickname',
         refId: id,
@@ -199,20 +201,28 @@ export class UsersService {
     if (nickname !== undefined && nickname !== user.nickname) changes.nickname = nickname;
     if (avatarUrl !== undefined && avatarUrl !== user.avatarUrl) changes.avatarUrl = avatarUrl;
     if (Object.keys(changes).length === 0) return user;
-    await this.users.update({ id: user.id }, changes);
+    await this.transactions.run((m) => this.store(m, user.id, changes));
     await this.changed(user.id);
     return Object.assign(user, changes);
   }
 
   private async write(id: number, changes: Partial<User>): Promise<UserView> {
     if (Object.keys(changes).length > 0) {
-      const result = await this.users.update({ id }, changes);
-      if (result.affected === 0) throw new AppError('NOT_FOUND', 'user not found');
+      await this.transactions.run((m) => this.store(m, id, changes));
       await this.changed(id);
     }
     const user = await this.onPrimary((m) => m.findOneBy(User, { id }));
     if (!user) throw new AppError('NOT_FOUND', 'user not found');
     return toUserView(user);
+  }
+
+  /** Writes `changes`; a new avatar's image check commits with it. */
+  private async store(m: EntityManager, id: number, changes: Partial<User>): Promise<void> {
+    const result = await m.update(User, { id }, changes);
+    if (result.affected === 0) throw new AppError('NOT_FOUND', 'user not found');
+    if (typeof changes.avatarUrl === 'string') {
+      await this.avatarChecks.checkWithin(m, id, changes.avatarUrl);
+    }
   }
 
   /** Drops the cached view from both tiers on every replica. */

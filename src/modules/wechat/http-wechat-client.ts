@@ -199,6 +199,19 @@ export class HttpWechatClient extends WechatClient {
     };
   }
 
+  async requestImageCheck(mediaUrl: string, openid: string): Promise<string> {
+    const answer = await this.jsonWithToken('media_check_async', {
+      method: 'POST',
+      path: '/wxa/media_check_async',
+      // scene 1: a profile (the avatar).
+      body: { media_url: mediaUrl, media_type: 2, version: 2, openid, scene: 1 },
+    });
+    if (typeof answer.trace_id !== 'string' || answer.trace_id === '') {
+      throw this.unavailable('media_check_async', 'answer without trace_id', 'bad_answer');
+    }
+    return answer.trace_id;
+  }
+
   async wxaCodeUnlimited(request: WxaCodeRequest): Promise<WxaCodeImage> {
     const body: Record<string, unknown> = { scene: request.scene, check_path: true };
     if (request.page !== undefined) body.page = request.page;

@@ -81,6 +81,17 @@ export class SandboxWechatClient extends WechatClient {
     return Promise.resolve({ suggest: 'pass', label: 100 });
   }
 
+  /**
+   * A trace_id and nothing more: the sandbox has no push to send the
+   * verdict, so the check stays pending until the sweeper asks again and
+   * finally flags it `unchecked` for staff, as when WeChat never answers.
+   */
+  requestImageCheck(mediaUrl: string, openid: string): Promise<string> {
+    return Promise.resolve(
+      `sandbox-${digest('media', `${openid} ${mediaUrl} ${Date.now()}`).toString('hex').slice(0, 24)}`,
+    );
+  }
+
   wxaCodeUnlimited(request: WxaCodeRequest): Promise<WxaCodeImage> {
     const bits = digest('wxacode', `${request.page ?? ''}?${request.scene}`);
     const cells = 16;

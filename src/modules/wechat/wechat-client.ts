@@ -63,8 +63,8 @@ export interface ShippedParcel {
 export interface ShippingUpload {
   /** type 2: the WeChat Pay transaction id; type 1: the merchant's mchid and out_trade_no. */
   orderKey: { type: 2; transactionId: string } | { type: 1; mchid: string; outTradeNo: string };
-  /** 1 express delivery, 4 the user picks it up. */
-  logisticsType: 1 | 4;
+  /** 1 express delivery, 2 same-city delivery, 3 virtual goods, 4 the user picks it up. */
+  logisticsType: 1 | 2 | 3 | 4;
   /** One entry per parcel (at most 10); several are uploaded as split delivery. */
   shippingList: ShippedParcel[];
   /** RFC 3339 with +08:00, e.g. `2026-12-01T20:00:00+08:00`. */
@@ -97,6 +97,13 @@ export abstract class WechatClient {
   abstract checkSessionKey(openid: string, sessionKey: string): Promise<boolean>;
   /** Content security (msg_sec_check v2) of a text the user wrote. */
   abstract checkText(check: ContentCheck): Promise<ContentVerdict>;
+  /**
+   * Asks for an asynchronous check of an image (media_check_async v2,
+   * media_type 2): the answer is WeChat's trace_id; the verdict comes later
+   * as the pushed `wxa_media_check` event carrying it. An errcode (45009
+   * quota, -1 busy) throws, for the caller to retry later.
+   */
+  abstract requestImageCheck(mediaUrl: string, openid: string): Promise<string>;
   /** The unlimited mini-program code (getwxacodeunlimit) as an image. */
   abstract wxaCodeUnlimited(request: WxaCodeRequest): Promise<WxaCodeImage>;
   /**

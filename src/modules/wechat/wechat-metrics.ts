@@ -7,6 +7,7 @@ export const WECHAT_APIS = [
   'getuserphonenumber',
   'checksession',
   'msg_sec_check',
+  'media_check_async',
   'getwxacodeunlimit',
   'subscribe_send',
   'upload_shipping_info',
