@@ -215,6 +215,12 @@ describe('trade_manage_order_settlement', () => {
       expect(await timeline(orderId)).toEqual([
         expect.objectContaining({ actor: 'wechat', reason: 'reconciled: WeChat says settled' }),
       ]);
+      // The completion was a staff write: one audit row, for the first call only.
+      const audited = await q(
+        "SELECT actor_id, action FROM audit_log WHERE target = ? AND action <> 'order.ship'",
+        [`order:${orderId}`],
+      );
+      expect(audited).toEqual([{ actor_id: admin.user.id, action: 'order.reconcile' }]);
     });
 
     it('changes nothing while WeChat holds it shipped or does not know the payment', async () => {

@@ -16,6 +16,7 @@ export type AuditAction =
   | 'order.ship'
   | 'order.cancel'
   | 'order.refund'
+  | 'order.reconcile'
   | 'settings.update'
   | 'user.role'
   | 'dead_letter.retry'

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { AppError } from '../../common/errors/index.js';
+import { AuditLog } from '../../infra/audit/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
 import { OrdersService } from '../orders/index.js';
 import { WechatClient, type ShippingOrderState, type ShippingUpload } from '../wechat/index.js';
@@ -38,16 +39,32 @@ export class WechatShippingOrders {
     private readonly orders: OrdersService,
     private readonly settlements: WechatSettlements,
     private readonly transactions: Transactions,
+    private readonly audit: AuditLog,
   ) {}
 
-  async reconcile(orderId: number): Promise<WechatReconcileView> {
+  /** `staffId`: who asked; a completion it causes is a staff write, so it is audited. */
+  async reconcile(orderId: number, staffId: number): Promise<WechatReconcileView> {
     await this.orders.orderOf(orderId);
     const state = await this.wechat.shippingOrderState(await this.orderKey(orderId));
     const completed =
       state === 3 || state === 4
-        ? await this.transactions.run((m) =>
-            this.settlements.settle(m, orderId, `reconciled: WeChat says ${STATE_NAMES[state]}`),
-          )
+        ? await this.transactions.run(async (m) => {
+            const settled = await this.settlements.settle(
+              m,
+              orderId,
+              `reconciled: WeChat says ${STATE_NAMES[state]}`,
+            );
+            if (settled) {
+              await this.audit.record(m, {
+                actorId: staffId,
+                action: 'order.reconcile',
+                target: `order:${orderId}`,
+                before: { status: 'shipped' },
+                after: { status: 'completed', wechatState: STATE_NAMES[state] },
+              });
+            }
+            return settled;
+          })
         : false;
     const order = await this.orders.orderOf(orderId);
     return {

@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles } from '../../common/auth/index.js';
+import { CurrentUser, Roles, type AuthUser } from '../../common/auth/index.js';
 import { ApiAnswer, Budget, parseId } from '../../common/http/index.js';
 import { WechatShippingOrders } from './wechat-shipping-orders.service.js';
 import {
@@ -23,8 +23,8 @@ export class WechatShippingController {
   @HttpCode(200)
   @Budget('wechat')
   @ApiAnswer(wechatReconcileView, { errors: ['CONFLICT', 'WECHAT_UPSTREAM'] })
-  reconcile(@Param('id') id: string): Promise<WechatReconcileView> {
-    return this.shipping.reconcile(parseId(id, 'order'));
+  reconcile(@CurrentUser() staff: AuthUser, @Param('id') id: string): Promise<WechatReconcileView> {
+    return this.shipping.reconcile(parseId(id, 'order'), staff.userId);
   }
 
   /** The goods arrived: WeChat reminds the buyer to confirm receipt (once per order). */
