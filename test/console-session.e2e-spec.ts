@@ -173,19 +173,26 @@ describe('console sign-in by scan and the cookie session (MariaDB, Redis, two re
     expect(setCookies(second).has('mp_console')).toBe(false);
     expect((await approve(stack.app, t.ticket, support.accessToken)).status).toBe(409);
 
-    const me = await stack.app.http.get('/api/v1/users/me').set('Cookie', cookiePair(cookies.get('mp_console')));
+    const me = await stack.app.http
+      .get('/api/v1/users/me')
+      .set('Cookie', cookiePair(cookies.get('mp_console')));
     expect(me.status).toBe(200);
     expect(me.body.data).toMatchObject({ id: support.user.id, role: 'support' });
   });
 
   it('sets the cookie Secure on any host but localhost', async () => {
     const support = await staffWith('support');
-    const res = await stack.app.http.post('/console/login-tickets').set('Host', 'console.example.com');
+    const res = await stack.app.http
+      .post('/console/login-tickets')
+      .set('Host', 'console.example.com');
     const binder = setCookies(res).get('mp_console_login');
     expect(binder).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
     const ticket = (res.body.data as Ticket).ticket;
     expect((await approve(stack.app, ticket, support.accessToken)).status).toBe(200);
-    const first = await poll(stack.app, ticket, cookiePair(binder)).set('Host', 'console.example.com');
+    const first = await poll(stack.app, ticket, cookiePair(binder)).set(
+      'Host',
+      'console.example.com',
+    );
     expect(setCookies(first).get('mp_console')).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
   });
 
@@ -223,13 +230,19 @@ describe('console sign-in by scan and the cookie session (MariaDB, Redis, two re
     const opaque = await put({ ...CSRF, Origin: 'null' });
     expect(opaque.status).toBe(403);
     // Refused writes changed nothing.
-    const unchanged = await stack.app.http.get(`/api/v1/admin/users?q=${target.user.id}`).set('Cookie', cookie);
+    const unchanged = await stack.app.http
+      .get(`/api/v1/admin/users?q=${target.user.id}`)
+      .set('Cookie', cookie);
     expect(unchanged.status).toBe(200);
 
     const ok = await put(CSRF);
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     expect(ok.body.data).toMatchObject({ id: target.user.id, role: 'operator' });
-    const own = await put({ ...CSRF, Host: 'console.example.com', Origin: 'https://console.example.com' });
+    const own = await put({
+      ...CSRF,
+      Host: 'console.example.com',
+      Origin: 'https://console.example.com',
+    });
     expect(own.status).toBe(200);
     // Audited as the console's user, like a bearer write.
     const audit = await stack.db.dataSource.query(
@@ -273,13 +286,17 @@ describe('console sign-in by scan and the cookie session (MariaDB, Redis, two re
 
     const out = await stack.apps[1].http.post('/console/logout').set({ Cookie: cookie, ...CSRF });
     expect(out.status).toBe(200);
-    expect(setCookies(out).get('mp_console')).toMatch(/^mp_console=; Path=\/; Max-Age=0; HttpOnly; SameSite=Strict$/);
+    expect(setCookies(out).get('mp_console')).toMatch(
+      /^mp_console=; Path=\/; Max-Age=0; HttpOnly; SameSite=Strict$/,
+    );
     for (const app of stack.apps) {
       const after = await app.http.get('/api/v1/users/me').set('Cookie', cookie);
       expect([after.status, after.body.code]).toEqual([401, 40100]);
     }
     // The staff member's mini-program session goes on.
-    expect((await stack.app.http.get('/api/v1/users/me').set(bearer(admin.accessToken))).status).toBe(200);
+    expect(
+      (await stack.app.http.get('/api/v1/users/me').set(bearer(admin.accessToken))).status,
+    ).toBe(200);
   });
 
   it('ends within 1 s on the other replica when the role changes (PUT and npm run admin)', async () => {
@@ -307,7 +324,9 @@ describe('console sign-in by scan and the cookie session (MariaDB, Redis, two re
     // The command line, another process on the same database.
     const finance = await staffWith('finance');
     const cookie2 = await signIn(stack.app, finance);
-    expect((await stack.apps[1].http.get('/api/v1/users/me').set('Cookie', cookie2)).status).toBe(200);
+    expect((await stack.apps[1].http.get('/api/v1/users/me').set('Cookie', cookie2)).status).toBe(
+      200,
+    );
     await promisify(execFile)(process.execPath, [adminCli, 'revoke', String(finance.user.id)], {
       env: {
         PATH: process.env.PATH,
@@ -326,8 +345,12 @@ describe('console sign-in by scan and the cookie session (MariaDB, Redis, two re
     const support = await staffWith('support');
     const cookie = await signIn(stack.app, support);
     // Seen live on replica 1 first: its memory must learn of the revocation.
-    expect((await stack.apps[1].http.get('/api/v1/users/me').set('Cookie', cookie)).status).toBe(200);
-    const out = await stack.app.http.post('/api/v1/auth/logout-all').set(bearer(support.accessToken));
+    expect((await stack.apps[1].http.get('/api/v1/users/me').set('Cookie', cookie)).status).toBe(
+      200,
+    );
+    const out = await stack.app.http
+      .post('/api/v1/auth/logout-all')
+      .set(bearer(support.accessToken));
     expect(out.status).toBe(200);
     const at = Date.now();
     let ended: Response | undefined;
@@ -408,7 +431,9 @@ describe('the development sign-in', () => {
       expect(t.qrcode).toMatch(/^data:image\/png;base64,iVBOR/);
       const ok = await app.http.post(`/console/login-tickets/${t.ticket}/dev-approve`);
       expect(ok.status, JSON.stringify(ok.body)).toBe(200);
-      expect((await app.http.post(`/console/login-tickets/${t.ticket}/dev-approve`)).status).toBe(409);
+      expect((await app.http.post(`/console/login-tickets/${t.ticket}/dev-approve`)).status).toBe(
+        409,
+      );
       const res = await poll(app, t.ticket, t.binder);
       expect(res.body.data).toEqual({ status: 'approved' });
       const cookie = cookiePair(setCookies(res).get('mp_console'));

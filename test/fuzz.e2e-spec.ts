@@ -223,7 +223,10 @@ const headers = fc.record(
     'x-forwarded-for': printable(40),
     accept: printable(30),
     // The console's cookie, garbled or a well-formed unknown one, with or without its CSRF header.
-    cookie: fc.oneof(printable(80), fc.constant('mp_console=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')),
+    cookie: fc.oneof(
+      printable(80),
+      fc.constant('mp_console=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
+    ),
     'x-console-csrf': fc.constantFrom('1', '0', ''),
     origin: fc.constantFrom('null', 'https://evil.example', 'http://127.0.0.1'),
   },

@@ -87,8 +87,7 @@ describe('The OpenAPI document at /docs/json', () => {
   it('lists every route the app serves, and no route it does not serve', () => {
     const served = stack.app.contract.routes
       .filter(
-        (r) =>
-          !/^\w+ \/docs/.test(r) && !r.startsWith('OPTIONS ') && !CONSOLE_FILES.includes(r),
+        (r) => !/^\w+ \/docs/.test(r) && !r.startsWith('OPTIONS ') && !CONSOLE_FILES.includes(r),
       )
       .map((r) => {
         const [method, url] = r.split(' ');
@@ -407,7 +406,9 @@ describe('The OpenAPI document at /docs/json', () => {
     const consoleCookie = (signedIn.headers['set-cookie'] as unknown as string[])
       .find((c) => c.startsWith('mp_console='))!
       .split(';')[0];
-    await ok(app.http.post('/console/logout').set({ Cookie: consoleCookie, 'X-Console-CSRF': '1' }));
+    await ok(
+      app.http.post('/console/logout').set({ Cookie: consoleCookie, 'X-Console-CSRF': '1' }),
+    );
     // The development sign-in succeeds only in the sandbox: the embedded mode without WeChat.
     const sandbox = await startEmbeddedTestApp({ LOG_LEVEL: 'warn' });
     try {

@@ -54,10 +54,7 @@ async function serveFile(
 /** `path` relative to `root` when it names a regular file inside it (no dot segment, no escape). */
 async function fileIn(root: string, path: string): Promise<string | undefined> {
   const relative = normalize(path);
-  if (
-    relative.includes('\0') ||
-    relative.split(sep).some((segment) => segment.startsWith('.'))
-  ) {
+  if (relative.includes('\0') || relative.split(sep).some((segment) => segment.startsWith('.'))) {
     return undefined;
   }
   try {

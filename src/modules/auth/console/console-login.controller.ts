@@ -2,12 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import {
-  CurrentUser,
-  Roles,
-  STAFF_ROLES,
-  type AuthUser,
-} from '../../../common/auth/index.js';
+import { CurrentUser, Roles, STAFF_ROLES, type AuthUser } from '../../../common/auth/index.js';
 import { ApiAnswer, Budget } from '../../../common/http/index.js';
 import { WritableWhenReadOnly } from '../../../infra/settings/index.js';
 import { ThrottleAs } from '../../../infra/throttle/index.js';

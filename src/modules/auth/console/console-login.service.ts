@@ -77,7 +77,11 @@ export class ConsoleLogins {
 
   /** A staff member's approval from the mini-program; 409 when expired or used. */
   async approve(ticket: string, user: AuthUser): Promise<void> {
-    await this.approveAs(ticket, { userId: user.userId, sessionId: user.sessionId, role: user.role });
+    await this.approveAs(ticket, {
+      userId: user.userId,
+      sessionId: user.sessionId,
+      role: user.role,
+    });
   }
 
   /** The development sign-in: approves as the sandbox's admin; 404 outside the sandbox. */

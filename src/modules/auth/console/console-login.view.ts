@@ -4,10 +4,13 @@ import { apiView, isoTime } from '../../../common/http/index.js';
 export const consoleLoginTicket = apiView(
   'ConsoleLoginTicket',
   z.strictObject({
-    ticket: z.string().meta({ description: 'one-time, 128 random bits (base64url, 22 characters)' }),
+    ticket: z
+      .string()
+      .meta({ description: 'one-time, 128 random bits (base64url, 22 characters)' }),
     expiresAt: isoTime(),
     qrcode: z.string().meta({
-      description: "a `data:image/png;base64,…` URL of the mini-program code whose `scene` is the ticket",
+      description:
+        'a `data:image/png;base64,…` URL of the mini-program code whose `scene` is the ticket',
     }),
   }),
 );

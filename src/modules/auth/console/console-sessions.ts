@@ -3,7 +3,13 @@ import type { AuthUser, UserRole } from '../../../common/auth/index.js';
 import { AppError } from '../../../common/errors/index.js';
 import type { UsersService } from '../../users/index.js';
 import type { SessionLiveness } from '../sessions/index.js';
-import { CSRF_HEADER, SESSION_COOKIE, cookieOf, newCookieSecret, sha256 } from './console-cookie.js';
+import {
+  CSRF_HEADER,
+  SESSION_COOKIE,
+  cookieOf,
+  newCookieSecret,
+  sha256,
+} from './console-cookie.js';
 import type { ConsoleGrant, ConsoleStore } from './console-store.js';
 
 /** What the request's console cookie stands for, looked up before the guards run. */
