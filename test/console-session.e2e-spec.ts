@@ -180,6 +180,31 @@ describe('console sign-in by scan and the cookie session (MariaDB, Redis, two re
     expect(me.body.data).toMatchObject({ id: support.user.id, role: 'support' });
   });
 
+  it('takes one approval and starts one session when replicas race for a ticket', async () => {
+    const [a, b] = [await staffWith('support'), await staffWith('finance')];
+    const t = await newTicket(stack.app);
+    const approvals = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        approve(stack.apps[i % 2], t.ticket, (i % 2 ? a : b).accessToken),
+      ),
+    );
+    expect(approvals.map((r) => r.status).sort((x, y) => x - y)).toEqual([
+      200, 409, 409, 409, 409, 409, 409, 409,
+    ]);
+    const polls = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => poll(stack.apps[i % 2], t.ticket, t.binder)),
+    );
+    const signedIn = polls.filter((r) => setCookies(r).has('mp_console'));
+    expect(signedIn).toHaveLength(1);
+    expect(polls.filter((r) => r.body.data.status === 'approved')).toHaveLength(1);
+    // The winner of the approvals is who the console is.
+    const winner = approvals.findIndex((r) => r.status === 200) % 2 ? a : b;
+    const me = await stack.app.http
+      .get('/api/v1/users/me')
+      .set('Cookie', cookiePair(setCookies(signedIn[0]).get('mp_console')));
+    expect(me.body.data.id).toBe(winner.user.id);
+  });
+
   it('sets the cookie Secure on any host but localhost', async () => {
     const support = await staffWith('support');
     const res = await stack.app.http
