@@ -263,12 +263,14 @@ describe('console sign-in by scan and the cookie session (MariaDB, Redis, two re
     const ok = await put(CSRF);
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     expect(ok.body.data).toMatchObject({ id: target.user.id, role: 'operator' });
-    const own = await put({
-      ...CSRF,
-      Host: 'console.example.com',
-      Origin: 'https://console.example.com',
-    });
-    expect(own.status).toBe(200);
+    // Behind nginx on another port (compose's 8080), Host has no port and Origin has it.
+    const behindProxy = { ...CSRF, Host: 'console.example.com' };
+    for (const origin of ['https://console.example.com', 'http://console.example.com:8080']) {
+      expect((await put({ ...behindProxy, Origin: origin })).status, origin).toBe(200);
+    }
+    for (const origin of ['https://console.example.com.evil.example', 'https://example.com']) {
+      expect((await put({ ...behindProxy, Origin: origin })).status, origin).toBe(403);
+    }
     // Audited as the console's user, like a bearer write.
     const audit = await stack.db.dataSource.query(
       "SELECT actor_id FROM audit_log WHERE target = ? AND action = 'user.role'",

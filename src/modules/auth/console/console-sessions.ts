@@ -109,7 +109,9 @@ export class ConsoleSessions {
  * CSRF (docs/console.md): SameSite=Strict already keeps the cookie off
  * cross-site requests; a write must also carry a header no form or simple
  * request can set, and, when the browser names its origin, come from this
- * server's own.
+ * server's own host name. Host names, not hosts: nginx passes `Host` without
+ * the port it was reached on (compose publishes it on 8080), while the
+ * browser's Origin keeps it.
  */
 export function checkWrite(request: FastifyRequest): void {
   if (READS.has(request.method)) return;
@@ -117,14 +119,14 @@ export function checkWrite(request: FastifyRequest): void {
     throw new AppError('FORBIDDEN', `a console write must carry the ${CSRF_HEADER} header`);
   }
   const origin = request.headers.origin;
-  if (origin !== undefined && hostOf(origin) !== request.host) {
+  if (origin !== undefined && hostnameOf(origin) !== request.hostname) {
     throw new AppError('FORBIDDEN', 'a console write must come from the console');
   }
 }
 
-function hostOf(origin: string): string | undefined {
+function hostnameOf(origin: string): string | undefined {
   try {
-    return new URL(origin).host;
+    return new URL(origin).hostname;
   } catch {
     return undefined;
   }
