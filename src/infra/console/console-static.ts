@@ -24,7 +24,14 @@ const REVALIDATE = 'no-cache';
 export async function serveConsole(app: NestFastifyApplication, root: string): Promise<void> {
   // In a plugin of its own: the reply decoration stays out of Swagger's way.
   await app.register(async (instance: FastifyInstance) => {
-    await instance.register(fastifyStatic, { root, serve: false });
+    // Our own line rather than the plugin's warning: a server without its
+    // console (a development checkout) is normal, and says what to do.
+    await instance.register(fastifyStatic, { root, serve: false, suppressWarning: true });
+    if ((await fileIn(root, 'index.html')) === undefined) {
+      instance.log.info(
+        `staff console not built (${root}): /console/ answers 404 until \`npm run build\``,
+      );
+    }
     instance.get('/console', (_request, reply) => reply.redirect('/console/', 308));
     instance.get('/console/*', (request, reply) => serveFile(request, reply, root));
   });
