@@ -348,6 +348,29 @@ describe('console sign-in by scan and the cookie session (MariaDB, Redis, two re
       .send({ role: 'operator' });
     expect((await me(stack.app)).status).toBe(401);
 
+    // Changed and changed back before the console's next request: ended all the same.
+    const flipped = await staffWith('support');
+    const cookie3 = await signIn(stack.app, flipped);
+    for (const role of ['finance', 'support']) {
+      const res = await stack.app.http
+        .put(`/api/v1/admin/users/${flipped.user.id}/role`)
+        .set(bearer(admin.accessToken))
+        .send({ role });
+      expect(res.status).toBe(200);
+    }
+    const flippedMe = await stack.apps[1].http.get('/api/v1/users/me').set('Cookie', cookie3);
+    expect([flippedMe.status, flippedMe.body.code]).toEqual([401, 40102]);
+    // The same role granted again is no change.
+    const steady = await staffWith('operator');
+    const cookie4 = await signIn(stack.app, steady);
+    await stack.app.http
+      .put(`/api/v1/admin/users/${steady.user.id}/role`)
+      .set(bearer(admin.accessToken))
+      .send({ role: 'operator' });
+    expect((await stack.apps[1].http.get('/api/v1/users/me').set('Cookie', cookie4)).status).toBe(
+      200,
+    );
+
     // The command line, another process on the same database.
     const finance = await staffWith('finance');
     const cookie2 = await signIn(stack.app, finance);

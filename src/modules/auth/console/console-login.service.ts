@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AuthUser } from '../../../common/auth/index.js';
+import { STAFF_ROLES, type AuthUser } from '../../../common/auth/index.js';
 import { AppError } from '../../../common/errors/index.js';
 import { APP_CONFIG, type AppConfig } from '../../../config/index.js';
 import { UsersService } from '../../users/index.js';
@@ -77,11 +77,7 @@ export class ConsoleLogins {
 
   /** A staff member's approval from the mini-program; 409 when expired or used. */
   async approve(ticket: string, user: AuthUser): Promise<void> {
-    await this.approveAs(ticket, {
-      userId: user.userId,
-      sessionId: user.sessionId,
-      role: user.role,
-    });
+    await this.approveAs(ticket, await this.grantOf(user.userId, user.sessionId));
   }
 
   /** The development sign-in: approves as the sandbox's admin; 404 outside the sandbox. */
@@ -140,6 +136,18 @@ export class ConsoleLogins {
       newRefreshToken(sessionId).hash,
       this.refreshTtlSec,
     );
-    return { userId: user.id, sessionId, role: 'admin' };
+    return this.grantOf(user.id, sessionId);
+  }
+
+  /**
+   * The user's role and grant as they stand now (the guard checked the role a
+   * moment ago; a change since then is refused rather than recorded).
+   */
+  private async grantOf(userId: number, sessionId: string): Promise<ConsoleGrant> {
+    const current = await this.users.currentGrant(userId);
+    if (current === undefined || !(STAFF_ROLES as readonly string[]).includes(current.role)) {
+      throw new AppError('FORBIDDEN');
+    }
+    return { userId, sessionId, ...current };
   }
 }

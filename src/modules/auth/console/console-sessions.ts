@@ -30,8 +30,8 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * The console's sessions (docs/console.md): a cookie whose id maps to a
  * staff member's session. A request authenticated by it passes the same
  * checks a bearer token does (the staff session live, the current role) plus
- * the console's own: the role it was approved with is still the user's
- * (a role change ends it), and a write carries the CSRF header and comes
+ * the console's own: the role it was approved with is still the user's, from
+ * the same grant (a role change ends it, even one changed back), and a write carries the CSRF header and comes
  * from this server's own origin. Nothing is cached in process: the cookie's
  * record is read from the store, the role from the database and liveness
  * from the session machinery on each request, so logout, role changes and
@@ -95,13 +95,13 @@ export class ConsoleSessions {
       await this.store.endSession(cookie.idHash);
       throw this.liveness.endedError(grant.sessionId);
     }
-    const role = await this.users.currentRole(grant.userId);
-    if (role !== grant.role) {
+    const current = await this.users.currentGrant(grant.userId);
+    if (current?.role !== grant.role || current.grantedAt !== grant.grantedAt) {
       await this.store.endSession(cookie.idHash);
       throw new AppError('SESSION_REVOKED', 'role changed, sign in to the console again');
     }
-    if (roles !== undefined && !roles.includes(role)) throw new AppError('FORBIDDEN');
-    return { userId: grant.userId, sessionId: grant.sessionId, role };
+    if (roles !== undefined && !roles.includes(current.role)) throw new AppError('FORBIDDEN');
+    return { userId: grant.userId, sessionId: grant.sessionId, role: current.role };
   }
 }
 

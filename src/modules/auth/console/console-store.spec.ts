@@ -17,7 +17,12 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-const GRANT: ConsoleGrant = { userId: 7, sessionId: 'sid-7', role: 'support' };
+const GRANT: ConsoleGrant = {
+  userId: 7,
+  sessionId: 'sid-7',
+  role: 'support',
+  grantedAt: 1_765_000_000_123,
+};
 let n = 0;
 const ticketName = () => `ticket-${process.pid}-${n++}`;
 
@@ -67,6 +72,12 @@ describe.each<[string, () => ConsoleStore]>([
     expect(await store.readTicket(approved, 'b')).toEqual({ status: 'expired' });
     expect(await store.approveTicket(waiting, GRANT)).toBe(false);
     expect(await store.approveTicket(ticketName(), GRANT)).toBe(false);
+  });
+
+  it('keeps a grant without a grant time (ADMIN_OPENIDS) as it was', async () => {
+    const id = ticketName();
+    await store.createSession(id, { ...GRANT, role: 'admin', grantedAt: null }, 60);
+    expect(await store.session(id)).toEqual({ ...GRANT, role: 'admin', grantedAt: null });
   });
 
   it('keeps a session until it ends or expires', async () => {

@@ -5,8 +5,9 @@ export interface ConsoleGrant {
   userId: number;
   /** The staff member's session (the mini-program's); the console lives as long as it does. */
   sessionId: string;
-  /** The role at approval: a console session ends when the role changes. */
+  /** The role at approval, and when it was granted: a console session ends when either changes. */
   role: UserRole;
+  grantedAt: number | null;
 }
 
 export type TicketRead =

@@ -4,29 +4,40 @@ import { sessionStoreUnavailable } from '../sessions/index.js';
 import { ConsoleStore, type ConsoleGrant, type TicketRead } from './console-store.js';
 
 // Keys (the client adds REDIS_KEY_PREFIX), one per script, so they run on a cluster:
-//   cons:t:{<ticket>}   hash: b (SHA-256 of the browser's secret), then u s r once approved
-//   cons:s:{<sha256>}   hash: u s r of a console session, keyed by the SHA-256 of its cookie
+//   cons:t:{<ticket>}   hash: b (SHA-256 of the browser's secret), then u s r g once approved
+//   cons:s:{<sha256>}   hash: u s r g of a console session, keyed by the SHA-256 of its cookie
+// (u user id, s staff session id, r role, g when the role was granted in ms or '' for none)
 const ticketKey = (ticket: string) => `cons:t:{${ticket}}`;
 const sessionKey = (idHash: string) => `cons:s:{${idHash}}`;
 
 // HSET keeps the ticket's TTL: an approval does not lengthen it.
 const APPROVE = `
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'u') == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'u', ARGV[1], 's', ARGV[2], 'r', ARGV[3])
+redis.call('HSET', KEYS[1], 'u', ARGV[1], 's', ARGV[2], 'r', ARGV[3], 'g', ARGV[4])
 return 1`;
 
 // Another browser's read (wrong secret) learns nothing and spends nothing.
 const READ = `
-local f = redis.call('HMGET', KEYS[1], 'b', 'u', 's', 'r')
+local f = redis.call('HMGET', KEYS[1], 'b', 'u', 's', 'r', 'g')
 if not f[1] or f[1] ~= ARGV[1] then return {'expired'} end
 if not f[2] then return {'waiting'} end
 redis.call('DEL', KEYS[1])
-return {'approved', f[2], f[3], f[4]}`;
+return {'approved', f[2], f[3], f[4], f[5]}`;
 
-function grantOf(u: string | null, s: string | null, r: string | null): ConsoleGrant | undefined {
-  if (!u || !s || !r || !(USER_ROLES as readonly string[]).includes(r)) return undefined;
-  return { userId: Number(u), sessionId: s, role: r as UserRole };
+function grantOf(
+  u: string | null,
+  s: string | null,
+  r: string | null,
+  g: string | null,
+): ConsoleGrant | undefined {
+  if (!u || !s || !r || g === null || !(USER_ROLES as readonly string[]).includes(r)) {
+    return undefined;
+  }
+  return { userId: Number(u), sessionId: s, role: r as UserRole, grantedAt: g ? Number(g) : null };
 }
+
+const grantedAtArg = (grant: ConsoleGrant) =>
+  grant.grantedAt === null ? '' : String(grant.grantedAt);
 
 /** A Redis failure is a dependency outage (503), never an unexpected 500. */
 function unavailable(): never {
@@ -55,17 +66,17 @@ export class RedisConsoleStore extends ConsoleStore {
   async approveTicket(ticket: string, grant: ConsoleGrant): Promise<boolean> {
     const done = await this.approveScript(
       [ticketKey(ticket)],
-      [grant.userId, grant.sessionId, grant.role],
+      [grant.userId, grant.sessionId, grant.role, grantedAtArg(grant)],
     ).catch(unavailable);
     return done === 1;
   }
 
   async readTicket(ticket: string, binderHash: string): Promise<TicketRead> {
-    const [status, u, s, r] = await this.readScript([ticketKey(ticket)], [binderHash]).catch(
+    const [status, u, s, r, g] = await this.readScript([ticketKey(ticket)], [binderHash]).catch(
       unavailable,
     );
     if (status === 'waiting') return { status: 'waiting' };
-    const grant = status === 'approved' ? grantOf(u, s, r) : undefined;
+    const grant = status === 'approved' ? grantOf(u, s, r, g) : undefined;
     return grant ? { status: 'approved', grant } : { status: 'expired' };
   }
 
@@ -73,15 +84,17 @@ export class RedisConsoleStore extends ConsoleStore {
     const key = sessionKey(idHash);
     await this.redis
       .multi()
-      .hset(key, 'u', grant.userId, 's', grant.sessionId, 'r', grant.role)
+      .hset(key, 'u', grant.userId, 's', grant.sessionId, 'r', grant.role, 'g', grantedAtArg(grant))
       .expire(key, ttlSec)
       .exec()
       .catch(unavailable);
   }
 
   async session(idHash: string): Promise<ConsoleGrant | undefined> {
-    const [u, s, r] = await this.redis.hmget(sessionKey(idHash), 'u', 's', 'r').catch(unavailable);
-    return grantOf(u, s, r);
+    const [u, s, r, g] = await this.redis
+      .hmget(sessionKey(idHash), 'u', 's', 'r', 'g')
+      .catch(unavailable);
+    return grantOf(u, s, r, g);
   }
 
   async endSession(idHash: string): Promise<void> {
