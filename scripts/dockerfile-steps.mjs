@@ -146,10 +146,13 @@ function copy({ args, stages, context, stageRoot, workdir }) {
       continue;
     }
     const clean = source.replace(/\/+$/, '');
-    const matched = context.filter((f) => f === clean || f.startsWith(`${clean}/`));
+    // `.`: the whole (filtered) context.
+    const matched =
+      clean === '.' ? context : context.filter((f) => f === clean || f.startsWith(`${clean}/`));
     if (matched.length === 0) throw new Error(`COPY ${source}: not in the build context`);
     for (const file of matched) {
-      const rel = file === clean ? posix.basename(file) : file.slice(clean.length + 1);
+      const rel =
+        clean === '.' ? file : file === clean ? posix.basename(file) : file.slice(clean.length + 1);
       const target =
         file === clean && !dest.endsWith('/') && parts.length === 1
           ? destPath

@@ -10,6 +10,7 @@ import { AppModule } from './app.module.js';
 import {
   API_SECURITY_HEADERS,
   COMPRESSED_ROUTE,
+  CONSOLE_SECURITY_HEADERS,
   DOCS_SECURITY_HEADERS,
   installEnvelope,
   installMethodNotAllowed,
@@ -25,6 +26,7 @@ import {
 import { AppError } from './common/errors/index.js';
 import { createLogger, lazyChildLogger, PinoNestLogger } from './common/logging/index.js';
 import type { AppConfig } from './config/index.js';
+import { serveConsole } from './infra/console/index.js';
 import { setupDocs } from './infra/docs/index.js';
 import { closingResponses, ShutdownState, type ClosingResponses } from './infra/lifecycle/index.js';
 import { activeTraceFields, installHttpTracing, startTracing } from './infra/tracing/index.js';
@@ -96,9 +98,12 @@ async function build(
     exclude: [
       { path: 'health/live', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
+      // The staff console's sign-in routes sit beside its page (docs/console.md).
+      { path: 'console/{*path}', method: RequestMethod.ALL },
     ],
   });
   if (config.docs.enabled) setupDocs(app);
+  await serveConsole(app, config.console.dir);
   return { app, logger };
 }
 
@@ -171,10 +176,8 @@ function installRequestHooks(
     done();
   });
   fastify.addHook('onRequest', (request, reply, done) => {
-    // helmet's headers, computed once (see security-headers.ts); the docs UI gets its own CSP.
-    void reply.headers(
-      request.url.startsWith('/docs') ? DOCS_SECURITY_HEADERS : API_SECURITY_HEADERS,
-    );
+    // helmet's headers, computed once (see security-headers.ts); the docs UI and the console get their own CSP.
+    void reply.headers(securityHeadersFor(request.url));
     void reply.header('x-request-id', request.id);
     if (shutdown.isClosing) {
       done(new AppError('UNAVAILABLE', 'shutting down'));
@@ -193,11 +196,17 @@ function installRequestHooks(
   installRequestContext(fastify, config.http.budgets);
 }
 
+function securityHeadersFor(url: string): Record<string, string> {
+  if (url.startsWith('/docs')) return DOCS_SECURITY_HEADERS;
+  if (url === '/console' || url.startsWith('/console/')) return CONSOLE_SECURITY_HEADERS;
+  return API_SECURITY_HEADERS;
+}
+
 async function installCompressionAndCors(
   app: NestFastifyApplication,
   config: AppConfig,
 ): Promise<void> {
-  // Compression only where answers can be large (the docs, /metrics, routes marked
+  // Compression only where answers can be large (the docs, /metrics, the console's files, routes marked
   // @Compressed()); every other route gets neither the compress nor the decompress hook.
   app
     .getHttpAdapter()
@@ -206,7 +215,10 @@ async function installCompressionAndCors(
       const url = route.url ?? '';
       const routeConfig = route.config as Record<string, unknown> | undefined;
       const wanted =
-        url.startsWith('/docs') || url === '/metrics' || routeConfig?.[COMPRESSED_ROUTE] === true;
+        url.startsWith('/docs') ||
+        url === '/metrics' ||
+        url === '/console/*' ||
+        routeConfig?.[COMPRESSED_ROUTE] === true;
       route.compress = wanted ? {} : false;
       route.decompress = false;
     });

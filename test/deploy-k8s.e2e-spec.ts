@@ -239,7 +239,7 @@ describe.each(builds)('deploy/k8s/$dir', ({ objects, warnings }) => {
     }
   });
 
-  it('the Service and the Ingress reach the http pods only; the Ingress routes only /api/v1', () => {
+  it('the Service and the Ingress reach the http pods only; the Ingress routes only /api/v1 and /console', () => {
     const service = find<IService>(objects, 'Service', HTTP);
     const httpLabels = deployment(objects, HTTP).spec!.template.metadata!.labels;
     const workerLabels = deployment(objects, WORKER).spec!.template.metadata!.labels;
@@ -253,9 +253,10 @@ describe.each(builds)('deploy/k8s/$dir', ({ objects, warnings }) => {
     const ingress = find<IIngress>(objects, 'Ingress', 'wx-mp-backend');
     const paths = ingress.spec!.rules!.flatMap((r) => r.http!.paths);
     expect(paths.length).toBeGreaterThan(0);
+    expect(new Set(paths.map((p) => p.path))).toEqual(new Set(['/api/v1', '/console']));
     for (const p of paths) {
-      // No rule may cover /metrics, /docs or /health/*: only the API prefix.
-      expect(p.path).toBe('/api/v1');
+      // No rule may cover /metrics, /docs or /health/*: only the API prefix and the staff console.
+      expect(['/api/v1', '/console']).toContain(p.path);
       expect(p.pathType).toBe('Prefix');
       expect(p.backend.service?.name).toBe(HTTP);
     }

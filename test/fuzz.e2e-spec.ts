@@ -91,6 +91,17 @@ const ROUTES: Route[] = [
   // An admin's export succeeds as CSV, outside the envelope: only its refusals are fuzzed here.
   { method: 'get', path: () => '/api/v1/admin/orders/export', fields: [], auth: ANON_OR_USER },
   { method: 'get', path: () => '/api/v1/admin/users', fields: [], auth: ALL },
+  // The staff console's sign-in (outside /api/v1); no sandbox here, so dev-approve is a 404.
+  { method: 'post', path: () => '/console/login-tickets', fields: [], auth: ALL },
+  { method: 'get', path: (id) => `/console/login-tickets/${id}`, fields: [], auth: ALL },
+  { method: 'post', path: (id) => `/console/login-tickets/${id}/approve`, fields: [], auth: ALL },
+  {
+    method: 'post',
+    path: (id) => `/console/login-tickets/${id}/dev-approve`,
+    fields: [],
+    auth: ALL,
+  },
+  { method: 'post', path: () => '/console/logout', fields: [], auth: ALL },
   { method: 'get', path: () => '/health/live', fields: [], auth: ALL },
   { method: 'get', path: () => '/health/ready', fields: [], auth: ALL },
 ];
@@ -211,6 +222,13 @@ const headers = fc.record(
     'x-request-id': printable(140),
     'x-forwarded-for': printable(40),
     accept: printable(30),
+    // The console's cookie, garbled or a well-formed unknown one, with or without its CSRF header.
+    cookie: fc.oneof(
+      printable(80),
+      fc.constant('mp_console=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
+    ),
+    'x-console-csrf': fc.constantFrom('1', '0', ''),
+    origin: fc.constantFrom('null', 'https://evil.example', 'http://127.0.0.1'),
   },
   { requiredKeys: [] },
 );
@@ -223,6 +241,7 @@ describe('fuzz: hostile requests on every route', () => {
   beforeAll(async () => {
     user = await loginAs(stack.app, stack.wx);
     admin = await loginAs(stack.app, stack.wx, { admin: true });
+    stack.wx.pages.add('pages/console-login/index');
     for (let i = 0; i < 3; i++) {
       const res = await stack.app.http
         .post('/api/v1/admin/products')

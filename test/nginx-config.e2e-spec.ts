@@ -183,9 +183,17 @@ describe('the shipped nginx config', () => {
 
   it('still passes everything else to the app', async () => {
     reached.length = 0;
-    for (const path of ['/health/live', '/api/v1/products', '/api/v1/docs-like', '/metricsx']) {
-      expect((await get(path)).status, path).toBe(200);
-    }
-    expect(reached).toEqual(['/health/live', '/api/v1/products', '/api/v1/docs-like', '/metricsx']);
+    // The staff console's files and its sign-in routes too (docs/console.md).
+    const paths = [
+      '/health/live',
+      '/api/v1/products',
+      '/api/v1/docs-like',
+      '/metricsx',
+      '/console/',
+      '/console/assets/index-abc123.js',
+      '/console/login-tickets/AAAAAAAAAAAAAAAAAAAAAA',
+    ];
+    for (const path of paths) expect((await get(path)).status, path).toBe(200);
+    expect(reached).toEqual(paths);
   });
 });

@@ -345,6 +345,34 @@ function sdkScenarios(backend: () => Backend, { flashSales }: { flashSales: bool
     expect(missing).toMatchObject({ status: 404, code: 40400 });
   });
 
+  it('approveConsoleLogin signs a browser in to the staff console as this staff member', async () => {
+    const ticketed = await backend().app.http.post('/console/login-tickets');
+    expect(ticketed.status).toBe(201);
+    const ticket = ticketed.body.data.ticket as string;
+    const binder = (ticketed.headers['set-cookie'] as unknown as string[])[0].split(';')[0];
+    const { client, wx } = clientOf();
+    const me = await client.me();
+    const refused = (await client.approveConsoleLogin(ticket).catch((e: unknown) => e)) as ApiError;
+    expect(refused).toMatchObject({ status: 403, code: 40300 });
+    const granted = await backend()
+      .app.http.put(`/api/v1/admin/users/${me.id}/role`)
+      .set('Authorization', `Bearer ${backend().adminToken}`)
+      .send({ role: 'support' });
+    expect(granted.status).toBe(200);
+    await client.approveConsoleLogin(ticket);
+    // Outside /api/v1, with the stored bearer token.
+    const approvals = wx.exchanges.filter(
+      (e) => e.method === 'POST' && e.path === `/console/login-tickets/${ticket}/approve`,
+    );
+    expect(approvals).toHaveLength(2);
+    const polled = await backend()
+      .app.http.get(`/console/login-tickets/${ticket}`)
+      .set('Cookie', binder);
+    expect(polled.body.data).toEqual({ status: 'approved' });
+    const again = (await client.approveConsoleLogin(ticket).catch((e: unknown) => e)) as ApiError;
+    expect(again).toMatchObject({ status: 409, code: Codes.CONFLICT });
+  });
+
   it('subscribe reports only the accepted templates to the backend', async () => {
     const { client, wx } = clientOf({
       subscribe: (ids) =>
@@ -391,6 +419,7 @@ describe('SDK on MariaDB and Redis (fake WeChat)', () => {
   beforeAll(async () => {
     const origin = await listen(stack.app);
     const adminToken = (await loginAs(stack.app, stack.wx, { admin: true })).accessToken;
+    stack.wx.pages.add('pages/console-login/index');
     backend = {
       app: stack.app,
       origin,

@@ -337,6 +337,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console/login-tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a console sign-in: a ticket and its mini-program code */
+        post: operations["ConsoleLoginController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/login-tickets/{ticket}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a console sign-in from the mini-program (staff)
+         * @description Requires the role: support or operator or finance or admin.
+         */
+        post: operations["ConsoleLoginController_approve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/login-tickets/{ticket}/dev-approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a console sign-in as the sandbox admin (development only) */
+        post: operations["ConsoleLoginController_devApprove"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/login-tickets/{ticket}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Poll a console sign-in ticket (the first approved read signs in) */
+        get: operations["ConsoleLoginController_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out of the console */
+        post: operations["ConsoleLoginController_logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/products": {
         parameters: {
             query?: never;
@@ -1476,6 +1564,24 @@ export interface components {
             lastSeenAt: string;
             /** @description the session of this request */
             current: boolean;
+        };
+        ConsoleLoginTicket: {
+            /** @description one-time, 128 random bits (base64url, 22 characters) */
+            ticket: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T08:00:00.000Z
+             */
+            expiresAt: string;
+            /** @description a `data:image/png;base64,…` URL of the mini-program code whose `scene` is the ticket */
+            qrcode: string;
+        };
+        ConsoleTicketStatus: {
+            /**
+             * @description `approved` is answered once, to the browser that asked for the ticket, with the session cookie
+             * @enum {string}
+             */
+            status: "waiting" | "approved" | "expired";
         };
         StaffUserView: {
             /** @example 7 */
@@ -5265,6 +5371,790 @@ export interface operations {
                     "application/json": {
                         /** @enum {integer} */
                         code: 50300 | 50301;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    ConsoleLoginController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ok */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["ConsoleLoginTicket"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41300: body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: request body is not JSON */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50200: WeChat upstream failed */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50200;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    ConsoleLoginController_approve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40100: missing or invalid credentials; 40101: access token expired; 40102: session revoked */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40100 | 40101 | 40102;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40300: not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40900: conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41300: body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41400: URL or path parameter too long */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: request body is not JSON */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    ConsoleLoginController_devApprove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40400: not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40900: conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41300: body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41400: URL or path parameter too long */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: request body is not JSON */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    ConsoleLoginController_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["ConsoleTicketStatus"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41400: URL or path parameter too long */
+            414: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41400;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    ConsoleLoginController_logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40300: not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 41300: body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 41300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: request body is not JSON */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300;
                         message: string;
                         data: Record<string, never> | null;
                         requestId: components["schemas"]["RequestId"];

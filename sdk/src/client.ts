@@ -96,6 +96,8 @@ export function addressOf(picked: WxChosenAddress): NewAddress {
 
 export class Client {
   private readonly transport: Transport;
+  /** The backend's origin without /api/v1: the staff console's routes live there. */
+  private readonly origin: Transport;
   private readonly session: Session;
   private readonly wx: Wx;
 
@@ -103,12 +105,11 @@ export class Client {
     const runtime = options.wx ?? (typeof wx === 'undefined' ? undefined : wx);
     if (!runtime) throw new Error('no wx: pass options.wx outside a mini-program');
     this.wx = runtime;
-    this.transport = new Transport(
-      runtime,
-      options.baseUrl.replace(/\/+$/, '') + API_PREFIX,
-      options.timeoutMs ?? 10_000,
-      { retries: 2, baseDelayMs: 300, maxDelayMs: 5000, ...options.retry },
-    );
+    const baseUrl = options.baseUrl.replace(/\/+$/, '');
+    const retry = { retries: 2, baseDelayMs: 300, maxDelayMs: 5000, ...options.retry };
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    this.transport = new Transport(runtime, baseUrl + API_PREFIX, timeoutMs, retry);
+    this.origin = new Transport(runtime, baseUrl, timeoutMs, retry);
     const hook = options.onSessionEnded ?? ((client: Client) => client.login());
     this.session = new Session(
       runtime,
@@ -133,7 +134,7 @@ export class Client {
   }
 
   /** One attempt with the stored access token, refreshed (40101) or re-signed-in (40102) once. */
-  private async authorized(call: Call): Promise<unknown> {
+  private async authorized(call: Call, transport = this.transport): Promise<unknown> {
     let refreshed = false;
     let relogged = false;
     for (;;) {
@@ -145,7 +146,7 @@ export class Client {
         continue;
       }
       try {
-        return await this.transport.once(call, token);
+        return await transport.once(call, token);
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
         if (err.code === Codes.TOKEN_EXPIRED && !refreshed) {
@@ -187,6 +188,20 @@ export class Client {
     await this.transport
       .once({ method: 'POST', path: '/auth/logout' }, token)
       .catch(() => undefined);
+  }
+
+  /**
+   * Signs a browser in to the staff console (docs/console.md): the user
+   * scanned the console's mini-program code, whose `scene` is `ticket`
+   * (pages/console-login of the example reads it). Staff only (else ApiError
+   * 403/40300); an expired or already used ticket is ApiError 409/40900.
+   * Sent once, never retried: a repeat could only answer 409.
+   */
+  async approveConsoleLogin(ticket: string): Promise<void> {
+    await this.authorized(
+      { method: 'POST', path: `/console/login-tickets/${encodeURIComponent(ticket)}/approve` },
+      this.origin,
+    );
   }
 
   me(): Promise<User> {

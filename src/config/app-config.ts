@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { envSchema, type Env } from './env.schema.js';
 import { paymentsConfig, PaymentsConfigError, type PaymentsConfig } from './payments-config.js';
 import type { SubscribeField } from './subscribe-fields.js';
@@ -139,6 +140,8 @@ export interface AppConfig {
   adminOpenIds: string[];
   /** /docs and /docs/json are served. */
   docs: { enabled: boolean };
+  /** The staff console: its built files (absolute path) and its sign-in tickets' lifetime. */
+  console: { dir: string; ticketTtlMs: number };
   /** OpenTelemetry traces; `undefined` means tracing is off. */
   tracing: { endpoint: string; serviceName: string; sampleRatio: number } | undefined;
   throttle: {
@@ -487,6 +490,7 @@ export function loadConfig(
     docs: {
       enabled: env.DOCS_ENABLED ? env.DOCS_ENABLED === 'true' : env.NODE_ENV !== 'production',
     },
+    console: { dir: resolve(env.CONSOLE_DIR), ticketTtlMs: env.CONSOLE_TICKET_TTL_MS },
     tracing: tracingSection(env),
     throttle: throttleSection(env),
     settings: { refreshMs: env.SETTINGS_REFRESH_MS },

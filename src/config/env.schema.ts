@@ -274,6 +274,10 @@ export const envSchema = z.object({
 
   // Unset: on, except with NODE_ENV=production (app-config.ts decides).
   DOCS_ENABLED: z.enum(['true', 'false']).optional(),
+  // The staff console (docs/console.md): where its built files are, and how
+  // long a sign-in ticket lives (2 minutes; tests shorten it).
+  CONSOLE_DIR: z.string().trim().min(1).default('dist/console'),
+  CONSOLE_TICKET_TTL_MS: positiveInt.max(600_000).default(120_000),
 
   // Tracing: off (no span is made) unless an OTLP endpoint is given.
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.url().optional()),

@@ -6,7 +6,10 @@ import { okEnvelope } from './envelope.js';
  * keep their own formats.
  */
 function isApiRoute(url: string | undefined): boolean {
-  return url !== undefined && (url.startsWith('/api/') || url.startsWith('/health/'));
+  return (
+    url !== undefined &&
+    (url.startsWith('/api/') || url.startsWith('/health/') || url.startsWith('/console/'))
+  );
 }
 
 /**

@@ -15,7 +15,11 @@ export {
 export { Budget, BUDGET_ROUTE, type BudgetName } from './budget.decorator.js';
 export { toErrorResponse } from './error-response.js';
 export { Compressed, COMPRESSED_ROUTE } from './compressed.decorator.js';
-export { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from './security-headers.js';
+export {
+  API_SECURITY_HEADERS,
+  CONSOLE_SECURITY_HEADERS,
+  DOCS_SECURITY_HEADERS,
+} from './security-headers.js';
 export {
   DEFAULT_PAGE_SIZE,
   ID_PATTERN,

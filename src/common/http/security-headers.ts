@@ -45,3 +45,27 @@ export const DOCS_SECURITY_HEADERS = securityHeaders({
     },
   },
 });
+
+/**
+ * The staff console at /console/ (docs/console.md): its own files only, no
+ * inline script or style, never in a frame, no referrer. The console reads
+ * the session through an HttpOnly cookie, so even a script that got in
+ * could not take the session away with it.
+ */
+export const CONSOLE_SECURITY_HEADERS = securityHeaders({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+      formAction: ["'self'"],
+      objectSrc: ["'none'"],
+    },
+  },
+  referrerPolicy: { policy: 'no-referrer' },
+});

@@ -5,6 +5,7 @@ import { AUTH_REQUIRED, AUTH_ROLES, type AuthUser } from '../../common/auth/inde
 import { AppError } from '../../common/errors/index.js';
 import { UsersService, type UserRole } from '../users/index.js';
 import { bearerTokenOf } from './bearer-token.js';
+import { ConsoleSessions } from './console/console-sessions.js';
 import { SessionLiveness } from './sessions/index.js';
 import { AccessTokens, type AccessClaims } from './tokens/index.js';
 
@@ -33,6 +34,7 @@ export class AuthGuard implements CanActivate {
     private readonly tokens: AccessTokens,
     private readonly liveness: SessionLiveness,
     private readonly users: UsersService,
+    private readonly consoleSessions: ConsoleSessions,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -40,7 +42,8 @@ export class AuthGuard implements CanActivate {
     if (!route.required) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const token = bearerTokenOf(request.headers.authorization);
-    if (token === undefined) throw new AppError('UNAUTHORIZED', 'missing bearer token');
+    // Without a bearer token, the staff console's cookie (docs/console.md).
+    if (token === undefined) return this.admitConsole(request, route);
     const claims = this.tokens.verify(token);
     const live = this.liveness.check(claims.sessionId);
     if (live === true && route.roles === undefined) return admit(request, claims);
@@ -59,6 +62,10 @@ export class AuthGuard implements CanActivate {
     const role = await this.users.currentRole(claims.userId);
     if (role === undefined || !route.roles.includes(role)) throw new AppError('FORBIDDEN');
     return admit(request, { ...claims, role });
+  }
+
+  private async admitConsole(request: FastifyRequest, route: RouteAuth): Promise<boolean> {
+    return admit(request, await this.consoleSessions.authenticate(request, route.roles));
   }
 
   private routeOf(context: ExecutionContext): RouteAuth {

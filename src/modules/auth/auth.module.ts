@@ -4,12 +4,19 @@ import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { MessageBus } from '../../infra/bus/index.js';
 import { REDIS, REDIS_GATE, type RedisClient, type RedisGate } from '../../infra/redis/index.js';
 import { ThrottleIdentity } from '../../infra/throttle/index.js';
-import { UsersModule } from '../users/index.js';
+import { UsersModule, UsersService } from '../users/index.js';
 import { WechatModule } from '../wechat/index.js';
 import { AccessTokenIdentity } from './access-token-identity.js';
 import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthService } from './auth.service.js';
+import { ConsoleCookieHook } from './console/console-cookie.hook.js';
+import { ConsoleLoginController } from './console/console-login.controller.js';
+import { ConsoleLogins } from './console/console-login.service.js';
+import { ConsoleSessions } from './console/console-sessions.js';
+import { ConsoleStore } from './console/console-store.js';
+import { MemoryConsoleStore } from './console/memory-console.store.js';
+import { RedisConsoleStore } from './console/redis-console.store.js';
 import {
   MemorySessionStore,
   RedisSessionStore,
@@ -37,14 +44,16 @@ const SESSION_L1_MAX_ENTRIES = 50_000;
 const OUTAGE_GRACE_MS = 600_000;
 
 /**
- * WeChat login, tokens and sessions, and the global guard that enforces the
- * @Authenticated()/@Roles() contract of src/common/auth. Global so that the
+ * WeChat login, tokens and sessions, the staff console's sign-in by scan and
+ * its cookie sessions (docs/console.md), and the global guard that enforces
+ * the @Authenticated()/@Roles() contract of src/common/auth (a bearer token,
+ * or the console's cookie). Global so that the
  * throttle guard finds the ThrottleIdentity it provides.
  */
 @Global()
 @Module({
   imports: [UsersModule, WechatModule],
-  controllers: [AuthController],
+  controllers: [AuthController, ConsoleLoginController],
   providers: [
     {
       provide: SessionStore,
@@ -97,6 +106,25 @@ const OUTAGE_GRACE_MS = 600_000;
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => new RefreshTokenSuccessor(config.jwt.secret),
     },
+    {
+      provide: ConsoleStore,
+      inject: [REDIS],
+      useFactory: (redis: RedisClient | null) =>
+        redis ? new RedisConsoleStore(redis) : new MemoryConsoleStore(),
+    },
+    {
+      // A console session lives at most as long as a staff session can (the refresh TTL).
+      provide: ConsoleSessions,
+      inject: [ConsoleStore, SessionLiveness, UsersService, APP_CONFIG],
+      useFactory: (
+        store: ConsoleStore,
+        liveness: SessionLiveness,
+        users: UsersService,
+        config: AppConfig,
+      ) => new ConsoleSessions(store, liveness, users, config.jwt.refreshTtl),
+    },
+    ConsoleLogins,
+    ConsoleCookieHook,
     AuthService,
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: ThrottleIdentity, useClass: AccessTokenIdentity },

@@ -1,6 +1,11 @@
 export { UsersModule } from './users.module.js';
 export { UsersService, USER_REGISTERED } from './users.service.js';
-export type { WechatIdentity, ProfilePatch, UserRegisteredPayload } from './users.service.js';
+export type {
+  WechatIdentity,
+  ProfilePatch,
+  RoleGrant,
+  UserRegisteredPayload,
+} from './users.service.js';
 export { User } from './user.entity.js';
 export { lockUserRow } from './user-lock.js';
 export { MediaCheck } from './media-check.entity.js';

@@ -33,6 +33,12 @@ export interface WechatIdentity {
   profile?: { nickname?: string; avatarUrl?: string };
 }
 
+export interface RoleGrant {
+  role: UserRole;
+  /** When the grant behind the role was made, in ms; null without one. */
+  grantedAt: number | null;
+}
+
 export interface ProfilePatch {
   nickname?: string;
   avatarUrl?: string;
@@ -74,10 +80,27 @@ export class UsersService {
    * `undefined` when the user is gone.
    */
   async currentRole(id: number): Promise<UserRole | undefined> {
+    return (await this.currentGrant(id))?.role;
+  }
+
+  /**
+   * The current role and when its grant was made (ms; null without a grant):
+   * every grant that changes the role gets a new time, so a role changed and
+   * changed back is told from one never changed (the staff console's session
+   * ends at either). `undefined` when the user is gone.
+   */
+  async currentGrant(id: number): Promise<RoleGrant | undefined> {
     const user = await this.onPrimary((m) =>
-      m.findOne(User, { where: { id }, select: { id: true, openid: true, grantedRole: true } }),
+      m.findOne(User, {
+        where: { id },
+        select: { id: true, openid: true, grantedRole: true, adminGrantedAt: true },
+      }),
     );
-    return user ? roleOf(user, this.adminOpenIds) : undefined;
+    if (!user) return undefined;
+    return {
+      role: roleOf(user, this.adminOpenIds),
+      grantedAt: user.adminGrantedAt?.getTime() ?? null,
+    };
   }
 
   /** The user's view, or 404/40400 when the user no longer exists. */
