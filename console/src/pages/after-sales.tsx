@@ -1,0 +1,11 @@
+// The after-sales queue: placeholder until the after-sales routes land.
+import { t } from '../i18n';
+import { Section } from '../ui';
+
+export function AfterSalesPage() {
+  return (
+    <Section title={t('afterSales')}>
+      <p class="muted">{t('noRoute')}</p>
+    </Section>
+  );
+}

@@ -1,0 +1,69 @@
+// The few shared pieces of the pages: loading a read, showing an error,
+// a confirm-and-run button.
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { ApiError } from './api';
+import { t } from './i18n';
+
+export const describeError = (err: unknown): string =>
+  err instanceof ApiError ? err.describe() : String((err as Error)?.message ?? err);
+
+/** A read run on mount and when `deps` change; `reload` runs it again. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+  const reload = useCallback(() => {
+    load().then(
+      (d) => {
+        setData(d);
+        setError(null);
+      },
+      (err: unknown) => setError(describeError(err)),
+    );
+  }, deps);
+  useEffect(reload, [reload]);
+  return { data, error, reload };
+}
+
+export function ErrorBanner({ error }: { error: string | null }) {
+  return error ? (
+    <p class="error" role="alert">
+      {t('error')}: {error}
+    </p>
+  ) : null;
+}
+
+/** A write: runs `action`, shows its error, then `after`. */
+export function useAction() {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async (action: () => Promise<unknown>, after?: () => void) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+      after?.();
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { error, busy, run };
+}
+
+export function Section({ title, children }: { title: string; children: ComponentChildren }) {
+  return (
+    <section class="card">
+      <h2>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+export function Empty({ when }: { when: boolean }) {
+  return when ? <p class="muted">{t('empty')}</p> : null;
+}
+
+/** An input's value, typed. */
+export const valueOf = (e: Event) => (e.currentTarget as HTMLInputElement).value;
