@@ -60,7 +60,12 @@ export const signedOut = new Set<() => void>();
 export async function call<P extends keyof paths, M extends Method>(
   method: M,
   path: P,
-  options: { params?: Params; query?: Query<P, M>; body?: Body<P, M>; headers?: Record<string, string> } = {},
+  options: {
+    params?: Params;
+    query?: Query<P, M>;
+    body?: Body<P, M>;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Data<P, M>> {
   const res = await fetch(urlOf(path, options.params, options.query ?? {}), {
     method: method.toUpperCase(),

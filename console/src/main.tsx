@@ -50,15 +50,19 @@ function App() {
   const language = lang.use();
   useEffect(() => void loadMe(), []);
   if (user === undefined) return <p class="muted">{t('loading')}</p>;
-  if (user === null) return <LoginPage key={language} />;
+  if (user === null) return <LoginPage />;
   const role = user.role as Role;
   const section = path.split('/')[0];
   return (
-    <div class="shell" key={language}>
+    <div class="shell">
       <nav>
         <h1>{t('appName')}</h1>
         {PAGES.filter((p) => can(role, p.ability)).map((p) => (
-          <a {...linkProps(p.path)} class={section === p.path ? 'current' : ''} data-page={p.path || 'dashboard'}>
+          <a
+            {...linkProps(p.path)}
+            class={section === p.path ? 'current' : ''}
+            data-page={p.path || 'dashboard'}
+          >
             {t(p.label)}
           </a>
         ))}
@@ -67,7 +71,11 @@ function App() {
         <span>
           {t('signedInAs')}: <b id="me">{user.nickname}</b> · <span id="role">{role}</span>
         </span>
-        <button type="button" id="language" onClick={() => setLang(language === 'en' ? 'zh' : 'en')}>
+        <button
+          type="button"
+          id="language"
+          onClick={() => setLang(language === 'en' ? 'zh' : 'en')}
+        >
           {t('language')}
         </button>
         <button type="button" id="sign-out" onClick={() => void signOut()}>

@@ -59,7 +59,10 @@ export function DashboardPage({ role }: { role: Role }) {
     <>
       <ErrorBanner error={error} />
       <div class="tiles">
-        <Tile label={t('todayOrders')} value={figures ? `${figures.orders}${figures.capped ? '+' : ''}` : '…'} />
+        <Tile
+          label={t('todayOrders')}
+          value={figures ? `${figures.orders}${figures.capped ? '+' : ''}` : '…'}
+        />
         <Tile label={t('paidAmount')} value={figures ? yuan(figures.paidCents) : '…'} />
         <Tile label={t('refunds')} value={figures ? yuan(figures.refundedCents) : '…'} />
       </div>

@@ -26,7 +26,13 @@ export function FlashSalesPage({ role }: { role: Role }) {
             if (Number(idDraft) > 0) follow(Number(idDraft));
           }}
         >
-          <input name="saleId" inputMode="numeric" placeholder={t('id')} value={idDraft} onInput={(e) => setIdDraft(valueOf(e))} />
+          <input
+            name="saleId"
+            inputMode="numeric"
+            placeholder={t('id')}
+            value={idDraft}
+            onInput={(e) => setIdDraft(valueOf(e))}
+          />
           <button type="submit">{t('follow')}</button>
         </form>
         <LiveSales ids={followed} />
@@ -85,7 +91,8 @@ export function LiveSales({ ids }: { ids: number[] }) {
   );
 }
 
-const localInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+const localInput = (d: Date) =>
+  new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 
 function FlashSaleForm({ created }: { created: (id: number) => void }) {
   const now = new Date();
@@ -98,7 +105,8 @@ function FlashSaleForm({ created }: { created: (id: number) => void }) {
     endsAt: localInput(new Date(now.getTime() + 3600_000)),
   });
   const action = useAction();
-  const field = (key: keyof typeof draft) => (e: Event) => setDraft({ ...draft, [key]: valueOf(e) });
+  const field = (key: keyof typeof draft) => (e: Event) =>
+    setDraft({ ...draft, [key]: valueOf(e) });
   const submit = (e: Event) => {
     e.preventDefault();
     const body: Draft = {
@@ -109,28 +117,56 @@ function FlashSaleForm({ created }: { created: (id: number) => void }) {
       startsAt: new Date(draft.startsAt).toISOString(),
       endsAt: new Date(draft.endsAt).toISOString(),
     };
-    void action.run(async () => created((await call('post', '/api/v1/admin/flash-sales', { body })).id));
+    void action.run(async () =>
+      created((await call('post', '/api/v1/admin/flash-sales', { body })).id),
+    );
   };
   return (
     <Section title={`${t('create')} · ${t('flashSales')}`}>
       <form id="flash-sale-form" class="grid" onSubmit={submit}>
         <label>
-          {t('productId')} <input name="productId" inputMode="numeric" value={draft.productId} onInput={field('productId')} />
+          {t('productId')}{' '}
+          <input
+            name="productId"
+            inputMode="numeric"
+            value={draft.productId}
+            onInput={field('productId')}
+          />
         </label>
         <label>
-          {t('price')} <input name="price" inputMode="decimal" value={draft.price} onInput={field('price')} />
+          {t('price')}{' '}
+          <input name="price" inputMode="decimal" value={draft.price} onInput={field('price')} />
         </label>
         <label>
-          {t('stock')} <input name="stock" type="number" value={draft.stock} onInput={field('stock')} />
+          {t('stock')}{' '}
+          <input name="stock" type="number" value={draft.stock} onInput={field('stock')} />
         </label>
         <label>
-          {t('perUserLimit')} <input name="perUserLimit" type="number" value={draft.perUserLimit} onInput={field('perUserLimit')} />
+          {t('perUserLimit')}{' '}
+          <input
+            name="perUserLimit"
+            type="number"
+            value={draft.perUserLimit}
+            onInput={field('perUserLimit')}
+          />
         </label>
         <label>
-          {t('startsAt')} <input name="startsAt" type="datetime-local" value={draft.startsAt} onInput={field('startsAt')} />
+          {t('startsAt')}{' '}
+          <input
+            name="startsAt"
+            type="datetime-local"
+            value={draft.startsAt}
+            onInput={field('startsAt')}
+          />
         </label>
         <label>
-          {t('endsAt')} <input name="endsAt" type="datetime-local" value={draft.endsAt} onInput={field('endsAt')} />
+          {t('endsAt')}{' '}
+          <input
+            name="endsAt"
+            type="datetime-local"
+            value={draft.endsAt}
+            onInput={field('endsAt')}
+          />
         </label>
         <button type="submit" disabled={action.busy}>
           {t('create')}

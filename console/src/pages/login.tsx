@@ -3,7 +3,7 @@
 // sign-in approves the ticket as the sandbox admin.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, type Data } from '../api';
-import { t } from '../i18n';
+import { lang, setLang, t } from '../i18n';
 import { loadMe } from '../session';
 import { describeError, ErrorBanner } from '../ui';
 
@@ -66,7 +66,18 @@ export function LoginPage() {
       <h2>{t('signIn')}</h2>
       <p class="muted">{t('signInHint')}</p>
       {renewed && <p class="muted">{t('expiredRenewing')}</p>}
-      {ticket && <img class="qrcode" src={ticket.qrcode} alt="qrcode" data-ticket={ticket.ticket} />}
+      {ticket && (
+        <img class="qrcode" src={ticket.qrcode} alt="qrcode" data-ticket={ticket.ticket} />
+      )}
+      <p>
+        <button
+          type="button"
+          id="language"
+          onClick={() => setLang(lang.get() === 'en' ? 'zh' : 'en')}
+        >
+          {t('language')}
+        </button>
+      </p>
       {devAvailable && ticket && (
         <p>
           <button type="button" id="dev-sign-in" onClick={devSignIn}>

@@ -10,7 +10,9 @@ export function DeadLettersPage() {
   return (
     <>
       <ErrorBanner error={queues.error} />
-      {queues.data?.map((q) => <QueueDeadLetters name={q.name} />)}
+      {queues.data?.map((q) => (
+        <QueueDeadLetters name={q.name} />
+      ))}
     </>
   );
 }
@@ -82,7 +84,10 @@ export function ContentFlagsPage() {
                   disabled={action.busy}
                   onClick={() =>
                     void action.run(
-                      () => call('post', '/api/v1/admin/content-flags/{id}/clear', { params: { id: f.id } }),
+                      () =>
+                        call('post', '/api/v1/admin/content-flags/{id}/clear', {
+                          params: { id: f.id },
+                        }),
                       reload,
                     )
                   }
@@ -104,10 +109,12 @@ export function AuditPage() {
   const [rows, setRows] = useState<AuditEntry[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const more = (after: string | null) =>
-    get('/api/v1/admin/audit', { query: { limit: 50, ...(after ? { cursor: after } : {}) } }).then((page) => {
-      setRows((prev) => (after ? [...prev, ...page.items] : page.items));
-      setCursor(page.nextCursor);
-    });
+    get('/api/v1/admin/audit', { query: { limit: 50, ...(after ? { cursor: after } : {}) } }).then(
+      (page) => {
+        setRows((prev) => (after ? [...prev, ...page.items] : page.items));
+        setCursor(page.nextCursor);
+      },
+    );
   const { error } = useLoad(() => more(null));
   return (
     <Section title={t('audit')}>

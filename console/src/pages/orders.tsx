@@ -11,7 +11,15 @@ import { describeError, Empty, ErrorBanner, Section, useAction, useLoad, valueOf
 type Summary = Data<'/api/v1/admin/orders'>['items'][number];
 type Filters = Query<'/api/v1/admin/orders'>;
 type Status = NonNullable<Filters['status']>;
-const STATUSES: Status[] = ['pending', 'paid', 'shipped', 'completed', 'cancelled', 'refunding', 'refunded'];
+const STATUSES: Status[] = [
+  'pending',
+  'paid',
+  'shipped',
+  'completed',
+  'cancelled',
+  'refunding',
+  'refunded',
+];
 const PAGE = 50;
 
 export function OrdersPage({ role }: { role: Role }) {
@@ -23,7 +31,9 @@ export function OrdersPage({ role }: { role: Role }) {
   const [loaded, setLoaded] = useState(false);
 
   const fetchPage = (f: Filters, after: string | null, append: boolean) =>
-    get('/api/v1/admin/orders', { query: { ...f, limit: PAGE, ...(after ? { cursor: after } : {}) } }).then(
+    get('/api/v1/admin/orders', {
+      query: { ...f, limit: PAGE, ...(after ? { cursor: after } : {}) },
+    }).then(
       (page) => {
         setRows((prev) => (append ? [...prev, ...page.items] : page.items));
         setCursor(page.nextCursor);
@@ -35,7 +45,8 @@ export function OrdersPage({ role }: { role: Role }) {
 
   useLoad(() => fetchPage(filters, null, false), [filters]);
 
-  const set = (key: keyof Filters) => (e: Event) => setDraft({ ...draft, [key]: valueOf(e) || undefined });
+  const set = (key: keyof Filters) => (e: Event) =>
+    setDraft({ ...draft, [key]: valueOf(e) || undefined });
   const submit = (e: Event) => {
     e.preventDefault();
     setFilters({ ...draft });
@@ -59,7 +70,11 @@ export function OrdersPage({ role }: { role: Role }) {
         </label>
         <button type="submit">{t('search')}</button>
         {can(role, 'export') && (
-          <a class="button" id="export-csv" href={urlOf('/api/v1/admin/orders/export', {}, filters)}>
+          <a
+            class="button"
+            id="export-csv"
+            href={urlOf('/api/v1/admin/orders/export', {}, filters)}
+          >
             {t('exportCsv')}
           </a>
         )}
@@ -114,10 +129,11 @@ interface PackageDraft {
 }
 
 export function OrderPage({ id, role }: { id: number; role: Role }) {
-  const { data: order, error, reload } = useLoad(
-    () => get('/api/v1/admin/orders/{id}', { params: { id } }),
-    [id],
-  );
+  const {
+    data: order,
+    error,
+    reload,
+  } = useLoad(() => get('/api/v1/admin/orders/{id}', { params: { id } }), [id]);
   const action = useAction();
   if (!order) return <ErrorBanner error={error ?? null} />;
   return (
@@ -173,7 +189,8 @@ export function OrderPage({ id, role }: { id: number; role: Role }) {
         <Empty when={order.refunds.length === 0} />
         {order.refunds.map((r) => (
           <p class="refund-row">
-            {r.outRefundNo} · {yuan(r.amountCents)} · {r.state} · {r.reason ?? ''} · {when(r.createdAt)}
+            {r.outRefundNo} · {yuan(r.amountCents)} · {r.state} · {r.reason ?? ''} ·{' '}
+            {when(r.createdAt)}
           </p>
         ))}
       </Section>
@@ -206,7 +223,10 @@ export function OrderPage({ id, role }: { id: number; role: Role }) {
           id="cancel-order"
           disabled={action.busy}
           onClick={() =>
-            void action.run(() => call('post', '/api/v1/admin/orders/{id}/cancel', { params: { id } }), reload)
+            void action.run(
+              () => call('post', '/api/v1/admin/orders/{id}/cancel', { params: { id } }),
+              reload,
+            )
           }
         >
           {t('cancel')}
@@ -249,7 +269,12 @@ function ShipForm({ order, done }: { order: Order; done: () => void }) {
       <form id="ship-form" onSubmit={submit}>
         {packages.map((p, i) => (
           <div class="package">
-            <input name="carrier" placeholder={t('carrier')} value={p.carrier} onInput={edit(i, 'carrier')} />
+            <input
+              name="carrier"
+              placeholder={t('carrier')}
+              value={p.carrier}
+              onInput={edit(i, 'carrier')}
+            />
             <input
               name="trackingNo"
               placeholder={t('trackingNo')}
@@ -258,7 +283,11 @@ function ShipForm({ order, done }: { order: Order; done: () => void }) {
             />
           </div>
         ))}
-        <button type="button" id="add-package" onClick={() => setPackages([...packages, { carrier: '', trackingNo: '' }])}>
+        <button
+          type="button"
+          id="add-package"
+          onClick={() => setPackages([...packages, { carrier: '', trackingNo: '' }])}
+        >
           {t('addPackage')}
         </button>
         <button type="submit" id="ship" disabled={action.busy}>
@@ -290,8 +319,19 @@ function RefundForm({ order, done }: { order: Order; done: () => void }) {
   return (
     <Section title={t('refund')}>
       <form id="refund-form" onSubmit={submit}>
-        <input name="amount" inputMode="decimal" placeholder={t('amountYuan')} value={amount} onInput={(e) => setAmount(valueOf(e))} />
-        <input name="reason" placeholder={t('reason')} value={reason} onInput={(e) => setReason(valueOf(e))} />
+        <input
+          name="amount"
+          inputMode="decimal"
+          placeholder={t('amountYuan')}
+          value={amount}
+          onInput={(e) => setAmount(valueOf(e))}
+        />
+        <input
+          name="reason"
+          placeholder={t('reason')}
+          value={reason}
+          onInput={(e) => setReason(valueOf(e))}
+        />
         <button type="submit" id="refund" disabled={action.busy}>
           {t('refund')}
         </button>
@@ -300,4 +340,3 @@ function RefundForm({ order, done }: { order: Order; done: () => void }) {
     </Section>
   );
 }
-

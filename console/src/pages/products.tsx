@@ -17,7 +17,16 @@ export function ProductsPage({ role }: { role: Role }) {
   const manage = can(role, 'manageProducts');
   return (
     <>
-      {manage && <ProductForm key={editing?.id ?? 'new'} product={editing} done={() => { setEditing(null); reload(); }} />}
+      {manage && (
+        <ProductForm
+          key={editing?.id ?? 'new'}
+          product={editing}
+          done={() => {
+            setEditing(null);
+            reload();
+          }}
+        />
+      )}
       <Section title={t('products')}>
         <ErrorBanner error={error ?? action.error} />
         <table class="products">
@@ -49,7 +58,10 @@ export function ProductsPage({ role }: { role: Role }) {
                         type="button"
                         onClick={() =>
                           void action.run(
-                            () => call('delete', '/api/v1/admin/products/{id}', { params: { id: p.id } }),
+                            () =>
+                              call('delete', '/api/v1/admin/products/{id}', {
+                                params: { id: p.id },
+                              }),
                             reload,
                           )
                         }
@@ -82,13 +94,17 @@ function ProductForm({ product, done }: { product: Product | null; done: () => v
       : blank,
   );
   const action = useAction();
-  const text = (key: 'name' | 'description') => (e: Event) => setDraft({ ...draft, [key]: valueOf(e) });
+  const text = (key: 'name' | 'description') => (e: Event) =>
+    setDraft({ ...draft, [key]: valueOf(e) });
   const submit = (e: Event) => {
     e.preventDefault();
     void action.run(
       () =>
         product
-          ? call('patch', '/api/v1/admin/products/{id}', { params: { id: product.id }, body: draft })
+          ? call('patch', '/api/v1/admin/products/{id}', {
+              params: { id: product.id },
+              body: draft,
+            })
           : call('post', '/api/v1/admin/products', { body: draft }),
       () => {
         if (!product) setDraft(blank);
@@ -103,7 +119,8 @@ function ProductForm({ product, done }: { product: Product | null; done: () => v
           {t('name')} <input name="name" required value={draft.name} onInput={text('name')} />
         </label>
         <label>
-          {t('description')} <input name="description" value={draft.description} onInput={text('description')} />
+          {t('description')}{' '}
+          <input name="description" value={draft.description} onInput={text('description')} />
         </label>
         <label>
           {t('price')}{' '}
@@ -111,7 +128,9 @@ function ProductForm({ product, done }: { product: Product | null; done: () => v
             name="price"
             inputMode="decimal"
             value={(draft.priceCents / 100).toFixed(2)}
-            onChange={(e) => setDraft({ ...draft, priceCents: Math.round(Number(valueOf(e)) * 100) })}
+            onChange={(e) =>
+              setDraft({ ...draft, priceCents: Math.round(Number(valueOf(e)) * 100) })
+            }
           />
         </label>
         <label>

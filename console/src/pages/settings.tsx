@@ -36,7 +36,9 @@ export function SettingsPage() {
                   void action.run(
                     () =>
                       call('put', '/api/v1/admin/settings', {
-                        body: { switches: { [name]: (e.currentTarget as HTMLInputElement).checked } },
+                        body: {
+                          switches: { [name]: (e.currentTarget as HTMLInputElement).checked },
+                        },
                       }),
                     reload,
                   )
@@ -54,7 +56,10 @@ export function SettingsPage() {
             class="grid"
             onSubmit={(e) => {
               e.preventDefault();
-              void action.run(() => call('put', '/api/v1/admin/settings', { body: { throttle: limits } }), reload);
+              void action.run(
+                () => call('put', '/api/v1/admin/settings', { body: { throttle: limits } }),
+                reload,
+              );
             }}
           >
             {(Object.keys(limits) as Bucket[]).map((bucket) => (
@@ -65,7 +70,12 @@ export function SettingsPage() {
                   min="1"
                   name={`limit-${bucket}`}
                   value={limits[bucket].limit}
-                  onInput={(e) => setLimits({ ...limits, [bucket]: { ...limits[bucket], limit: Number(valueOf(e)) } })}
+                  onInput={(e) =>
+                    setLimits({
+                      ...limits,
+                      [bucket]: { ...limits[bucket], limit: Number(valueOf(e)) },
+                    })
+                  }
                 />{' '}
                 / {limits[bucket].ttl} ms
               </label>

@@ -24,7 +24,12 @@ export function UsersPage({ role }: { role: Role }) {
           setQ(draft);
         }}
       >
-        <input name="q" placeholder={`${t('id')} / ${t('phone')} / ${t('name')}`} value={draft} onInput={(e) => setDraft(valueOf(e))} />
+        <input
+          name="q"
+          placeholder={`${t('id')} / ${t('phone')} / ${t('name')}`}
+          value={draft}
+          onInput={(e) => setDraft(valueOf(e))}
+        />
         <button type="submit">{t('search')}</button>
       </form>
       <ErrorBanner error={error ?? action.error} />
