@@ -20,7 +20,7 @@ const STATUSES: Status[] = [
   'refunding',
   'refunded',
 ];
-const PAGE = 50;
+const PAGE = 100;
 
 export function OrdersPage({ role }: { role: Role }) {
   const [draft, setDraft] = useState<Filters>({});
