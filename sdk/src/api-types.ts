@@ -963,6 +963,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The day's orders, the backlogs and the live flash sales (staff)
+         * @description Requires the role: support or operator or finance or admin.
+         */
+        get: operations["DashboardController_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/content-flags": {
         parameters: {
             query?: never;
@@ -1605,6 +1625,48 @@ export interface components {
             items: components["schemas"]["StaffUserView"][];
             /** @description null on the last page */
             nextCursor: string | null;
+        };
+        DashboardView: {
+            /**
+             * Format: date-time
+             * @description the figures of `orders` and `shippingReminders` count from here
+             * @example 2026-01-01T08:00:00.000Z
+             */
+            since: string;
+            orders: {
+                /** @description orders placed since `since` */
+                placed: number;
+                /** @description the totals of those that were paid */
+                paidCents: number;
+                /** @description what was refunded of them */
+                refundedCents: number;
+            };
+            outbox: {
+                /** @description events not yet handed to the queues */
+                unpublished: number;
+                oldestUnpublishedAt: string | null;
+            };
+            /** @description WeChat's reminders to ship (trade_manage_remind_shipping) received since `since` */
+            shippingReminders: number;
+            /** @description the sales live now (started, not ended) */
+            flashSales: {
+                /** @example 7 */
+                id: number;
+                productName: string;
+                stock: number;
+                /** @description units the database has turned into orders (admitted units are stock − the public remaining) */
+                persisted: number;
+                /**
+                 * Format: date-time
+                 * @example 2026-01-01T08:00:00.000Z
+                 */
+                startsAt: string;
+                /**
+                 * Format: date-time
+                 * @example 2026-01-01T08:00:00.000Z
+                 */
+                endsAt: string;
+            }[];
         };
         StaffOrderSummaryView: {
             /** @example 7 */
@@ -11496,6 +11558,139 @@ export interface operations {
                         /** @enum {string} */
                         message: "ok";
                         data: components["schemas"]["StaffUserPage"];
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40000: validation failed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40000;
+                        message: string;
+                        data: {
+                            errors?: components["schemas"]["FieldError"][];
+                        } | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40100: missing or invalid credentials; 40101: access token expired; 40102: session revoked */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40100 | 40101 | 40102;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 40300: not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 40300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 42900: too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 42900;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50000: unexpected error */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50000;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+            /** @description 50300: service unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 50300;
+                        message: string;
+                        data: Record<string, never> | null;
+                        requestId: components["schemas"]["RequestId"];
+                    };
+                };
+            };
+        };
+    };
+    DashboardController_read: {
+        parameters: {
+            query?: {
+                /** @description count the day's figures from here (ISO 8601; the console sends its local midnight); default: today, UTC midnight */
+                from?: unknown;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {integer} */
+                        code: 0;
+                        /** @enum {string} */
+                        message: "ok";
+                        data: components["schemas"]["DashboardView"];
                         requestId: components["schemas"]["RequestId"];
                     };
                 };

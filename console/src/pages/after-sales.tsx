@@ -5,7 +5,7 @@ import { Section } from '../ui';
 export function AfterSalesPage() {
   return (
     <Section title={t('afterSales')}>
-      <p class="muted">{t('noRoute')}</p>
+      <p class="muted">{t('empty')}</p>
     </Section>
   );
 }

@@ -1,72 +1,105 @@
-// The dashboard: today's figures from the back office's order list, and the
-// queues' backlogs for an admin. Refreshed every 2 s.
+// The dashboard: GET /admin/dashboard (the day's orders, the outbox's
+// backlog, WeChat's shipping reminders, the live flash sales), the queues'
+// backlogs for an admin, and each live sale's admission counter; all read
+// again every 2 s.
 import { useEffect, useState } from 'preact/hooks';
 import { get, type Data } from '../api';
-import { t, yuan } from '../i18n';
+import { t, when, yuan } from '../i18n';
 import { can, type Role } from '../roles';
 import { describeError, ErrorBanner, Section } from '../ui';
 
-type Summary = Data<'/api/v1/admin/orders'>['items'][number];
+type Dashboard = Data<'/api/v1/admin/dashboard'>;
 type Queues = Data<'/api/v1/admin/queues'>;
 const REFRESH_MS = 2000;
-/** Today's orders are counted up to this many (pages of 100); beyond it the figure reads "500+". */
-const COUNT_CAP = 500;
 
-interface Today {
-  orders: number;
-  capped: boolean;
-  paidCents: number;
-  refundedCents: number;
+interface Figures {
+  dashboard: Dashboard;
+  /** Each live sale's remaining units in the admission counter (GET /flash-sales/:id). */
+  remaining: Map<number, number>;
+  queues: Queues | null;
 }
 
-async function today(): Promise<Today> {
+async function read(role: Role): Promise<Figures> {
   const midnight = new Date();
   midnight.setHours(0, 0, 0, 0);
-  const rows: Summary[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: Data<'/api/v1/admin/orders'> = await get('/api/v1/admin/orders', {
-      query: { from: midnight.toISOString(), limit: 100, ...(cursor ? { cursor } : {}) },
-    });
-    rows.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor && rows.length < COUNT_CAP);
-  const paid = rows.filter((o) => !['pending', 'cancelled'].includes(o.status));
-  return {
-    orders: rows.length,
-    capped: cursor !== null,
-    paidCents: paid.reduce((sum, o) => sum + o.totalCents, 0),
-    refundedCents: rows.reduce((sum, o) => sum + o.refundedCents, 0),
-  };
+  const [dashboard, queues] = await Promise.all([
+    get('/api/v1/admin/dashboard', { query: { from: midnight.toISOString() } }),
+    can(role, 'deadLetters') ? get('/api/v1/admin/queues') : Promise.resolve(null),
+  ]);
+  const sales = await Promise.all(
+    dashboard.flashSales.map((s) => get('/api/v1/flash-sales/{id}', { params: { id: s.id } })),
+  );
+  return { dashboard, queues, remaining: new Map(sales.map((s) => [s.id, s.remaining])) };
 }
 
 export function DashboardPage({ role }: { role: Role }) {
-  const [figures, setFigures] = useState<Today | null>(null);
-  const [queues, setQueues] = useState<Queues | null>(null);
+  const [figures, setFigures] = useState<Figures | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    const read = () => {
-      today().then(setFigures, (err: unknown) => setError(describeError(err)));
-      if (can(role, 'deadLetters')) {
-        get('/api/v1/admin/queues').then(setQueues, (err: unknown) => setError(describeError(err)));
-      }
-    };
-    read();
-    const timer = setInterval(read, REFRESH_MS);
+    const refresh = () =>
+      read(role).then(
+        (f) => {
+          setFigures(f);
+          setError(null);
+        },
+        (err: unknown) => setError(describeError(err)),
+      );
+    void refresh();
+    const timer = setInterval(() => void refresh(), REFRESH_MS);
     return () => clearInterval(timer);
   }, [role]);
+  const d = figures?.dashboard;
   return (
     <>
       <ErrorBanner error={error} />
       <div class="tiles">
         <Tile
+          id="today-orders"
           label={t('todayOrders')}
-          value={figures ? `${figures.orders}${figures.capped ? '+' : ''}` : '…'}
+          value={d ? String(d.orders.placed) : '…'}
         />
-        <Tile label={t('paidAmount')} value={figures ? yuan(figures.paidCents) : '…'} />
-        <Tile label={t('refunds')} value={figures ? yuan(figures.refundedCents) : '…'} />
+        <Tile label={t('paidAmount')} value={d ? yuan(d.orders.paidCents) : '…'} />
+        <Tile label={t('refunds')} value={d ? yuan(d.orders.refundedCents) : '…'} />
+        <Tile label={t('shippingReminders')} value={d ? String(d.shippingReminders) : '…'} />
+        <Tile
+          label={t('outboxOldest')}
+          value={d ? `${d.outbox.unpublished} · ${when(d.outbox.oldestUnpublishedAt)}` : '…'}
+        />
       </div>
-      {queues && (
+      {d && (
+        <Section title={t('liveFlashSales')}>
+          <table id="live-sales">
+            <thead>
+              <tr>
+                <th>{t('id')}</th>
+                <th>{t('name')}</th>
+                <th>{t('stock')}</th>
+                <th>{t('admitted')}</th>
+                <th>{t('persisted')}</th>
+                <th>{t('remaining')}</th>
+                <th>{t('endsAt')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.flashSales.map((s) => {
+                const remaining = figures.remaining.get(s.id);
+                return (
+                  <tr data-sale={s.id}>
+                    <td>{s.id}</td>
+                    <td>{s.productName}</td>
+                    <td>{s.stock}</td>
+                    <td>{remaining === undefined ? '—' : s.stock - remaining}</td>
+                    <td>{s.persisted}</td>
+                    <td>{remaining ?? '—'}</td>
+                    <td>{when(s.endsAt)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </Section>
+      )}
+      {figures?.queues && (
         <Section title={t('queue')}>
           <table>
             <thead>
@@ -79,7 +112,7 @@ export function DashboardPage({ role }: { role: Role }) {
               </tr>
             </thead>
             <tbody>
-              {queues.map((q) => (
+              {figures.queues.map((q) => (
                 <tr>
                   <td>{q.name}</td>
                   <td>{q.counts.waiting}</td>
@@ -96,9 +129,9 @@ export function DashboardPage({ role }: { role: Role }) {
   );
 }
 
-function Tile({ label, value }: { label: string; value: string }) {
+function Tile({ id, label, value }: { id?: string; label: string; value: string }) {
   return (
-    <div class="tile">
+    <div class="tile" id={id}>
       <div class="muted">{label}</div>
       <div class="figure">{value}</div>
     </div>
