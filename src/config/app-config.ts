@@ -125,6 +125,8 @@ export interface AppConfig {
   payments: PaymentsConfig;
   /** A shipped order becomes `completed` this long after shipping. */
   fulfilment: { autoCompleteDays: number };
+  /** A buyer may ask for after-sales this long after the order completed. */
+  afterSales: { days: number };
   /** A pending order is asked of WeChat Pay this long after its prepay, and again each such period. */
   reconcileAfterMs: number;
   /** Subscribe messages (wx.requestSubscribeMessage credits spent by order events). */
@@ -484,6 +486,7 @@ export function loadConfig(
     wechatPush: wechatPushSection(env),
     payments,
     fulfilment: { autoCompleteDays: env.ORDER_AUTO_COMPLETE_DAYS },
+    afterSales: { days: env.AFTER_SALES_DAYS },
     reconcileAfterMs: env.PAYMENT_RECONCILE_AFTER_S * 1000,
     subscribe: subscribeSection(env),
     adminOpenIds: env.ADMIN_OPENIDS,

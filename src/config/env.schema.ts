@@ -223,6 +223,7 @@ export const envSchema = z.object({
   WECHAT_PAY_API_BASE_URL: z.url().default('https://api.mch.weixin.qq.com'),
   WECHAT_PAY_TIMEOUT_MS: positiveInt.default(5000),
   ORDER_AUTO_COMPLETE_DAYS: z.coerce.number().positive().default(10),
+  AFTER_SALES_DAYS: z.coerce.number().positive().default(15),
   PAYMENT_RECONCILE_AFTER_S: positiveInt.default(180),
 
   TRUST_PROXY: list.pipe(
