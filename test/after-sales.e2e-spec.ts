@@ -14,6 +14,11 @@ const ADMIN = 'after-sales-admin';
 const API = '/api/v1';
 const NOTIFY = `${API}/payments/wechat/notify`;
 const PRICE = 1000;
+const TPL = {
+  approved: 'tplAsApproved_01',
+  rejected: 'tplAsRejected_02',
+  refunded: 'tplAsRefunded_03',
+};
 
 type Row = Record<string, unknown>;
 type Role = 'admin' | 'support' | 'operator' | 'finance';
@@ -27,7 +32,19 @@ describe('after-sales: requests, decisions and their refunds (MariaDB, fake WeCh
 
   const stack = useStack({
     apps: 2,
-    env: () => ({ ...pay.env(), LOG_LEVEL: 'error', ADMIN_OPENIDS: ADMIN }),
+    env: () => ({
+      ...pay.env(),
+      LOG_LEVEL: 'error',
+      ADMIN_OPENIDS: ADMIN,
+      WECHAT_SUBSCRIBE_TEMPLATE_AFTER_SALES_APPROVED: TPL.approved,
+      WECHAT_SUBSCRIBE_FIELDS_AFTER_SALES_APPROVED:
+        'character_string1=orderNo,amount2=refund,phrase3=status',
+      WECHAT_SUBSCRIBE_TEMPLATE_AFTER_SALES_REJECTED: TPL.rejected,
+      WECHAT_SUBSCRIBE_FIELDS_AFTER_SALES_REJECTED:
+        'character_string1=orderNo,phrase2=status,thing3=reason',
+      WECHAT_SUBSCRIBE_TEMPLATE_AFTER_SALES_REFUNDED: TPL.refunded,
+      WECHAT_SUBSCRIBE_FIELDS_AFTER_SALES_REFUNDED: 'amount1=refund,thing2=productName',
+    }),
   });
   let a: TestApp;
   let b: TestApp;
@@ -37,6 +54,7 @@ describe('after-sales: requests, decisions and their refunds (MariaDB, fake WeCh
 
   beforeAll(async () => {
     [a, b] = stack.apps;
+    for (const id of Object.values(TPL)) stack.wx.templates.add(id);
     staff.admin = await loginAs(a, stack.wx, { admin: true });
     for (const role of ['support', 'operator', 'finance'] as const) {
       staff[role] = await loginAs(a, stack.wx);
@@ -334,6 +352,76 @@ describe('after-sales: requests, decisions and their refunds (MariaDB, fake WeCh
         expect.objectContaining({ id: r1, status: 'requested', type: 'refund' }),
       ]);
       expect((await as(alice, a.http.get(`${API}/admin/after-sales`))).status).toBe(403);
+    });
+  });
+
+  describe('subscribe messages on decisions', () => {
+    const messagesTo = (who: LoggedIn, templateId: string) =>
+      stack.wx.subscribeMessages.filter(
+        (m) => m.touser === who.openid && m.template_id === templateId,
+      );
+    const value = (m: Record<string, unknown>, keyword: string) =>
+      (m.data as Record<string, { value: string }>)[keyword].value;
+    async function subscribe(who: LoggedIn, templateId: string) {
+      stack.wx.acceptSubscription(who.openid, templateId);
+      const res = await as(who, a.http.post(`${API}/users/me/subscriptions`)).send({
+        accepted: [templateId],
+      });
+      expect(res.body.data.items).toEqual([expect.objectContaining({ templateId, credits: 1 })]);
+      return res.body.data.items[0].topic as string;
+    }
+
+    it('tells the buyer of an approval, a rejection and a refund, once each, from the configured templates', async () => {
+      const buyer = await loginAs(a, stack.wx);
+      const topics: string[] = [];
+      for (const id of Object.values(TPL)) topics.push(await subscribe(buyer, id));
+      expect(topics).toEqual([
+        'after_sales_approved',
+        'after_sales_rejected',
+        'after_sales_refunded',
+      ]);
+
+      const rejectedOrder = await paidOrder(buyer);
+      const rejected = (await create(rejectedOrder, { type: 'refund', reason: 'x' }, buyer)).body
+        .data.id as number;
+      expect((await decide(rejected, 'reject', 'support', { reason: '请提供照片' })).status).toBe(
+        200,
+      );
+      const [no] = await eventually(
+        async () => messagesTo(buyer, TPL.rejected),
+        (ms) => ms.length === 1,
+        'the rejection message',
+      );
+      expect(value(no, 'character_string1')).toBe(String(rejectedOrder));
+      expect(value(no, 'phrase2')).toBe('售后已拒绝');
+      expect(value(no, 'thing3')).toBe('请提供照片');
+
+      const orderId = await paidOrder(buyer);
+      const id = (await create(orderId, { type: 'refund', reason: 'x', amountCents: 700 }, buyer))
+        .body.data.id as number;
+      expect((await decide(id, 'approve')).status).toBe(200);
+      const [yes] = await eventually(
+        async () => messagesTo(buyer, TPL.approved),
+        (ms) => ms.length === 1,
+        'the approval message',
+      );
+      expect(value(yes, 'amount2')).toBe('¥7.00');
+      expect(value(yes, 'phrase3')).toBe('售后已同意');
+      await settle(id);
+      const [refunded] = await eventually(
+        async () => messagesTo(buyer, TPL.refunded),
+        (ms) => ms.length === 1,
+        'the refund message',
+      );
+      expect(value(refunded, 'amount1')).toBe('¥7.00');
+      expect(value(refunded, 'thing2')).toBe('Tea');
+      // One credit each, spent: a second rejection sends nothing (no credit, no call).
+      const again = await paidOrder(buyer);
+      const second = (await create(again, { type: 'refund', reason: 'y' }, buyer)).body.data
+        .id as number;
+      await decide(second, 'reject', 'support', { reason: 'again' });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(messagesTo(buyer, TPL.rejected)).toHaveLength(1);
     });
   });
 
