@@ -360,6 +360,15 @@ describe('after-sales: requests, decisions and their refunds (MariaDB, fake WeCh
       stack.wx.subscribeMessages.filter(
         (m) => m.touser === who.openid && m.template_id === templateId,
       );
+    /** The one message of `templateId` the buyer got (waits for it). */
+    const messageOf = async (who: LoggedIn, templateId: string) =>
+      (
+        await eventually(
+          async () => messagesTo(who, templateId),
+          (ms) => ms.length === 1,
+          `a ${templateId} message`,
+        )
+      )[0];
     const value = (m: Record<string, unknown>, keyword: string) =>
       (m.data as Record<string, { value: string }>)[keyword].value;
     async function subscribe(who: LoggedIn, templateId: string) {
@@ -387,11 +396,7 @@ describe('after-sales: requests, decisions and their refunds (MariaDB, fake WeCh
       expect((await decide(rejected, 'reject', 'support', { reason: '请提供照片' })).status).toBe(
         200,
       );
-      const [no] = await eventually(
-        async () => messagesTo(buyer, TPL.rejected),
-        (ms) => ms.length === 1,
-        'the rejection message',
-      );
+      const no = await messageOf(buyer, TPL.rejected);
       expect(value(no, 'character_string1')).toBe(String(rejectedOrder));
       expect(value(no, 'phrase2')).toBe('售后已拒绝');
       expect(value(no, 'thing3')).toBe('请提供照片');
@@ -400,19 +405,11 @@ describe('after-sales: requests, decisions and their refunds (MariaDB, fake WeCh
       const id = (await create(orderId, { type: 'refund', reason: 'x', amountCents: 700 }, buyer))
         .body.data.id as number;
       expect((await decide(id, 'approve')).status).toBe(200);
-      const [yes] = await eventually(
-        async () => messagesTo(buyer, TPL.approved),
-        (ms) => ms.length === 1,
-        'the approval message',
-      );
+      const yes = await messageOf(buyer, TPL.approved);
       expect(value(yes, 'amount2')).toBe('¥7.00');
       expect(value(yes, 'phrase3')).toBe('售后已同意');
       await settle(id);
-      const [refunded] = await eventually(
-        async () => messagesTo(buyer, TPL.refunded),
-        (ms) => ms.length === 1,
-        'the refund message',
-      );
+      const refunded = await messageOf(buyer, TPL.refunded);
       expect(value(refunded, 'amount1')).toBe('¥7.00');
       expect(value(refunded, 'thing2')).toBe('Tea');
       // One credit each, spent: a second rejection sends nothing (no credit, no call).
