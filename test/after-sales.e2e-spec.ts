@@ -530,7 +530,7 @@ describe('after-sales: requests, decisions and their refunds (MariaDB, fake WeCh
           create(orderId, { type: 'refund', reason: 'a' }, alice, key(), a),
           create(orderId, { type: 'return_refund', reason: 'b' }, alice, key(), b),
         ]);
-        expect(answers.map((r) => r.status).sort()).toEqual([201, 409]);
+        expect(answers.map((r) => r.status).sort((x, y) => x - y)).toEqual([201, 409]);
         expect(answers.find((r) => r.status === 409)?.body.code).toBe(40921);
         expect(await q('SELECT id FROM after_sales WHERE order_id = ?', [orderId])).toHaveLength(1);
       }
@@ -544,7 +544,7 @@ describe('after-sales: requests, decisions and their refunds (MariaDB, fake WeCh
           decide(id, 'approve', 'finance', {}, a),
           cancel(id, alice, b),
         ]);
-        expect([approved.status, cancelled.status].sort()).toEqual([200, 409]);
+        expect([approved.status, cancelled.status].sort((x, y) => x - y)).toEqual([200, 409]);
         const row = await requestRow(id);
         const refunds = await refundsOf(orderId);
         if (approved.status === 200) {
@@ -568,7 +568,7 @@ describe('after-sales: requests, decisions and their refunds (MariaDB, fake WeCh
           decide(id, 'approve', 'finance', {}, a),
           decide(id, 'approve', 'support', {}, b),
         ]);
-        expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
+        expect(answers.map((r) => r.status).sort((x, y) => x - y)).toEqual([200, 409]);
         expect(await refundsOf(orderId)).toHaveLength(1);
         expect(await auditOf(id)).toHaveLength(1);
       }
