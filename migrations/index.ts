@@ -16,6 +16,7 @@ import { AddStaffRoles1732960000000 } from './1732960000000-AddStaffRoles.js';
 import { CreateMediaChecks1732970000000 } from './1732970000000-CreateMediaChecks.js';
 import { AddBackOfficeIndexes1732980000000 } from './1732980000000-AddBackOfficeIndexes.js';
 import { CreateAuditLog1732990000000 } from './1732990000000-CreateAuditLog.js';
+import { CreateAfterSales1733000000000 } from './1733000000000-CreateAfterSales.js';
 
 /**
  * Every migration, oldest first. The app (embedded mode), the TypeORM CLI and
@@ -40,4 +41,5 @@ export const migrations = [
   CreateMediaChecks1732970000000,
   AddBackOfficeIndexes1732980000000,
   CreateAuditLog1732990000000,
+  CreateAfterSales1733000000000,
 ];

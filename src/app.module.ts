@@ -25,6 +25,7 @@ import { AuthModule } from './modules/auth/index.js';
 import { UsersModule } from './modules/users/index.js';
 import { WechatPushModule } from './modules/wechat-push/index.js';
 import { StaffModule } from './modules/staff/index.js';
+import { AfterSalesModule } from './modules/after-sales/index.js';
 
 /** The modular monolith: infrastructure first, then the domain modules. */
 @Module({})
@@ -53,6 +54,7 @@ export class AppModule {
         CatalogModule,
         OrdersModule,
         PaymentsModule,
+        AfterSalesModule,
         FlashSalesModule,
         NotificationsModule,
         WechatPushModule,

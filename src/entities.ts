@@ -7,6 +7,7 @@ import { OrderPayment, OrderRefund, OrderShipment } from './modules/payments/ind
 import { Address, MediaCheck, User } from './modules/users/index.js';
 import { WechatPushMessage } from './modules/wechat-push/index.js';
 import { AuditEntry } from './infra/audit/index.js';
+import { AfterSalesRequest } from './modules/after-sales/index.js';
 import { OutboxEvent, ProcessedEvent } from './infra/queue/index.js';
 import { RuntimeSettingsRow, SettingsChange } from './infra/settings/index.js';
 
@@ -37,4 +38,5 @@ export const entities = [
   WechatPushMessage,
   AuditEntry,
   MediaCheck,
+  AfterSalesRequest,
 ];

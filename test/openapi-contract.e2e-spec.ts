@@ -275,7 +275,7 @@ describe('The OpenAPI document at /docs/json', () => {
       a(app.http.post('/api/v1/admin/products')).send({ name: 'Tea', priceCents: 590, stock: 5 }),
       201,
     );
-    await ok(a(app.http.patch(`/api/v1/admin/products/${product.id}`)).send({ stock: 6 }));
+    await ok(a(app.http.patch(`/api/v1/admin/products/${product.id}`)).send({ stock: 8 }));
     await ok(app.http.get('/api/v1/products').query({ limit: 1 }));
     await ok(app.http.get(`/api/v1/products/${product.id}`));
 
@@ -340,6 +340,37 @@ describe('The OpenAPI document at /docs/json', () => {
     await ok(v(app.http.post(`/api/v1/orders/${received.id}/confirm-receipt`)));
     const unpaid = await ok(payKey('contract-0003'), 201);
     await ok(a(app.http.post(`/api/v1/admin/orders/${unpaid.id}/cancel`)));
+
+    // After-sales: a return on the completed order, through to its refund; a request withdrawn
+    // and one rejected on another paid order.
+    const ask = (orderId: number, k: string, type = 'return_refund') =>
+      v(app.http.post(`/api/v1/orders/${orderId}/after-sales`))
+        .set('Idempotency-Key', k)
+        .send({ type, reason: 'wrong size', description: 'unopened' });
+    const returned = await ok(ask(received.id, 'contract-as-1'), 201);
+    await ok(ask(received.id, 'contract-as-1'), 200);
+    await ok(v(app.http.get(`/api/v1/orders/${received.id}/after-sales`)));
+    await ok(a(app.http.get('/api/v1/admin/after-sales')).query({ limit: 5 }));
+    await ok(a(app.http.post(`/api/v1/admin/after-sales/${returned.id}/approve`)).send({}));
+    await ok(
+      v(app.http.post(`/api/v1/after-sales/${returned.id}/return-shipment`)).send({
+        carrier: 'SF',
+        trackingNo: 'SF123',
+      }),
+    );
+    await ok(a(app.http.post(`/api/v1/admin/after-sales/${returned.id}/receive`)));
+    await ok(a(app.http.get(`/api/v1/admin/orders/${received.id}`)));
+    const another = await ok(payKey('contract-0006'), 201);
+    await ok(v(app.http.post(`/api/v1/orders/${another.id}/payment`)));
+    await ok(v(app.http.post(`/api/v1/dev/payments/${another.id}/succeed`)));
+    const withdrawn = await ok(ask(another.id, 'contract-as-2', 'refund'), 201);
+    await ok(v(app.http.post(`/api/v1/after-sales/${withdrawn.id}/cancel`)));
+    const refused = await ok(ask(another.id, 'contract-as-3', 'refund'), 201);
+    await ok(
+      a(app.http.post(`/api/v1/admin/after-sales/${refused.id}/reject`)).send({ reason: 'no' }),
+    );
+    expect((await ask(another.id, 'contract-as-4')).status).toBe(201);
+    expect((await ask(another.id, 'contract-as-5')).body.code).toBe(40921);
 
     // The back office's reads, and the CSV export outside the envelope.
     await ok(a(app.http.get('/api/v1/admin/orders')).query({ status: 'cancelled', limit: 1 }));

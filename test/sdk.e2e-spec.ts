@@ -69,6 +69,27 @@ function sdkScenarios(backend: () => Backend, { flashSales }: { flashSales: bool
     });
     return { client, wx };
   };
+  /**
+   * A client whose payment sheet pays: the sandbox delivers the notification
+   * a real payment would, for the order `paying.orderId` names.
+   */
+  const payingClient = () => {
+    const paying = { orderId: 0 };
+    const { client, wx } = clientOf({
+      address: PICKED,
+      pay: async () => {
+        const { accessToken } = JSON.parse(wx.storage.get(STORAGE_KEY) as string) as {
+          accessToken: string;
+        };
+        const res = await fetch(
+          `${backend().origin}/api/v1/dev/payments/${paying.orderId}/succeed`,
+          { method: 'POST', headers: { authorization: `Bearer ${accessToken}` } },
+        );
+        expect(res.status).toBe(200);
+      },
+    });
+    return { client, wx, paying };
+  };
   const admin = (method: 'post' | 'patch', path: string, body: object) =>
     backend()
       .app.http[method](`/api/v1${path}`)
@@ -223,21 +244,9 @@ function sdkScenarios(backend: () => Backend, { flashSales }: { flashSales: bool
 
   it('pays an order on the WeChat Pay sandbox: parameters, the sheet, the confirmation', async () => {
     const productId = await newProduct(5, 1200);
-    const { client, wx } = clientOf({
-      address: PICKED,
-      pay: async () => {
-        // The user pays in the sheet: the sandbox delivers the notification a real payment would.
-        const { accessToken } = JSON.parse(wx.storage.get(STORAGE_KEY) as string) as {
-          accessToken: string;
-        };
-        const res = await fetch(`${backend().origin}/api/v1/dev/payments/${order.id}/succeed`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${accessToken}` },
-        });
-        expect(res.status).toBe(200);
-      },
-    });
+    const { client, wx, paying } = payingClient();
     const order = await client.placeOrder({ items: [{ productId, quantity: 1 }] });
+    paying.orderId = order.id;
     // Express goods: no payment sheet before the order has an address.
     const refused = (await client.pay(order.id).catch((e: unknown) => e)) as ApiError;
     expect([refused.status, refused.code]).toEqual([409, Codes.ADDRESS_REQUIRED]);
@@ -254,6 +263,36 @@ function sdkScenarios(backend: () => Backend, { flashSales }: { flashSales: bool
       package: expect.stringMatching(/^prepay_id=sandbox_/),
     });
     expect(calls(wx, 'POST', `/orders/${order.id}/payment/confirm`)).toHaveLength(1);
+  });
+
+  it("the buyer's after-sales: ask (one open per order), list, withdraw, send a return back", async () => {
+    const productId = await newProduct(5, 800);
+    const { client, paying } = payingClient();
+    const { id: addressId } = await client.chooseAddress();
+    const order = await client.placeOrder({ items: [{ productId, quantity: 1 }], addressId });
+    paying.orderId = order.id;
+    await client.pay(order.id);
+    const asked = await client.requestAfterSales(order.id, { type: 'refund', reason: 'late' });
+    expect(asked).toMatchObject({ orderId: order.id, status: 'requested', amountCents: 800 });
+    const second = (await client
+      .requestAfterSales(order.id, { type: 'return_refund', reason: 'again' })
+      .catch((e: unknown) => e)) as ApiError;
+    expect([second.status, second.code]).toEqual([409, Codes.AFTER_SALES_NOT_ALLOWED]);
+    expect((await client.afterSales(order.id)).items.map((r) => r.id)).toEqual([asked.id]);
+    expect((await client.cancelAfterSales(asked.id)).status).toBe('cancelled');
+
+    const returned = await client.requestAfterSales(order.id, {
+      type: 'return_refund',
+      reason: 'wrong size',
+    });
+    // Not approved yet: nothing to send back.
+    const early = (await client
+      .sendReturnShipment(returned.id, { carrier: 'SF', trackingNo: 'SF1' })
+      .catch((e: unknown) => e)) as ApiError;
+    expect([early.status, early.code]).toEqual([409, Codes.CONFLICT]);
+    expect((await admin('post', `/admin/after-sales/${returned.id}/approve`, {})).status).toBe(200);
+    const sent = await client.sendReturnShipment(returned.id, { carrier: 'SF', trackingNo: 'SF1' });
+    expect(sent).toMatchObject({ status: 'returning', returnTrackingNo: 'SF1' });
   });
 
   it('chooseAddress saves what wx.chooseAddress picked, under the backend names', async () => {

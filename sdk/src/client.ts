@@ -1,12 +1,15 @@
 import type {
   Address,
   AddressList,
+  AfterSales,
+  AfterSalesList,
   DeletedAddress,
   FlashAdmission,
   FlashSale,
   FlashTicket,
   LoginResult,
   NewAddress,
+  NewAfterSales,
   NewOrder,
   Order,
   OrderAddress,
@@ -15,6 +18,7 @@ import type {
   Product,
   ProfileUpdate,
   ProductPage,
+  ReturnShipment,
   SubscriptionList,
   User,
 } from './api.js';
@@ -259,6 +263,38 @@ export class Client {
   /** The buyer confirms a shipped order arrived: it is `completed`. */
   confirmReceipt(orderId: number): Promise<Order> {
     return this.request('POST', `/orders/${orderId}/confirm-receipt`);
+  }
+
+  /**
+   * Asks for a refund or a return of an order (paid, shipped, or completed
+   * within the after-sales period). One request may be open per order (else
+   * ApiError 40921); the Idempotency-Key is made here unless given, and goes
+   * with every retry.
+   */
+  requestAfterSales(
+    orderId: number,
+    request: NewAfterSales,
+    idempotencyKey: string = newIdempotencyKey(),
+  ): Promise<AfterSales> {
+    return this.request('POST', `/orders/${orderId}/after-sales`, {
+      body: request,
+      idempotencyKey,
+    });
+  }
+
+  /** The order's after-sales requests, newest first. */
+  afterSales(orderId: number): Promise<AfterSalesList> {
+    return this.request('GET', `/orders/${orderId}/after-sales`);
+  }
+
+  /** Withdraws a request staff have not decided yet. */
+  cancelAfterSales(id: number): Promise<AfterSales> {
+    return this.request('POST', `/after-sales/${id}/cancel`);
+  }
+
+  /** The goods of an approved return were sent back: the carrier and its tracking number. */
+  sendReturnShipment(id: number, shipment: ReturnShipment): Promise<AfterSales> {
+    return this.request('POST', `/after-sales/${id}/return-shipment`, { body: shipment });
   }
 
   /** The user's address book, default first. */

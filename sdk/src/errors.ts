@@ -11,6 +11,7 @@ export const Codes = {
   FLASH_LIMIT_REACHED: 40911,
   FLASH_NOT_LIVE: 40912,
   ADDRESS_REQUIRED: 40920,
+  AFTER_SALES_NOT_ALLOWED: 40921,
   THROTTLED: 42900,
 } as const satisfies Record<string, ErrorCode>;
 

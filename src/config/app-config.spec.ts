@@ -226,6 +226,9 @@ describe('subscribe-message configuration', () => {
         orderShipped: undefined,
         orderRefunded: undefined,
         orderTimeout: undefined,
+        afterSalesApproved: undefined,
+        afterSalesRejected: undefined,
+        afterSalesRefunded: undefined,
       },
       miniprogramState: 'trial',
       page: 'pages/order/detail?id={orderId}',
@@ -235,12 +238,7 @@ describe('subscribe-message configuration', () => {
 
   it('defaults to no templates, the formal version, no page and 600 a minute', () => {
     const { subscribe } = loadConfig(valid);
-    expect(Object.values(subscribe.templates)).toEqual([
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-    ]);
+    expect(Object.values(subscribe.templates)).toEqual(Array(7).fill(undefined));
     expect(subscribe).toMatchObject({
       miniprogramState: 'formal',
       page: undefined,
@@ -273,6 +271,9 @@ describe('subscribe-message configuration', () => {
     );
     expect(errorOf({ ...valid, WECHAT_SUBSCRIBE_FIELDS_ORDER_TIMEOUT: 'thing1=reason' })).toBe(
       'Invalid configuration: WECHAT_SUBSCRIBE_TEMPLATE_ORDER_TIMEOUT is required when WECHAT_SUBSCRIBE_FIELDS_ORDER_TIMEOUT is set',
+    );
+    expect(errorOf({ ...valid, WECHAT_SUBSCRIBE_TEMPLATE_AFTER_SALES_REJECTED: 'tpl' })).toBe(
+      'Invalid configuration: WECHAT_SUBSCRIBE_FIELDS_AFTER_SALES_REJECTED is required when WECHAT_SUBSCRIBE_TEMPLATE_AFTER_SALES_REJECTED is set',
     );
   });
 

@@ -57,8 +57,15 @@ export interface RedisConfig {
 
 export type ThrottleName = 'default' | 'login' | 'orders' | 'flash';
 
-/** The order events that can become a subscribe message. */
-export type SubscribeKind = 'orderPaid' | 'orderShipped' | 'orderRefunded' | 'orderTimeout';
+/** The order and after-sales events that can become a subscribe message. */
+export type SubscribeKind =
+  | 'orderPaid'
+  | 'orderShipped'
+  | 'orderRefunded'
+  | 'orderTimeout'
+  | 'afterSalesApproved'
+  | 'afterSalesRejected'
+  | 'afterSalesRefunded';
 
 /** A configured subscribe-message template: its id and the source of each keyword. */
 export interface SubscribeTemplate {
@@ -125,6 +132,8 @@ export interface AppConfig {
   payments: PaymentsConfig;
   /** A shipped order becomes `completed` this long after shipping. */
   fulfilment: { autoCompleteDays: number };
+  /** A buyer may ask for after-sales this long after the order completed. */
+  afterSales: { days: number };
   /** A pending order is asked of WeChat Pay this long after its prepay, and again each such period. */
   reconcileAfterMs: number;
   /** Subscribe messages (wx.requestSubscribeMessage credits spent by order events). */
@@ -194,17 +203,19 @@ export function parseDatabaseUrl(value: string): DatabaseEndpoint {
 /** A template id and its field mapping come together: one without the other is a mistake. */
 function subscribeTemplate(
   env: Env,
-  event: 'PAID' | 'SHIPPED' | 'REFUNDED' | 'TIMEOUT',
+  event:
+    | `ORDER_${'PAID' | 'SHIPPED' | 'REFUNDED' | 'TIMEOUT'}`
+    | `AFTER_SALES_${'APPROVED' | 'REJECTED' | 'REFUNDED'}`,
 ): SubscribeTemplate | undefined {
-  const templateId = env[`WECHAT_SUBSCRIBE_TEMPLATE_ORDER_${event}`];
-  const fields = env[`WECHAT_SUBSCRIBE_FIELDS_ORDER_${event}`];
+  const templateId = env[`WECHAT_SUBSCRIBE_TEMPLATE_${event}`];
+  const fields = env[`WECHAT_SUBSCRIBE_FIELDS_${event}`];
   if (templateId && !fields)
     throw new ConfigError(
-      `Invalid configuration: WECHAT_SUBSCRIBE_FIELDS_ORDER_${event} is required when WECHAT_SUBSCRIBE_TEMPLATE_ORDER_${event} is set`,
+      `Invalid configuration: WECHAT_SUBSCRIBE_FIELDS_${event} is required when WECHAT_SUBSCRIBE_TEMPLATE_${event} is set`,
     );
   if (fields && !templateId)
     throw new ConfigError(
-      `Invalid configuration: WECHAT_SUBSCRIBE_TEMPLATE_ORDER_${event} is required when WECHAT_SUBSCRIBE_FIELDS_ORDER_${event} is set`,
+      `Invalid configuration: WECHAT_SUBSCRIBE_TEMPLATE_${event} is required when WECHAT_SUBSCRIBE_FIELDS_${event} is set`,
     );
   return templateId && fields ? { templateId, fields } : undefined;
 }
@@ -414,10 +425,13 @@ function wechatPushSection(env: Env): AppConfig['wechatPush'] {
 function subscribeSection(env: Env): AppConfig['subscribe'] {
   return {
     templates: {
-      orderPaid: subscribeTemplate(env, 'PAID'),
-      orderShipped: subscribeTemplate(env, 'SHIPPED'),
-      orderRefunded: subscribeTemplate(env, 'REFUNDED'),
-      orderTimeout: subscribeTemplate(env, 'TIMEOUT'),
+      orderPaid: subscribeTemplate(env, 'ORDER_PAID'),
+      orderShipped: subscribeTemplate(env, 'ORDER_SHIPPED'),
+      orderRefunded: subscribeTemplate(env, 'ORDER_REFUNDED'),
+      orderTimeout: subscribeTemplate(env, 'ORDER_TIMEOUT'),
+      afterSalesApproved: subscribeTemplate(env, 'AFTER_SALES_APPROVED'),
+      afterSalesRejected: subscribeTemplate(env, 'AFTER_SALES_REJECTED'),
+      afterSalesRefunded: subscribeTemplate(env, 'AFTER_SALES_REFUNDED'),
     },
     miniprogramState: env.WECHAT_SUBSCRIBE_STATE,
     page: env.WECHAT_SUBSCRIBE_PAGE,
@@ -484,6 +498,7 @@ export function loadConfig(
     wechatPush: wechatPushSection(env),
     payments,
     fulfilment: { autoCompleteDays: env.ORDER_AUTO_COMPLETE_DAYS },
+    afterSales: { days: env.AFTER_SALES_DAYS },
     reconcileAfterMs: env.PAYMENT_RECONCILE_AFTER_S * 1000,
     subscribe: subscribeSection(env),
     adminOpenIds: env.ADMIN_OPENIDS,

@@ -185,10 +185,16 @@ export const envSchema = z.object({
   WECHAT_SUBSCRIBE_TEMPLATE_ORDER_SHIPPED: templateId,
   WECHAT_SUBSCRIBE_TEMPLATE_ORDER_REFUNDED: templateId,
   WECHAT_SUBSCRIBE_TEMPLATE_ORDER_TIMEOUT: templateId,
+  WECHAT_SUBSCRIBE_TEMPLATE_AFTER_SALES_APPROVED: templateId,
+  WECHAT_SUBSCRIBE_TEMPLATE_AFTER_SALES_REJECTED: templateId,
+  WECHAT_SUBSCRIBE_TEMPLATE_AFTER_SALES_REFUNDED: templateId,
   WECHAT_SUBSCRIBE_FIELDS_ORDER_PAID: subscribeFields,
   WECHAT_SUBSCRIBE_FIELDS_ORDER_SHIPPED: subscribeFields,
   WECHAT_SUBSCRIBE_FIELDS_ORDER_REFUNDED: subscribeFields,
   WECHAT_SUBSCRIBE_FIELDS_ORDER_TIMEOUT: subscribeFields,
+  WECHAT_SUBSCRIBE_FIELDS_AFTER_SALES_APPROVED: subscribeFields,
+  WECHAT_SUBSCRIBE_FIELDS_AFTER_SALES_REJECTED: subscribeFields,
+  WECHAT_SUBSCRIBE_FIELDS_AFTER_SALES_REFUNDED: subscribeFields,
   WECHAT_SUBSCRIBE_STATE: z.enum(['formal', 'trial', 'developer']).default('formal'),
   WECHAT_SUBSCRIBE_PAGE: optionalString.pipe(
     z
@@ -223,6 +229,7 @@ export const envSchema = z.object({
   WECHAT_PAY_API_BASE_URL: z.url().default('https://api.mch.weixin.qq.com'),
   WECHAT_PAY_TIMEOUT_MS: positiveInt.default(5000),
   ORDER_AUTO_COMPLETE_DAYS: z.coerce.number().positive().default(10),
+  AFTER_SALES_DAYS: z.coerce.number().positive().default(15),
   PAYMENT_RECONCILE_AFTER_S: positiveInt.default(180),
 
   TRUST_PROXY: list.pipe(

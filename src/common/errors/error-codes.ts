@@ -24,6 +24,11 @@ export const ERRORS = {
     code: 40920,
     message: 'the order needs a delivery address first',
   },
+  AFTER_SALES_NOT_ALLOWED: {
+    status: 409,
+    code: 40921,
+    message: 'after-sales request not allowed',
+  },
   PAYLOAD_TOO_LARGE: { status: 413, code: 41300, message: 'body too large' },
   // A malformed request like any other 400, with the status HTTP gives it.
   UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 40000, message: 'request body is not JSON' },

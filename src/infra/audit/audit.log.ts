@@ -4,10 +4,7 @@ import { currentRequestId, idCursor } from '../../common/http/index.js';
 import { Transactions } from '../transactions/index.js';
 import { AuditEntry } from './audit-entry.entity.js';
 
-/**
- * Every kind of staff write (docs/audit.md). After-sales decisions get their
- * own actions here when after-sales exist.
- */
+/** Every kind of staff write (docs/audit.md). */
 export type AuditAction =
   | 'product.create'
   | 'product.update'
@@ -17,6 +14,9 @@ export type AuditAction =
   | 'order.cancel'
   | 'order.refund'
   | 'order.reconcile'
+  | 'after_sales.approve'
+  | 'after_sales.reject'
+  | 'after_sales.receive'
   | 'settings.update'
   | 'user.role'
   | 'dead_letter.retry'

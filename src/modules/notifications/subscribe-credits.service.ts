@@ -12,6 +12,9 @@ const TOPIC: Record<SubscribeKind, SubscriptionTopic> = {
   orderShipped: 'order_shipped',
   orderRefunded: 'order_refunded',
   orderTimeout: 'order_timeout',
+  afterSalesApproved: 'after_sales_approved',
+  afterSalesRejected: 'after_sales_rejected',
+  afterSalesRefunded: 'after_sales_refunded',
 };
 
 /**

@@ -6,6 +6,7 @@ import {
   UnrecoverableJobError,
   type DeliveredEvent,
 } from '../../infra/queue/index.js';
+import { AFTER_SALES_EVENTS } from '../after-sales/index.js';
 import { ORDER_EVENTS, Order, OrderItem } from '../orders/index.js';
 import { User } from '../users/index.js';
 import { SubscribeRejected, WechatClient } from '../wechat/index.js';
@@ -14,12 +15,15 @@ import { subscribeData, type MessageFacts } from './subscribe-data.js';
 
 export const SUBSCRIBE_MESSAGES_QUEUE = 'notifications.subscribe-messages';
 
-/** The order event each kind of message answers, and what it says. */
+/** The order or after-sales event each kind of message answers, and what it says. */
 const KINDS: { kind: SubscribeKind; event: string; status: string }[] = [
   { kind: 'orderPaid', event: ORDER_EVENTS.paid, status: '已支付' },
   { kind: 'orderShipped', event: ORDER_EVENTS.shipped, status: '已发货' },
   { kind: 'orderRefunded', event: ORDER_EVENTS.refunded, status: '已退款' },
   { kind: 'orderTimeout', event: ORDER_EVENTS.cancelled, status: '已取消' },
+  { kind: 'afterSalesApproved', event: AFTER_SALES_EVENTS.approved, status: '售后已同意' },
+  { kind: 'afterSalesRejected', event: AFTER_SALES_EVENTS.rejected, status: '售后已拒绝' },
+  { kind: 'afterSalesRefunded', event: AFTER_SALES_EVENTS.refunded, status: '已退款' },
 ];
 
 /**
@@ -29,14 +33,22 @@ const KINDS: { kind: SubscribeKind; event: string; status: string }[] = [
  */
 interface OrderEventPayload {
   orderId: number;
-  reason?: string;
+  /** A cancel's reason, or an after-sales rejection's (then it is said as `reason`). */
+  reason?: string | null;
   refundCents?: number;
+  /** An after-sales decision's amount (approved or refunded). */
+  amountCents?: number | null;
   carrier?: string | null;
   trackingNo?: string | null;
 }
 
+function reasonOf(kind: SubscribeKind, payload: OrderEventPayload): string | null {
+  if (kind === 'orderTimeout') return '超时未支付';
+  return kind === 'afterSalesRejected' ? (payload.reason ?? null) : null;
+}
+
 /**
- * Order events become subscribe messages. Each delivery spends one of the
+ * Order and after-sales events become subscribe messages. Each delivery spends one of the
  * user's credits for the template in the consumer's transaction (with the
  * processed-event record, so a redelivery spends and sends nothing) and
  * sends while that transaction is open:
@@ -93,9 +105,9 @@ export class SubscribeMessages implements OnModuleInit {
       orderId: order.id,
       productNames: items.map((i) => i.productName),
       totalCents: order.totalCents,
-      refundCents: event.payload.refundCents ?? order.refundedCents,
+      refundCents: event.payload.refundCents ?? event.payload.amountCents ?? order.refundedCents,
       status: kind.status,
-      reason: kind.kind === 'orderTimeout' ? '超时未支付' : null,
+      reason: reasonOf(kind.kind, event.payload),
       at: event.createdAt,
       carrier: event.payload.carrier ?? null,
       trackingNo: event.payload.trackingNo ?? null,

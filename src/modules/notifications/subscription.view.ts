@@ -7,6 +7,9 @@ export const SUBSCRIPTION_TOPICS = [
   'order_shipped',
   'order_refunded',
   'order_timeout',
+  'after_sales_approved',
+  'after_sales_rejected',
+  'after_sales_refunded',
 ] as const;
 export type SubscriptionTopic = (typeof SUBSCRIPTION_TOPICS)[number];
 

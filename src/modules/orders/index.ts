@@ -15,6 +15,7 @@ export {
   type OrderDeliveredPayload,
   type OrderEventType,
   type OrderPlacedPayload,
+  type OrderRefundedPayload,
 } from './order-events.js';
 export { OrderItem } from './order-item.entity.js';
 export { OrderTimelineEntry } from './order-timeline.entity.js';
@@ -28,4 +29,4 @@ export {
   type Transition,
 } from './order-transitions.js';
 export { orderView, type OrderView, type OrderItemView, type OrderPage } from './order.view.js';
-export { IDEMPOTENCY_HEADER, parseIdempotencyKey } from './params.js';
+export { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, parseIdempotencyKey } from './params.js';

@@ -45,6 +45,14 @@ export interface OrderDeliveredPayload {
   userId: number;
 }
 
+/** A refund WeChat Pay confirmed (partial or full). */
+export interface OrderRefundedPayload {
+  orderId: number;
+  refundCents: number;
+  /** The refund's row (order_refunds.id): what an after-sales request waits for. */
+  refundId: number;
+}
+
 export interface OrderCancelledPayload {
   orderId: number;
   userId: number;

@@ -30,9 +30,13 @@ describe('the order transition table', () => {
     expect(isAllowed('paid', 'pending', 'payment')).toBe(false);
     expect(isAllowed(null, 'pending', 'flash_sale')).toBe(true);
     expect(isAllowed(null, 'paid', 'payment')).toBe(false);
-    // Terminal: nothing leaves completed, refunded or cancelled.
-    for (const from of ['completed', 'refunded', 'cancelled'] as const) {
+    // Terminal: nothing leaves refunded or cancelled.
+    for (const from of ['refunded', 'cancelled'] as const) {
       expect(ORDER_TRANSITIONS.filter((t) => t.from === from)).toEqual([]);
     }
+    // A completed order leaves only for an after-sales refund, by staff.
+    expect(ORDER_TRANSITIONS.filter((t) => t.from === 'completed')).toEqual([
+      { from: 'completed', to: 'refunding', actors: ['staff'] },
+    ]);
   });
 });

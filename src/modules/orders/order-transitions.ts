@@ -28,11 +28,16 @@ export const ORDER_TRANSITIONS: readonly AllowedTransition[] = [
   { from: 'shipped', to: 'completed', actors: ['timer', 'user', 'wechat'] },
   { from: 'paid', to: 'refunding', actors: ['staff'] },
   { from: 'shipped', to: 'refunding', actors: ['staff'] },
+  // An approved after-sales request (docs/after-sales.md) refunds a
+  // completed order too; the refund returns it to completed unless all of it
+  // came back.
+  { from: 'completed', to: 'refunding', actors: ['staff'] },
   // Settled by WeChat Pay's answer: everything paid came back, or a partial
   // or failed refund returns the order to where it was.
   { from: 'refunding', to: 'refunded', actors: ['refund'] },
   { from: 'refunding', to: 'paid', actors: ['refund'] },
   { from: 'refunding', to: 'shipped', actors: ['refund'] },
+  { from: 'refunding', to: 'completed', actors: ['refund'] },
 ];
 
 export function isAllowed(from: OrderStatus | null, to: OrderStatus, actor: OrderActor): boolean {

@@ -68,5 +68,7 @@ class WechatPayCloser implements OnApplicationShutdown {
     TradeManagement,
     WechatShippingOrders,
   ],
+  // After-sales refunds through the same engine (docs/after-sales.md).
+  exports: [RefundsService],
 })
 export class PaymentsModule {}

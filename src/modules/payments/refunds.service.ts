@@ -12,6 +12,7 @@ import {
   OrderTransitions,
   orderEvent,
   type Order,
+  type OrderRefundedPayload,
   type OrderStatus,
 } from '../orders/index.js';
 import { OrderPayment } from './order-payment.entity.js';
@@ -23,9 +24,9 @@ import { WechatPay, WechatPayError, type PayRefund } from './wechat-pay/index.js
 
 /** The Idempotency-Key of the refund made when a payment reaches a cancelled order. */
 const AUTOMATIC_KEY = 'automatic:paid-after-cancel';
-const REFUNDABLE = ['paid', 'shipped'] as const;
-const isRefundable = (status: OrderStatus): status is (typeof REFUNDABLE)[number] =>
-  (REFUNDABLE as readonly OrderStatus[]).includes(status);
+const REFUNDABLE: readonly OrderStatus[] = ['paid', 'shipped'];
+// After-sales reach completed orders too (within AFTER_SALES_DAYS, checked by after-sales).
+const AFTER_SALES_REFUNDABLE: readonly OrderStatus[] = ['paid', 'shipped', 'completed'];
 const OPEN: readonly RefundState[] = ['requested', 'processing'];
 
 export type RefundOutcome = 'settled' | 'closed' | 'processing' | 'duplicate' | 'mismatch';
@@ -66,41 +67,23 @@ export class RefundsService {
     if (earlier) return this.replay(earlier, hash);
     try {
       await this.transactions.run(async (m) => {
-        // Locked, so what is left to refund is computed from the current row.
-        const order = await this.transitions.lock(m, orderId);
-        if (!order) throw new AppError('NOT_FOUND', 'order not found');
-        if (!isRefundable(order.status)) {
-          throw new AppError(
-            'CONFLICT',
-            `only a paid or shipped order can be refunded (it is ${order.status})`,
-          );
-        }
-        const payment = await m.findOneBy(OrderPayment, { orderId });
-        const left = (payment?.paidCents ?? 0) - order.refundedCents;
-        const amount = dto.amountCents ?? left;
-        if (amount < 1 || amount > left) {
-          throw new AppError('CONFLICT', `at most ${left} cents are left to refund`, {
-            refundableCents: left,
-          });
-        }
-        const started = await this.transitions.apply(m, {
-          orderId,
-          from: order.status,
-          to: 'refunding',
-          actor: 'staff',
-          actorId: staffId,
-          reason: dto.reason ?? `refund of ${amount} cents`,
+        const started = await this.begin(m, orderId, REFUNDABLE, {
+          key,
+          hash,
+          amountCents: dto.amountCents,
+          reason: dto.reason ?? null,
+          staffId,
         });
-        if (!started) {
-          throw new AppError('CONFLICT', 'the order changed meanwhile; try again');
-        }
-        await this.write(m, orderId, key, hash, amount, dto.reason ?? null, order.status);
         await this.audit.record(m, {
           actorId: staffId,
           action: 'order.refund',
           target: `order:${orderId}`,
-          before: { status: order.status, refundedCents: order.refundedCents },
-          after: { status: 'refunding', amountCents: amount, reason: dto.reason ?? null },
+          before: { status: started.from, refundedCents: started.refundedCents },
+          after: {
+            status: 'refunding',
+            amountCents: started.amountCents,
+            reason: dto.reason ?? null,
+          },
         });
       });
     } catch (err) {
@@ -109,6 +92,77 @@ export class RefundsService {
       if (!winner) throw err;
       return this.replay(winner, hash);
     }
+  }
+
+  /**
+   * An after-sales refund, inside the caller's transaction (the staff
+   * decision and its audit row commit with it): the same checks, the same
+   * refund row and job as an admin's refund, on a completed order too.
+   * `key` is the after-sales request's own, so it cannot start twice.
+   * Returns the refund's id, which the settled refund's `order.refunded`
+   * event carries.
+   */
+  async startWithin(
+    m: EntityManager,
+    orderId: number,
+    refund: { key: string; amountCents: number; reason: string; staffId: number },
+  ): Promise<number> {
+    this.pay.assertEnabled();
+    const hash = refundHash({ amountCents: refund.amountCents, reason: refund.reason });
+    const started = await this.begin(m, orderId, AFTER_SALES_REFUNDABLE, { ...refund, hash });
+    return started.refundId;
+  }
+
+  /** What is left to refund of an order: paid minus what was already refunded. */
+  async refundableCents(m: EntityManager, order: Order): Promise<number> {
+    const payment = await m.findOneBy(OrderPayment, { orderId: order.id });
+    return Math.max(0, (payment?.paidCents ?? 0) - order.refundedCents);
+  }
+
+  /**
+   * The one way a refund starts: the order locked (what is left to refund
+   * is computed from the current row), `from` → refunding by a guarded
+   * transition, the refund row and its job's event.
+   */
+  private async begin(
+    m: EntityManager,
+    orderId: number,
+    allowed: readonly OrderStatus[],
+    r: { key: string; hash: string; amountCents?: number; reason: string | null; staffId: number },
+  ): Promise<{ from: OrderStatus; refundedCents: number; amountCents: number; refundId: number }> {
+    const order = await this.transitions.lock(m, orderId);
+    if (!order) throw new AppError('NOT_FOUND', 'order not found');
+    if (!allowed.includes(order.status)) {
+      throw new AppError(
+        'CONFLICT',
+        `only a ${allowed.join(', ')} order can be refunded (it is ${order.status})`,
+      );
+    }
+    const left = await this.refundableCents(m, order);
+    const amount = r.amountCents ?? left;
+    if (amount < 1 || amount > left) {
+      throw new AppError('CONFLICT', `at most ${left} cents are left to refund`, {
+        refundableCents: left,
+      });
+    }
+    const started = await this.transitions.apply(m, {
+      orderId,
+      from: order.status,
+      to: 'refunding',
+      actor: 'staff',
+      actorId: r.staffId,
+      reason: r.reason ?? `refund of ${amount} cents`,
+    });
+    if (!started) {
+      throw new AppError('CONFLICT', 'the order changed meanwhile; try again');
+    }
+    const refundId = await this.write(m, orderId, r.key, r.hash, amount, r.reason, order.status);
+    return {
+      from: order.status,
+      refundedCents: order.refundedCents,
+      amountCents: amount,
+      refundId,
+    };
   }
 
   /** Inside the transaction that found a payment on a cancelled order: refund all of it. */
@@ -231,7 +285,11 @@ export class RefundsService {
     });
     await this.outbox.append(
       m,
-      orderEvent(ORDER_EVENTS.refunded, { orderId: row.orderId, refundCents: row.amountCents }),
+      orderEvent<OrderRefundedPayload>(ORDER_EVENTS.refunded, {
+        orderId: row.orderId,
+        refundCents: row.amountCents,
+        refundId: row.id,
+      }),
     );
     return true;
   }
@@ -244,7 +302,7 @@ export class RefundsService {
     amountCents: number,
     reason: string | null,
     resumeStatus: OrderStatus,
-  ): Promise<void> {
+  ): Promise<number> {
     const inserted = await m.insert(OrderRefund, {
       orderId,
       outRefundNo: newOutRefundNo(orderId),
@@ -260,6 +318,7 @@ export class RefundsService {
       m,
       paymentEvent<RefundRequestedPayload>(PAYMENT_EVENTS.refundRequested, { orderId, refundId }),
     );
+    return refundId;
   }
 
   private replay(earlier: OrderRefund, hash: string): void {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Brackets, DataSource, In, type SelectQueryBuilder } from 'typeorm';
 import { AppError, validationError } from '../../common/errors/index.js';
 import { DEFAULT_PAGE_SIZE, MAX_INT, idCursor, withoutBudget } from '../../common/http/index.js';
+import { AfterSalesRequest, toAfterSalesView } from '../after-sales/index.js';
 import { Order, OrderItem, OrderTimelineEntry } from '../orders/index.js';
 import { OrderPayment, OrderRefund, OrderShipment } from '../payments/index.js';
 import { User } from '../users/index.js';
@@ -68,7 +69,7 @@ export class BackOfficeService {
   async order(id: number): Promise<StaffOrderView> {
     const order = await this.dataSource.getRepository(Order).findOneBy({ id });
     if (!order) throw new AppError('NOT_FOUND', 'order not found');
-    const [items, payments, refunds, shipments, timeline] = await Promise.all([
+    const [items, payments, refunds, shipments, afterSales, timeline] = await Promise.all([
       this.dataSource
         .getRepository(OrderItem)
         .find({ where: { orderId: id }, order: { id: 'ASC' } }),
@@ -77,6 +78,9 @@ export class BackOfficeService {
         .getRepository(OrderRefund)
         .find({ where: { orderId: id }, order: { id: 'ASC' } }),
       this.dataSource.getRepository(OrderShipment).find({ where: { orderId: id } }),
+      this.dataSource
+        .getRepository(AfterSalesRequest)
+        .find({ where: { orderId: id }, order: { id: 'DESC' } }),
       this.dataSource
         .getRepository(OrderTimelineEntry)
         .find({ where: { orderId: id }, order: { id: 'ASC' } }),
@@ -114,8 +118,7 @@ export class BackOfficeService {
         trackingNo: s.trackingNo,
         shippedAt: s.shippedAt.toISOString(),
       })),
-      // After-sales requests do not exist yet (docs/staff.md).
-      afterSales: [],
+      afterSales: afterSales.map(toAfterSalesView),
       timeline: timeline.map((e) => ({
         from: e.fromStatus,
         to: e.toStatus,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { apiView, intColumn, isoTime, pageOf, rowId } from '../../common/http/index.js';
+import { afterSalesView } from '../after-sales/index.js';
 import { CANCEL_REASONS, ORDER_ACTORS, ORDER_STATUSES } from '../orders/index.js';
 import { deliveryAddressView } from '../users/index.js';
 
@@ -75,9 +76,7 @@ export const staffOrderView = apiView(
     payments: z.array(paymentView),
     refunds: z.array(refundView),
     shipments: z.array(shipmentView),
-    afterSales: z
-      .array(z.never())
-      .meta({ description: 'after-sales requests; always empty until after-sales exists' }),
+    afterSales: z.array(afterSalesView).meta({ description: 'after-sales requests, newest first' }),
     timeline: z.array(timelineView).meta({ description: 'every transition, oldest first' }),
   }),
 );
