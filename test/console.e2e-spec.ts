@@ -116,16 +116,13 @@ describe('the staff console in Chromium (MariaDB, Redis, fake WeChat and WeChat 
 
   /** A paid order of `buyer`'s, shipped to an address with `phone`. */
   async function paidOrder(buyer: LoggedIn, buyerPhone: string): Promise<number> {
-    const product = await api()
-      .post('/api/v1/admin/products')
-      .set(bearer(admin))
-      .send({
-        name: '凤凰单丛 Phoenix oolong',
-        description: '',
-        priceCents: 8800,
-        stock: 10,
-        delivery: 'express',
-      });
+    const product = await api().post('/api/v1/admin/products').set(bearer(admin)).send({
+      name: '凤凰单丛 Phoenix oolong',
+      description: '',
+      priceCents: 8800,
+      stock: 10,
+      delivery: 'express',
+    });
     expect(product.status).toBe(201);
     const address = await api().post('/api/v1/users/me/addresses').set(bearer(buyer)).send({
       name: '王小明',
@@ -320,6 +317,55 @@ describe('the staff console in Chromium (MariaDB, Redis, fake WeChat and WeChat 
     expect(await page.textContent('#order-refunded')).toBe('¥176.00');
     expect(await page.locator('.refund-row').allTextContents()).toEqual([
       expect.stringContaining('质量问题'),
+    ]);
+    expect(incidents).toEqual([]);
+    await context.close();
+  });
+
+  it('approves an after-sales refund from the queue; the order ends refunded once WeChat Pay confirms', async () => {
+    const buyer = await loginAs(stack.app, stack.wx);
+    const id = await paidOrder(buyer, `137${String(Date.now()).slice(-8)}`);
+    const asked = await api()
+      .post(`/api/v1/orders/${id}/after-sales`)
+      .set(bearer(buyer))
+      .set('Idempotency-Key', `as-${randomBytes(6).toString('hex')}`)
+      .send({ type: 'refund', reason: '茶叶受潮' });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+    const requestId = asked.body.data.id as number;
+    // Support decides after-sales requests (but may not refund an order directly).
+    const { context, page, incidents } = await signedIn(staff.support);
+    await page.click('nav a[data-page="after-sales"]');
+    const row = page.locator(`tr[data-after-sales="${requestId}"]`);
+    await row.waitFor();
+    expect(await row.getAttribute('data-status')).toBe('requested');
+    expect(await row.textContent()).toContain('茶叶受潮');
+    await shot(page, 'after-sales');
+    await row.locator('button.approve').click();
+    await page.locator(`tr[data-after-sales="${requestId}"][data-status="refunding"]`).waitFor();
+    const detail = async () =>
+      (await api().get(`/api/v1/admin/orders/${id}`).set(bearer(admin))).body.data as {
+        status: string;
+        refundedCents: number;
+        refunds: { outRefundNo: string }[];
+        afterSales: { status: string }[];
+      };
+    expect((await detail()).status).toBe('refunding');
+    const outRefundNo = await until(async () => (await detail()).refunds[0]?.outRefundNo, 10_000);
+    await until(async () => pay.refunds.get(outRefundNo), 10_000);
+    pay.settleRefund(outRefundNo);
+    const n = pay.refundNotification(outRefundNo);
+    expect((await api().post(NOTIFY).set(n.headers).send(n.body)).status).toBe(204);
+    // The whole order (the request's default amount): the order and the request end refunded
+    // (the request through the refund-settled consumer, after the outbox's relay).
+    await until(async () => {
+      const d = await detail();
+      return d.status === 'refunded' && d.afterSales[0]?.status === 'refunded';
+    }, 15_000);
+    await page.goto(`${origin}/console/orders/${id}`);
+    await page.locator('#order-status', { hasText: 'refunded' }).waitFor();
+    expect(await page.textContent('#order-refunded')).toBe('¥176.00');
+    expect(await page.locator('#order-after-sales li').allTextContents()).toEqual([
+      expect.stringContaining('refunded'),
     ]);
     expect(incidents).toEqual([]);
     await context.close();

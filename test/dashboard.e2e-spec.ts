@@ -86,6 +86,26 @@ describe('the dashboard (MariaDB)', () => {
     await pushed('trade_manage_remind_shipping', now);
     await pushed('trade_manage_remind_shipping', before);
     await pushed('trade_manage_order_settlement', now);
+    const [paid, shipped] = (await q(
+      "SELECT id FROM orders WHERE status IN ('paid', 'shipped') AND created_at >= ? ORDER BY id",
+      [since],
+    )) as { id: number }[];
+    const request = (orderId: number, status: string, open: boolean) =>
+      q(
+        `INSERT INTO after_sales (order_id, user_id, type, status, open_order_id, amount_cents, reason,
+           idempotency_key, request_hash)
+         VALUES (?, ?, 'refund', ?, ?, 100, 'broken', ?, ?)`,
+        [
+          orderId,
+          buyer.user.id,
+          status,
+          open ? orderId : null,
+          `as-${orderId}-${status}`,
+          'h'.repeat(64),
+        ],
+      );
+    await request(paid.id, 'requested', true);
+    await request(shipped.id, 'rejected', false);
   });
 
   it('counts the orders placed since `from`, the money of the paid ones, the reminders and the live sales', async () => {
@@ -102,6 +122,7 @@ describe('the dashboard (MariaDB)', () => {
       refundedCents: 600,
     });
     expect(data.shippingReminders).toBe(2);
+    expect(data.afterSales).toEqual({ open: 1 });
     expect(data.flashSales).toEqual([
       expect.objectContaining({ productName: 'live tea', stock: 10, persisted: 3 }),
     ]);

@@ -1812,6 +1812,10 @@ export interface components {
                 /** @description what was refunded of them */
                 refundedCents: number;
             };
+            afterSales: {
+                /** @description requests not yet rejected, cancelled or refunded */
+                open: number;
+            };
             outbox: {
                 /** @description events not yet handed to the queues */
                 unpublished: number;

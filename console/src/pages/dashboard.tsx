@@ -60,6 +60,11 @@ export function DashboardPage({ role }: { role: Role }) {
         />
         <Tile label={t('paidAmount')} value={d ? yuan(d.orders.paidCents) : '…'} />
         <Tile label={t('refunds')} value={d ? yuan(d.orders.refundedCents) : '…'} />
+        <Tile
+          id="open-after-sales"
+          label={t('openAfterSales')}
+          value={d ? String(d.afterSales.open) : '…'}
+        />
         <Tile label={t('shippingReminders')} value={d ? String(d.shippingReminders) : '…'} />
         <Tile
           label={t('outboxOldest')}

@@ -243,7 +243,14 @@ function AfterSalesOfOrder({ order }: { order: Order }) {
   return (
     <Section title={t('afterSales')}>
       <Empty when={order.afterSales.length === 0} />
-      {order.afterSales.length > 0 && <p>{order.afterSales.length}</p>}
+      <ul id="order-after-sales">
+        {order.afterSales.map((r) => (
+          <li>
+            #{r.id} · {r.type} · {r.status} · {yuan(r.approvedCents ?? r.amountCents)} · {r.reason}{' '}
+            · {when(r.createdAt)}
+          </li>
+        ))}
+      </ul>
     </Section>
   );
 }

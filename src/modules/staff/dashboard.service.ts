@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, IsNull, Not } from 'typeorm';
 import { OutboxEvent } from '../../infra/queue/index.js';
+import { AfterSalesRequest } from '../after-sales/index.js';
 import { FlashSale } from '../flash-sales/index.js';
 import { Order, type OrderStatus } from '../orders/index.js';
 import { WechatPushMessage } from '../wechat-push/index.js';
@@ -12,7 +13,8 @@ const REMIND_SHIPPING = 'trade_manage_remind_shipping';
 
 /**
  * The dashboard's figures, each one indexed read: the day's orders by
- * `idx_orders_created_at` (a range), the outbox's backlog by
+ * `idx_orders_created_at` (a range), the open after-sales requests by
+ * `uq_after_sales_open_order` (set only while open), the outbox's backlog by
  * `idx_outbox_unpublished`, the reminders by `idx_wechat_push_messages_name`,
  * the live sales by `idx_flash_sales_settled_ends`.
  */
@@ -22,7 +24,7 @@ export class DashboardService {
 
   async read(since: Date): Promise<DashboardView> {
     const now = new Date();
-    const [orders, outbox, reminders, sales] = await Promise.all([
+    const [orders, openAfterSales, outbox, reminders, sales] = await Promise.all([
       this.dataSource
         .getRepository(Order)
         .createQueryBuilder('o')
@@ -34,6 +36,7 @@ export class DashboardService {
         .addSelect('COALESCE(SUM(o.refundedCents), 0)', 'refunded')
         .where('o.createdAt >= :since', { since, paid: PAID })
         .getRawOne<{ placed: string; paid: string; refunded: string }>(),
+      this.dataSource.getRepository(AfterSalesRequest).countBy({ openOrderId: Not(IsNull()) }),
       this.dataSource
         .getRepository(OutboxEvent)
         .createQueryBuilder('e')
@@ -62,6 +65,7 @@ export class DashboardService {
         paidCents: Number(orders?.paid ?? 0),
         refundedCents: Number(orders?.refunded ?? 0),
       },
+      afterSales: { open: openAfterSales },
       outbox: {
         unpublished: Number(outbox?.unpublished ?? 0),
         oldestUnpublishedAt: outbox?.oldest ? asDate(outbox.oldest).toISOString() : null,

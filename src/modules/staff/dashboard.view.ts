@@ -16,6 +16,9 @@ export const dashboardView = apiView(
       paidCents: cents().meta({ description: 'the totals of those that were paid' }),
       refundedCents: cents().meta({ description: 'what was refunded of them' }),
     }),
+    afterSales: z.strictObject({
+      open: intColumn().meta({ description: 'requests not yet rejected, cancelled or refunded' }),
+    }),
     outbox: z.strictObject({
       unpublished: intColumn().meta({ description: 'events not yet handed to the queues' }),
       oldestUnpublishedAt: isoTime().nullable(),
