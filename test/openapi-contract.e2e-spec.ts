@@ -376,6 +376,7 @@ describe('The OpenAPI document at /docs/json', () => {
     await ok(a(app.http.get('/api/v1/admin/orders')).query({ status: 'cancelled', limit: 1 }));
     await ok(a(app.http.get(`/api/v1/admin/orders/${paid.id}`)));
     await ok(a(app.http.get('/api/v1/admin/users')).query({ q: 'Contract' }));
+    await ok(a(app.http.get('/api/v1/admin/dashboard')).query({ from: '2026-01-01' }));
     const csv = await a(app.http.get('/api/v1/admin/orders/export')).query({ status: 'shipped' });
     expect([csv.status, csv.headers['content-type']]).toEqual([200, 'text/csv; charset=utf-8']);
 
