@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { get as httpGet } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { median } from './lib/report.mjs';
@@ -65,6 +66,18 @@ async function devSignIn(base) {
   return cookieOf(polled, 'mp_console');
 }
 
+/** The body's bytes as they crossed the socket (node:http does not decode them, unlike fetch). */
+function wireBytes(url) {
+  return new Promise((resolveBytes, reject) => {
+    httpGet(url, { headers: { 'Accept-Encoding': 'gzip' } }, (res) => {
+      let n = 0;
+      res.on('data', (chunk) => (n += chunk.length));
+      res.on('end', () => resolveBytes(n));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
 const port = await freePort();
 const server = await startServer({ env, port });
 const { base } = server;
@@ -82,11 +95,7 @@ try {
     const body = Buffer.from(await (await fetch(`${base}${path}`)).arrayBuffer());
     raw += body.length;
     gz += gzipSync(body, { level: 9 }).length;
-    const wire = await fetch(`${base}${path}`, { headers: { 'Accept-Encoding': 'gzip' } });
-    const encoded = wire.headers.get('content-encoding');
-    // fetch decodes: the transferred size is Content-Length when the server sent one.
-    sent += Number(wire.headers.get('content-length') ?? (encoded ? NaN : body.length));
-    await wire.arrayBuffer();
+    sent += await wireBytes(`${base}${path}`);
   }
   const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
   console.log(`first load: ${assets.length} files (${assets.join(', ')})`);

@@ -1,7 +1,6 @@
 // The console's shell: the sign-in page until /users/me answers, then the
 // navigation (only the pages the role may use) and the current page.
 import { render } from 'preact';
-import { useEffect } from 'preact/hooks';
 import { lang, setLang, t, type Key } from './i18n';
 import { AfterSalesPage } from './pages/after-sales';
 import { DashboardPage } from './pages/dashboard';
@@ -48,7 +47,6 @@ function App() {
   const user = me.use();
   const path = route.use();
   const language = lang.use();
-  useEffect(() => void loadMe(), []);
   if (user === undefined) return <p class="muted">{t('loading')}</p>;
   if (user === null) return <LoginPage />;
   const role = user.role as Role;
@@ -90,4 +88,6 @@ function App() {
 }
 
 setLang(lang.get());
+// Asked before the first render: the page's own reads wait for the answer.
+void loadMe();
 render(<App />, document.getElementById('app')!);
