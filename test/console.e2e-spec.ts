@@ -406,6 +406,49 @@ describe('the staff console in Chromium (MariaDB, Redis, fake WeChat and WeChat 
     await context.close();
   });
 
+  it('creates a flash sale and follows it live on the dashboard: admitted, persisted, remaining', async () => {
+    const product = await api()
+      .post('/api/v1/admin/products')
+      .set(bearer(admin))
+      .send({
+        name: '秒杀 Longjing',
+        description: '',
+        priceCents: 5000,
+        stock: 50,
+        delivery: 'virtual',
+      });
+    expect(product.status).toBe(201);
+    const { context, page, incidents } = await signedIn(staff.operator);
+    await page.click('nav a[data-page="flash-sales"]');
+    await page.fill('#flash-sale-form input[name="productId"]', String(product.body.data.id));
+    await page.fill('#flash-sale-form input[name="price"]', '9.90');
+    await page.fill('#flash-sale-form input[name="stock"]', '5');
+    await page.fill('#flash-sale-form input[name="perUserLimit"]', '2');
+    await page.click('#flash-sale-form button[type="submit"]');
+    const followed = page.locator('tr[data-sale]');
+    await followed.waitFor();
+    const saleId = Number(await followed.getAttribute('data-sale'));
+    expect(await followed.locator('.remaining').textContent()).toBe('5');
+
+    await page.click('nav a[data-page="dashboard"]');
+    const row = page.locator(`#live-sales tr[data-sale="${saleId}"]`);
+    await row.waitFor();
+    expect(await row.locator('.remaining').textContent()).toBe('5');
+    const buyer = await loginAs(stack.app, stack.wx);
+    const bought = await api()
+      .post(`/api/v1/flash-sales/${saleId}/orders`)
+      .set(bearer(buyer))
+      .set('Idempotency-Key', `fs-${randomBytes(6).toString('hex')}`)
+      .send({ quantity: 2 });
+    expect(bought.status, JSON.stringify(bought.body)).toBe(202);
+    // No reload: the page reads again every 2 s (the public remaining may lag 1 s).
+    await row.locator('.remaining', { hasText: /^3$/ }).waitFor({ timeout: 6000 });
+    expect(await row.locator('.admitted').textContent()).toBe('2');
+    await row.locator('.persisted', { hasText: /^2$/ }).waitFor({ timeout: 10_000 });
+    expect(incidents).toEqual([]);
+    await context.close();
+  });
+
   it('shows a product named like markup as those characters, running nothing', async () => {
     const created = await api()
       .post('/api/v1/admin/products')

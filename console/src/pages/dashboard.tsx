@@ -93,9 +93,9 @@ export function DashboardPage({ role }: { role: Role }) {
                     <td>{s.id}</td>
                     <td>{s.productName}</td>
                     <td>{s.stock}</td>
-                    <td>{remaining === undefined ? '—' : s.stock - remaining}</td>
-                    <td>{s.persisted}</td>
-                    <td>{remaining ?? '—'}</td>
+                    <td class="admitted">{remaining === undefined ? '—' : s.stock - remaining}</td>
+                    <td class="persisted">{s.persisted}</td>
+                    <td class="remaining">{remaining ?? '—'}</td>
                     <td>{when(s.endsAt)}</td>
                   </tr>
                 );
