@@ -407,16 +407,13 @@ describe('the staff console in Chromium (MariaDB, Redis, fake WeChat and WeChat 
   });
 
   it('creates a flash sale and follows it live on the dashboard: admitted, persisted, remaining', async () => {
-    const product = await api()
-      .post('/api/v1/admin/products')
-      .set(bearer(admin))
-      .send({
-        name: '秒杀 Longjing',
-        description: '',
-        priceCents: 5000,
-        stock: 50,
-        delivery: 'virtual',
-      });
+    const product = await api().post('/api/v1/admin/products').set(bearer(admin)).send({
+      name: '秒杀 Longjing',
+      description: '',
+      priceCents: 5000,
+      stock: 50,
+      delivery: 'virtual',
+    });
     expect(product.status).toBe(201);
     const { context, page, incidents } = await signedIn(staff.operator);
     await page.click('nav a[data-page="flash-sales"]');
@@ -445,6 +442,64 @@ describe('the staff console in Chromium (MariaDB, Redis, fake WeChat and WeChat 
     await row.locator('.remaining', { hasText: /^3$/ }).waitFor({ timeout: 6000 });
     expect(await row.locator('.admitted').textContent()).toBe('2');
     await row.locator('.persisted', { hasText: /^2$/ }).waitFor({ timeout: 10_000 });
+    expect(incidents).toEqual([]);
+    await context.close();
+  });
+
+  it('creates, edits and deletes a product from the products page', async () => {
+    const { context, page, incidents } = await signedIn(staff.operator);
+    await page.click('nav a[data-page="products"]');
+    const form = page.locator('#product-form');
+    await form.locator('input[name="name"]').fill('白毫银针 Silver Needle');
+    await form.locator('input[name="description"]').fill('2025 spring');
+    await form.locator('input[name="price"]').fill('128.50');
+    await form.locator('input[name="stock"]').fill('12');
+    await form.locator('select[name="delivery"]').selectOption('virtual');
+    await form.locator('button[type="submit"]').click();
+    const row = page.locator('tr[data-product]', { hasText: '白毫银针 Silver Needle' });
+    await row.waitFor();
+    const id = Number(await row.getAttribute('data-product'));
+    const stored = async () =>
+      (await api().get(`/api/v1/products/${id}`)).body.data as Record<string, unknown>;
+    expect(await stored()).toMatchObject({
+      priceCents: 12850,
+      stock: 12,
+      delivery: 'virtual',
+      description: '2025 spring',
+    });
+    await row.locator('button', { hasText: '编辑' }).click();
+    await form.locator('input[name="stock"]').fill('30');
+    await form.locator('select[name="delivery"]').selectOption('express');
+    await form.locator('button[type="submit"]').click();
+    await page.locator(`tr[data-product="${id}"] td`, { hasText: /^30$/ }).waitFor();
+    expect(await stored()).toMatchObject({ stock: 30, delivery: 'express', priceCents: 12850 });
+    await page.locator(`tr[data-product="${id}"] button`, { hasText: '删除' }).click();
+    await page.locator(`tr[data-product="${id}"]`).waitFor({ state: 'detached' });
+    expect((await api().get(`/api/v1/products/${id}`)).status).toBe(404);
+    expect(incidents).toEqual([]);
+    await context.close();
+  });
+
+  it("lets the admin change a user's role from the users page; the new role applies at once", async () => {
+    const member = await loginAs(stack.app, stack.wx);
+    const { context, page, incidents } = await signedIn(admin);
+    await page.click('nav a[data-page="users"]');
+    await page.fill('form.filters input[name="q"]', String(member.user.id));
+    await page.click('form.filters button[type="submit"]');
+    const select = page.locator(`tr[data-user="${member.user.id}"] select[name="role"]`);
+    await select.waitFor();
+    expect(await select.inputValue()).toBe('user');
+    await select.selectOption('finance');
+    await until(
+      async () =>
+        (await api().get('/api/v1/users/me').set(bearer(member))).body.data.role === 'finance',
+      5000,
+    );
+    const audit = await api().get('/api/v1/admin/audit').set(bearer(admin));
+    expect(audit.body.data.items[0]).toMatchObject({
+      action: 'user.role',
+      target: `user:${member.user.id}`,
+    });
     expect(incidents).toEqual([]);
     await context.close();
   });
