@@ -135,7 +135,7 @@ export class RefundsService {
     if (!allowed.includes(order.status)) {
       throw new AppError(
         'CONFLICT',
-        `only a ${allowed.join(', ')} order can be refunded (it is ${order.status})`,
+        `only a ${allowed.join(' or ')} order can be refunded (it is ${order.status})`,
       );
     }
     const left = await this.refundableCents(m, order);
