@@ -289,6 +289,36 @@ describe('after-sales: requests, decisions and their refunds (MariaDB, fake WeCh
       expect(total).toBe(PRICE);
     });
 
+    it('receiving a return refunds what is left when an admin refund took part of it after the approval', async () => {
+      const orderId = await shippedOrder();
+      const id = (await create(orderId, { type: 'return_refund', reason: 'faulty' })).body.data
+        .id as number;
+      expect((await decide(id, 'approve')).body.data.approvedCents).toBe(PRICE);
+      const refund = await as(staff.finance, a.http.post(`${API}/admin/orders/${orderId}/refund`))
+        .set('Idempotency-Key', key())
+        .send({ amountCents: 300 });
+      expect(refund.status).toBe(200);
+      const [adminRefund] = await refundsOf(orderId);
+      await eventually(
+        async () => pay.refunds.get(adminRefund.out_refund_no as string),
+        (r) => r !== undefined,
+        'the admin refund at WeChat Pay',
+      );
+      pay.settleRefund(adminRefund.out_refund_no as string);
+      expect(
+        (await notify(pay.refundNotification(adminRefund.out_refund_no as string))).status,
+      ).toBe(204);
+      expect(await orderRow(orderId)).toMatchObject({ status: 'shipped', refunded_cents: 300 });
+      await as(alice, a.http.post(`${API}/after-sales/${id}/return-shipment`)).send({
+        carrier: 'SF',
+        trackingNo: 'SF7',
+      });
+      const received = await decide(id, 'receive', 'operator');
+      expect(received.body.data).toMatchObject({ status: 'refunding', approvedCents: 700 });
+      await settle(id);
+      expect(await orderRow(orderId)).toMatchObject({ status: 'refunded', refunded_cents: PRICE });
+    });
+
     it('reject and buyer cancel close a request (a new one may follow); decided requests cannot be cancelled', async () => {
       const orderId = await shippedOrder();
       const first = await requested(orderId);

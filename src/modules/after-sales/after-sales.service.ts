@@ -245,14 +245,22 @@ export class AfterSalesService {
   /**
    * The returned goods arrived: returning → received → refunding in one
    * transaction (the refund starts with the receipt, so `received` is never
-   * left behind); if the refund cannot start, nothing changes (409).
+   * left behind); if the refund cannot start, nothing changes (409). The
+   * refund is the approved amount, or what is left to refund if an admin
+   * refund took some of it since the approval.
    */
   receive(staffId: number, id: number): Promise<AfterSalesView> {
     return this.transactions.run(async (m) => {
       const row = await this.request(m, id);
-      await this.lockOrder(m, row.orderId);
-      await this.move(m, row, 'returning', { status: 'refunding', decidedBy: staffId });
-      await this.startRefund(m, row, row.approvedCents ?? row.amountCents, staffId);
+      const order = await this.lockOrder(m, row.orderId);
+      const left = await this.refunds.refundableCents(m, order);
+      const amountCents = Math.min(row.approvedCents ?? row.amountCents, left);
+      await this.move(m, row, 'returning', {
+        status: 'refunding',
+        approvedCents: amountCents,
+        decidedBy: staffId,
+      });
+      await this.startRefund(m, row, amountCents, staffId);
       const after = await this.viewOf(m, id);
       await this.audit.record(m, {
         actorId: staffId,
