@@ -211,7 +211,7 @@ describe('after-sales: requests, decisions and their refunds (MariaDB, fake WeCh
       expect(refunds).toHaveLength(1);
       expect(refunds[0]).toMatchObject({
         amount_cents: PRICE,
-        idempotency_key: `after-sales:${id}`,
+        idempotency_key: `after-sales:${id}:0`,
         resume_status: 'paid',
       });
 
@@ -287,6 +287,38 @@ describe('after-sales: requests, decisions and their refunds (MariaDB, fake WeCh
       expect(await orderRow(orderId)).toMatchObject({ status: 'refunded', refunded_cents: PRICE });
       const total = (await refundsOf(orderId)).reduce((s, r) => s + Number(r.amount_cents), 0);
       expect(total).toBe(PRICE);
+    });
+
+    it('a refund WeChat Pay closes puts the request back to staff; approving again refunds once', async () => {
+      const orderId = await paidOrder();
+      const id = await requested(orderId);
+      expect((await decide(id, 'approve')).status).toBe(200);
+      const [failed] = await refundsOf(orderId);
+      const outRefundNo = failed.out_refund_no as string;
+      await eventually(
+        async () => pay.refunds.get(outRefundNo),
+        (r) => r !== undefined,
+        'the refund at WeChat Pay',
+      );
+      pay.settleRefund(outRefundNo, 'CLOSED');
+      expect((await notify(pay.refundNotification(outRefundNo))).status).toBe(204);
+      await eventually(
+        () => requestRow(id),
+        (r) => r.status === 'requested',
+        'the request back to staff',
+      );
+      expect(await orderRow(orderId)).toMatchObject({ status: 'paid', refunded_cents: 0 });
+      // Still the open request of the order; approved again, a second refund (a new key) settles.
+      expect((await create(orderId, { type: 'refund', reason: 'again' })).body.code).toBe(40921);
+      expect((await decide(id, 'approve')).status).toBe(200);
+      const refunds = await refundsOf(orderId);
+      expect(refunds.map((r) => r.idempotency_key)).toEqual([
+        `after-sales:${id}:0`,
+        `after-sales:${id}:${Number(failed.id)}`,
+      ]);
+      expect(refunds[0].state).toBe('closed');
+      await settle(id);
+      expect(await orderRow(orderId)).toMatchObject({ status: 'refunded', refunded_cents: PRICE });
     });
 
     it('receiving a return refunds what is left when an admin refund took part of it after the approval', async () => {

@@ -12,6 +12,7 @@ import {
   OrderTransitions,
   orderEvent,
   type Order,
+  type OrderRefundFailedPayload,
   type OrderRefundedPayload,
   type OrderStatus,
 } from '../orders/index.js';
@@ -270,6 +271,13 @@ export class RefundsService {
           reason: `refund ${state}`,
         });
       }
+      await this.outbox.append(
+        m,
+        orderEvent<OrderRefundFailedPayload>(ORDER_EVENTS.refundFailed, {
+          orderId: row.orderId,
+          refundId: row.id,
+        }),
+      );
       return true;
     }
     if (resume === 'cancelled') {
