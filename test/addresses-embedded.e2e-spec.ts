@@ -2,16 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { SandboxWechatClient } from '../src/modules/wechat/index.js';
 import { SAMPLE_ADDRESS } from './helpers/addresses.js';
 import { startEmbeddedTestApp, type TestApp } from './helpers/app.js';
+import { until } from './helpers/until.js';
 
 // The embedded engine locks nothing: its transactions take turns in process,
-// which must keep the same book rules as the row lock on MariaDB.
-describe('addresses and receipt in embedded mode (better-sqlite3, sandbox WeChat Pay)', () => {
+// which must keep the same book, receipt and after-sales rules as the row
+// lock on MariaDB.
+describe('addresses, receipt and after-sales in embedded mode (better-sqlite3, sandbox WeChat Pay)', () => {
   let t: TestApp;
   let admin = '';
   let user = '';
   const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
   const login = async (code: string) =>
     (await t.http.post('/api/v1/auth/login').send({ code })).body.data.accessToken as string;
+  let completedOrderId = 0;
   const addAddress = (body: object) =>
     t.http.post('/api/v1/users/me/addresses').set(bearer(user)).send(body);
 
@@ -96,5 +99,39 @@ describe('addresses and receipt in embedded mode (better-sqlite3, sandbox WeChat
       status: 'completed',
       address: { ...SAMPLE_ADDRESS, name: 'Embedded' },
     });
+    completedOrderId = orderId;
+  });
+
+  it('opens one of racing after-sales requests; its approval refunds the completed order once', async () => {
+    const orderId = completedOrderId;
+    const ask = (type: string) =>
+      t.http
+        .post(`/api/v1/orders/${orderId}/after-sales`)
+        .set(bearer(user))
+        .set('Idempotency-Key', `emb-${randomBytes(6).toString('hex')}`)
+        .send({ type, reason: 'broken' });
+    const answers = await Promise.all([ask('refund'), ask('refund'), ask('return_refund')]);
+    expect(answers.map((r) => r.status).sort((x, y) => x - y)).toEqual([201, 409, 409]);
+    expect(answers.filter((r) => r.status === 409).map((r) => r.body.code)).toEqual([40921, 40921]);
+    const id = answers.find((r) => r.status === 201)?.body.data.id as number;
+    const approvals = await Promise.all(
+      [1, 2].map(() =>
+        t.http.post(`/api/v1/admin/after-sales/${id}/approve`).set(bearer(admin)).send({}),
+      ),
+    );
+    expect(approvals.map((r) => r.status).sort((x, y) => x - y)).toEqual([200, 409]);
+    // The sandbox refunds at once; the in-process queue settles the request.
+    const list = () => t.http.get(`/api/v1/orders/${orderId}/after-sales`).set(bearer(user));
+    await until(async () => (await list()).body.data.items[0].status === 'refunded', 10_000);
+    expect((await t.http.get(`/api/v1/orders/${orderId}`).set(bearer(user))).body.data.status).toBe(
+      'refunded',
+    );
+    const staffView = await t.http.get(`/api/v1/admin/orders/${orderId}`).set(bearer(admin));
+    expect(staffView.body.data.refunds).toHaveLength(1);
+    expect(staffView.body.data.afterSales).toEqual([
+      expect.objectContaining({ id, status: 'refunded', approvedCents: 300 }),
+    ]);
+    // Closed, but a refunded order takes no new request.
+    expect((await ask('refund')).body.code).toBe(40921);
   });
 });

@@ -211,7 +211,7 @@ describe('after-sales: requests, decisions and their refunds (MariaDB, fake WeCh
       expect(refunds).toHaveLength(1);
       expect(refunds[0]).toMatchObject({
         amount_cents: PRICE,
-        idempotency_key: `after-sales:${id}`,
+        idempotency_key: `after-sales:${id}:0`,
         resume_status: 'paid',
       });
 
@@ -287,6 +287,68 @@ describe('after-sales: requests, decisions and their refunds (MariaDB, fake WeCh
       expect(await orderRow(orderId)).toMatchObject({ status: 'refunded', refunded_cents: PRICE });
       const total = (await refundsOf(orderId)).reduce((s, r) => s + Number(r.amount_cents), 0);
       expect(total).toBe(PRICE);
+    });
+
+    it('a refund WeChat Pay closes puts the request back to staff; approving again refunds once', async () => {
+      const orderId = await paidOrder();
+      const id = await requested(orderId);
+      expect((await decide(id, 'approve')).status).toBe(200);
+      const [failed] = await refundsOf(orderId);
+      const outRefundNo = failed.out_refund_no as string;
+      await eventually(
+        async () => pay.refunds.get(outRefundNo),
+        (r) => r !== undefined,
+        'the refund at WeChat Pay',
+      );
+      pay.settleRefund(outRefundNo, 'CLOSED');
+      expect((await notify(pay.refundNotification(outRefundNo))).status).toBe(204);
+      await eventually(
+        () => requestRow(id),
+        (r) => r.status === 'requested',
+        'the request back to staff',
+      );
+      expect(await orderRow(orderId)).toMatchObject({ status: 'paid', refunded_cents: 0 });
+      // Still the open request of the order; approved again, a second refund (a new key) settles.
+      expect((await create(orderId, { type: 'refund', reason: 'again' })).body.code).toBe(40921);
+      expect((await decide(id, 'approve')).status).toBe(200);
+      const refunds = await refundsOf(orderId);
+      expect(refunds.map((r) => r.idempotency_key)).toEqual([
+        `after-sales:${id}:0`,
+        `after-sales:${id}:${Number(failed.id)}`,
+      ]);
+      expect(refunds[0].state).toBe('closed');
+      await settle(id);
+      expect(await orderRow(orderId)).toMatchObject({ status: 'refunded', refunded_cents: PRICE });
+    });
+
+    it('receiving a return refunds what is left when an admin refund took part of it after the approval', async () => {
+      const orderId = await shippedOrder();
+      const id = (await create(orderId, { type: 'return_refund', reason: 'faulty' })).body.data
+        .id as number;
+      expect((await decide(id, 'approve')).body.data.approvedCents).toBe(PRICE);
+      const refund = await as(staff.finance, a.http.post(`${API}/admin/orders/${orderId}/refund`))
+        .set('Idempotency-Key', key())
+        .send({ amountCents: 300 });
+      expect(refund.status).toBe(200);
+      const [adminRefund] = await refundsOf(orderId);
+      await eventually(
+        async () => pay.refunds.get(adminRefund.out_refund_no as string),
+        (r) => r !== undefined,
+        'the admin refund at WeChat Pay',
+      );
+      pay.settleRefund(adminRefund.out_refund_no as string);
+      expect(
+        (await notify(pay.refundNotification(adminRefund.out_refund_no as string))).status,
+      ).toBe(204);
+      expect(await orderRow(orderId)).toMatchObject({ status: 'shipped', refunded_cents: 300 });
+      await as(alice, a.http.post(`${API}/after-sales/${id}/return-shipment`)).send({
+        carrier: 'SF',
+        trackingNo: 'SF7',
+      });
+      const received = await decide(id, 'receive', 'operator');
+      expect(received.body.data).toMatchObject({ status: 'refunding', approvedCents: 700 });
+      await settle(id);
+      expect(await orderRow(orderId)).toMatchObject({ status: 'refunded', refunded_cents: PRICE });
     });
 
     it('reject and buyer cancel close a request (a new one may follow); decided requests cannot be cancelled', async () => {

@@ -53,8 +53,11 @@ const requestHash = (orderId: number, dto: CreateAfterSalesDto) =>
     )
     .digest('hex');
 
-/** The refund engine's Idempotency-Key of a request's refund: one refund per request. */
-const refundKey = (id: number) => `after-sales:${id}`;
+/**
+ * The refund engine's Idempotency-Key of a request's refund: one per request
+ * and attempt (an attempt after a failed refund follows that refund's id).
+ */
+const refundKey = (row: AfterSalesRequest) => `after-sales:${row.id}:${row.refundId ?? 0}`;
 
 export interface CreatedRequest {
   request: AfterSalesView;
@@ -245,14 +248,22 @@ export class AfterSalesService {
   /**
    * The returned goods arrived: returning → received → refunding in one
    * transaction (the refund starts with the receipt, so `received` is never
-   * left behind); if the refund cannot start, nothing changes (409).
+   * left behind); if the refund cannot start, nothing changes (409). The
+   * refund is the approved amount, or what is left to refund if an admin
+   * refund took some of it since the approval.
    */
   receive(staffId: number, id: number): Promise<AfterSalesView> {
     return this.transactions.run(async (m) => {
       const row = await this.request(m, id);
-      await this.lockOrder(m, row.orderId);
-      await this.move(m, row, 'returning', { status: 'refunding', decidedBy: staffId });
-      await this.startRefund(m, row, row.approvedCents ?? row.amountCents, staffId);
+      const order = await this.lockOrder(m, row.orderId);
+      const left = await this.refunds.refundableCents(m, order);
+      const amountCents = Math.min(row.approvedCents ?? row.amountCents, left);
+      await this.move(m, row, 'returning', {
+        status: 'refunding',
+        approvedCents: amountCents,
+        decidedBy: staffId,
+      });
+      await this.startRefund(m, row, amountCents, staffId);
       const after = await this.viewOf(m, id);
       await this.audit.record(m, {
         actorId: staffId,
@@ -291,6 +302,20 @@ export class AfterSalesService {
   }
 
   /**
+   * WeChat Pay closed or refused the request's refund (the order is back
+   * where it was): the request goes back to where staff decide, a `refund`
+   * to `requested` (approve again, or reject), a `return_refund` to
+   * `returning` (receive again). Once, like `settled`.
+   */
+  async refundFailed(m: EntityManager, refundId: number): Promise<void> {
+    const row = await m.findOneBy(AfterSalesRequest, { refundId });
+    if (!row) return;
+    await this.update(m, row.id, 'refunding', {
+      status: row.type === 'refund' ? 'requested' : 'returning',
+    });
+  }
+
+  /**
    * Requests are allowed on paid, shipped and completed orders; on a
    * completed one only within AFTER_SALES_DAYS of its completion; and one
    * open at a time.
@@ -320,7 +345,7 @@ export class AfterSalesService {
     staffId: number,
   ): Promise<void> {
     const refundId = await this.refunds.startWithin(m, row.orderId, {
-      key: refundKey(row.id),
+      key: refundKey(row),
       amountCents,
       reason: row.reason,
       staffId,

@@ -7,8 +7,9 @@ export const AFTER_SALES_REFUNDS_QUEUE = 'after-sales.refund-settled';
 
 /**
  * The refund engine's `order.refunded` closes the request whose refund it
- * was. Idempotent twice over: the processed-event record, and the guarded
- * `refunding → refunded` UPDATE.
+ * was; its `order.refund-failed` puts the request back where staff decide
+ * again. Idempotent twice over: the processed-event record, and the guarded
+ * UPDATE from `refunding`.
  */
 @Injectable()
 export class RefundSettledConsumer implements OnModuleInit {
@@ -18,15 +19,17 @@ export class RefundSettledConsumer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.registry.register<OrderRefundedPayload>({
+    this.registry.register<Pick<OrderRefundedPayload, 'orderId' | 'refundId'>>({
       name: AFTER_SALES_REFUNDS_QUEUE,
-      events: [ORDER_EVENTS.refunded],
+      events: [ORDER_EVENTS.refunded, ORDER_EVENTS.refundFailed],
       ordered: false,
       concurrency: 2,
       handle: async (event, m) => {
         // Events written before refunds carried their id belong to no request.
         const refundId = Number(event.payload.refundId);
-        if (Number.isInteger(refundId) && refundId > 0) await this.afterSales.settled(m, refundId);
+        if (!Number.isInteger(refundId) || refundId < 1) return;
+        if (event.type === ORDER_EVENTS.refunded) await this.afterSales.settled(m, refundId);
+        else await this.afterSales.refundFailed(m, refundId);
       },
     });
   }

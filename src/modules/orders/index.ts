@@ -15,6 +15,7 @@ export {
   type OrderDeliveredPayload,
   type OrderEventType,
   type OrderPlacedPayload,
+  type OrderRefundFailedPayload,
   type OrderRefundedPayload,
 } from './order-events.js';
 export { OrderItem } from './order-item.entity.js';

@@ -3,7 +3,8 @@ import type { CancelReason } from './order.entity.js';
 
 /**
  * The order events of the outbox. Each is appended in the transaction of its
- * transition; `paid`, `shipped` and `refunded` are written by the payment flow.
+ * transition; `paid`, `shipped`, `refunded` and `refund-failed` are written by
+ * the payment flow.
  */
 export const ORDER_EVENTS = {
   placed: 'order.placed',
@@ -14,6 +15,8 @@ export const ORDER_EVENTS = {
   /** An order of only virtual goods, completed by its payment (nothing ships). */
   delivered: 'order.delivered',
   refunded: 'order.refunded',
+  /** A refund WeChat Pay closed or refused: the order went back where it was. */
+  refundFailed: 'order.refund-failed',
 } as const;
 
 export type OrderEventType = (typeof ORDER_EVENTS)[keyof typeof ORDER_EVENTS];
@@ -50,6 +53,12 @@ export interface OrderRefundedPayload {
   orderId: number;
   refundCents: number;
   /** The refund's row (order_refunds.id): what an after-sales request waits for. */
+  refundId: number;
+}
+
+export interface OrderRefundFailedPayload {
+  orderId: number;
+  /** The refund's row (order_refunds.id). */
   refundId: number;
 }
 

@@ -12,6 +12,7 @@ import {
   OrderTransitions,
   orderEvent,
   type Order,
+  type OrderRefundFailedPayload,
   type OrderRefundedPayload,
   type OrderStatus,
 } from '../orders/index.js';
@@ -135,7 +136,7 @@ export class RefundsService {
     if (!allowed.includes(order.status)) {
       throw new AppError(
         'CONFLICT',
-        `only a ${allowed.join(', ')} order can be refunded (it is ${order.status})`,
+        `only a ${allowed.join(' or ')} order can be refunded (it is ${order.status})`,
       );
     }
     const left = await this.refundableCents(m, order);
@@ -270,6 +271,13 @@ export class RefundsService {
           reason: `refund ${state}`,
         });
       }
+      await this.outbox.append(
+        m,
+        orderEvent<OrderRefundFailedPayload>(ORDER_EVENTS.refundFailed, {
+          orderId: row.orderId,
+          refundId: row.id,
+        }),
+      );
       return true;
     }
     if (resume === 'cancelled') {
