@@ -220,13 +220,14 @@ export async function runFlash(o) {
       for (let round = 0; round < o.rounds; round++) {
         const a = await anchorRound(round, 'all');
         const r = await wrk({ url, seconds: o.seconds, script });
-        const queued = Number(await o.redis.xlen(`fs:{fs${sale}}:s`));
+        // Admitted so far: the tickets hash (the stream is trimmed as it is written).
+        const queued = Number(await o.redis.hlen(`fs:{fs${sale}}:t`));
         const written = await ticketsWritten(c, sale);
         console.log(`round ${round + 1}/${o.rounds}: all-mode POST /flash-sales/:id/orders: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms; ${(r.rps / (a?.['anchor-gin-flash']?.rps ?? NaN)).toFixed(2)}x Gin; written ${written} of ${queued}`);
         runs.push({ ...r, anchors: a });
       }
       const stopped = Date.now();
-      const total = Number(await o.redis.xlen(`fs:{fs${sale}}:s`));
+      const total = Number(await o.redis.hlen(`fs:{fs${sale}}:t`));
       const done = await waitWritten(c, sale, total, 300_000);
       const s = summarize(runs);
       out.allMode = {

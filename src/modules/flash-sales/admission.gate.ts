@@ -11,6 +11,7 @@ import {
 import { ADMIT, ADMIT_LUA, LOAD_LUA, RETURN_LUA } from './admission.scripts.js';
 import { CONSUMER_GROUP, saleKeys, scanHash } from './flash-keys.js';
 import { FlashMetrics } from './flash-metrics.js';
+import { PersistPacer } from './flash-persist-pacer.js';
 import type { SaleSnapshot } from './flash-sale.view.js';
 
 const CHANNEL = 'flash:state';
@@ -76,6 +77,7 @@ export class AdmissionGate implements OnModuleInit {
     @Inject(REDIS) private readonly redis: RedisClient | null,
     private readonly bus: MessageBus,
     private readonly metrics: FlashMetrics,
+    private readonly pacer: PersistPacer,
   ) {
     if (redis) {
       this.admitScript = defineScript(redis, 'flashAdmit', ADMIT_LUA, 5);
@@ -170,6 +172,7 @@ export class AdmissionGate implements OnModuleInit {
    * have failed.
    */
   private async send(saleId: number, buys: PendingBuy[]): Promise<void> {
+    this.pacer.admitted();
     const args: (string | number)[] = [];
     for (const b of buys) args.push(b.userId, b.quantity, b.ticket, b.key);
     let replies: number[];
