@@ -104,7 +104,9 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
         await this.refreshSales();
         for (const sale of this.sales) {
           if (!this.running) break;
-          const drained = await this.pacer.run((size) => this.drainOnce(redis, sale, consumer, size));
+          const drained = await this.pacer.run((size) =>
+            this.drainOnce(redis, sale, consumer, size),
+          );
           worked = drained || worked;
         }
       } catch (err) {
@@ -145,15 +147,7 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
     if (now - (this.claimedAt.get(sale.id) ?? 0) >= Math.min(this.claimIdleMs, 5000)) {
       this.claimedAt.set(sale.id, now);
       const claimed = (await this.withGroup(redis, stream, () =>
-        redis.xautoclaim(
-          stream,
-          CONSUMER_GROUP,
-          consumer,
-          this.claimIdleMs,
-          '0-0',
-          'COUNT',
-          size,
-        ),
+        redis.xautoclaim(stream, CONSUMER_GROUP, consumer, this.claimIdleMs, '0-0', 'COUNT', size),
       )) as [string, StreamEntry[]];
       entries = claimed[1];
       if (entries.length > 0) {
@@ -168,16 +162,7 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
     }
     if (entries.length === 0) {
       const read = (await this.withGroup(redis, stream, () =>
-        redis.xreadgroup(
-          'GROUP',
-          CONSUMER_GROUP,
-          consumer,
-          'COUNT',
-          size,
-          'STREAMS',
-          stream,
-          '>',
-        ),
+        redis.xreadgroup('GROUP', CONSUMER_GROUP, consumer, 'COUNT', size, 'STREAMS', stream, '>'),
       )) as [string, StreamEntry[]][] | null;
       entries = read?.[0]?.[1] ?? [];
     }
