@@ -12,20 +12,29 @@ const PAUSE_FACTOR = 3;
 /** The event-loop delay (mean, ms) at which a yielding batch keeps its full size. */
 const TARGET_DELAY_MS = 10;
 const MIN_YIELDING_BATCH = 50;
+/**
+ * Yielding stops while the backlog would take longer than this to write at
+ * the rate batches are being written: after the crowd, everything admitted
+ * is written within about this long (plus ADMITTING_WINDOW_MS).
+ */
+const MAX_BACKLOG_SECONDS = 5;
 
 /**
  * How persistence shares a core with admission (WORKER_MODE=all, the
  * embedded default): while this replica is admitting buys, one batch loop
  * at a time writes, each batch sized down as the event loop's delay grows
  * (a smaller batch holds the loop for less time), and paused after by three
- * times its duration. With no buy for a second, every loop writes at full
- * batch size, so the backlog of a sale is written right after its crowd.
- * On a worker (WORKER_MODE=worker) nothing is paced.
+ * times its duration, unless the backlog would take more than 5 s to write
+ * at the rate measured on the batches. With no buy for a second, every loop
+ * writes at full batch size, so a sale's last admissions are written within
+ * seconds of its crowd. On a worker (WORKER_MODE=worker) nothing is paced.
  */
 export class PersistPacer {
   private readonly delay: IntervalHistogram | undefined;
   private turn: Promise<void> = Promise.resolve();
   private lastAdmissionAt = -Infinity;
+  /** Admissions written per second of batch time (a moving average; 0 until measured). */
+  private rate = 0;
 
   constructor(
     private readonly batchSize: number,
@@ -42,23 +51,43 @@ export class PersistPacer {
     this.lastAdmissionAt = performance.now();
   }
 
-  /** Runs one batch: `write(size)` reads and writes up to `size` admissions. */
-  async run<T>(write: (size: number) => Promise<T>): Promise<T> {
-    if (!this.yielding()) return write(this.batchSize);
+  /**
+   * Runs one batch: `write(size)` reads and writes up to `size` admissions
+   * and resolves with how many it wrote; `backlog()` counts those waiting
+   * (asked only while yielding).
+   */
+  async run(
+    write: (size: number) => Promise<number>,
+    backlog: () => Promise<number>,
+  ): Promise<number> {
+    if (!this.yielding()) return this.measured(write, this.batchSize);
     const previous = this.turn;
     let release!: () => void;
     this.turn = new Promise((resolve) => (release = resolve));
     await previous;
     try {
       // Admission may have stopped while this loop waited for its turn.
-      if (!this.yielding()) return await write(this.batchSize);
+      if (!this.yielding() || (await backlog()) > this.rate * MAX_BACKLOG_SECONDS) {
+        return await this.measured(write, this.batchSize);
+      }
       const started = performance.now();
-      const result = await write(this.yieldingSize());
+      const written = await this.measured(write, this.yieldingSize());
       await sleep((performance.now() - started) * PAUSE_FACTOR);
-      return result;
+      return written;
     } finally {
       release();
     }
+  }
+
+  private async measured(write: (size: number) => Promise<number>, size: number): Promise<number> {
+    const started = performance.now();
+    const written = await write(size);
+    const seconds = (performance.now() - started) / 1000;
+    if (written > 0 && seconds > 0) {
+      const rate = written / seconds;
+      this.rate = this.rate === 0 ? rate : 0.8 * this.rate + 0.2 * rate;
+    }
+    return written;
   }
 
   stop(): void {

@@ -104,10 +104,12 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
         await this.refreshSales();
         for (const sale of this.sales) {
           if (!this.running) break;
-          const drained = await this.pacer.run((size) =>
-            this.drainOnce(redis, sale, consumer, size),
+          const stream = saleKeys(sale.id).stream;
+          const written = await this.pacer.run(
+            (size) => this.drainOnce(redis, sale, consumer, size),
+            () => redis.xlen(stream),
           );
-          worked = drained || worked;
+          worked = written > 0 || worked;
         }
       } catch (err) {
         this.logger.warn(`persisting admissions failed, retrying: ${(err as Error).message}`);
@@ -134,13 +136,16 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
     this.salesReadAt = Date.now();
   }
 
-  /** One batch of up to `size` admissions of this sale: first what a dead consumer left behind, then new entries. */
+  /**
+   * One batch of up to `size` admissions of this sale: first what a dead
+   * consumer left behind, then new entries. Resolves with the entries handled.
+   */
   private async drainOnce(
     redis: RedisClient,
     sale: FlashSale,
     consumer: string,
     size: number,
-  ): Promise<boolean> {
+  ): Promise<number> {
     const stream = saleKeys(sale.id).stream;
     let entries: StreamEntry[];
     const now = Date.now();
@@ -166,7 +171,7 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
       )) as [string, StreamEntry[]][] | null;
       entries = read?.[0]?.[1] ?? [];
     }
-    if (entries.length === 0) return false;
+    if (entries.length === 0) return 0;
     const batch = parseEntries(entries);
     if (batch.length > 0) await this.writer.writeOrSplit(sale, batch);
     await this.acknowledge(
@@ -174,7 +179,7 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
       stream,
       entries.map((e) => e[0]),
     );
-    return true;
+    return entries.length;
   }
 
   /**
