@@ -6,6 +6,7 @@
 //
 //   node bench/run.mjs [--seconds=5] [--anchor-seconds=8] [--rounds=3] [--scenarios=a,b] [--full]
 //                      [--products=10000] [--users=20000] [--profile=dir]
+//                      [--flash-parts=admission,persist,all,sale] [--sale-units=100000]
 // scenarios: anchors, me, product, list, login, orders, push, throttle, datasize, memory, flash
 // --full: one minute of mixed load and 100k users / 1M product ids in the memory scenario.
 // env: BENCH_MYSQL_URL (mysql://root@127.0.0.1:3306), BENCH_REDIS_URL, LOG_LEVEL (info)
@@ -250,6 +251,7 @@ end
       jwtSecret,
       port,
       saleUnits: flashSaleUnits,
+      parts: args['flash-parts']?.split(','),
       startServer: (opts) => startServer({ ...opts, profileDir: args.profile }),
       adminToken: async (b) => (await login(b, 'bench-admin-999')).accessToken,
       recordFlash(runs, anchorRuns) {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { createConnection } from 'mysql2/promise';
 import { runAnchors } from './anchors.mjs';
+import { median, summarize } from './report.mjs';
 import { sleep } from './tools.mjs';
 import { wrk } from './wrk.mjs';
 
@@ -116,6 +117,24 @@ export async function batchedInsertRate(url, { seconds = 3, connections = 16, ro
   return rate;
 }
 
+/** The largest RSS of a server, sampled every 100 ms until stop() (which returns it, in MB). */
+function rssSampler(server) {
+  let max = server.rssMb();
+  const timer = setInterval(() => {
+    try {
+      max = Math.max(max, server.rssMb());
+    } catch {
+      // the server is stopping
+    }
+  }, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.round(max);
+    },
+  };
+}
+
 /** Redis bytes of one sale's keys (MEMORY USAGE, all fields sampled). */
 async function saleBytes(redis, saleId) {
   const tag = `fs:{fs${saleId}}`;
@@ -130,6 +149,7 @@ async function saleBytes(redis, saleId) {
  */
 export async function runFlash(o) {
   const out = {};
+  const parts = new Set(o.parts ?? ['admission', 'persist', 'all', 'sale']);
   const c = await createConnection(o.db.url);
   try {
     const [product] = await c.query(
@@ -141,60 +161,116 @@ export async function runFlash(o) {
     writeFileSync(tokensFile, tokens.join('\n'));
     const script = buyScript(tokensFile);
 
-    // 1. Admission only (WORKER_MODE=http: nothing persists meanwhile), beside the anchors, alternating rounds.
-    let server = await o.startServer({ env: { ...o.env, WORKER_MODE: 'http' }, port: o.port, name: 'flash-http' });
-    const admin = await o.adminToken(server.base);
-    const saleId = await createSale(server.base, admin, productId, 50_000_000, 1000);
-    const url = `${server.base}${API}/flash-sales/${saleId}/orders`;
-    const runs = [];
     const anchorRuns = [];
-    for (let round = 0; round < o.rounds; round++) {
+    const anchorRound = async (round, label) => {
       const a = await runAnchors(o.repoRoot, o.anchorSeconds, 'flash');
       if (a) anchorRuns.push(a);
-      for (const [name, r] of Object.entries(a ?? {})) console.log(`round ${round + 1}/${o.rounds}: ${name}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms`);
-      const r = await wrk({ url, seconds: o.seconds, script });
-      console.log(`round ${round + 1}/${o.rounds}: POST /flash-sales/:id/orders: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, non-2xx ${r.non2xx}`);
-      runs.push({ ...r, anchors: anchorRuns.at(-1) });
+      for (const [name, r] of Object.entries(a ?? {})) console.log(`round ${round + 1}/${o.rounds} (${label}): ${name}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms`);
+      return a;
+    };
+    const withinGin = (runs) => Number(median(runs.map((r) => r.rps / (r.anchors?.['anchor-gin-flash']?.rps ?? NaN))).toFixed(2));
+    let server;
+    let saleId;
+    let admitted = 0;
+
+    // 1. Admission only (WORKER_MODE=http: nothing persists meanwhile), beside the anchors, alternating rounds.
+    if (parts.has('admission')) {
+      server = await o.startServer({ env: { ...o.env, WORKER_MODE: 'http' }, port: o.port, name: 'flash-http' });
+      const admin = await o.adminToken(server.base);
+      saleId = await createSale(server.base, admin, productId, 50_000_000, 1000);
+      const url = `${server.base}${API}/flash-sales/${saleId}/orders`;
+      const runs = [];
+      for (let round = 0; round < o.rounds; round++) {
+        const a = await anchorRound(round, 'http');
+        const r = await wrk({ url, seconds: o.seconds, script });
+        console.log(`round ${round + 1}/${o.rounds}: POST /flash-sales/:id/orders: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, non-2xx ${r.non2xx}; ${(r.rps / (a?.['anchor-gin-flash']?.rps ?? NaN)).toFixed(2)}x Gin`);
+        runs.push({ ...r, anchors: a });
+      }
+      admitted = Number(await o.redis.xlen(`fs:{fs${saleId}}:s`));
+      out.redisBytesPerTicketQueued = Math.round((await saleBytes(o.redis, saleId)) / admitted);
+      out.admissionVsGin = withinGin(runs);
+      out.admissionRssMb = Math.round(server.rssMb());
+      await server.stop();
+      o.recordFlash(runs, anchorRuns);
+      console.log(`flash admission (http): median ${out.admissionVsGin}x Gin flash (median of ${runs.length} rounds' ratios)`);
     }
-    const admitted = Number(await o.redis.xlen(`fs:{fs${saleId}}:s`));
-    out.redisBytesPerTicketQueued = Math.round((await saleBytes(o.redis, saleId)) / admitted);
-    await server.stop();
-    o.recordFlash(runs, anchorRuns);
 
     // 2. Persistence: a worker writes the queued admissions; MariaDB's own batched rate beside it.
-    out.dbBatchedRowsPerSecond = Math.round(await batchedInsertRate(o.db.url));
-    server = await o.startServer({ env: { ...o.env, WORKER_MODE: 'worker' }, port: o.port, name: 'flash-worker' });
-    const t0 = Date.now();
-    const written = await waitWritten(c, saleId, admitted, 600_000);
-    const secs = (Date.now() - t0) / 1000;
-    out.persistence = { tickets: written, seconds: Number(secs.toFixed(2)), ordersPerSecond: Math.round(written / secs) };
-    out.redisBytesPerTicketWritten = Math.round((await saleBytes(o.redis, saleId)) / admitted);
-    await server.stop();
-
-    // 3. A sale of `saleUnits` units on one all-mode replica: first admission to last order written.
-    server = await o.startServer({ env: { ...o.env, WORKER_MODE: 'all' }, port: o.port, name: 'flash-all' });
-    const units = o.saleUnits;
-    const sale2 = await createSale(server.base, await o.adminToken(server.base), productId, units, 1000);
-    const started = Date.now();
-    // The crowd keeps coming until the sale is sold out (at most 5 minutes).
-    const stockKey = `fs:{fs${sale2}}:st`;
-    let requests = 0;
-    while (Number(await o.redis.get(stockKey)) > 0 && Date.now() - started < 300_000) {
-      requests += (await wrk({ url: `${server.base}${API}/flash-sales/${sale2}/orders`, seconds: 2, warmupSeconds: 0, script })).requests;
+    if (parts.has('persist') && saleId !== undefined) {
+      out.dbBatchedRowsPerSecond = Math.round(await batchedInsertRate(o.db.url));
+      server = await o.startServer({ env: { ...o.env, WORKER_MODE: 'worker' }, port: o.port, name: 'flash-worker' });
+      const t0 = Date.now();
+      const written = await waitWritten(c, saleId, admitted, 600_000);
+      const secs = (Date.now() - t0) / 1000;
+      out.persistence = { tickets: written, seconds: Number(secs.toFixed(2)), ordersPerSecond: Math.round(written / secs) };
+      out.persistence.vsDatabase = Number((out.persistence.ordersPerSecond / out.dbBatchedRowsPerSecond).toFixed(2));
+      out.redisBytesPerTicketWritten = Math.round((await saleBytes(o.redis, saleId)) / admitted);
+      await server.stop();
     }
-    const soldOutSeconds = (Date.now() - started) / 1000;
-    const done = await waitWritten(c, sale2, units, 300_000);
-    const lastOrderSeconds = (Date.now() - started) / 1000;
-    out.sale = {
-      units,
-      written: done,
-      requests,
-      // wrk runs in 2 s rounds: the sold-out time is rounded up to one.
-      soldOutWithinSeconds: Number(soldOutSeconds.toFixed(2)),
-      firstAdmissionToLastOrderSeconds: Number(lastOrderSeconds.toFixed(2)),
-    };
-    await server.stop();
-    out.persistence.vsDatabase = Number((out.persistence.ordersPerSecond / out.dbBatchedRowsPerSecond).toFixed(2));
+
+    // 3. One all-mode replica admitting while its own worker persists, beside
+    // the anchors in alternating rounds; then how long after the crowd stops
+    // the last admission is written.
+    if (parts.has('all')) {
+      server = await o.startServer({ env: { ...o.env, WORKER_MODE: 'all' }, port: o.port, name: 'flash-all' });
+      const sale = await createSale(server.base, await o.adminToken(server.base), productId, 50_000_000, 1000);
+      const url = `${server.base}${API}/flash-sales/${sale}/orders`;
+      const rss = rssSampler(server);
+      const runs = [];
+      for (let round = 0; round < o.rounds; round++) {
+        const a = await anchorRound(round, 'all');
+        const r = await wrk({ url, seconds: o.seconds, script });
+        // Admitted so far: the tickets hash (the stream is trimmed as it is written).
+        const queued = Number(await o.redis.hlen(`fs:{fs${sale}}:t`));
+        const written = await ticketsWritten(c, sale);
+        console.log(`round ${round + 1}/${o.rounds}: all-mode POST /flash-sales/:id/orders: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms; ${(r.rps / (a?.['anchor-gin-flash']?.rps ?? NaN)).toFixed(2)}x Gin; written ${written} of ${queued}`);
+        runs.push({ ...r, anchors: a });
+      }
+      const stopped = Date.now();
+      const total = Number(await o.redis.hlen(`fs:{fs${sale}}:t`));
+      const done = await waitWritten(c, sale, total, 300_000);
+      const s = summarize(runs);
+      out.allMode = {
+        rps: Math.round(s.rps),
+        p99: s.p99,
+        vsGin: withinGin(runs),
+        admitted: total,
+        written: done,
+        lastWrittenAfterCrowdSeconds: Number(((Date.now() - stopped) / 1000).toFixed(2)),
+        maxRssMb: rss.stop(),
+      };
+      console.log(`flash all-mode: ${JSON.stringify(out.allMode)}`);
+      await server.stop();
+    }
+
+    // 4. A sale of `saleUnits` units on one all-mode replica: first admission
+    // to last order written, and the replica's largest RSS meanwhile.
+    if (parts.has('sale')) {
+      server = await o.startServer({ env: { ...o.env, WORKER_MODE: 'all' }, port: o.port, name: 'flash-all' });
+      const units = o.saleUnits;
+      const sale2 = await createSale(server.base, await o.adminToken(server.base), productId, units, 1000);
+      const rss = rssSampler(server);
+      const started = Date.now();
+      // The crowd keeps coming until the sale is sold out (at most 5 minutes).
+      const stockKey = `fs:{fs${sale2}}:st`;
+      let requests = 0;
+      while (Number(await o.redis.get(stockKey)) > 0 && Date.now() - started < 300_000) {
+        requests += (await wrk({ url: `${server.base}${API}/flash-sales/${sale2}/orders`, seconds: 2, warmupSeconds: 0, script })).requests;
+      }
+      const soldOut = Date.now();
+      const done = await waitWritten(c, sale2, units, 300_000);
+      out.sale = {
+        units,
+        written: done,
+        requests,
+        // wrk runs in 2 s rounds: the sold-out time is rounded up to one.
+        soldOutWithinSeconds: Number(((soldOut - started) / 1000).toFixed(2)),
+        firstAdmissionToLastOrderSeconds: Number(((Date.now() - started) / 1000).toFixed(2)),
+        lastOrderAfterSoldOutSeconds: Number(((Date.now() - soldOut) / 1000).toFixed(2)),
+        maxRssMb: rss.stop(),
+      };
+      await server.stop();
+    }
     console.log(`flash: ${JSON.stringify(out)}`);
     return out;
   } finally {

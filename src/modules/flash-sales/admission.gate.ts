@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AppError } from '../../common/errors/index.js';
+import { withoutBudget } from '../../common/http/index.js';
 import { MessageBus } from '../../infra/bus/index.js';
 import {
   REDIS,
@@ -10,6 +11,7 @@ import {
 import { ADMIT, ADMIT_LUA, LOAD_LUA, RETURN_LUA } from './admission.scripts.js';
 import { CONSUMER_GROUP, saleKeys, scanHash } from './flash-keys.js';
 import { FlashMetrics } from './flash-metrics.js';
+import { PersistPacer } from './flash-persist-pacer.js';
 import type { SaleSnapshot } from './flash-sale.view.js';
 
 const CHANNEL = 'flash:state';
@@ -39,25 +41,43 @@ interface ClosedSale {
 
 export type AdmitOutcome = 'admitted' | 'replayed';
 
+/** One buy waiting for its turn's script call. */
+interface PendingBuy {
+  userId: number;
+  quantity: number;
+  ticket: string;
+  key: string;
+  resolve: (reply: number) => void;
+  reject: (err: unknown) => void;
+}
+
+// Buys per script call: bounds the time one call holds Redis (a call of 256
+// buys runs for well under a millisecond).
+const MAX_BUYS_PER_CALL = 256;
+
 /**
- * The admission gate: one Lua call per buy while a sale is open; no Redis
- * call at all once it is sold out or over (every replica hears it on the
- * bus). Ticket names are derived (flash-keys.ts), so a replay is recognised
- * wherever it lands.
+ * The admission gate: while a sale is open, the buys of one event-loop turn
+ * are decided by one Lua call (per sale, flushed on setImmediate, like the
+ * throttle's counters), each exactly as its own call would have decided it;
+ * no Redis call at all once the sale is sold out or over (every replica
+ * hears it on the bus). Ticket names are derived (flash-keys.ts), so a
+ * replay is recognised wherever it lands.
  */
 @Injectable()
 export class AdmissionGate implements OnModuleInit {
   private readonly logger = new Logger('FlashAdmission');
-  private readonly admitScript: RedisScript<number> | undefined;
+  private readonly admitScript: RedisScript<number[]> | undefined;
   private readonly loadScript: RedisScript<number> | undefined;
   private readonly returnScript: RedisScript<number> | undefined;
   private readonly closed = new Map<number, ClosedSale>();
   private readonly keyLists = new Map<number, string[]>();
+  private pending = new Map<number, PendingBuy[]>();
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient | null,
     private readonly bus: MessageBus,
     private readonly metrics: FlashMetrics,
+    private readonly pacer: PersistPacer,
   ) {
     if (redis) {
       this.admitScript = defineScript(redis, 'flashAdmit', ADMIT_LUA, 5);
@@ -96,12 +116,7 @@ export class AdmissionGate implements OnModuleInit {
       const bought = closed.buyers.get(String(userId)) ?? 0;
       return this.refuse(bought + quantity > sale.perUserLimit ? 'limit' : 'sold_out', true);
     }
-    const left = await (this.admitScript as RedisScript<number>)(this.keysOf(sale.id), [
-      userId,
-      quantity,
-      ticket,
-      key,
-    ]);
+    const left = await this.decide(sale.id, userId, quantity, ticket, key);
     if (left >= 0) {
       if (left === 0) this.announce(sale.id, 'sold_out');
       return this.outcome('admitted');
@@ -119,6 +134,57 @@ export class AdmissionGate implements OnModuleInit {
         this.announce(sale.id, 'sold_out');
         return this.refuse('sold_out', false);
     }
+  }
+
+  /** Queues the buy for this turn's script call of its sale; resolves with its reply. */
+  private decide(
+    saleId: number,
+    userId: number,
+    quantity: number,
+    ticket: string,
+    key: string,
+  ): Promise<number> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) setImmediate(() => this.flush());
+      let buys = this.pending.get(saleId);
+      if (!buys) {
+        buys = [];
+        this.pending.set(saleId, buys);
+      }
+      buys.push({ userId, quantity, ticket, key, resolve, reject });
+    });
+  }
+
+  private flush(): void {
+    const all = this.pending;
+    this.pending = new Map();
+    for (const [saleId, buys] of all) {
+      for (let i = 0; i < buys.length; i += MAX_BUYS_PER_CALL) {
+        void this.send(saleId, buys.slice(i, i + MAX_BUYS_PER_CALL));
+      }
+    }
+  }
+
+  /**
+   * One script call for the batch. It is shared work: no one request's
+   * budget may fail it for the others (Redis's commandTimeout bounds it). A
+   * failed call fails every buy of the batch, as each buy's own call would
+   * have failed.
+   */
+  private async send(saleId: number, buys: PendingBuy[]): Promise<void> {
+    this.pacer.admitted();
+    const args: (string | number)[] = [];
+    for (const b of buys) args.push(b.userId, b.quantity, b.ticket, b.key);
+    let replies: number[];
+    try {
+      replies = await withoutBudget(() =>
+        (this.admitScript as RedisScript<number[]>)(this.keysOf(saleId), args),
+      );
+    } catch (err) {
+      for (const b of buys) b.reject(err);
+      return;
+    }
+    for (let i = 0; i < buys.length; i++) buys[i].resolve(replies[i]);
   }
 
   /** Puts a sale into Redis unless it is there already (see LOAD_LUA). */

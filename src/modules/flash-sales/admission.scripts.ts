@@ -1,28 +1,52 @@
 /**
- * The admission gate (KEYS: meta, stock, buyers, tickets, stream; ARGV: user
- * id, quantity, ticket, idempotency key). One script, so the window, the
- * per-user limit and the stock are checked and taken atomically, in this
- * order of precedence (docs/http-api.md): not live, limit, sold out. A ticket already
- * admitted answers as admitted again (same idempotency key). Returns the
- * units left (≥ 0) when admitted now, or a negative code.
+ * The admission gate for the buys of one event-loop turn in one sale (KEYS:
+ * meta, stock, buyers, tickets, stream; ARGV: user id, quantity, ticket,
+ * idempotency key, repeated per buy). One script, so the window, the
+ * per-user limit and the stock are checked and taken atomically, for each
+ * buy in ARGV order exactly as if each had been its own call (a ticket
+ * repeated within the batch is admitted once, then known), in this order of
+ * precedence (docs/http-api.md): a ticket already admitted answers as
+ * admitted again (same idempotency key), then not live, limit, sold out. The
+ * meta hash, the clock and the stock are read once per batch: that, and one
+ * round trip instead of one per buy, is what batching saves. Returns, per
+ * buy, the units left (≥ 0) when admitted now, or a negative code.
  */
 export const ADMIT_LUA = `
-if redis.call('HEXISTS', KEYS[4], ARGV[3]) == 1 then return -4 end
 local m = redis.call('HMGET', KEYS[1], 's', 'e', 'l')
-if not m[1] then return -9 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if now < tonumber(m[1]) or now >= tonumber(m[2]) then return -3 end
-local q = tonumber(ARGV[2])
-local bought = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
-if bought + q > tonumber(m[3]) then return -2 end
+local live = false
+local limit = 0
+if m[1] then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  live = now >= tonumber(m[1]) and now < tonumber(m[2])
+  limit = tonumber(m[3])
+end
 local left = tonumber(redis.call('GET', KEYS[2]) or '0')
-if left < q then return -1 end
-redis.call('DECRBY', KEYS[2], q)
-redis.call('HINCRBY', KEYS[3], ARGV[1], q)
-redis.call('HSET', KEYS[4], ARGV[3], ARGV[1] .. ':' .. ARGV[2])
-redis.call('XADD', KEYS[5], '*', 't', ARGV[3], 'u', ARGV[1], 'q', ARGV[2], 'k', ARGV[4])
-return left - q`;
+local taken = 0
+local out = {}
+for i = 1, #ARGV, 4 do
+  local r
+  if redis.call('HEXISTS', KEYS[4], ARGV[i + 2]) == 1 then r = -4
+  elseif not m[1] then r = -9
+  elseif not live then r = -3
+  else
+    local q = tonumber(ARGV[i + 1])
+    local bought = tonumber(redis.call('HGET', KEYS[3], ARGV[i]) or '0')
+    if bought + q > limit then r = -2
+    elseif left < q then r = -1
+    else
+      left = left - q
+      taken = taken + q
+      redis.call('HINCRBY', KEYS[3], ARGV[i], q)
+      redis.call('HSET', KEYS[4], ARGV[i + 2], ARGV[i] .. ':' .. ARGV[i + 1])
+      redis.call('XADD', KEYS[5], '*', 't', ARGV[i + 2], 'u', ARGV[i], 'q', ARGV[i + 1], 'k', ARGV[i + 3])
+      r = left
+    end
+  end
+  out[#out + 1] = r
+end
+if taken > 0 then redis.call('DECRBY', KEYS[2], taken) end
+return out`;
 
 export const ADMIT = {
   ALREADY: -4,

@@ -13,6 +13,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { REDIS, type RedisClient } from '../../infra/redis/index.js';
 import { AdmissionGate } from './admission.gate.js';
 import { FlashBatchWriter, type Admission } from './flash-batch.writer.js';
+import { PersistPacer } from './flash-persist-pacer.js';
 import { CONSUMER_GROUP, saleKeys } from './flash-keys.js';
 import { FlashSale } from './flash-sale.entity.js';
 
@@ -62,7 +63,6 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
     { length: CONSUMERS_PER_WORKER },
     (_, i) => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}-${i}`,
   );
-  private readonly batchSize: number;
   private readonly claimIdleMs: number;
   private readonly runsHere: boolean;
   private running = false;
@@ -76,9 +76,9 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
     @Inject(REDIS) private readonly redis: RedisClient | null,
     private readonly gate: AdmissionGate,
     private readonly writer: FlashBatchWriter,
+    private readonly pacer: PersistPacer,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.batchSize = config.flash.batchSize;
     this.claimIdleMs = config.flash.claimIdleMs;
     this.runsHere = config.workerMode !== 'http';
   }
@@ -94,6 +94,7 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
     await Promise.all(this.loops);
+    this.pacer.stop();
   }
 
   private async run(redis: RedisClient, consumer: string): Promise<void> {
@@ -103,7 +104,12 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
         await this.refreshSales();
         for (const sale of this.sales) {
           if (!this.running) break;
-          worked = (await this.drainOnce(redis, sale, consumer)) || worked;
+          const stream = saleKeys(sale.id).stream;
+          const written = await this.pacer.run(
+            (size) => this.drainOnce(redis, sale, consumer, size),
+            () => redis.xlen(stream),
+          );
+          worked = written > 0 || worked;
         }
       } catch (err) {
         this.logger.warn(`persisting admissions failed, retrying: ${(err as Error).message}`);
@@ -130,23 +136,23 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
     this.salesReadAt = Date.now();
   }
 
-  /** One batch of this sale: first what a dead consumer left behind, then new entries. */
-  private async drainOnce(redis: RedisClient, sale: FlashSale, consumer: string): Promise<boolean> {
+  /**
+   * One batch of up to `size` admissions of this sale: first what a dead
+   * consumer left behind, then new entries. Resolves with the entries handled.
+   */
+  private async drainOnce(
+    redis: RedisClient,
+    sale: FlashSale,
+    consumer: string,
+    size: number,
+  ): Promise<number> {
     const stream = saleKeys(sale.id).stream;
     let entries: StreamEntry[];
     const now = Date.now();
     if (now - (this.claimedAt.get(sale.id) ?? 0) >= Math.min(this.claimIdleMs, 5000)) {
       this.claimedAt.set(sale.id, now);
       const claimed = (await this.withGroup(redis, stream, () =>
-        redis.xautoclaim(
-          stream,
-          CONSUMER_GROUP,
-          consumer,
-          this.claimIdleMs,
-          '0-0',
-          'COUNT',
-          this.batchSize,
-        ),
+        redis.xautoclaim(stream, CONSUMER_GROUP, consumer, this.claimIdleMs, '0-0', 'COUNT', size),
       )) as [string, StreamEntry[]];
       entries = claimed[1];
       if (entries.length > 0) {
@@ -161,20 +167,11 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
     }
     if (entries.length === 0) {
       const read = (await this.withGroup(redis, stream, () =>
-        redis.xreadgroup(
-          'GROUP',
-          CONSUMER_GROUP,
-          consumer,
-          'COUNT',
-          this.batchSize,
-          'STREAMS',
-          stream,
-          '>',
-        ),
+        redis.xreadgroup('GROUP', CONSUMER_GROUP, consumer, 'COUNT', size, 'STREAMS', stream, '>'),
       )) as [string, StreamEntry[]][] | null;
       entries = read?.[0]?.[1] ?? [];
     }
-    if (entries.length === 0) return false;
+    if (entries.length === 0) return 0;
     const batch = parseEntries(entries);
     if (batch.length > 0) await this.writer.writeOrSplit(sale, batch);
     await this.acknowledge(
@@ -182,7 +179,7 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
       stream,
       entries.map((e) => e[0]),
     );
-    return true;
+    return entries.length;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsISO8601, IsInt, Max, Min } from 'class-validator';
-import { MAX_INT } from '../../common/http/index.js';
+import { acceptWellFormed, MAX_INT } from '../../common/http/index.js';
 
 /** A buyer's quantity is also bounded by the sale's per-user limit (40911). */
 export const MAX_FLASH_QUANTITY = 1000;
@@ -46,3 +46,14 @@ export class BuyFlashSaleDto {
   @Max(MAX_FLASH_QUANTITY)
   quantity: number;
 }
+
+// The hottest write path: `{ "quantity": <integer 1..1000> }` and nothing else
+// needs no class-transformer or class-validator (about 4% of an admission's
+// CPU); any other body is validated as usual.
+acceptWellFormed(BuyFlashSaleDto, (value): value is BuyFlashSaleDto => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  if (keys.length !== 1 || keys[0] !== 'quantity') return false;
+  const q = (value as { quantity: unknown }).quantity;
+  return Number.isInteger(q) && (q as number) >= 1 && (q as number) <= MAX_FLASH_QUANTITY;
+});
