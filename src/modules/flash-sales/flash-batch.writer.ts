@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
-import { insertMany, sentTogether } from '../../infra/database/index.js';
+import { insertMany } from '../../infra/database/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
 import { OrdersService } from '../orders/index.js';
 import { AdmissionGate } from './admission.gate.js';
@@ -187,23 +187,15 @@ export class FlashBatchWriter {
 
     const placed = guarded ? fittingPrefix(mine, left) : mine;
     const refused = mine.slice(placed.length);
-    // The tickets and the sale's units, sent right behind the orders' own
-    // statements (one wait for all of them); the sale's row last, so it is
-    // locked from there to the commit only.
-    let taken = false;
-    const recordAndTake = async (orderIds: readonly number[]) => {
-      const [, took] = await sentTogether([
-        insertMany(m, FlashTicket, [
-          ...placed.map((a, i) => ticketRow(sale.id, a, 'placed', orderIds[i], null, now)),
-          ...refused.map((a) => ticketRow(sale.id, a, 'failed', null, REASON_NO_STOCK, now)),
-        ]),
-        this.changeRemaining(m, sale.id, -unitsOf(placed)),
-      ] as const);
-      taken = took;
-    };
-    if (placed.length > 0) await this.placeOrders(m, sale, placed, now, recordAndTake);
-    else await recordAndTake([]);
-    if (!taken) {
+    const orderOf = placed.length > 0 ? await this.placeOrders(m, sale, placed, now) : new Map();
+    await insertMany(m, FlashTicket, [
+      ...placed.map((a) =>
+        ticketRow(sale.id, a, 'placed', orderOf.get(a.ticket) ?? null, null, now),
+      ),
+      ...refused.map((a) => ticketRow(sale.id, a, 'failed', null, REASON_NO_STOCK, now)),
+    ]);
+    // Last, so the row is locked from here to the commit only.
+    if (!(await this.changeRemaining(m, sale.id, -unitsOf(placed)))) {
       if (guarded) throw new Error(`sale ${sale.id} changed under its lock`);
       throw new GuardRefused();
     }
@@ -240,15 +232,14 @@ export class FlashBatchWriter {
     return Number(rows[0]?.remaining ?? 0);
   }
 
-  /** Places the tickets' orders; `alongside` gets their ids, in the order of `placed`. */
+  /** Places the tickets' orders; returns ticket → order id. */
   private async placeOrders(
     m: EntityManager,
     sale: FlashSale,
     placed: Admission[],
     now: Date,
-    alongside: (orderIds: number[]) => Promise<void>,
-  ): Promise<void> {
-    await this.orders.placeBatch(
+  ): Promise<Map<string, number>> {
+    const ids = await this.orders.placeBatch(
       m,
       placed.map((a) => ({
         userId: a.userId,
@@ -267,8 +258,8 @@ export class FlashBatchWriter {
       })),
       'flash_sale',
       now,
-      alongside,
     );
+    return new Map(placed.map((a, i) => [a.ticket, ids[i]]));
   }
 
   private async recordFailed(sale: FlashSale, a: Admission, reason: string): Promise<void> {

@@ -366,16 +366,13 @@ export class OrdersService {
    * caller's transaction, `pending` with their lines and timeline rows (one
    * multi-row statement per table) and one `order.batch-placed` event. The stock is the
    * caller's (a sale's units, not the product's). Returns the order ids in
-   * the order of `orders`. `alongside`: the caller's own statements that
-   * need the ids, sent after the lines, timeline rows and event without
-   * waiting for their answers (one round trip of waiting for all).
+   * the order of `orders`.
    */
   async placeBatch(
     m: EntityManager,
     orders: readonly BatchOrder[],
     actor: OrderActor,
     now = new Date(),
-    alongside?: (ids: number[]) => Promise<unknown>,
   ): Promise<number[]> {
     const payBefore = new Date(now.getTime() + this.paymentTimeoutMs);
     const ids = await this.insertOrderRows(
@@ -394,26 +391,23 @@ export class OrdersService {
         updatedAt: now,
       })),
     );
-    await sentTogether([
-      insertMany(
+    await insertMany(
+      m,
+      OrderItem,
+      orders.flatMap((o, i) => o.lines.map((l) => ({ ...l, orderId: ids[i] }))),
+    );
+    await this.transitions.placed(
+      m,
+      orders.map((o, i) => ({ orderId: ids[i], actor, actorId: null, createdAt: now })),
+    );
+    // One event for the batch (not an `order.placed` each): the relay
+    // publishes one row and the payment timeout schedules one job for all.
+    if (ids.length > 0) {
+      await this.outbox.append(
         m,
-        OrderItem,
-        orders.flatMap((o, i) => o.lines.map((l) => ({ ...l, orderId: ids[i] }))),
-      ),
-      this.transitions.placed(
-        m,
-        orders.map((o, i) => ({ orderId: ids[i], actor, actorId: null, createdAt: now })),
-      ),
-      // One event for the batch (not an `order.placed` each): the relay
-      // publishes one row and the payment timeout schedules one job for all.
-      this.outbox.append(
-        m,
-        ids.length > 0
-          ? batchPlacedEvent({ orderIds: ids, payBefore: payBefore.toISOString() })
-          : [],
-      ),
-      alongside?.(ids) ?? Promise.resolve(),
-    ]);
+        batchPlacedEvent({ orderIds: ids, payBefore: payBefore.toISOString() }),
+      );
+    }
     return ids;
   }
 
