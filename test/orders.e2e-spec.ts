@@ -166,6 +166,75 @@ describe('Orders on two app replicas sharing one database and one Redis', () => 
       expect(await stockOf(plenty)).toBe(10);
       expect(await stockOf(scarce)).toBe(1);
     });
+
+    // Each replica remembers the names and prices it read for orders and
+    // places the next order of those products without reading them again:
+    // what changed since must still be what the order stores or refuses.
+    describe('after the replica placed orders of the product before', () => {
+      const placeOn = async (app: TestApp, items: Line[]) => place(alice, { items }, newKey(), app);
+      const adminPatch = (id: number, body: object) =>
+        a.http
+          .patch(`/api/v1/admin/products/${id}`)
+          .set('Authorization', `Bearer ${adminToken}`)
+          .send(body);
+
+      it('snapshots the new price and name, even a change of letter case, on every replica', async () => {
+        const tea = await newProduct(20, 1000, 'Puer');
+        const other = await newProduct(20, 300, 'Saucer');
+        for (const app of [a, b]) {
+          expect((await placeOn(app, [{ productId: tea, quantity: 1 }])).status).toBe(201);
+        }
+        // Only the letter case, directly in the table: nothing tells the replicas.
+        await db.dataSource.query("UPDATE products SET name = 'PUER' WHERE id = ?", [tea]);
+        for (const app of [a, b]) {
+          const res = await placeOn(app, [{ productId: tea, quantity: 1 }]);
+          expect(res.status).toBe(201);
+          expect(res.body.data.items[0]).toMatchObject({ name: 'PUER', unitPriceCents: 1000 });
+        }
+        await adminPatch(tea, { priceCents: 1100 });
+        for (const app of [a, b]) {
+          const res = await placeOn(app, [
+            { productId: other, quantity: 2 },
+            { productId: tea, quantity: 3 },
+          ]);
+          expect(res.status).toBe(201);
+          expect(res.body.data.totalCents).toBe(2 * 300 + 3 * 1100);
+          const stored: { name: string; price: number }[] = await db.dataSource.query(
+            'SELECT product_name AS name, unit_price_cents AS price FROM order_items WHERE order_id = ?',
+            [res.body.data.id],
+          );
+          expect(Object.fromEntries(stored.map((r) => [r.name, Number(r.price)]))).toEqual({
+            PUER: 1100,
+            Saucer: 300,
+          });
+        }
+        // 2 + 2 + 6 taken once each, nothing by the refused first attempts.
+        expect(await stockOf(tea)).toBe(20 - 10);
+        expect(await stockOf(other)).toBe(20 - 4);
+      });
+
+      it('answers a product deleted since with 400 and one sold out since with 409, writing nothing', async () => {
+        const gone = await newProduct(5);
+        const scarce = await newProduct(2);
+        expect((await placeOn(a, [{ productId: gone, quantity: 1 }])).status).toBe(201);
+        expect((await placeOn(a, [{ productId: scarce, quantity: 1 }])).status).toBe(201);
+        await a.http
+          .delete(`/api/v1/admin/products/${gone}`)
+          .set('Authorization', `Bearer ${adminToken}`);
+        const before = await rowCounts();
+        const deleted = await placeOn(a, [{ productId: gone, quantity: 1 }]);
+        expect(deleted.status).toBe(400);
+        expect(deleted.body.data.errors).toEqual([
+          { field: 'items[0].productId', message: 'no such product' },
+        ]);
+        const short = await placeOn(a, [{ productId: scarce, quantity: 2 }]);
+        expect(short.status).toBe(409);
+        expect(short.body).toMatchObject({ code: 40900, data: { productId: scarce } });
+        expect(await rowCounts()).toEqual(before);
+        expect(await stockOf(scarce)).toBe(1);
+        expect(await stockOf(gone)).toBe(4);
+      });
+    });
   });
 
   describe('validation (400/40000, nothing written)', () => {

@@ -24,6 +24,31 @@ export class ProductStock {
     return result.affected === 1;
   }
 
+  /**
+   * `take`, only while the product still has this name and price: false
+   * (nothing changed) also when either changed since the caller read them,
+   * so an order priced from an earlier read never stores another snapshot
+   * than the row it took the units from. Byte-exact name comparison (the
+   * column's collation would call 'Tea' and 'tea' equal).
+   */
+  async takeAsPriced(
+    manager: EntityManager,
+    productId: number,
+    quantity: number,
+    name: string,
+    priceCents: number,
+  ): Promise<boolean> {
+    const exactName =
+      manager.connection.driver.options.type === 'better-sqlite3' ? 'name' : 'BINARY name';
+    const result = await (manager.queryRunner as QueryRunner).query(
+      'UPDATE products SET stock = stock - ? WHERE id = ? AND deleted_at IS NULL AND stock >= ? ' +
+        `AND price_cents = ? AND ${exactName} = ?`,
+      [quantity, productId, quantity, priceCents, name],
+      true,
+    );
+    return result.affected === 1;
+  }
+
   /** Returns `quantity` to the stock (a cancelled order), even to a product deleted since. */
   async giveBack(manager: EntityManager, productId: number, quantity: number): Promise<void> {
     await manager

@@ -6,7 +6,7 @@ import { MAX_INT, idCursor } from '../../common/http/index.js';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { AuditLog } from '../../infra/audit/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
-import { insertMany, supportsReturning } from '../../infra/database/index.js';
+import { insertMany, sentTogether, supportsReturning } from '../../infra/database/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
 import { OutboxWriter } from '../../infra/queue/index.js';
 import { ProductStock } from '../catalog/index.js';
@@ -24,6 +24,7 @@ import {
 import { OrderItem } from './order-item.entity.js';
 import type { OrderActor } from './order-actors.js';
 import { OrderTransitions } from './order-transitions.js';
+import { ProductPricesMemo } from './product-prices.memo.js';
 import { Order, type CancelReason } from './order.entity.js';
 import { addressColumns, toView, type OrderPage, type OrderView } from './order.view.js';
 import { requestHash } from './params.js';
@@ -71,6 +72,13 @@ const totalOf = (lines: readonly Line[]) =>
   lines.reduce((sum, l) => sum + l.unitPriceCents * l.quantity, 0);
 
 /**
+ * An order priced from the memo found a product no longer at that name and
+ * price (or deleted, or short): it rolls back and is priced again from the
+ * database, which also gives the exact 400 or 409.
+ */
+class StalePrices extends Error {}
+
+/**
  * Orders: placed and cancelled in one transaction each, on the primary, with
  * the stock change inside it; read from replicas except right after the
  * user's own write (read-your-writes).
@@ -78,6 +86,7 @@ const totalOf = (lines: readonly Line[]) =>
 @Injectable()
 export class OrdersService {
   private readonly paymentTimeoutMs: number;
+  private readonly prices = new ProductPricesMemo();
 
   constructor(
     private readonly transactions: Transactions,
@@ -120,10 +129,9 @@ export class OrdersService {
       ? await this.security.check('order_remark', await this.users.openidOf(userId), remark)
       : undefined;
 
-    let placed: OrderView;
-    try {
-      placed = await this.transactions.run(async (m) => {
-        const order = await this.insertOrder(m, userId, key, hash, dto);
+    const attempt = (remembered: boolean) =>
+      this.transactions.run(async (m) => {
+        const order = await this.insertOrder(m, userId, key, hash, dto, remembered);
         if (decision && remark) {
           await this.security.flag(m, decision, {
             kind: 'order_remark',
@@ -134,6 +142,12 @@ export class OrdersService {
         }
         return order;
       });
+    let placed: OrderView;
+    try {
+      placed = await attempt(true).catch((err: unknown) => {
+        if (!(err instanceof StalePrices)) throw err;
+        return attempt(false);
+      });
     } catch (err) {
       // The key placed an order before (its insert hit the unique index, or
       // this attempt failed on what changed since: a product deleted, stock
@@ -143,8 +157,10 @@ export class OrdersService {
       if (!earlier) throw err;
       return this.replay(earlier, hash);
     }
-    await this.stock.stockChanged(placed.items.map((i) => i.productId));
-    await this.consistency.markWrite(userId);
+    await Promise.all([
+      this.stock.stockChanged(placed.items.map((i) => i.productId)),
+      this.consistency.markWrite(userId),
+    ]);
     return { order: placed, replayed: false };
   }
 
@@ -469,14 +485,25 @@ export class OrdersService {
     };
   }
 
+  /**
+   * The order's statements, in as few round trips as their dependencies
+   * allow: the lines are priced from the memo when it knows every product
+   * (`remembered`; no read), the order row goes first (its id is in every
+   * other row, and a racing request with the same key waits on its unique
+   * index), then the stock takes, lines, timeline row and event are sent
+   * together: one connection runs its statements in the order sent, so the
+   * stock rows are still locked in product order.
+   */
   private async insertOrder(
     m: EntityManager,
     userId: number,
     key: string,
     hash: string,
     dto: CreateOrderDto,
+    remembered: boolean,
   ): Promise<OrderView> {
-    const lines = await this.priceLines(m, dto);
+    const memo = remembered ? this.rememberedLines(dto) : undefined;
+    const lines = memo ?? (await this.priceLines(m, dto));
     const totalCents = totalOf(lines);
     const address =
       dto.addressId === undefined
@@ -501,24 +528,48 @@ export class OrdersService {
       updatedAt: now,
     };
     const [orderId] = await this.insertOrderRows(m, [order]);
-    await this.takeStock(m, lines);
-    await insertMany(
-      m,
-      OrderItem,
-      lines.map((l) => ({ ...l, orderId })),
-    );
-    await this.transitions.placed(m, [{ orderId, actor: 'user', actorId: userId, createdAt: now }]);
-    await this.outbox.append(
-      m,
-      orderEvent<OrderPlacedPayload>(ORDER_EVENTS.placed, {
-        orderId,
-        userId,
-        totalCents,
-        payBefore: payBefore.toISOString(),
-        items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
-      }),
-    );
+    const [taken] = await sentTogether([
+      this.takeStock(m, lines, memo !== undefined),
+      insertMany(
+        m,
+        OrderItem,
+        lines.map((l) => ({ ...l, orderId })),
+      ),
+      this.transitions.placed(m, [{ orderId, actor: 'user', actorId: userId, createdAt: now }]),
+      this.outbox.append(
+        m,
+        orderEvent<OrderPlacedPayload>(ORDER_EVENTS.placed, {
+          orderId,
+          userId,
+          totalCents,
+          payBefore: payBefore.toISOString(),
+          items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
+        }),
+      ),
+    ] as const);
+    const refused = byProduct(lines).find((_, i) => !taken[i]);
+    if (refused && memo) {
+      this.prices.forget(lines.map((l) => l.productId));
+      throw new StalePrices();
+    }
+    if (refused) {
+      throw new AppError('CONFLICT', 'insufficient stock', { productId: refused.productId });
+    }
     return toView({ ...order, id: orderId }, lines);
+  }
+
+  /** The order's lines priced from the memo; undefined when it misses a product. */
+  private rememberedLines(dto: CreateOrderDto): Line[] | undefined {
+    const known = this.prices.lookup(dto.items.map((l) => l.productId));
+    if (!known) return undefined;
+    const lines = dto.items.map((line, i) => ({
+      productId: line.productId,
+      productName: known[i].name,
+      unitPriceCents: known[i].priceCents,
+      quantity: line.quantity,
+    }));
+    // Too large a total is answered from the database's prices, like any refusal.
+    return totalOf(lines) > MAX_INT ? undefined : lines;
   }
 
   /**
@@ -533,6 +584,9 @@ export class OrdersService {
       ids,
     );
     const byId = new Map(products.map((p) => [Number(p.id), p]));
+    for (const p of products) {
+      this.prices.remember(Number(p.id), { name: p.name, priceCents: Number(p.price_cents) });
+    }
     const unknown = dto.items.flatMap((line, i) =>
       byId.has(line.productId)
         ? []
@@ -555,15 +609,25 @@ export class OrdersService {
     return lines;
   }
 
-  /** Takes each line's units off its product, or refuses the order (409). */
-  private async takeStock(m: EntityManager, lines: readonly Line[]): Promise<void> {
-    // In product order, so that orders sharing products lock their rows in
-    // the same order and cannot deadlock each other.
-    for (const line of byProduct(lines)) {
-      if (!(await this.stock.take(m, line.productId, line.quantity))) {
-        throw new AppError('CONFLICT', 'insufficient stock', { productId: line.productId });
-      }
-    }
+  /**
+   * Takes each line's units off its product; whether each was taken, in
+   * product order. `asPriced`: only at the lines' names and prices.
+   */
+  private takeStock(
+    m: EntityManager,
+    lines: readonly Line[],
+    asPriced: boolean,
+  ): Promise<boolean[]> {
+    // Sent in product order without waiting between them (one connection
+    // runs them in that order), so that orders sharing products lock their
+    // rows in the same order and cannot deadlock each other.
+    return Promise.all(
+      byProduct(lines).map((l) =>
+        asPriced
+          ? this.stock.takeAsPriced(m, l.productId, l.quantity, l.productName, l.unitPriceCents)
+          : this.stock.take(m, l.productId, l.quantity),
+      ),
+    );
   }
 
   /**
