@@ -260,11 +260,13 @@ describe(
       await page.fill('.package >> nth=1 >> input[name="trackingNo"]', 'ZT2000000002');
       await page.click('#ship');
       await page.locator('#order-status', { hasText: 'shipped' }).waitFor();
+      // The page lists both packages, in the order given; both went to
+      // WeChat's order-shipping management, as one split delivery.
+      await until(async () => (await page.locator('#shipments li').count()) === 2, 15_000);
       expect(await page.locator('#shipments li').allTextContents()).toEqual([
         expect.stringContaining('SF SF1000000001'),
+        expect.stringContaining('ZTO ZT2000000002'),
       ]);
-      // The order keeps its first parcel as its shipment; both parcels go to
-      // WeChat's order-shipping management, as one split delivery.
       const transactionId = pay.transactions.get(outTradeNoOf(orderId))!.transactionId!;
       const upload = await until(
         async () =>
