@@ -64,7 +64,12 @@ describe('the back office reads in embedded mode (better-sqlite3, sandbox WeChat
     const shipped = await t.http
       .post(`/api/v1/admin/orders/${paid}/ship`)
       .set(bearer(admin))
-      .send({ carrier: 'SF', trackingNo: 'SF-EMB-1' });
+      .send({
+        packages: [
+          { carrier: 'SF', trackingNo: 'SF-EMB-1' },
+          { carrier: 'ZTO', trackingNo: 'ZT-EMB-2' },
+        ],
+      });
     expect(shipped.status).toBe(200);
   });
   afterAll(async () => {
@@ -82,6 +87,7 @@ describe('the back office reads in embedded mode (better-sqlite3, sandbox WeChat
     expect(ids(await get(`/admin/orders?q=${encodeURIComponent('王五')}`))).toEqual([placed[0]]);
     expect(ids(await get('/admin/orders?q=13900000002'))).toEqual([placed[2]]);
     expect(ids(await get('/admin/orders?q=SF-EMB-1'))).toEqual([placed[1]]);
+    expect(ids(await get('/admin/orders?q=ZT-EMB-2'))).toEqual([placed[1]]);
     expect(ids(await get(`/admin/orders?q=${placed[0]}`))).toEqual([placed[0]]);
 
     const seen: number[] = [];
@@ -100,7 +106,10 @@ describe('the back office reads in embedded mode (better-sqlite3, sandbox WeChat
     expect(res.body.data).toMatchObject({
       status: 'shipped',
       payments: [expect.objectContaining({ paidCents: 600 })],
-      shipments: [expect.objectContaining({ trackingNo: 'SF-EMB-1' })],
+      shipments: [
+        expect.objectContaining({ carrier: 'SF', trackingNo: 'SF-EMB-1' }),
+        expect.objectContaining({ carrier: 'ZTO', trackingNo: 'ZT-EMB-2' }),
+      ],
       afterSales: [],
     });
     expect(res.body.data.timeline.map((e: { to: string }) => e.to)).toEqual([

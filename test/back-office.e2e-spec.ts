@@ -14,7 +14,8 @@ interface Seed {
   phone?: string;
   detail?: string;
   lines?: { productId: number; name: string; price: number; quantity: number }[];
-  tracking?: string;
+  /** Its packages' tracking numbers, package 0 first (carriers SF, ZTO, SF, …). */
+  tracking?: string | string[];
 }
 
 describe('the back office reads: orders, their export, users (MariaDB)', () => {
@@ -59,10 +60,11 @@ describe('the back office reads: orders, their export, users (MariaDB)', () => {
         [id, l.productId, l.name, l.price, l.quantity],
       );
     }
-    if (s.tracking !== undefined) {
+    const packages = s.tracking === undefined ? [] : [s.tracking].flat();
+    for (const [i, trackingNo] of packages.entries()) {
       await q(
-        "INSERT INTO order_shipments (order_id, carrier, tracking_no, shipped_at) VALUES (?, 'SF', ?, ?)",
-        [id, s.tracking, at],
+        'INSERT INTO order_shipments (order_id, package_index, carrier, tracking_no, shipped_at) VALUES (?, ?, ?, ?, ?)',
+        [id, i, i % 2 ? 'ZTO' : 'SF', trackingNo, at],
       );
     }
     return id;
@@ -99,7 +101,7 @@ describe('the back office reads: orders, their export, users (MariaDB)', () => {
       userId: other.user.id,
       at: '2026-02-03T10:00:00Z',
       phone: '13700000001',
-      tracking: 'SF1234567890',
+      tracking: ['SF1234567890', 'ZT1234567890'],
     });
     seeded.febShipped = await seed({
       userId: other.user.id,
@@ -163,7 +165,9 @@ describe('the back office reads: orders, their export, users (MariaDB)', () => {
     expect(ids(await get(`/admin/orders?q=${encodeURIComponent('李雷')}`))).toEqual([
       seeded.janPending,
     ]);
+    // Any of an order's packages finds it, once.
     expect(ids(await get('/admin/orders?q=SF1234567890'))).toEqual([seeded.febPaid]);
+    expect(ids(await get('/admin/orders?q=ZT1234567890'))).toEqual([seeded.febPaid]);
     expect(ids(await get('/admin/orders?q=13800138000'))).toEqual([seeded.oldPaid]);
     expect(ids(await get('/admin/orders?q=SF123'))).toEqual([]);
     // Search and filters combine.
@@ -221,7 +225,7 @@ describe('the back office reads: orders, their export, users (MariaDB)', () => {
         { productId: 3, name: '绿茶', price: 250, quantity: 2 },
         { productId: 4, name: 'Cup', price: 900, quantity: 1 },
       ],
-      tracking: 'YT0001',
+      tracking: ['YT0001', 'YT0002', 'YT0003'],
     });
     await q(
       `INSERT INTO order_payments (order_id, out_trade_no, transaction_id, paid_cents, paid_at, created_at, updated_at)
@@ -260,7 +264,12 @@ describe('the back office reads: orders, their export, users (MariaDB)', () => {
       ],
       payments: [{ outTradeNo: `otn${id}`, transactionId: 'tx-1', paidCents: 1400 }],
       refunds: [{ amountCents: 500, reason: 'broken cup', state: 'processing' }],
-      shipments: [{ carrier: 'SF', trackingNo: 'YT0001' }],
+      // Every package, in package order.
+      shipments: [
+        { carrier: 'SF', trackingNo: 'YT0001' },
+        { carrier: 'ZTO', trackingNo: 'YT0002' },
+        { carrier: 'SF', trackingNo: 'YT0003' },
+      ],
       afterSales: [],
       timeline: timeline.map(([from, to, actor, actorId, at]) => ({
         from,
@@ -356,7 +365,7 @@ describe('the back office reads: orders, their export, users (MariaDB)', () => {
           { productId: 6, name: '@SUM(A1)', price: 50, quantity: 1 },
           { productId: 7, name: '乌龙茶', price: 880, quantity: 2 },
         ],
-        tracking: '\tTAB1',
+        tracking: ['\tTAB1', 'ZT2'],
       });
       const res = await csv(`?userId=${userId}`);
       expect(res.status).toBe(200);
@@ -378,7 +387,9 @@ describe('the back office reads: orders, their export, users (MariaDB)', () => {
       expect(cell(lines[0], 'consignee')).toBe('\'=HYPERLINK("http://evil")');
       expect(cell(lines[0], 'phone')).toBe("'+8613800138000");
       expect(cell(lines[0], 'address')).toBe('上海市, "浦东" 新区\n3号楼');
-      expect(cell(lines[0], 'tracking_no')).toBe("'\tTAB1");
+      // Two packages: both, in package order, in the order's cells.
+      expect(cell(lines[0], 'tracking_no')).toBe("'\tTAB1; ZT2");
+      expect(cell(lines[2], 'carrier')).toBe('SF; ZTO');
       expect(cell(lines[0], 'placed_at')).toBe('2026-06-01T08:00:00.000Z');
     });
 

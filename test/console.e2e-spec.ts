@@ -117,7 +117,7 @@ describe(
     let origin: string;
     let browser: Browser;
     let admin: LoggedIn;
-    const staff = {} as Record<'support' | 'operator', LoggedIn>;
+    const staff = {} as Record<'support' | 'operator' | 'finance', LoggedIn>;
     const phone = `139${String(Date.now()).slice(-8)}`;
     let orderId: number;
 
@@ -185,7 +185,7 @@ describe(
       origin = await listen(stack.app);
       browser = await launchChromium();
       admin = await loginAs(stack.app, stack.wx, { admin: true });
-      for (const role of ['support', 'operator'] as const) {
+      for (const role of ['support', 'operator', 'finance'] as const) {
         staff[role] = await loginAs(stack.app, stack.wx);
         const set = await api()
           .put(`/api/v1/admin/users/${staff[role].user.id}/role`)
@@ -260,11 +260,13 @@ describe(
       await page.fill('.package >> nth=1 >> input[name="trackingNo"]', 'ZT2000000002');
       await page.click('#ship');
       await page.locator('#order-status', { hasText: 'shipped' }).waitFor();
+      // The page lists both packages, in the order given; both went to
+      // WeChat's order-shipping management, as one split delivery.
+      await until(async () => (await page.locator('#shipments li').count()) === 2, 15_000);
       expect(await page.locator('#shipments li').allTextContents()).toEqual([
         expect.stringContaining('SF SF1000000001'),
+        expect.stringContaining('ZTO ZT2000000002'),
       ]);
-      // The order keeps its first parcel as its shipment; both parcels go to
-      // WeChat's order-shipping management, as one split delivery.
       const transactionId = pay.transactions.get(outTradeNoOf(orderId))!.transactionId!;
       const upload = await until(
         async () =>
@@ -336,16 +338,49 @@ describe(
       await context.close();
     });
 
-    it('approves an after-sales refund from the queue; the order ends refunded once WeChat Pay confirms', async () => {
-      const buyer = await loginAs(stack.app, stack.wx);
-      const id = await paidOrder(buyer, `137${String(Date.now()).slice(-8)}`);
+    /** The buyer's after-sales request of `type` on order `id`, through the API. */
+    async function askAfterSales(buyer: LoggedIn, id: number, type: string, reason: string) {
       const asked = await api()
         .post(`/api/v1/orders/${id}/after-sales`)
         .set(bearer(buyer))
         .set('Idempotency-Key', `as-${randomBytes(6).toString('hex')}`)
-        .send({ type: 'refund', reason: '茶叶受潮' });
+        .send({ type, reason });
       expect(asked.status, JSON.stringify(asked.body)).toBe(201);
-      const requestId = asked.body.data.id as number;
+      return asked.body.data.id as number;
+    }
+
+    const orderDetail = async (id: number) =>
+      (await api().get(`/api/v1/admin/orders/${id}`).set(bearer(admin))).body.data as {
+        status: string;
+        refundedCents: number;
+        refunds: { outRefundNo: string }[];
+        afterSales: { id: number; status: string; rejectReason: string | null }[];
+      };
+
+    /**
+     * Fake WeChat Pay settles the refund order `id`'s request started and
+     * notifies; the order and the request end refunded (the request through
+     * the refund-settled consumer, after the outbox's relay).
+     */
+    async function settleRefundOf(id: number) {
+      const outRefundNo = await until(
+        async () => (await orderDetail(id)).refunds[0]?.outRefundNo,
+        20_000,
+      );
+      await until(async () => pay.refunds.get(outRefundNo), 20_000);
+      pay.settleRefund(outRefundNo);
+      const n = pay.refundNotification(outRefundNo);
+      expect((await api().post(NOTIFY).set(n.headers).send(n.body)).status).toBe(204);
+      await until(async () => {
+        const d = await orderDetail(id);
+        return d.status === 'refunded' && d.afterSales[0]?.status === 'refunded';
+      }, 15_000);
+    }
+
+    it('approves an after-sales refund from the queue; the order ends refunded once WeChat Pay confirms', async () => {
+      const buyer = await loginAs(stack.app, stack.wx);
+      const id = await paidOrder(buyer, `137${String(Date.now()).slice(-8)}`);
+      const requestId = await askAfterSales(buyer, id, 'refund', '茶叶受潮');
       // Support decides after-sales requests (but may not refund an order directly).
       const { context, page, incidents } = await signedIn(staff.support);
       await page.click('nav a[data-page="after-sales"]');
@@ -356,31 +391,212 @@ describe(
       await shot(page, 'after-sales');
       await row.locator('button.approve').click();
       await page.locator(`tr[data-after-sales="${requestId}"][data-status="refunding"]`).waitFor();
-      const detail = async () =>
-        (await api().get(`/api/v1/admin/orders/${id}`).set(bearer(admin))).body.data as {
-          status: string;
-          refundedCents: number;
-          refunds: { outRefundNo: string }[];
-          afterSales: { status: string }[];
-        };
-      expect((await detail()).status).toBe('refunding');
-      const outRefundNo = await until(async () => (await detail()).refunds[0]?.outRefundNo, 20_000);
-      await until(async () => pay.refunds.get(outRefundNo), 20_000);
-      pay.settleRefund(outRefundNo);
-      const n = pay.refundNotification(outRefundNo);
-      expect((await api().post(NOTIFY).set(n.headers).send(n.body)).status).toBe(204);
-      // The whole order (the request's default amount): the order and the request end refunded
-      // (the request through the refund-settled consumer, after the outbox's relay).
-      await until(async () => {
-        const d = await detail();
-        return d.status === 'refunded' && d.afterSales[0]?.status === 'refunded';
-      }, 15_000);
+      expect((await orderDetail(id)).status).toBe('refunding');
+      // The whole order (the request's default amount).
+      await settleRefundOf(id);
       await page.goto(`${origin}/console/orders/${id}`);
       await page.locator('#order-status', { hasText: 'refunded' }).waitFor();
       expect(await page.textContent('#order-refunded')).toBe('¥176.00');
       expect(await page.locator('#order-after-sales li').allTextContents()).toEqual([
         expect.stringContaining('refunded'),
       ]);
+      expect(incidents).toEqual([]);
+      await context.close();
+    });
+
+    it('rejects an after-sales request with a reason from the queue; no money moves', async () => {
+      const buyer = await loginAs(stack.app, stack.wx);
+      const id = await paidOrder(buyer, `136${String(Date.now()).slice(-8)}`);
+      const requestId = await askAfterSales(buyer, id, 'refund', '买多了');
+      const { context, page, incidents } = await signedIn(staff.support);
+      await page.click('nav a[data-page="after-sales"]');
+      const row = page.locator(`tr[data-after-sales="${requestId}"]`);
+      await row.waitFor();
+      // No reason, no rejection: the button waits for one.
+      expect(await row.locator('button.reject').isDisabled()).toBe(true);
+      await row.locator('input[name="rejectReason"]').fill('已超过七天无理由退货期');
+      await row.locator('button.reject').click();
+      // Rejected is closed: it leaves the queue of open requests…
+      await row.waitFor({ state: 'detached' });
+      // …and shows under its status, with the reason.
+      await page.selectOption('select[name="status"]', 'rejected');
+      const rejected = page.locator(`tr[data-after-sales="${requestId}"][data-status="rejected"]`);
+      await rejected.waitFor();
+      expect(await rejected.textContent()).toContain('已超过七天无理由退货期');
+      const detail = await orderDetail(id);
+      expect([detail.status, detail.refundedCents, detail.refunds]).toEqual(['paid', 0, []]);
+      expect(detail.afterSales).toEqual([
+        expect.objectContaining({
+          id: requestId,
+          status: 'rejected',
+          rejectReason: '已超过七天无理由退货期',
+        }),
+      ]);
+      expect(incidents).toEqual([]);
+      await context.close();
+    });
+
+    it('return and refund: support approves, the buyer sends the goods back, an operator receives them; the order ends refunded', async () => {
+      const buyer = await loginAs(stack.app, stack.wx);
+      const id = await paidOrder(buyer, `135${String(Date.now()).slice(-8)}`);
+      const shipped = await api()
+        .post(`/api/v1/admin/orders/${id}/ship`)
+        .set(bearer(admin))
+        .send({ carrier: 'SF', trackingNo: 'SF3000000003' });
+      expect(shipped.status).toBe(200);
+      const requestId = await askAfterSales(buyer, id, 'return_refund', '包装破损');
+      const row = (page: Page, status: string) =>
+        page.locator(`tr[data-after-sales="${requestId}"][data-status="${status}"]`);
+
+      const support = await signedIn(staff.support);
+      await support.page.click('nav a[data-page="after-sales"]');
+      await row(support.page, 'requested').locator('button.approve').click();
+      // A return is approved first: no refund until the goods are back.
+      await row(support.page, 'approved').waitFor();
+      expect(await row(support.page, 'approved').locator('button.receive').count()).toBe(0);
+      expect(support.incidents).toEqual([]);
+      await support.context.close();
+      expect((await orderDetail(id)).refunds).toEqual([]);
+
+      const sent = await api()
+        .post(`/api/v1/after-sales/${requestId}/return-shipment`)
+        .set(bearer(buyer))
+        .send({ carrier: 'YTO', trackingNo: 'YT4000000004' });
+      expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+
+      const operator = await signedIn(staff.operator);
+      await operator.page.click('nav a[data-page="after-sales"]');
+      const returning = row(operator.page, 'returning');
+      await returning.waitFor();
+      expect(await returning.textContent()).toContain('YTO YT4000000004');
+      // An operator receives returns but does not decide requests.
+      expect(await returning.locator('button.approve').count()).toBe(0);
+      await returning.locator('button.receive').click();
+      await row(operator.page, 'refunding').waitFor();
+      await settleRefundOf(id);
+      await operator.page.goto(`${origin}/console/orders/${id}`);
+      await operator.page.locator('#order-status', { hasText: 'refunded' }).waitFor();
+      expect(await operator.page.textContent('#order-refunded')).toBe('¥176.00');
+      expect(operator.incidents).toEqual([]);
+      await operator.context.close();
+    });
+
+    it('downloads the CSV export of the searched orders for finance: UTF-8 BOM, the order with both packages', async () => {
+      const { context, page, incidents } = await signedIn(staff.finance);
+      await page.click('nav a[data-page="orders"]');
+      await page.locator('tr[data-order]').first().waitFor();
+      await page.fill('input[name="q"]', phone);
+      await page.click('form.filters button[type="submit"]');
+      await until(async () => (await page.locator('tr[data-order]').count()) === 1, 15_000);
+      // The link carries the search; the browser downloads what it names.
+      expect(await page.getAttribute('#export-csv', 'href')).toContain(`q=${phone}`);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click('#export-csv'),
+      ]);
+      expect(download.suggestedFilename()).toMatch(/^orders-\d{4}-\d{2}-\d{2}\.csv$/);
+      const bytes = readFileSync((await download.path())!);
+      expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+      const [header, ...lines] = bytes
+        .toString('utf8')
+        .slice(1)
+        .split('\r\n')
+        .filter((l) => l !== '')
+        .map((l) => l.split(','));
+      expect(header[0]).toBe('order_id');
+      // One line for the order's one product line, and no other order.
+      expect(lines.map((l) => l[0])).toEqual([String(orderId)]);
+      const cell = (name: string) => lines[0][header.indexOf(name)];
+      expect([cell('phone'), cell('carrier'), cell('tracking_no')]).toEqual([
+        phone,
+        'SF; ZTO',
+        'SF1000000001; ZT2000000002',
+      ]);
+      expect(incidents).toEqual([]);
+      await context.close();
+    });
+
+    it('retries a dead letter from its page; the shipping upload then reaches WeChat', async () => {
+      const queue = 'payments.shipping-upload';
+      const buyer = await loginAs(stack.app, stack.wx);
+      const id = await paidOrder(buyer, `134${String(Date.now()).slice(-8)}`);
+      const transactionId = pay.transactions.get(outTradeNoOf(id))!.transactionId!;
+      const uploaded = () =>
+        stack.wx.shippingUploads.filter(
+          (u) => (u.order_key as { transaction_id?: string }).transaction_id === transactionId,
+        );
+      // WeChat knows no such payment (10060001): the upload is kept as a dead letter at once.
+      stack.wx.shippingErrcode = 10060001;
+      let jobId: string;
+      try {
+        const shipped = await api()
+          .post(`/api/v1/admin/orders/${id}/ship`)
+          .set(bearer(admin))
+          .send({ carrier: 'SF', trackingNo: 'SF5000000005' });
+        expect(shipped.status).toBe(200);
+        jobId = await until(async () => {
+          const letters = await api()
+            .get(`/api/v1/admin/queues/${queue}/dead-letters`)
+            .set(bearer(admin));
+          const items = letters.body.data.items as {
+            jobId: string;
+            event: { aggregateId: string };
+          }[];
+          return items.find((l) => l.event.aggregateId === String(id))?.jobId;
+        }, 15_000);
+      } finally {
+        stack.wx.shippingErrcode = undefined;
+      }
+      expect(uploaded()).toEqual([]);
+      const { context, page, incidents } = await signedIn(admin);
+      await page.click('nav a[data-page="dead-letters"]');
+      const letter = page.locator('section', { hasText: queue }).locator(`tr[data-job="${jobId}"]`);
+      await letter.waitFor();
+      await letter.locator('button.retry').click();
+      await letter.waitFor({ state: 'detached' });
+      await until(async () => uploaded().length === 1, 15_000);
+      expect(uploaded()[0]).toMatchObject({
+        shipping_list: [{ tracking_no: 'SF5000000005', express_company: 'SF' }],
+      });
+      const audit = await api().get('/api/v1/admin/audit').set(bearer(admin));
+      expect(audit.body.data.items[0]).toMatchObject({
+        action: 'dead_letter.retry',
+        target: `job:${queue}/${jobId}`,
+      });
+      expect(incidents).toEqual([]);
+      await context.close();
+    });
+
+    it('clears a content flag from its page', async () => {
+      const member = await loginAs(stack.app, stack.wx);
+      // WeChat's content check answers "review" for this word: the nickname is kept and flagged.
+      stack.wx.reviewWords.add('待复核');
+      try {
+        const renamed = await api()
+          .patch('/api/v1/users/me')
+          .set(bearer(member))
+          .send({ nickname: '待复核 茶友' });
+        expect(renamed.status).toBe(200);
+      } finally {
+        stack.wx.reviewWords.delete('待复核');
+      }
+      const open = async () =>
+        (await api().get('/api/v1/admin/content-flags?status=open&limit=50').set(bearer(admin)))
+          .body.data.items as { id: number; userId: number }[];
+      const flagId = (await open()).find((f) => f.userId === member.user.id)!.id;
+      const { context, page, incidents } = await signedIn(admin);
+      await page.click('nav a[data-page="content-flags"]');
+      const flag = page.locator(`tr[data-flag="${flagId}"]`);
+      await flag.waitFor();
+      expect(await flag.textContent()).toContain('待复核 茶友');
+      await flag.locator('button.clear').click();
+      await flag.waitFor({ state: 'detached' });
+      expect((await open()).map((f) => f.id)).not.toContain(flagId);
+      const audit = await api().get('/api/v1/admin/audit').set(bearer(admin));
+      expect(audit.body.data.items[0]).toMatchObject({
+        action: 'content_flag.clear',
+        target: `content_flag:${flagId}`,
+      });
       expect(incidents).toEqual([]);
       await context.close();
     });

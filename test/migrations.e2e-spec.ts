@@ -112,6 +112,43 @@ describe.each([
     ).toEqual([{ delivery: 'express' }]);
   });
 
+  it('carry a shipment through AddShipmentPackages as package 0; the revert keeps only package 0', async () => {
+    expect(migrations[migrations.length - 1].name).toBe('AddShipmentPackages1733010000000');
+    await db.dataSource.undoLastMigration();
+    const at = '2026-01-02 08:00:00';
+    await db.dataSource.query(
+      "INSERT INTO order_shipments (order_id, carrier, tracking_no, shipped_at) VALUES (7, 'SF', 'SF-OLD', ?)",
+      [at],
+    );
+    expect((await db.dataSource.runMigrations()).map((m) => m.name)).toEqual([
+      'AddShipmentPackages1733010000000',
+    ]);
+    await db.dataSource.query(
+      "INSERT INTO order_shipments (order_id, package_index, carrier, tracking_no, shipped_at) VALUES (7, 1, 'ZTO', 'ZT-NEW', ?)",
+      [at],
+    );
+    const rows = () =>
+      db.dataSource.query(
+        'SELECT package_index, tracking_no FROM order_shipments WHERE order_id = 7 ORDER BY package_index',
+      );
+    expect(await rows()).toEqual([
+      { package_index: 0, tracking_no: 'SF-OLD' },
+      { package_index: 1, tracking_no: 'ZT-NEW' },
+    ]);
+    // The key is (order, package): the same package twice is refused.
+    await expect(
+      db.dataSource.query(
+        'INSERT INTO order_shipments (order_id, package_index, shipped_at) VALUES (7, 1, ?)',
+        [at],
+      ),
+    ).rejects.toThrow(duplicate);
+    await db.dataSource.undoLastMigration();
+    expect(
+      await db.dataSource.query('SELECT tracking_no FROM order_shipments WHERE order_id = 7'),
+    ).toEqual([{ tracking_no: 'SF-OLD' }]);
+    await db.dataSource.runMigrations();
+  });
+
   it('revert down to an empty schema, one by one', async () => {
     for (let i = 0; i < migrations.length; i++) await db.dataSource.undoLastMigration();
     expect(await db.tables()).toEqual(['migrations']);

@@ -199,6 +199,7 @@ describe('shipping information upload (MariaDB + Redis, BullMQ, fake WeChat)', (
     await refused({ packages: Array.from({ length: 11 }, (_, i) => parcel(i)) }, 'packages');
     await refused({ packages: [{ carrier: 'SF' }] }, 'packages[0].trackingNo');
     await refused({ carrier: 'SF', packages: [parcel(1)] }, 'packages');
+    await refused({ packages: [parcel(1), parcel(2), parcel(1)] }, 'packages[2].trackingNo');
     await refused(
       { packages: [{ ...parcel(1), items: [{ productId: 999_999, quantity: 1 }] }] },
       'packages[0].items[0].productId',
@@ -228,6 +229,48 @@ describe('shipping information upload (MariaDB + Redis, BullMQ, fake WeChat)', (
       ],
     });
     expect(uploadsOf(transactionId)).toHaveLength(1);
+    // The order keeps every package, in the order given, with one shipping time.
+    const detail = await stack.app.http.get(`/api/v1/admin/orders/${orderId}`).set(s.as(admin));
+    expect(detail.status).toBe(200);
+    const shipments = detail.body.data.shipments as { shippedAt: string }[];
+    expect(shipments).toEqual([
+      { carrier: 'SF', trackingNo: 'SF-P1', shippedAt: shipments[0].shippedAt },
+      { carrier: 'ZTO', trackingNo: 'ZT-P2', shippedAt: shipments[0].shippedAt },
+      { carrier: 'ZTO', trackingNo: 'ZT-P3', shippedAt: shipments[0].shippedAt },
+    ]);
+    // The back office finds the order by any package's tracking number.
+    for (const trackingNo of ['SF-P1', 'ZT-P2', 'ZT-P3']) {
+      const found = await stack.app.http
+        .get(`/api/v1/admin/orders?q=${trackingNo}`)
+        .set(s.as(admin));
+      expect(found.body.data.items.map((o: { id: number }) => o.id)).toEqual([orderId]);
+    }
+  });
+
+  it('a refused ship writes nothing: the order stays paid with no shipment; ten packages (WeChat’s limit) are stored', async () => {
+    const { orderId } = await s.paid(admin, alice);
+    const parcels = Array.from({ length: 11 }, (_, i) => ({
+      carrier: 'SF',
+      trackingNo: `SF-X${i}`,
+    }));
+    const stored = async () =>
+      (await q(
+        'SELECT package_index AS i, tracking_no AS t FROM order_shipments WHERE order_id = ? ORDER BY package_index',
+        [orderId],
+      )) as { i: number; t: string }[];
+    // Refused by the body's bound, and inside the transaction (after paid → shipped was applied).
+    for (const body of [
+      { packages: parcels },
+      { packages: [...parcels.slice(0, 9), parcels[0]] },
+    ]) {
+      const res = await s.ship(admin, orderId, body);
+      expect([res.status, res.body.code]).toEqual([400, 40000]);
+      expect(await s.status(alice, orderId)).toBe('paid');
+      expect(await stored()).toEqual([]);
+    }
+    expect((await s.ship(admin, orderId, { packages: parcels.slice(0, 10) })).status).toBe(200);
+    expect(await stored()).toEqual(parcels.slice(0, 10).map((p, i) => ({ i, t: p.trackingNo })));
+    expect(await shippedEvent(orderId)).toBeGreaterThan(0);
   });
 
   it('a redelivered order.shipped uploads nothing more', async () => {

@@ -1938,6 +1938,7 @@ export interface components {
                  */
                 updatedAt: string;
             }[];
+            /** @description one a package, in the order they were given when shipping */
             shipments: {
                 carrier: string | null;
                 trackingNo: string | null;

@@ -30,7 +30,7 @@ function QueueDeadLetters({ name }: { name: string }) {
       <table>
         <tbody>
           {data?.items.map((d) => (
-            <tr>
+            <tr data-job={d.jobId}>
               <td>{d.jobId}</td>
               <td>{d.event.type}</td>
               <td>{d.attempts}</td>
@@ -38,6 +38,7 @@ function QueueDeadLetters({ name }: { name: string }) {
               <td>
                 <button
                   type="button"
+                  class="retry"
                   disabled={action.busy}
                   onClick={() =>
                     void action.run(
@@ -72,7 +73,7 @@ export function ContentFlagsPage() {
       <table>
         <tbody>
           {data?.items.map((f) => (
-            <tr>
+            <tr data-flag={f.id}>
               <td>{f.kind}</td>
               <td>#{f.userId}</td>
               <td>{f.content}</td>
@@ -81,6 +82,7 @@ export function ContentFlagsPage() {
               <td>
                 <button
                   type="button"
+                  class="clear"
                   disabled={action.busy}
                   onClick={() =>
                     void action.run(

@@ -82,13 +82,19 @@ export class FulfilmentService {
         ? await this.checkPackages(m, orderId, dto, dto.packages)
         : null;
       const shippedAt = new Date();
-      const shipment = {
+      // One row a package (package 0 alone for a single parcel or none), with the status change.
+      const rows = (
+        packages ?? [{ carrier: dto.carrier ?? null, trackingNo: dto.trackingNo ?? null }]
+      ).map((p, packageIndex) => ({
         orderId,
-        carrier: packages ? packages[0].carrier : (dto.carrier ?? null),
-        trackingNo: packages ? packages[0].trackingNo : (dto.trackingNo ?? null),
+        packageIndex,
+        carrier: p.carrier,
+        trackingNo: p.trackingNo,
         shippedAt,
-      };
-      await m.insert(OrderShipment, shipment);
+      }));
+      await m.insert(OrderShipment, rows);
+      const first = rows[0];
+      const shipment = { orderId, carrier: first.carrier, trackingNo: first.trackingNo };
       await this.audit.record(m, {
         actorId: staffId,
         action: 'order.ship',
@@ -146,6 +152,13 @@ export class FulfilmentService {
       ),
     );
     if (unknown.length > 0) throw validationError(unknown);
+    // A carrier's tracking number names one parcel: the same one twice is a mistake, not two.
+    const repeated = packages.flatMap((p, i) =>
+      packages.findIndex((o) => o.carrier === p.carrier && o.trackingNo === p.trackingNo) < i
+        ? [{ field: `packages[${i}].trackingNo`, message: `${p.trackingNo} is given twice` }]
+        : [],
+    );
+    if (repeated.length > 0) throw validationError(repeated);
     return packages.map((p) => ({
       carrier: p.carrier,
       trackingNo: p.trackingNo,
@@ -155,7 +168,7 @@ export class FulfilmentService {
 
   /** shipped → completed once ORDER_AUTO_COMPLETE_DAYS have passed; false if not (yet) due. */
   async complete(m: EntityManager, orderId: number): Promise<boolean> {
-    const shipment = await m.findOneBy(OrderShipment, { orderId });
+    const shipment = await m.findOneBy(OrderShipment, { orderId, packageIndex: 0 });
     if (!shipment || shipment.shippedAt.getTime() + this.autoCompleteMs > Date.now()) return false;
     return this.transitions.apply(m, {
       orderId,

@@ -1,12 +1,19 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** How a shipped order went out; `shipped_at` starts the auto-complete clock. */
+/**
+ * One package of a shipped order (0, 1, … in the order staff gave them; a
+ * single parcel is package 0); `shipped_at`, the same for every package,
+ * starts the auto-complete clock.
+ */
 @Entity({ name: 'order_shipments' })
-// The back office finds an order by its tracking number.
+// The back office finds an order by the tracking number of any of its packages.
 @Index('idx_order_shipments_tracking_no', ['trackingNo'])
 export class OrderShipment {
   @PrimaryColumn({ name: 'order_id', type: 'integer' })
   orderId: number;
+
+  @PrimaryColumn({ name: 'package_index', type: 'integer', default: 0 })
+  packageIndex: number;
 
   @Column({ type: 'varchar', length: 64, nullable: true })
   carrier: string | null;

@@ -139,6 +139,8 @@ export class PaymentJobs implements OnModuleInit {
         .innerJoin(Order, 'o', 'o.id = s.orderId')
         .select('s.orderId', 'id')
         .where('o.status = :shipped', { shipped: 'shipped' })
+        // An order's first package: one row an order, however many it went out in.
+        .andWhere('s.packageIndex = 0')
         .andWhere('s.shippedAt < :due', { due })
         .orderBy('s.shippedAt', 'ASC')
         .limit(SWEEP_BATCH)

@@ -77,7 +77,9 @@ export class BackOfficeService {
       this.dataSource
         .getRepository(OrderRefund)
         .find({ where: { orderId: id }, order: { id: 'ASC' } }),
-      this.dataSource.getRepository(OrderShipment).find({ where: { orderId: id } }),
+      this.dataSource
+        .getRepository(OrderShipment)
+        .find({ where: { orderId: id }, order: { packageIndex: 'ASC' } }),
       this.dataSource
         .getRepository(AfterSalesRequest)
         .find({ where: { orderId: id }, order: { id: 'DESC' } }),
@@ -154,7 +156,7 @@ export class BackOfficeService {
         this.exportPage(filters, after),
       );
       if (orders.length === 0) return;
-      const shipmentOf = new Map(shipments.map((s) => [s.orderId, s]));
+      const shipmentOf = packagesByOrder(shipments);
       const linesOf = new Map<number, OrderItem[]>();
       for (const item of items) {
         const lines = linesOf.get(item.orderId);
@@ -178,8 +180,8 @@ export class BackOfficeService {
             o.addressCity,
             o.addressDistrict,
             o.addressDetail,
-            s?.carrier ?? null,
-            s?.trackingNo ?? null,
+            s?.carriers ?? null,
+            s?.trackingNos ?? null,
             i.productId,
             i.productName,
             i.unitPriceCents,
@@ -202,7 +204,9 @@ export class BackOfficeService {
       this.dataSource
         .getRepository(OrderItem)
         .find({ where: { orderId: In(ids) }, order: { orderId: 'ASC', id: 'ASC' } }),
-      this.dataSource.getRepository(OrderShipment).find({ where: { orderId: In(ids) } }),
+      this.dataSource
+        .getRepository(OrderShipment)
+        .find({ where: { orderId: In(ids) }, order: { orderId: 'ASC', packageIndex: 'ASC' } }),
     ]);
     return { orders, items, shipments };
   }
@@ -267,7 +271,7 @@ export class BackOfficeService {
       from: f.from === undefined ? undefined : dateOf(f.from, 'from'),
       to: f.to === undefined ? undefined : dateOf(f.to, 'to'),
       q,
-      shipped: shipped.map((s) => s.orderId),
+      shipped: [...new Set(shipped.map((s) => s.orderId))],
     };
   }
 
@@ -314,6 +318,26 @@ interface Filters {
   q?: string;
   /** The orders whose tracking number is `q`. */
   shipped: number[];
+}
+
+/**
+ * The export's carrier and tracking_no cells of each order: its packages'
+ * values in package order, joined by `; ` (one package: just its values).
+ */
+function packagesByOrder(
+  shipments: OrderShipment[],
+): Map<number, { carriers: string; trackingNos: string }> {
+  const byOrder = new Map<number, OrderShipment[]>();
+  for (const s of shipments) byOrder.set(s.orderId, [...(byOrder.get(s.orderId) ?? []), s]);
+  return new Map(
+    [...byOrder].map(([orderId, packages]) => [
+      orderId,
+      {
+        carriers: packages.map((p) => p.carrier ?? '').join('; '),
+        trackingNos: packages.map((p) => p.trackingNo ?? '').join('; '),
+      },
+    ]),
+  );
 }
 
 function summaryOf(o: Order): StaffOrderSummary {

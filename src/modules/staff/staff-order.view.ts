@@ -75,7 +75,9 @@ export const staffOrderView = apiView(
     items: z.array(lineView),
     payments: z.array(paymentView),
     refunds: z.array(refundView),
-    shipments: z.array(shipmentView),
+    shipments: z
+      .array(shipmentView)
+      .meta({ description: 'one a package, in the order they were given when shipping' }),
     afterSales: z.array(afterSalesView).meta({ description: 'after-sales requests, newest first' }),
     timeline: z.array(timelineView).meta({ description: 'every transition, oldest first' }),
   }),
