@@ -17,6 +17,7 @@ import { CreateMediaChecks1732970000000 } from './1732970000000-CreateMediaCheck
 import { AddBackOfficeIndexes1732980000000 } from './1732980000000-AddBackOfficeIndexes.js';
 import { CreateAuditLog1732990000000 } from './1732990000000-CreateAuditLog.js';
 import { CreateAfterSales1733000000000 } from './1733000000000-CreateAfterSales.js';
+import { AddFlashStockBuckets1733100000000 } from './1733100000000-AddFlashStockBuckets.js';
 
 /**
  * Every migration, oldest first. The app (embedded mode), the TypeORM CLI and
@@ -42,4 +43,5 @@ export const migrations = [
   AddBackOfficeIndexes1732980000000,
   CreateAuditLog1732990000000,
   CreateAfterSales1733000000000,
+  AddFlashStockBuckets1733100000000,
 ];
