@@ -37,4 +37,6 @@ for B in 1 "$BATCH"; do
     evalsha "$SHA" 5 "${KEYS[@]}" $(buys "$B") | tr '\r' '\n' | tail -1 | sed 's/.*: \([0-9.]* requests per second.*\)/\1/'
   redis-cli -p "$PORT" xtrim "$T:s" MAXLEN 0 >/dev/null
 done
+echo "== baseline on the same server: SET"
+taskset -c "$BCPU" redis-benchmark -p "$PORT" -c 50 -n "$N" -r 100000000 -q -t set | tr '\r' '\n' | grep -v '^ *$' | tail -1
 echo "units left: $(redis-cli -p "$PORT" get "$T:st"), tickets: $(redis-cli -p "$PORT" hlen "$T:t")"
