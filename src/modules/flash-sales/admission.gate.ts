@@ -70,7 +70,8 @@ const MAX_BUYS_PER_CALL = 256;
 
 /**
  * The admission gate: while a sale is open, the buys of one event-loop turn
- * are decided by one Lua call (per sale, flushed on setImmediate, like the
+ * are decided by one Lua call (per sale and stock bucket, a buyer's bucket
+ * being fixed; StockBuckets refills an empty one; flushed on setImmediate, like the
  * throttle's counters), each exactly as its own call would have decided it;
  * no Redis call at all once the sale is sold out or over (every replica
  * hears it on the bus). Ticket names are derived (flash-keys.ts), so a
@@ -189,7 +190,8 @@ export class AdmissionGate implements OnModuleInit {
 
   /** A bucket ran out: with one bucket the sale did; with several, only if all did. */
   private soldOut(sale: SaleSnapshot): void {
-    if (sale.buckets === 1) {
+    // A snapshot cached before buckets existed has none: one bucket.
+    if (!(sale.buckets > 1)) {
       this.announce(sale.id, 1);
       return;
     }
