@@ -41,7 +41,7 @@ describe('flash keys and stock buckets', () => {
   });
 
   it('gives each user one bucket, spread evenly over consecutive ids', () => {
-    const counts = new Array(4).fill(0);
+    const counts = [0, 0, 0, 0];
     for (let id = 1; id <= 400; id++) counts[bucketOf(id, 4)]++;
     expect(counts).toEqual([100, 100, 100, 100]);
   });
