@@ -18,6 +18,7 @@ import { AddBackOfficeIndexes1732980000000 } from './1732980000000-AddBackOffice
 import { CreateAuditLog1732990000000 } from './1732990000000-CreateAuditLog.js';
 import { CreateAfterSales1733000000000 } from './1733000000000-CreateAfterSales.js';
 import { AddShipmentPackages1733010000000 } from './1733010000000-AddShipmentPackages.js';
+import { AddFlashStockBuckets1733100000000 } from './1733100000000-AddFlashStockBuckets.js';
 
 /**
  * Every migration, oldest first. The app (embedded mode), the TypeORM CLI and
@@ -44,4 +45,5 @@ export const migrations = [
   CreateAuditLog1732990000000,
   CreateAfterSales1733000000000,
   AddShipmentPackages1733010000000,
+  AddFlashStockBuckets1733100000000,
 ];

@@ -1,24 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { Redis } from 'ioredis';
 import { saleKeys } from '../src/modules/flash-sales/flash-keys.js';
 import { FlashSettlement } from '../src/modules/flash-sales/flash-settlement.js';
+import {
+  assertBuilt,
+  kill9,
+  startFlashChild,
+  postFlashBuy,
+  type AppProcess,
+} from './helpers/app-process.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
-import { baseEnv, TEST_REDIS_URL } from './helpers/env.js';
-import { freePort } from './helpers/redis-server.js';
+import { TEST_REDIS_URL } from './helpers/env.js';
 import { useStack } from './helpers/stack.js';
 import { sleep, until } from './helpers/until.js';
 
-const main = new URL('../dist/src/main.js', import.meta.url).pathname;
 const API = '/api/v1';
 
-interface Child {
-  process: ChildProcess;
-  base: string;
-  output(): string;
-}
+type Child = AppProcess;
 
 describe('Flash sale: kill -9 of a replica and of a worker mid-sale', () => {
   const stack = useStack({
@@ -29,7 +28,7 @@ describe('Flash sale: kill -9 of a replica and of a worker mid-sale', () => {
   let raw: Redis;
 
   beforeAll(() => {
-    if (!existsSync(main)) throw new Error('run `npm run build` first (npm test does it)');
+    assertBuilt();
     raw = new Redis(TEST_REDIS_URL, { keyPrefix: stack.app.config.redis?.keyPrefix });
   });
   afterAll(async () => {
@@ -38,45 +37,10 @@ describe('Flash sale: kill -9 of a replica and of a worker mid-sale', () => {
   });
 
   async function startChild(mode: 'http' | 'worker'): Promise<Child> {
-    const port = await freePort();
-    let out = '';
-    const child = spawn(process.execPath, [main], {
-      env: {
-        ...process.env,
-        ...baseEnv(stack.db.url, stack.app.config.redis?.keyPrefix as string),
-        WECHAT_API_BASE_URL: stack.wx.url,
-        LOG_LEVEL: 'warn',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        WORKER_MODE: mode,
-        FLASH_BATCH_SIZE: '5',
-        FLASH_CLAIM_IDLE_MS: '500',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-    child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-    const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      if (child.exitCode !== null) throw new Error(`child exited: ${out}`);
-      const ok = await fetch(`${base}/health/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) break;
-      if (i > 450) throw new Error(`child not ready: ${out}`);
-      await sleep(100);
-    }
-    const c = { process: child, base, output: () => out };
+    const c = await startFlashChild(stack, mode);
     children.push(c);
     return c;
   }
-
-  const kill9 = async (c: Child) => {
-    const exited = new Promise((r) => c.process.once('exit', r));
-    c.process.kill('SIGKILL');
-    await exited;
-  };
 
   it('loses no admitted ticket, doubles no order, and the reconciliation agrees', async () => {
     const admin = (await loginAs(stack.app, stack.wx, { admin: true })).accessToken;
@@ -123,17 +87,8 @@ describe('Flash sale: kill -9 of a replica and of a worker mid-sale', () => {
       for (let attempt = 0; attempt < 5; attempt++) {
         const target = attempt === 0 ? base() : local;
         try {
-          const res = await fetch(`${target}${API}/flash-sales/${saleId}/orders`, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              authorization: `Bearer ${u.accessToken}`,
-              'idempotency-key': key,
-            },
-            body: '{"quantity":1}',
-          });
-          const body = (await res.json()) as { code: number; data: { ticket: string } };
-          if (res.status === 202) tickets.set(body.data.ticket, u);
+          const res = await postFlashBuy(target, saleId, u.accessToken, key);
+          if (res.status === 202) tickets.set(res.ticket as string, u);
           return res.status;
         } catch {
           await sleep(20);

@@ -164,7 +164,8 @@ export interface AppConfig {
   /** Runtime settings: each replica re-reads them this often, in case a bus message was lost. */
   settings: { refreshMs: number };
   /** Flash-sale persistence: admissions per transaction; a consumer's unacknowledged batch is taken over after this idle time. */
-  flash: { batchSize: number; claimIdleMs: number };
+  /** `stockBuckets`: Redis buckets a new sale's units are split over (docs/flash-sales.md). */
+  flash: { batchSize: number; claimIdleMs: number; stockBuckets: number };
   shutdown: { drainMs: number; timeoutMs: number };
   /** `worker` and `all` run the outbox relay, the consumers and the sweepers; `http` and `all` serve the API. */
   workerMode: 'all' | 'http' | 'worker';
@@ -509,7 +510,11 @@ export function loadConfig(
     tracing: tracingSection(env),
     throttle: throttleSection(env),
     settings: { refreshMs: env.SETTINGS_REFRESH_MS },
-    flash: { batchSize: env.FLASH_BATCH_SIZE, claimIdleMs: env.FLASH_CLAIM_IDLE_MS },
+    flash: {
+      batchSize: env.FLASH_BATCH_SIZE,
+      claimIdleMs: env.FLASH_CLAIM_IDLE_MS,
+      stockBuckets: env.FLASH_STOCK_BUCKETS,
+    },
     shutdown: {
       drainMs: env.SHUTDOWN_DRAIN_MS,
       timeoutMs: env.SHUTDOWN_TIMEOUT_MS,

@@ -269,6 +269,7 @@ export const envSchema = z.object({
 
   FLASH_BATCH_SIZE: positiveInt.max(2000).default(500),
   FLASH_CLAIM_IDLE_MS: positiveInt.default(30000),
+  FLASH_STOCK_BUCKETS: positiveInt.max(64).default(1),
 
   SHUTDOWN_DRAIN_MS: nonNegativeInt.default(5000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(25000),

@@ -232,3 +232,21 @@ export async function startSentinelGroup(
     throw err;
   }
 }
+
+/**
+ * A cluster of the describe block's own: started before the block's later
+ * hooks (register it before useStack, so the apps close first), stopped
+ * after. Read `nodes` inside tests and hooks.
+ */
+export function useRedisCluster(masters = 3): { readonly nodes: string } {
+  let cluster: OwnCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startRedisCluster(masters);
+  }, 30_000);
+  afterAll(() => cluster?.stop());
+  return {
+    get nodes() {
+      return (cluster as OwnCluster).nodes;
+    },
+  };
+}

@@ -85,3 +85,42 @@ local q = tonumber(string.sub(v, sep + 1))
 redis.call('INCRBY', KEYS[1], q)
 redis.call('HINCRBY', KEYS[2], user, -q)
 return 1`;
+
+/**
+ * Takes units out of a bucket for another one whose buyers found it empty
+ * (KEYS: stock, moved; ARGV: move id, target bucket, quantity wanted): half
+ * of what is left when that is at least twice the quantity (so a bucket is
+ * refilled rarely), else all of it. The move is logged in `moved`, in the
+ * same script, until it has landed (LAND_LUA): a process killed between the
+ * two leaves the units in that log, where the settlement sweep finds and
+ * lands them, never lost and never counted twice. Returns the units taken.
+ */
+export const MOVE_OUT_LUA = `
+local left = tonumber(redis.call('GET', KEYS[1]) or '0')
+if left <= 0 then return 0 end
+local k = left
+if left >= 2 * tonumber(ARGV[3]) then k = math.floor(left / 2) end
+redis.call('DECRBY', KEYS[1], k)
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. ':' .. k)
+return k`;
+
+/**
+ * Lands a move in its target bucket, once (KEYS: stock, received; ARGV: move
+ * id, units). Returns 1 when the units were added now.
+ */
+export const LAND_LUA = `
+if redis.call('HSETNX', KEYS[2], ARGV[1], 1) == 0 then return 0 end
+redis.call('INCRBY', KEYS[1], ARGV[2])
+return 1`;
+
+/**
+ * One bucket's units, read atomically with its moves (KEYS: stock, moved,
+ * received): {units left, units moved out and not landed, moves landed so far}.
+ */
+export const CENSUS_LUA = `
+local out = 0
+local v = redis.call('HVALS', KEYS[2])
+for i = 1, #v do
+  out = out + tonumber(string.sub(v[i], string.find(v[i], ':', 1, true) + 1))
+end
+return {tonumber(redis.call('GET', KEYS[1]) or '0'), out, redis.call('HLEN', KEYS[3])}`;

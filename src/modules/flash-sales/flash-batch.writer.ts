@@ -5,6 +5,7 @@ import { insertMany } from '../../infra/database/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
 import { OrdersService } from '../orders/index.js';
 import { AdmissionGate } from './admission.gate.js';
+import { bucketOf } from './flash-keys.js';
 import { FlashMetrics } from './flash-metrics.js';
 import { FlashSale } from './flash-sale.entity.js';
 import { FlashTicket, type TicketStatus } from './flash-ticket.entity.js';
@@ -117,7 +118,7 @@ export class FlashBatchWriter {
     this.metrics.ticketsFailed.inc(outcome.newlyFailed);
     // After the commit, and again on a replay (the return is idempotent):
     // a crash between the two must not keep a failed ticket's unit away.
-    for (const ticket of outcome.failed) await this.gate.giveBack(sale.id, ticket);
+    for (const a of outcome.failed) await this.giveBack(sale, a);
     return {
       placed: outcome.placed.length,
       failed: outcome.newlyFailed,
@@ -168,7 +169,7 @@ export class FlashBatchWriter {
     sale: FlashSale,
     batch: Admission[],
     guarded: boolean,
-  ): Promise<{ placed: Admission[]; failed: string[]; newlyFailed: number; skipped: number }> {
+  ): Promise<{ placed: Admission[]; failed: Admission[]; newlyFailed: number; skipped: number }> {
     const now = new Date();
     const left = guarded ? await this.lockSale(m, sale.id) : Infinity;
     // Tickets already written (a replayed batch, or one taken over from a
@@ -183,7 +184,7 @@ export class FlashBatchWriter {
     );
     for (const r of rows) known.set(r.ticket, r.status);
     const mine = batch.filter((a) => !known.has(a.ticket));
-    const failedBefore = batch.filter((a) => known.get(a.ticket) === 'failed').map((a) => a.ticket);
+    const failedBefore = batch.filter((a) => known.get(a.ticket) === 'failed');
 
     const placed = guarded ? fittingPrefix(mine, left) : mine;
     const refused = mine.slice(placed.length);
@@ -201,7 +202,7 @@ export class FlashBatchWriter {
     }
     return {
       placed,
-      failed: [...failedBefore, ...refused.map((a) => a.ticket)],
+      failed: [...failedBefore, ...refused],
       newlyFailed: refused.length,
       skipped: batch.length - mine.length,
     };
@@ -267,7 +268,12 @@ export class FlashBatchWriter {
       ticketRow(sale.id, a, 'failed', null, reason, new Date()),
     ]);
     this.metrics.ticketsFailed.inc();
-    await this.gate.giveBack(sale.id, a.ticket);
+    await this.giveBack(sale, a);
+  }
+
+  /** A failed ticket's units go back to the bucket that admitted it (its buyer's). */
+  private giveBack(sale: FlashSale, a: Admission): Promise<void> {
+    return this.gate.giveBack(sale.id, bucketOf(a.userId, sale.stockBuckets), a.ticket);
   }
 
   private async databaseAnswers(): Promise<boolean> {

@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import type { RedisClient } from '../../infra/redis/index.js';
 
 /**
- * Redis layout of one sale. Every key carries the `{fs<id>}` hash tag, so
- * all of them live in one slot and the admission script runs on Redis
- * Cluster too.
+ * Redis layout of one stock bucket of a sale. Every key of a bucket carries
+ * its hash tag (`{fs<id>}` for bucket 0, the only one of a sale with
+ * FLASH_STOCK_BUCKETS=1, `{fs<id>.<b>}` for the others), so a bucket lives in
+ * one slot and its admission script runs on Redis Cluster too; the buckets of
+ * one sale sit in different slots, so a Cluster spreads them over its shards.
  */
 export interface SaleKeys {
   /** hash: s (starts, ms), e (ends, ms), l (per-user limit) */
@@ -19,10 +21,14 @@ export interface SaleKeys {
   returned: string;
   /** stream of admissions, read by the persister's consumer group */
   stream: string;
+  /** hash: move id → "toBucket:units", units taken out of this bucket and not yet landed */
+  moved: string;
+  /** hash: move id → 1, moves that landed here (once each) */
+  received: string;
 }
 
-export function saleKeys(saleId: number): SaleKeys {
-  const tag = `fs:{fs${saleId}}`;
+export function saleKeys(saleId: number, bucket = 0): SaleKeys {
+  const tag = bucket === 0 ? `fs:{fs${saleId}}` : `fs:{fs${saleId}.${bucket}}`;
   return {
     meta: `${tag}:m`,
     stock: `${tag}:st`,
@@ -30,7 +36,23 @@ export function saleKeys(saleId: number): SaleKeys {
     tickets: `${tag}:t`,
     returned: `${tag}:r`,
     stream: `${tag}:s`,
+    moved: `${tag}:x`,
+    received: `${tag}:i`,
   };
+}
+
+/**
+ * The bucket holding a user's counter, tickets and admissions: fixed per
+ * user, so one Lua call on one slot decides the per-user limit and the
+ * idempotency of every buy of that user exactly, as with one bucket.
+ */
+export function bucketOf(userId: number, buckets: number): number {
+  return buckets > 1 ? userId % buckets : 0;
+}
+
+/** Units of a sale's bucket `b` when `units` are split over `buckets`. */
+export function shareOf(units: number, buckets: number, b: number): number {
+  return Math.floor(units / buckets) + (b < units % buckets ? 1 : 0);
 }
 
 export const CONSUMER_GROUP = 'persist';

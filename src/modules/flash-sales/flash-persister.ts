@@ -69,7 +69,8 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
   private loops: Promise<void>[] = [];
   private sales: FlashSale[] = [];
   private salesReadAt = 0;
-  private readonly claimedAt = new Map<number, number>();
+  /** Last XAUTOCLAIM per stream. */
+  private readonly claimedAt = new Map<string, number>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -103,13 +104,16 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
       try {
         await this.refreshSales();
         for (const sale of this.sales) {
-          if (!this.running) break;
-          const stream = saleKeys(sale.id).stream;
-          const written = await this.pacer.run(
-            (size) => this.drainOnce(redis, sale, consumer, size),
-            () => redis.xlen(stream),
-          );
-          worked = written > 0 || worked;
+          // Each stock bucket of the sale has its own stream (in its own slot).
+          for (let bucket = 0; bucket < sale.stockBuckets; bucket++) {
+            if (!this.running) break;
+            const stream = saleKeys(sale.id, bucket).stream;
+            const written = await this.pacer.run(
+              (size) => this.drainOnce(redis, sale, bucket, consumer, size),
+              () => redis.xlen(stream),
+            );
+            worked = written > 0 || worked;
+          }
         }
       } catch (err) {
         this.logger.warn(`persisting admissions failed, retrying: ${(err as Error).message}`);
@@ -137,20 +141,21 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * One batch of up to `size` admissions of this sale: first what a dead
-   * consumer left behind, then new entries. Resolves with the entries handled.
+   * One batch of up to `size` admissions of this sale's bucket: first what a
+   * dead consumer left behind, then new entries. Resolves with the entries handled.
    */
   private async drainOnce(
     redis: RedisClient,
     sale: FlashSale,
+    bucket: number,
     consumer: string,
     size: number,
   ): Promise<number> {
-    const stream = saleKeys(sale.id).stream;
+    const stream = saleKeys(sale.id, bucket).stream;
     let entries: StreamEntry[];
     const now = Date.now();
-    if (now - (this.claimedAt.get(sale.id) ?? 0) >= Math.min(this.claimIdleMs, 5000)) {
-      this.claimedAt.set(sale.id, now);
+    if (now - (this.claimedAt.get(stream) ?? 0) >= Math.min(this.claimIdleMs, 5000)) {
+      this.claimedAt.set(stream, now);
       const claimed = (await this.withGroup(redis, stream, () =>
         redis.xautoclaim(stream, CONSUMER_GROUP, consumer, this.claimIdleMs, '0-0', 'COUNT', size),
       )) as [string, StreamEntry[]];
@@ -160,7 +165,7 @@ export class FlashPersister implements OnApplicationBootstrap, OnApplicationShut
           `took over ${entries.length} admissions of sale ${sale.id} from a stopped worker`,
         );
         // More may be waiting: claim again on the next turn.
-        this.claimedAt.delete(sale.id);
+        this.claimedAt.delete(stream);
       }
     } else {
       entries = [];

@@ -52,6 +52,13 @@ export class FlashSale {
   @Column({ name: 'returned_units', type: 'integer', default: 0 })
   returnedUnits: number;
 
+  /**
+   * Redis stock buckets of the sale (FLASH_STOCK_BUCKETS when it was
+   * created): fixed for its life, since a buyer's bucket is derived from it.
+   */
+  @Column({ name: 'stock_buckets', type: 'integer', default: 1 })
+  stockBuckets: number;
+
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;
 

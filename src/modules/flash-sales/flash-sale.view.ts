@@ -13,6 +13,8 @@ export interface SaleSnapshot {
   perUserLimit: number;
   startsMs: number;
   endsMs: number;
+  /** Stock buckets the sale's units are split over in Redis (fixed at creation). */
+  buckets: number;
 }
 
 export const flashSaleView = apiView(
@@ -60,6 +62,7 @@ export function snapshotOf(sale: FlashSale, remaining = sale.remaining): SaleSna
     perUserLimit: sale.perUserLimit,
     startsMs: sale.startsAt.getTime(),
     endsMs: sale.endsAt.getTime(),
+    buckets: sale.stockBuckets,
   };
 }
 

@@ -15,6 +15,7 @@ import { FlashSalesController } from './flash-sales.controller.js';
 import { FlashSalesService } from './flash-sales.service.js';
 import { FlashSettlement } from './flash-settlement.js';
 import { FlashTicket } from './flash-ticket.entity.js';
+import { StockBuckets } from './stock-buckets.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([FlashSale, FlashTicket]), CatalogModule, OrdersModule],
@@ -26,6 +27,7 @@ import { FlashTicket } from './flash-ticket.entity.js';
       inject: [APP_CONFIG],
       useFactory: (c: AppConfig) => new PersistPacer(c.flash.batchSize, c.workerMode === 'all'),
     },
+    StockBuckets,
     AdmissionGate,
     FlashSalesService,
     FlashBatchWriter,

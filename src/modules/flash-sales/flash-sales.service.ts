@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppError, validationError } from '../../common/errors/index.js';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { AuditLog } from '../../infra/audit/index.js';
 import { TwoTierCache, type GetOrSetOptions } from '../../infra/cache/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
@@ -9,7 +10,7 @@ import { Transactions } from '../../infra/transactions/index.js';
 import { Product, ProductStock } from '../catalog/index.js';
 import { AdmissionGate } from './admission.gate.js';
 import { ADMIT } from './admission.scripts.js';
-import { saleKeys, saleOfTicket, ticketFor } from './flash-keys.js';
+import { bucketOf, saleKeys, saleOfTicket, ticketFor } from './flash-keys.js';
 import type { CreateFlashSaleDto } from './flash-sale.dto.js';
 import { FlashSale } from './flash-sale.entity.js';
 import {
@@ -46,6 +47,7 @@ export class FlashSalesService {
     private readonly consistency: ConsistencyService,
     private readonly audit: AuditLog,
     @Inject(REDIS) private readonly redis: RedisClient | null,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async create(actorId: number, dto: CreateFlashSaleDto): Promise<FlashSaleView> {
@@ -81,6 +83,7 @@ export class FlashSalesService {
         endsAt,
         settledAt: null,
         returnedUnits: 0,
+        stockBuckets: this.config.flash.stockBuckets,
         createdAt: now,
         updatedAt: now,
       });
@@ -138,7 +141,12 @@ export class FlashSalesService {
       if (row.userId !== userId) throw new AppError('NOT_FOUND', 'ticket not found');
       return { ticket, status: row.status, orderId: row.orderId, reason: row.reason };
     }
-    const admitted = this.redis ? await this.redis.hget(saleKeys(saleId).tickets, ticket) : null;
+    // Admitted and not written yet: in the buyer's bucket of the sale.
+    const sale = await this.snapshot(saleId).catch(() => null);
+    const admitted =
+      this.redis && sale
+        ? await this.redis.hget(saleKeys(saleId, bucketOf(userId, sale.buckets)).tickets, ticket)
+        : null;
     if (!admitted || admitted.slice(0, admitted.indexOf(':')) !== String(userId)) {
       throw new AppError('NOT_FOUND', 'ticket not found');
     }
@@ -152,7 +160,7 @@ export class FlashSalesService {
         const sale = await this.readSale(id);
         if (!sale) return null;
         if (sale.settledAt) return snapshotOf(sale, 0);
-        const left = await this.gate.unitsLeft(id).catch(() => undefined);
+        const left = await this.gate.unitsLeft(id, sale.stockBuckets).catch(() => undefined);
         return snapshotOf(sale, left ?? sale.remaining);
       },
       SALE_CACHE,

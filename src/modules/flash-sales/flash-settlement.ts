@@ -51,6 +51,7 @@ export class FlashSettlement implements OnModuleInit {
   private readonly graceMs: number;
   private scannedAt = Date.now();
   private readonly endsAt = new Map<number, number>();
+  private readonly bucketsOf = new Map<number, number>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -86,7 +87,7 @@ export class FlashSettlement implements OnModuleInit {
         this.dataSource.manager.findOneBy(FlashSale, { id }),
       );
       if (!sale || sale.settledAt || sale.endsAt.getTime() > now.getTime()) continue;
-      const left = await this.gate.unitsLeft(sale.id).catch(() => undefined);
+      const left = await this.gate.unitsLeft(sale.id, sale.stockBuckets).catch(() => undefined);
       const drained = left === undefined || left === sale.remaining;
       if (!drained && now.getTime() < sale.endsAt.getTime() + this.graceMs) continue;
       if (await this.settle(sale.id)) reports.push(await this.reconcile(sale.id));
@@ -100,7 +101,9 @@ export class FlashSettlement implements OnModuleInit {
    * sale Redis never had or lost. No database poll while nothing is on sale.
    */
   private async dueIds(now: number): Promise<number[]> {
-    const ids = new Set(await this.gate.activeSaleIds().catch(() => []));
+    const active = await this.gate.activeSaleIds().catch(() => []);
+    await this.landStranded(active);
+    const ids = new Set(active);
     if (now - this.scannedAt >= FULL_SCAN_MS) {
       this.scannedAt = now;
       const unsettled = await this.dataSource.getRepository(FlashSale).find({
@@ -118,10 +121,29 @@ export class FlashSettlement implements OnModuleInit {
         if (!row) continue;
         ends = row.endsAt.getTime();
         this.endsAt.set(id, ends);
+        this.bucketsOf.set(id, row.stockBuckets);
       }
       if (ends <= now) due.push(id);
     }
     return due;
+  }
+
+  /**
+   * Moves between stock buckets that a killed process left half done are
+   * landed here, each sweep, for every sale on sale (a bucketed sale whose
+   * row this sweep has read): until then their units count as left but
+   * nobody can buy them.
+   */
+  private async landStranded(ids: number[]): Promise<void> {
+    for (const id of ids) {
+      const buckets = this.bucketsOf.get(id) ?? 1;
+      if (buckets === 1) continue;
+      await this.gate
+        .landStranded(id, buckets)
+        .catch((err: Error) =>
+          this.logger.warn(`sale ${id}: landing moves failed: ${err.message}`),
+        );
+    }
   }
 
   /** Returns the unsold units to the product; true only for the call that did it. */
@@ -149,9 +171,10 @@ export class FlashSettlement implements OnModuleInit {
     });
     if (!sale) return false;
     await this.stock.stockChanged([sale.productId]);
-    await this.gate.retire(saleId, RETIRED_TTL_S).catch(() => undefined);
+    await this.gate.retire(saleId, sale.stockBuckets, RETIRED_TTL_S).catch(() => undefined);
     await this.cache.delete(`flash:sale:${saleId}`);
     this.endsAt.delete(saleId);
+    this.bucketsOf.delete(saleId);
     this.logger.log(
       `flash sale ${saleId} settled: ${sale.returnedUnits} unsold units back to product ${sale.productId}`,
     );
@@ -168,7 +191,8 @@ export class FlashSettlement implements OnModuleInit {
       .addSelect('t.quantity', 'quantity')
       .where('t.sale_id = :saleId', { saleId })
       .getRawMany();
-    const admitted = await this.admittedInRedis(saleId);
+    const sale = await this.dataSource.manager.findOneBy(FlashSale, { id: saleId });
+    const admitted = await this.admittedInRedis(saleId, sale?.stockBuckets ?? 1);
     let placedUnits = 0;
     let failedUnits = 0;
     let unknownToRedis = 0;
@@ -221,16 +245,19 @@ export class FlashSettlement implements OnModuleInit {
 
   private async admittedInRedis(
     saleId: number,
+    buckets: number,
   ): Promise<{ tickets: Map<string, number>; returned: Set<string> } | null> {
     if (!this.redis) return null;
-    const k = saleKeys(saleId);
-    if ((await this.redis.exists(k.meta)) === 0) return null;
+    if ((await this.redis.exists(saleKeys(saleId).meta)) === 0) return null;
     const tickets = new Map<string, number>();
     const returned = new Set<string>();
-    await scanHash(this.redis, k.tickets, (field, value) =>
-      tickets.set(field, Number(value.slice(value.indexOf(':') + 1))),
-    );
-    await scanHash(this.redis, k.returned, (field) => returned.add(field));
+    for (let b = 0; b < buckets; b++) {
+      const k = saleKeys(saleId, b);
+      await scanHash(this.redis, k.tickets, (field, value) =>
+        tickets.set(field, Number(value.slice(value.indexOf(':') + 1))),
+      );
+      await scanHash(this.redis, k.returned, (field) => returned.add(field));
+    }
     return { tickets, returned };
   }
 }
