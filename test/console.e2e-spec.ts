@@ -490,8 +490,9 @@ describe(
       await until(async () => (await page.locator('tr[data-order]').count()) === 1, 15_000);
       // The link carries the search; the browser downloads what it names.
       expect(await page.getAttribute('#export-csv', 'href')).toContain(`q=${phone}`);
+      // Playwright's 30 s default was once not enough on a CI machine busy with benchmarks.
       const [download] = await Promise.all([
-        page.waitForEvent('download'),
+        page.waitForEvent('download', { timeout: 60_000 }),
         page.click('#export-csv'),
       ]);
       expect(download.suggestedFilename()).toMatch(/^orders-\d{4}-\d{2}-\d{2}\.csv$/);

@@ -175,8 +175,10 @@ describe('read/write routing on a real primary + replica pair', () => {
       DATABASE_POOL_SIZE: '4',
       READ_YOUR_WRITES_MS: String(READ_YOUR_WRITES_MS),
       DATABASE_REPLICA_RESTORE_MS: String(RESTORE_MS),
-      // Statement counts measure the request path: no outbox relay polling beside it.
+      // Statement counts measure the request path: no outbox relay polling beside it,
+      // and no runtime-settings refresh (a SELECT every 5 s by default) during a request.
       WORKER_MODE: 'http',
+      SETTINGS_REFRESH_MS: String(3_600_000),
     };
     app1 = await startTestApp(env, { imports: [RoutingProbeModule] });
     app2 = await startTestApp(env, { imports: [RoutingProbeModule] });
