@@ -122,7 +122,7 @@ describe('orders on a real primary + replica pair', () => {
         app2.http.get(`/api/v1/orders/${id}`).set(bearer(alice)),
       );
       expect(result.status).toBe(200);
-      expect(result.body.data).toEqual(placed.body.data);
+      expect(result.body.data).toEqual({ ...placed.body.data, shipments: [] });
       expect(primary).toBeGreaterThan(0);
       expect(replica).toBe(0);
 

@@ -268,9 +268,21 @@ describe('shipping information upload (MariaDB + Redis, BullMQ, fake WeChat)', (
       expect(await s.status(alice, orderId)).toBe('paid');
       expect(await stored()).toEqual([]);
     }
+    const buyerView = () => stack.app.http.get(`/api/v1/orders/${orderId}`).set(s.as(alice));
+    expect((await buyerView()).body.data.shipments).toEqual([]);
     expect((await s.ship(admin, orderId, { packages: parcels.slice(0, 10) })).status).toBe(200);
     expect(await stored()).toEqual(parcels.slice(0, 10).map((p, i) => ({ i, t: p.trackingNo })));
     expect(await shippedEvent(orderId)).toBeGreaterThan(0);
+    // The buyer sees every package, in the order staff gave them; nobody else sees the order.
+    const { shipments } = (await buyerView()).body.data as {
+      shipments: { carrier: string; trackingNo: string; shippedAt: string }[];
+    };
+    expect(shipments.map((p) => [p.carrier, p.trackingNo])).toEqual(
+      parcels.slice(0, 10).map((p) => [p.carrier, p.trackingNo]),
+    );
+    expect(new Set(shipments.map((p) => p.shippedAt)).size).toBe(1);
+    const other = await stack.app.http.get(`/api/v1/orders/${orderId}`).set(s.as(admin));
+    expect([other.status, other.body.code]).toEqual([404, 40400]);
   });
 
   it('a redelivered order.shipped uploads nothing more', async () => {

@@ -1511,6 +1511,49 @@ export interface components {
             /** @description what WeChat Pay has confirmed refunding (a cancelled order paid late: totalCents) */
             refundedCents: number;
         };
+        OrderDetailView: {
+            /** @example 7 */
+            id: number;
+            /** @enum {string} */
+            status: "pending" | "paid" | "shipped" | "completed" | "cancelled" | "refunding" | "refunded";
+            /** @example 11800 */
+            totalCents: number;
+            remark: string | null;
+            items: components["schemas"]["OrderItemView"][];
+            /** @description the order's own copy of its delivery address; null until one is set */
+            address: components["schemas"]["DeliveryAddressView"] | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T08:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T08:00:00.000Z
+             */
+            updatedAt: string;
+            /**
+             * Format: date-time
+             * @description a pending order not paid by then is cancelled (`payment_timeout`)
+             * @example 2026-01-01T08:00:00.000Z
+             */
+            payBefore: string;
+            /** @description why the order was cancelled; null unless it is `cancelled` */
+            cancelReason: ("user" | "payment_timeout" | "admin") | null;
+            /** @description what WeChat Pay has confirmed refunding (a cancelled order paid late: totalCents) */
+            refundedCents: number;
+            /** @description one a package, in the order staff gave them; empty until shipped */
+            shipments: {
+                carrier: string | null;
+                /** @description null when shipped without one (self-pickup) */
+                trackingNo: string | null;
+                /**
+                 * Format: date-time
+                 * @example 2026-01-01T08:00:00.000Z
+                 */
+                shippedAt: string;
+            }[];
+        };
         OrderPage: {
             items: components["schemas"]["OrderView"][];
             /** @description null on the last page */
@@ -1941,6 +1984,7 @@ export interface components {
             /** @description one a package, in the order they were given when shipping */
             shipments: {
                 carrier: string | null;
+                /** @description null when shipped without one (self-pickup) */
                 trackingNo: string | null;
                 /**
                  * Format: date-time
@@ -7581,7 +7625,7 @@ export interface operations {
                         code: 0;
                         /** @enum {string} */
                         message: "ok";
-                        data: components["schemas"]["OrderView"];
+                        data: components["schemas"]["OrderDetailView"];
                         requestId: components["schemas"]["RequestId"];
                     };
                 };

@@ -34,6 +34,8 @@ export type ProfileUpdate = Body<'/api/v1/users/me', 'put'>;
 export type Product = Schemas['ProductView'];
 export type ProductPage = Data<'/api/v1/products', 'get'>;
 export type Order = Schemas['OrderView'];
+/** One order as `order(id)` returns it: with its packages once shipped. */
+export type OrderDetail = Schemas['OrderDetailView'];
 export type OrderPage = Data<'/api/v1/orders', 'get'>;
 export type NewOrder = Body<'/api/v1/orders', 'post'>;
 export type PaymentParams = Data<'/api/v1/orders/{id}/payment', 'post'>;

@@ -12,6 +12,7 @@ import type {
   NewAfterSales,
   NewOrder,
   Order,
+  OrderDetail,
   OrderAddress,
   OrderPage,
   PaymentParams,
@@ -239,7 +240,7 @@ export class Client {
     return this.request('POST', '/orders', { body: order, idempotencyKey });
   }
 
-  order(id: number): Promise<Order> {
+  order(id: number): Promise<OrderDetail> {
     return this.request('GET', `/orders/${id}`);
   }
 

@@ -2,12 +2,9 @@ import { z } from 'zod';
 import { apiView, isoTime, pageOf, rowId } from '../../common/http/index.js';
 import type { AuditEntryRecord } from './audit.log.js';
 
-const snapshot = z
-  .record(z.string(), z.unknown())
-  .nullable()
-  .meta({
-    description: 'the changed fields; null where there is nothing to show (a create has no before)',
-  });
+const snapshot = z.record(z.string(), z.unknown()).nullable().meta({
+  description: 'the changed fields; null where there is nothing to show (a create has no before)',
+});
 
 /** One staff write of GET /admin/audit. */
 export const auditEntryView = apiView(

@@ -19,6 +19,7 @@ export {
   type OrderRefundedPayload,
 } from './order-events.js';
 export { OrderItem } from './order-item.entity.js';
+export { OrderShipment } from './order-shipment.entity.js';
 export { OrderTimelineEntry } from './order-timeline.entity.js';
 export { ORDER_ACTORS, type OrderActor } from './order-actors.js';
 export {
@@ -29,5 +30,12 @@ export {
   type AllowedTransition,
   type Transition,
 } from './order-transitions.js';
-export { orderView, type OrderView, type OrderItemView, type OrderPage } from './order.view.js';
+export {
+  orderShipmentView,
+  orderView,
+  shipmentsView,
+  type OrderView,
+  type OrderItemView,
+  type OrderPage,
+} from './order.view.js';
 export { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, parseIdempotencyKey } from './params.js';

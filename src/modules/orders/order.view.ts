@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { apiView, intColumn, isoTime, pageOf, rowId } from '../../common/http/index.js';
 import { deliveryAddressView, type DeliveryAddress } from '../users/index.js';
 import type { OrderItem } from './order-item.entity.js';
+import type { OrderShipment } from './order-shipment.entity.js';
 import { CANCEL_REASONS, ORDER_STATUSES, type Order } from './order.entity.js';
 
 export const orderItemView = apiView(
@@ -44,6 +45,27 @@ export const orderView = apiView(
   }),
 );
 export type OrderView = z.infer<typeof orderView>;
+
+/** One package of a shipped order, as the buyer and staff see it. */
+export const orderShipmentView = z.strictObject({
+  carrier: z.string().nullable(),
+  trackingNo: z
+    .string()
+    .nullable()
+    .meta({ description: 'null when shipped without one (self-pickup)' }),
+  shippedAt: isoTime(),
+});
+
+/** `GET /orders/:id`: the order and, once shipped, its packages (docs/http-api.md). */
+export const orderDetailView = apiView(
+  'OrderDetailView',
+  orderView.extend({
+    shipments: z
+      .array(orderShipmentView)
+      .meta({ description: 'one a package, in the order staff gave them; empty until shipped' }),
+  }),
+);
+export type OrderDetailView = z.infer<typeof orderDetailView>;
 
 export const orderPage = pageOf('OrderPage', orderView);
 export type OrderPage = z.infer<typeof orderPage>;
@@ -96,6 +118,16 @@ function addressOf(o: Partial<Pick<Order, AddressColumn>>): DeliveryAddress | nu
     detail: o.addressDetail ?? '',
     postalCode: o.addressPostalCode ?? null,
   };
+}
+
+export function shipmentsView(
+  packages: readonly Pick<OrderShipment, 'carrier' | 'trackingNo' | 'shippedAt'>[],
+): OrderDetailView['shipments'] {
+  return packages.map((p) => ({
+    carrier: p.carrier,
+    trackingNo: p.trackingNo,
+    shippedAt: p.shippedAt.toISOString(),
+  }));
 }
 
 export function toView(order: OrderFields, items: readonly ItemFields[]): OrderView {

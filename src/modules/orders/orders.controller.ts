@@ -23,7 +23,14 @@ import {
 import { FeatureSwitch } from '../../infra/settings/index.js';
 import { ThrottleAs } from '../../infra/throttle/index.js';
 import { CreateOrderDto, ListOrdersQuery, SetOrderAddressDto } from './order.dto.js';
-import { orderPage, orderView, type OrderPage, type OrderView } from './order.view.js';
+import {
+  orderDetailView,
+  orderPage,
+  orderView,
+  type OrderDetailView,
+  type OrderPage,
+  type OrderView,
+} from './order.view.js';
 import { OrdersService } from './orders.service.js';
 import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, parseIdempotencyKey } from './params.js';
 
@@ -85,9 +92,9 @@ export class OrdersController {
 
   @ApiOperation({ summary: 'Get one of my orders' })
   @Get(':id')
-  @ApiAnswer(orderView)
-  get(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<OrderView> {
-    return this.orders.get(user.userId, parseId(id, 'order'));
+  @ApiAnswer(orderDetailView)
+  get(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<OrderDetailView> {
+    return this.orders.detail(user.userId, parseId(id, 'order'));
   }
 
   @ApiOperation({ summary: 'Cancel my pending order' })

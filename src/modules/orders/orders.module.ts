@@ -5,6 +5,7 @@ import { ModerationModule } from '../moderation/index.js';
 import { UsersModule } from '../users/index.js';
 import { OrderCancelHooks } from './order-cancel.hooks.js';
 import { OrderItem } from './order-item.entity.js';
+import { OrderShipment } from './order-shipment.entity.js';
 import { OrderTimelineEntry } from './order-timeline.entity.js';
 import { OrderTransitions } from './order-transitions.js';
 import { Order } from './order.entity.js';
@@ -14,7 +15,7 @@ import { PaymentTimeout } from './payment-timeout.consumer.js';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Order, OrderItem, OrderTimelineEntry]),
+    TypeOrmModule.forFeature([Order, OrderItem, OrderShipment, OrderTimelineEntry]),
     CatalogModule,
     ModerationModule,
     UsersModule,

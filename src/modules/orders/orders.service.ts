@@ -22,11 +22,19 @@ import {
   type OrderPlacedPayload,
 } from './order-events.js';
 import { OrderItem } from './order-item.entity.js';
+import { OrderShipment } from './order-shipment.entity.js';
 import type { OrderActor } from './order-actors.js';
 import { OrderTransitions } from './order-transitions.js';
 import { ProductPricesMemo } from './product-prices.memo.js';
 import { Order, type CancelReason } from './order.entity.js';
-import { addressColumns, toView, type OrderPage, type OrderView } from './order.view.js';
+import {
+  addressColumns,
+  shipmentsView,
+  toView,
+  type OrderDetailView,
+  type OrderPage,
+  type OrderView,
+} from './order.view.js';
 import { requestHash } from './params.js';
 
 /** Order lists go down by id, newest first. */
@@ -92,6 +100,7 @@ export class OrdersService {
     private readonly transactions: Transactions,
     @InjectRepository(Order) private readonly orders: Repository<Order>,
     @InjectRepository(OrderItem) private readonly orderItems: Repository<OrderItem>,
+    @InjectRepository(OrderShipment) private readonly shipments: Repository<OrderShipment>,
     private readonly stock: ProductStock,
     private readonly consistency: ConsistencyService,
     private readonly security: ContentSecurity,
@@ -455,6 +464,15 @@ export class OrdersService {
     if (!order) throw new AppError('NOT_FOUND', 'order not found');
     const items = await this.orderItems.find({ where: { orderId }, order: { id: 'ASC' } });
     return toView(order, items);
+  }
+
+  /** `GET /orders/:id`: the order with its packages. */
+  async detail(userId: number, orderId: number): Promise<OrderDetailView> {
+    const [order, packages] = await Promise.all([
+      this.get(userId, orderId),
+      this.shipments.find({ where: { orderId }, order: { packageIndex: 'ASC' } }),
+    ]);
+    return { ...order, shipments: shipmentsView(packages) };
   }
 
   /** The user's orders, newest first; `nextCursor` is null on the last page. */

@@ -8,12 +8,12 @@ import { Transactions } from '../../infra/transactions/index.js';
 import {
   ORDER_EVENTS,
   OrderItem,
+  OrderShipment,
   OrderTransitions,
   OrdersService,
   orderEvent,
   type Order,
 } from '../orders/index.js';
-import { OrderShipment } from './order-shipment.entity.js';
 import type { PackageDto, ShipDto } from './payments.dto.js';
 
 /** A parcel as the shipping upload needs it. */

@@ -1,5 +1,4 @@
 export { PaymentsModule } from './payments.module.js';
 export { OrderPayment } from './order-payment.entity.js';
 export { OrderRefund } from './order-refund.entity.js';
-export { OrderShipment } from './order-shipment.entity.js';
 export { RefundsService } from './refunds.service.js';

@@ -2,10 +2,15 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { ConsumerRegistry } from '../../infra/queue/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
-import { ORDER_EVENTS, Order, OrderCancelHooks, OrdersService } from '../orders/index.js';
+import {
+  ORDER_EVENTS,
+  Order,
+  OrderCancelHooks,
+  OrderShipment,
+  OrdersService,
+} from '../orders/index.js';
 import { FulfilmentService, type OrderShippedPayload } from './fulfilment.service.js';
 import { OrderPayment } from './order-payment.entity.js';
-import { OrderShipment } from './order-shipment.entity.js';
 import {
   PAYMENT_EVENTS,
   type PrepaidPayload,

@@ -9,7 +9,6 @@ import { AdminOrdersController } from './admin-orders.controller.js';
 import { FulfilmentService } from './fulfilment.service.js';
 import { OrderPayment } from './order-payment.entity.js';
 import { OrderRefund } from './order-refund.entity.js';
-import { OrderShipment } from './order-shipment.entity.js';
 import { PaymentJobs } from './payment-jobs.js';
 import { PaymentMetrics } from './payment-metrics.js';
 import {
@@ -38,7 +37,7 @@ class WechatPayCloser implements OnApplicationShutdown {
 /** WeChat Pay and the order lifecycle after placing: pay, confirm, notify, refund, ship, complete. */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([OrderPayment, OrderRefund, OrderShipment]),
+    TypeOrmModule.forFeature([OrderPayment, OrderRefund]),
     OrdersModule,
     UsersModule,
     WechatModule,

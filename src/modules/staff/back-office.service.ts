@@ -3,8 +3,14 @@ import { Brackets, DataSource, In, type SelectQueryBuilder } from 'typeorm';
 import { AppError, validationError } from '../../common/errors/index.js';
 import { DEFAULT_PAGE_SIZE, MAX_INT, idCursor, withoutBudget } from '../../common/http/index.js';
 import { AfterSalesRequest, toAfterSalesView } from '../after-sales/index.js';
-import { Order, OrderItem, OrderTimelineEntry } from '../orders/index.js';
-import { OrderPayment, OrderRefund, OrderShipment } from '../payments/index.js';
+import {
+  Order,
+  OrderItem,
+  OrderShipment,
+  OrderTimelineEntry,
+  shipmentsView,
+} from '../orders/index.js';
+import { OrderPayment, OrderRefund } from '../payments/index.js';
 import { User } from '../users/index.js';
 import { orderCursor, type OrderKey } from './order-cursor.js';
 import type { OrderFiltersDto, OrderListQuery, UserListQuery } from './order-filters.dto.js';
@@ -115,11 +121,7 @@ export class BackOfficeService {
         createdAt: r.createdAt.toISOString(),
         updatedAt: r.updatedAt.toISOString(),
       })),
-      shipments: shipments.map((s) => ({
-        carrier: s.carrier,
-        trackingNo: s.trackingNo,
-        shippedAt: s.shippedAt.toISOString(),
-      })),
+      shipments: shipmentsView(shipments),
       afterSales: afterSales.map(toAfterSalesView),
       timeline: timeline.map((e) => ({
         from: e.fromStatus,

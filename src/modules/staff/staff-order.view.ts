@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { apiView, intColumn, isoTime, pageOf, rowId } from '../../common/http/index.js';
 import { afterSalesView } from '../after-sales/index.js';
-import { CANCEL_REASONS, ORDER_ACTORS, ORDER_STATUSES } from '../orders/index.js';
+import {
+  CANCEL_REASONS,
+  ORDER_ACTORS,
+  ORDER_STATUSES,
+  orderShipmentView,
+} from '../orders/index.js';
 import { deliveryAddressView } from '../users/index.js';
 
 const orderFields = {
@@ -50,12 +55,6 @@ const refundView = z.strictObject({
   updatedAt: isoTime(),
 });
 
-const shipmentView = z.strictObject({
-  carrier: z.string().nullable(),
-  trackingNo: z.string().nullable(),
-  shippedAt: isoTime(),
-});
-
 const timelineView = z.strictObject({
   from: z.enum(ORDER_STATUSES).nullable().meta({ description: 'null for the placing' }),
   to: z.enum(ORDER_STATUSES),
@@ -76,7 +75,7 @@ export const staffOrderView = apiView(
     payments: z.array(paymentView),
     refunds: z.array(refundView),
     shipments: z
-      .array(shipmentView)
+      .array(orderShipmentView)
       .meta({ description: 'one a package, in the order they were given when shipping' }),
     afterSales: z.array(afterSalesView).meta({ description: 'after-sales requests, newest first' }),
     timeline: z.array(timelineView).meta({ description: 'every transition, oldest first' }),

@@ -11,6 +11,8 @@ Page({
   data: {
     /** @type {import('../../lib/wx-mp-sdk.js').Order | null} */
     order: null,
+    /** @type {import('../../lib/wx-mp-sdk.js').OrderDetail['shipments']} */
+    shipments: [],
     total: '',
     error: '',
     paying: false,
@@ -26,7 +28,10 @@ Page({
 
   async reload() {
     try {
-      this.show(await client.order(this.orderId));
+      const order = await client.order(this.orderId);
+      // The packages come with this read only; the actions below answer the order alone.
+      this.setData({ shipments: order.shipments });
+      this.show(order);
     } catch (err) {
       this.setData({ error: describeError(err) });
     }
