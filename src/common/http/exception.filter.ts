@@ -3,21 +3,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { describeForLog, toErrorResponse } from './error-response.js';
 
 /**
- * Work a request's answer waits for, which may refuse it instead: a throttle
- * hit that the guard left to the route's own Redis call
- * (infra/throttle/deferred-hit.ts), when the route fails before that call.
- */
-export interface PendingRefusal {
-  settle(): Promise<Error | undefined>;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    pendingRefusal?: PendingRefusal;
-  }
-}
-
-/**
  * Every error leaves through here, as an envelope: Nest also routes Fastify's
  * own errors (malformed JSON, body too large) and unknown routes to it.
  */
@@ -27,18 +12,6 @@ export class EnvelopeExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const pending = request.pendingRefusal;
-    if (pending) {
-      void pending.settle().then(
-        (refusal) => this.answer(refusal ?? err, request, reply),
-        () => this.answer(err, request, reply),
-      );
-      return;
-    }
-    this.answer(err, request, reply);
-  }
-
-  private answer(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const res = toErrorResponse(err);
     if (res.unexpected) {
       // Not under `err`: pino's error serializer would add the stack.

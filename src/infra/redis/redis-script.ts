@@ -5,19 +5,17 @@ export type RedisScript<R> = (keys: string[], args: (string | number)[]) => Prom
 /**
  * Registers a Lua script with ioredis `defineCommand` (EVALSHA, falling back
  * to EVAL once per connection) and returns a typed caller. KEYS get the
- * client's keyPrefix like any other command. `numberOfKeys` 'varies': each
- * call says how many of its arguments are keys (keys.length).
+ * client's keyPrefix like any other command.
  */
 export function defineScript<R>(
   redis: RedisClient,
   name: string,
   lua: string,
-  numberOfKeys: number | 'varies',
+  numberOfKeys: number,
 ): RedisScript<R> {
-  redis.defineCommand(name, numberOfKeys === 'varies' ? { lua } : { lua, numberOfKeys });
+  redis.defineCommand(name, { lua, numberOfKeys });
   const command = (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<R>>)[
     name
   ].bind(redis);
-  if (numberOfKeys === 'varies') return (keys, args) => command(keys.length, ...keys, ...args);
   return (keys, args) => command(...keys, ...args);
 }

@@ -12,11 +12,7 @@ import { Counter, Registry } from 'prom-client';
 import { AppError } from '../../common/errors/index.js';
 import { APP_CONFIG, type AppConfig, type ThrottleName } from '../../config/index.js';
 import { RuntimeSettings } from '../settings/index.js';
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
-import { ClusterThrottlerStorage, recordOf } from './cluster-throttler.storage.js';
-import { DeferredHit } from './deferred-hit.js';
-import { RedisThrottleCounter } from './redis-throttle-counter.js';
-import { THROTTLE_AS, THROTTLE_FOLDED } from './throttle.decorators.js';
+import { THROTTLE_AS } from './throttle.decorators.js';
 import { ThrottleIdentity } from './throttle-identity.js';
 
 // @nestjs/throttler's metadata key for @SkipThrottle(); not exported from its index.
@@ -26,8 +22,6 @@ interface Plan {
   name: ThrottleName;
   /** Trackers of `login` are always the IP: it runs before anyone is signed in. */
   byIpOnly: boolean;
-  /** @ThrottleAs(name, { folded: true }): the handler counts a signed-in hit in its own call. */
-  folded: boolean;
 }
 
 /**
@@ -41,8 +35,6 @@ interface Plan {
 export class ClusterThrottlerGuard extends ThrottlerGuard {
   private readonly plans = new WeakMap<object, Plan | null>();
   private readonly rejections: Counter<'throttler'>;
-  /** The Redis counter whose hits a route may count in its own call (folded routes). */
-  private readonly folding: RedisThrottleCounter | undefined;
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -60,10 +52,6 @@ export class ClusterThrottlerGuard extends ThrottlerGuard {
       labelNames: ['throttler'] as const,
       registers: [registry],
     });
-    this.folding =
-      storage instanceof ClusterThrottlerStorage && storage.counter instanceof RedisThrottleCounter
-        ? storage.counter
-        : undefined;
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -77,25 +65,8 @@ export class ClusterThrottlerGuard extends ThrottlerGuard {
     const ttlMs = ttl * 1000;
     const userId = plan.byIpOnly ? undefined : this.identity?.userIdOf(request);
     const tracker = userId ? `${plan.name}:u:${userId}` : `${plan.name}:ip:${request.ip}`;
-    if (plan.folded && userId && this.folding?.canFold) {
-      request.pendingRefusal = new DeferredHit(tracker, ttlMs, limit, ttlMs, this.folding, (step) =>
-        this.answer(plan, reply, limit, recordOf(step)),
-      );
-      return true;
-    }
     const record = await this.storageService.increment(tracker, ttlMs, limit, ttlMs, plan.name);
-    const refusal = this.answer(plan, reply, limit, record);
-    if (refusal) throw refusal;
-    return true;
-  }
 
-  /** Sets the X-RateLimit-* headers of a counted hit; the 429 to answer when it is over the limit. */
-  private answer(
-    plan: Plan,
-    reply: FastifyReply,
-    limit: number,
-    record: ThrottlerStorageRecord,
-  ): AppError | undefined {
     void reply.header('X-RateLimit-Limit', limit);
     void reply.header('X-RateLimit-Remaining', Math.max(0, limit - record.totalHits));
     if (record.isBlocked) {
@@ -105,12 +76,12 @@ export class ClusterThrottlerGuard extends ThrottlerGuard {
       const retryAfter = String(Math.max(1, record.timeToBlockExpire));
       void reply.header('X-RateLimit-Remaining', 0);
       void reply.header('X-RateLimit-Reset', retryAfter);
-      return new AppError('THROTTLED', 'too many requests', undefined, {
+      throw new AppError('THROTTLED', 'too many requests', undefined, {
         'Retry-After': retryAfter,
       });
     }
     void reply.header('X-RateLimit-Reset', record.timeToExpire);
-    return undefined;
+    return true;
   }
 
   private planFor(context: ExecutionContext): Plan | null {
@@ -132,7 +103,6 @@ export class ClusterThrottlerGuard extends ThrottlerGuard {
     );
     if (!named && this.reflector.getAllAndOverride<boolean>(SKIP_DEFAULT, targets)) return null;
     const name: ThrottleName = named ?? 'default';
-    const folded = this.reflector.getAllAndOverride<boolean>(THROTTLE_FOLDED, targets) === true;
-    return { name, byIpOnly: name === 'login', folded };
+    return { name, byIpOnly: name === 'login' };
   }
 }

@@ -1,79 +1,47 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { groupBySlot, isCluster, RedisGate, type RedisClient } from '../redis/index.js';
+import { groupBySlot, RedisGate, type RedisClient } from '../redis/index.js';
 import { MemoryThrottleCounter } from './memory-throttle-counter.js';
 import type { ThrottleCounter, ThrottleStep } from './throttle-record.js';
 
-/**
- * One atomic step of a tracker, as a Lua function for the scripts that count
- * trackers (this counter's, and the flash admission's, which counts the
- * flash throttle in its own call): refuse while blocked (refused = 1, nothing
- * counted); otherwise add the batch's n hits, start the window on the first
- * hit, and block once over the limit. Returns (hits, window ms, refused,
- * block ms); which hits of the batch are over the limit, the caller works out
- * from the count (stepOf).
- */
-export const THROTTLE_STEP_LUA = `
-local function throttle(hk, bk, ttl, limit, block, n)
-  local blocked = redis.call('PTTL', bk)
-  if blocked > 0 then
-    return tonumber(redis.call('GET', hk) or '0'), math.max(redis.call('PTTL', hk), 0), 1, blocked
-  end
-  local hits = redis.call('INCRBY', hk, n)
-  local w = redis.call('PTTL', hk)
-  if w < 0 then
-    redis.call('PEXPIRE', hk, ttl)
-    w = ttl
-  end
-  if hits > limit then
-    redis.call('SET', bk, '1', 'PX', block)
-  end
-  return hits, w, 0, block
-end
-`;
-
-// Per tracker of a batch, KEYS are (hits, block) and ARGV is (window ms,
-// limit, block ms, n); the reply is THROTTLE_STEP_LUA's four numbers each.
-const THROTTLE_BATCH_LUA = `${THROTTLE_STEP_LUA}
+// One atomic step per tracker of a batch: refuse while blocked (refused = 1,
+// nothing counted); otherwise add the batch's n hits, start the window on the
+// first hit, and block once over the limit. Per tracker, KEYS are (hits, block)
+// and ARGV is (window ms, limit, block ms, n); the reply is (hits, window ms,
+// refused, block ms). Which hits of the batch are over the limit, the caller
+// works out from the count.
+const THROTTLE_BATCH_LUA = `
 local out = {}
 for t = 0, #KEYS / 2 - 1 do
-  local a = 4 * t
-  local hits, w, refused, b = throttle(KEYS[2 * t + 1], KEYS[2 * t + 2], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4]))
-  out[a + 1] = hits
-  out[a + 2] = w
-  out[a + 3] = refused
-  out[a + 4] = b
+  local hk, bk = KEYS[2 * t + 1], KEYS[2 * t + 2]
+  local ttl, limit, block, n = tonumber(ARGV[4 * t + 1]), tonumber(ARGV[4 * t + 2]), tonumber(ARGV[4 * t + 3]), tonumber(ARGV[4 * t + 4])
+  local blocked = redis.call('PTTL', bk)
+  if blocked > 0 then
+    out[#out + 1] = tonumber(redis.call('GET', hk) or '0')
+    out[#out + 1] = math.max(redis.call('PTTL', hk), 0)
+    out[#out + 1] = 1
+    out[#out + 1] = blocked
+  else
+    local hits = redis.call('INCRBY', hk, n)
+    local w = redis.call('PTTL', hk)
+    if w < 0 then
+      redis.call('PEXPIRE', hk, ttl)
+      w = ttl
+    end
+    if hits > limit then
+      redis.call('SET', bk, '1', 'PX', block)
+    end
+    out[#out + 1] = hits
+    out[#out + 1] = w
+    out[#out + 1] = 0
+    out[#out + 1] = block
+  end
 end
 return out
 `;
 
-/**
- * The step of the i-th (from 0) of a tracker's n hits in one script call,
- * from the tracker's four reply numbers at `at`.
- */
-export function stepOf(
-  reply: number[],
-  at: number,
-  n: number,
-  i: number,
-  limit: number,
-): ThrottleStep {
-  const hits = reply[at];
-  const windowMs = reply[at + 1];
-  const blockMs = reply[at + 3];
-  // Refused without counting: everyone sees the frozen count.
-  if (reply[at + 2] === 1) return { totalHits: hits, windowMs, isBlocked: true, blockMs };
-  // Counted: the i-th hit of this batch is number hits - n + i + 1.
-  const totalHits = hits - n + i + 1;
-  const isBlocked = totalHits > limit;
-  return { totalHits, windowMs, isBlocked, blockMs: isBlocked ? blockMs : 0 };
-}
-
-/** A tracker's keys (hits, block), sharing its hash tag. */
-export const trackerKeys = (tracker: string): [string, string] => [
-  `thr:{${tracker}}:h`,
-  `thr:{${tracker}}:b`,
-];
+const hitsKey = (tracker: string) => `thr:{${tracker}}:h`;
+const blockKey = (tracker: string) => `thr:{${tracker}}:b`;
 
 /** Trackers per script call: bounds the time one call holds Redis. */
 const MAX_TRACKERS_PER_CALL = 256;
@@ -126,7 +94,7 @@ export class RedisThrottleCounter implements ThrottleCounter {
   }
 
   hit(key: string, ttlMs: number, limit: number, blockMs: number): Promise<ThrottleStep> {
-    if (!this.gate.isOpen) return this.countLocally(key, ttlMs, limit, blockMs);
+    if (!this.gate.isOpen) return this.local(key, ttlMs, limit, blockMs);
     return new Promise((resolve) => {
       if (this.pending.size === 0) setImmediate(() => this.flush());
       let p = this.pending.get(key);
@@ -141,7 +109,7 @@ export class RedisThrottleCounter implements ThrottleCounter {
   private flush(): void {
     const all = [...this.pending.values()];
     this.pending = new Map();
-    for (const batch of groupBySlot(this.client, all, (p) => trackerKeys(p.key)[0])) {
+    for (const batch of groupBySlot(this.client, all, (p) => hitsKey(p.key))) {
       for (let i = 0; i < batch.length; i += MAX_TRACKERS_PER_CALL) {
         void this.send(batch.slice(i, i + MAX_TRACKERS_PER_CALL));
       }
@@ -152,7 +120,7 @@ export class RedisThrottleCounter implements ThrottleCounter {
     const keys: string[] = [];
     const args: number[] = [];
     for (const p of batch) {
-      keys.push(...trackerKeys(p.key));
+      keys.push(hitsKey(p.key), blockKey(p.key));
       args.push(p.ttlMs, p.limit, p.blockMs, p.waiters.length);
     }
     let reply: number[];
@@ -161,39 +129,27 @@ export class RedisThrottleCounter implements ThrottleCounter {
     } catch {
       for (const p of batch) {
         for (const resolve of p.waiters) {
-          void this.countLocally(p.key, p.ttlMs, p.limit, p.blockMs).then(resolve);
+          void this.local(p.key, p.ttlMs, p.limit, p.blockMs).then(resolve);
         }
       }
       return;
     }
-    this.reachedRedis();
-    batch.forEach((p, t) => {
-      const n = p.waiters.length;
-      p.waiters.forEach((resolve, i) => resolve(stepOf(reply, 4 * t, n, i, p.limit)));
-    });
-  }
-
-  /**
-   * Whether a hit may be counted inside another script's call (the flash
-   * admission's) instead of this counter's: on one server (or a Sentinel's
-   * master) any keys share a call; on a Cluster the tracker's keys are in
-   * other slots than the script's, so there the hit keeps its own call.
-   */
-  get canFold(): boolean {
-    return !isCluster(this.client) && this.gate.isOpen;
-  }
-
-  /** A timeout of a call that counted hits (folded) shuts the gate, as one of ours would. */
-  failed(err: unknown): void {
-    this.gate.failed(err);
-  }
-
-  /** A call that counted hits reached Redis: limits are cluster-wide again. */
-  reachedRedis(): void {
     if (this.inOutage) {
       this.inOutage = false;
       this.logger.warn('Redis is back: rate limits are cluster-wide again');
     }
+    batch.forEach((p, t) => {
+      const [hits, windowMs, refused, blockMs] = reply.slice(4 * t, 4 * t + 4);
+      const n = p.waiters.length;
+      p.waiters.forEach((resolve, i) => {
+        // Refused without counting: everyone sees the frozen count.
+        if (refused === 1) return resolve({ totalHits: hits, windowMs, isBlocked: true, blockMs });
+        // Counted: the i-th hit of this batch is number hits - n + i + 1.
+        const totalHits = hits - n + i + 1;
+        const isBlocked = totalHits > p.limit;
+        resolve({ totalHits, windowMs, isBlocked, blockMs: isBlocked ? blockMs : 0 });
+      });
+    });
   }
 
   /** True from the first check counted locally until a check reaches Redis again. */
@@ -201,8 +157,7 @@ export class RedisThrottleCounter implements ThrottleCounter {
     return this.inOutage;
   }
 
-  /** Counts in this replica's memory, when Redis is away or a call counting the hit failed. */
-  countLocally(key: string, ttlMs: number, limit: number, blockMs: number): Promise<ThrottleStep> {
+  private local(key: string, ttlMs: number, limit: number, blockMs: number): Promise<ThrottleStep> {
     if (!this.inOutage) {
       this.inOutage = true;
       this.logger.warn('Redis unavailable: rate limits fall back to per-replica memory');

@@ -8,14 +8,7 @@ import {
   type RedisClient,
   type RedisScript,
 } from '../../infra/redis/index.js';
-import { stepOf, type DeferredHit } from '../../infra/throttle/index.js';
-import {
-  ADMIT,
-  ADMIT_LUA,
-  ADMIT_THROTTLED_LUA,
-  LOAD_LUA,
-  RETURN_LUA,
-} from './admission.scripts.js';
+import { ADMIT, ADMIT_LUA, LOAD_LUA, RETURN_LUA } from './admission.scripts.js';
 import { CONSUMER_GROUP, bucketOf, saleKeys, scanHash, shareOf } from './flash-keys.js';
 import { FlashMetrics } from './flash-metrics.js';
 import { PersistPacer } from './flash-persist-pacer.js';
@@ -57,8 +50,6 @@ interface PendingBuy {
   quantity: number;
   ticket: string;
   key: string;
-  /** The buyer's flash throttle hit, when this call is to count it (DeferredHit). */
-  hit: DeferredHit | undefined;
   resolve: (reply: number) => void;
   reject: (err: unknown) => void;
 }
@@ -90,7 +81,6 @@ const MAX_BUYS_PER_CALL = 256;
 export class AdmissionGate implements OnModuleInit {
   private readonly logger = new Logger('FlashAdmission');
   private readonly admitScript: RedisScript<number[]> | undefined;
-  private readonly admitThrottledScript: RedisScript<number[]> | undefined;
   private readonly loadScript: RedisScript<number> | undefined;
   private readonly returnScript: RedisScript<number> | undefined;
   private readonly closed = new Map<number, ClosedSale>();
@@ -107,12 +97,6 @@ export class AdmissionGate implements OnModuleInit {
   ) {
     if (redis) {
       this.admitScript = defineScript(redis, 'flashAdmit', ADMIT_LUA, 5);
-      this.admitThrottledScript = defineScript(
-        redis,
-        'flashAdmitThrottled',
-        ADMIT_THROTTLED_LUA,
-        'varies',
-      );
       this.loadScript = defineScript(redis, 'flashLoad', LOAD_LUA, 3);
       this.returnScript = defineScript(redis, 'flashReturn', RETURN_LUA, 4);
     }
@@ -127,11 +111,8 @@ export class AdmissionGate implements OnModuleInit {
   }
 
   /**
-   * Admits `quantity` units for the user or throws the 409 of docs/http-api.md
-   * (or the throttle's 429, when the script counted `hit` and found it over
-   * the limit). The caller has loaded the sale (`load`) when this answers
-   * NOT_LOADED. `hit` is counted by the first script call that decides the
-   * buy; answers from memory leave it to the caller.
+   * Admits `quantity` units for the user or throws the 409 of docs/http-api.md. The
+   * caller has loaded the sale (`load`) when this answers NOT_LOADED.
    */
   async admit(
     sale: SaleSnapshot,
@@ -139,7 +120,6 @@ export class AdmissionGate implements OnModuleInit {
     quantity: number,
     ticket: string,
     key: string,
-    hit?: DeferredHit,
   ): Promise<AdmitOutcome | typeof ADMIT.NOT_LOADED> {
     const now = Date.now();
     // No ticket can exist before the start, so this needs no Redis either.
@@ -153,9 +133,7 @@ export class AdmissionGate implements OnModuleInit {
       return this.refuse(bought + quantity > sale.perUserLimit ? 'limit' : 'sold_out', true);
     }
     const bucket = bucketOf(userId, sale.buckets);
-    let left = await this.decide(sale.id, bucket, userId, quantity, ticket, key, hit);
-    // Only a buy whose hit this call counted, over the limit, is answered so.
-    if (left === ADMIT.THROTTLED) throw (await (hit as DeferredHit).settle()) as AppError;
+    let left = await this.decide(sale.id, bucket, userId, quantity, ticket, key);
     if (left === ADMIT.SOLD_OUT && sale.buckets > 1) {
       left = await this.refill(sale, bucket, userId, quantity, ticket, key);
     }
@@ -233,9 +211,7 @@ export class AdmissionGate implements OnModuleInit {
     quantity: number,
     ticket: string,
     key: string,
-    hit?: DeferredHit,
   ): Promise<number> {
-    const counts = hit?.fold() ? hit : undefined;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) setImmediate(() => this.flush());
       const slot = slotOf(saleId, bucket);
@@ -244,7 +220,7 @@ export class AdmissionGate implements OnModuleInit {
         batch = { saleId, bucket, buys: [] };
         this.pending.set(slot, batch);
       }
-      batch.buys.push({ userId, quantity, ticket, key, hit: counts, resolve, reject });
+      batch.buys.push({ userId, quantity, ticket, key, resolve, reject });
     });
   }
 
@@ -266,7 +242,6 @@ export class AdmissionGate implements OnModuleInit {
    */
   private async send(saleId: number, bucket: number, buys: PendingBuy[]): Promise<void> {
     this.pacer.admitted();
-    if (buys.some((b) => b.hit)) return this.sendThrottled(saleId, bucket, buys);
     const args: (string | number)[] = [];
     for (const b of buys) args.push(b.userId, b.quantity, b.ticket, b.key);
     let replies: number[];
@@ -279,56 +254,6 @@ export class AdmissionGate implements OnModuleInit {
       return;
     }
     for (let i = 0; i < buys.length; i++) buys[i].resolve(replies[i]);
-  }
-
-  /**
-   * send(), counting the buyers' flash throttle hits in the same call
-   * (ADMIT_THROTTLED_LUA): one call per turn instead of the throttle's and
-   * ours. A failed call leaves the hits counted in this replica's memory, as
-   * the throttle's own failed call does.
-   */
-  private async sendThrottled(saleId: number, bucket: number, buys: PendingBuy[]): Promise<void> {
-    const keys = [...this.keysOf(saleId, bucket)];
-    const trackers = new Map<string, { index: number; hits: DeferredHit[] }>();
-    const buyArgs: (string | number)[] = [];
-    for (const b of buys) {
-      let index = 0;
-      if (b.hit) {
-        let tracker = trackers.get(b.hit.key);
-        if (!tracker) {
-          tracker = { index: trackers.size + 1, hits: [] };
-          trackers.set(b.hit.key, tracker);
-          keys.push(...b.hit.keys);
-        }
-        tracker.hits.push(b.hit);
-        index = tracker.index;
-      }
-      buyArgs.push(b.userId, b.quantity, b.ticket, b.key, index);
-    }
-    const args: (string | number)[] = [];
-    // One tracker's hits of a turn are counted with the first one's limits, as the throttle does.
-    for (const { hits } of trackers.values()) {
-      args.push(hits[0].ttlMs, hits[0].limit, hits[0].blockMs, hits.length);
-    }
-    args.push(...buyArgs);
-    let replies: number[];
-    try {
-      replies = await withoutBudget(() =>
-        (this.admitThrottledScript as RedisScript<number[]>)(keys, args),
-      );
-    } catch (err) {
-      for (const b of buys) {
-        b.hit?.foldFailed(err);
-        b.reject(err);
-      }
-      return;
-    }
-    let at = 0;
-    for (const { hits } of trackers.values()) {
-      hits.forEach((h, i) => h.folded(stepOf(replies, at, hits.length, i, hits[0].limit)));
-      at += 4;
-    }
-    for (let i = 0; i < buys.length; i++) buys[i].resolve(replies[at + i]);
   }
 
   /**

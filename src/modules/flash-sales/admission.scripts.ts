@@ -1,12 +1,17 @@
-import { THROTTLE_STEP_LUA } from '../../infra/throttle/index.js';
-
-// The admission of one buy (user id, quantity, ticket, idempotency key) in
-// the sale of KEYS 1-5 (meta, stock, buyers, tickets, stream), in the order
-// of precedence of docs/http-api.md: a ticket already admitted answers as
-// admitted again (same idempotency key), then not loaded, not live, limit,
-// sold out. The meta hash, the clock and the stock are read once per call;
-// `left` and `taken` carry over from one buy to the next.
-const ADMIT_ONE_LUA = `
+/**
+ * The admission gate for the buys of one event-loop turn in one sale (KEYS:
+ * meta, stock, buyers, tickets, stream; ARGV: user id, quantity, ticket,
+ * idempotency key, repeated per buy). One script, so the window, the
+ * per-user limit and the stock are checked and taken atomically, for each
+ * buy in ARGV order exactly as if each had been its own call (a ticket
+ * repeated within the batch is admitted once, then known), in this order of
+ * precedence (docs/http-api.md): a ticket already admitted answers as
+ * admitted again (same idempotency key), then not live, limit, sold out. The
+ * meta hash, the clock and the stock are read once per batch: that, and one
+ * round trip instead of one per buy, is what batching saves. Returns, per
+ * buy, the units left (≥ 0) when admitted now, or a negative code.
+ */
+export const ADMIT_LUA = `
 local m = redis.call('HMGET', KEYS[1], 's', 'e', 'l')
 local live = false
 local limit = 0
@@ -18,83 +23,32 @@ if m[1] then
 end
 local left = tonumber(redis.call('GET', KEYS[2]) or '0')
 local taken = 0
-local function admit(u, q, ticket, key)
-  if redis.call('HEXISTS', KEYS[4], ticket) == 1 then return -4 end
-  if not m[1] then return -9 end
-  if not live then return -3 end
-  local n = tonumber(q)
-  local bought = tonumber(redis.call('HGET', KEYS[3], u) or '0')
-  if bought + n > limit then return -2 end
-  if left < n then return -1 end
-  left = left - n
-  taken = taken + n
-  redis.call('HINCRBY', KEYS[3], u, n)
-  redis.call('HSET', KEYS[4], ticket, u .. ':' .. q)
-  redis.call('XADD', KEYS[5], '*', 't', ticket, 'u', u, 'q', q, 'k', key)
-  return left
+local out = {}
+for i = 1, #ARGV, 4 do
+  local r
+  if redis.call('HEXISTS', KEYS[4], ARGV[i + 2]) == 1 then r = -4
+  elseif not m[1] then r = -9
+  elseif not live then r = -3
+  else
+    local q = tonumber(ARGV[i + 1])
+    local bought = tonumber(redis.call('HGET', KEYS[3], ARGV[i]) or '0')
+    if bought + q > limit then r = -2
+    elseif left < q then r = -1
+    else
+      left = left - q
+      taken = taken + q
+      redis.call('HINCRBY', KEYS[3], ARGV[i], q)
+      redis.call('HSET', KEYS[4], ARGV[i + 2], ARGV[i] .. ':' .. ARGV[i + 1])
+      redis.call('XADD', KEYS[5], '*', 't', ARGV[i + 2], 'u', ARGV[i], 'q', ARGV[i + 1], 'k', ARGV[i + 3])
+      r = left
+    end
+  end
+  out[#out + 1] = r
 end
-`;
-
-const TAKE_AND_RETURN_LUA = `
 if taken > 0 then redis.call('DECRBY', KEYS[2], taken) end
 return out`;
 
-/**
- * The admission gate for the buys of one event-loop turn in one sale (KEYS:
- * meta, stock, buyers, tickets, stream; ARGV: user id, quantity, ticket,
- * idempotency key, repeated per buy). One script, so the window, the
- * per-user limit and the stock are checked and taken atomically, for each
- * buy in ARGV order exactly as if each had been its own call (a ticket
- * repeated within the batch is admitted once, then known). That, and one
- * round trip instead of one per buy, is what batching saves. Returns, per
- * buy, the units left (≥ 0) when admitted now, or a negative code.
- */
-export const ADMIT_LUA = `${ADMIT_ONE_LUA}
-local out = {}
-for i = 1, #ARGV, 4 do
-  out[#out + 1] = admit(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
-end${TAKE_AND_RETURN_LUA}`;
-
-/**
- * ADMIT_LUA with the flash throttle counted in the same call (one server:
- * the throttle's keys may share it), as the guard would have counted it
- * first: KEYS are the sale's five, then (hits, block) per tracker; ARGV is
- * (window ms, limit, block ms, hits) per tracker, then (user id, quantity,
- * ticket, idempotency key, tracker number from 1, or 0 for a buy whose hit
- * was counted already) per buy. A buy whose hit is over the limit is not
- * looked at (-8). Returns the four throttle numbers per tracker
- * (THROTTLE_STEP_LUA), then one reply per buy as ADMIT_LUA's.
- */
-export const ADMIT_THROTTLED_LUA = `${THROTTLE_STEP_LUA}${ADMIT_ONE_LUA}
-local out = {}
-local trackers = (#KEYS - 5) / 2
-local first, refused, over = {}, {}, {}
-for t = 1, trackers do
-  local a = 4 * (t - 1)
-  local lim, n = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 4])
-  local hits, w, r, b = throttle(KEYS[4 + 2 * t], KEYS[5 + 2 * t], tonumber(ARGV[a + 1]), lim, tonumber(ARGV[a + 3]), n)
-  out[a + 1] = hits
-  out[a + 2] = w
-  out[a + 3] = r
-  out[a + 4] = b
-  -- The buys of the tracker are its hits hits - n + 1 .. hits, in ARGV order.
-  first[t] = hits - n + 1
-  refused[t] = r == 1
-  over[t] = lim
-end
-for i = 4 * trackers + 1, #ARGV, 5 do
-  local t = tonumber(ARGV[i + 4])
-  local r
-  if t > 0 then
-    local nth = first[t]
-    first[t] = nth + 1
-    if refused[t] or nth > over[t] then r = -8 end
-  end
-  out[#out + 1] = r or admit(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
-end${TAKE_AND_RETURN_LUA}`;
-
 export const ADMIT = {
-  THROTTLED: -8,
   ALREADY: -4,
   NOT_LOADED: -9,
   NOT_LIVE: -3,

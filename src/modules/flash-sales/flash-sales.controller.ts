@@ -3,7 +3,7 @@ import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
 import { ApiAnswer, parseId } from '../../common/http/index.js';
 import { FeatureSwitch } from '../../infra/settings/index.js';
-import { FoldedHit, ThrottleAs, type DeferredHit } from '../../infra/throttle/index.js';
+import { ThrottleAs } from '../../infra/throttle/index.js';
 import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../orders/index.js';
 import { BuyFlashSaleDto } from './flash-sale.dto.js';
 import {
@@ -31,9 +31,7 @@ export class FlashSalesController {
 
   /**
    * 202 with a ticket when admitted; 409 40912 / 40911 / 40910 otherwise, in
-   * that precedence. The same Idempotency-Key names the same ticket. The
-   * flash throttle is counted in the admission's own Redis call where it can
-   * share it (`folded`); an answer that needed no call counts it here first.
+   * that precedence. The same Idempotency-Key names the same ticket.
    */
   @ApiOperation({ summary: 'Buy in a flash sale' })
   @Post(':id/orders')
@@ -45,25 +43,20 @@ export class FlashSalesController {
     errors: ['FLASH_SALE_NOT_LIVE', 'FLASH_SALE_LIMIT_REACHED', 'FLASH_SALE_SOLD_OUT'],
   })
   @FeatureSwitch('flashSales')
-  @ThrottleAs('flash', { folded: true })
+  @ThrottleAs('flash')
   @ApiHeader({
     name: IDEMPOTENCY_HEADER,
     required: true,
     description: '8-64 chars of [A-Za-z0-9._:-]',
   })
-  async buy(
+  buy(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
     @Headers('idempotency-key') rawKey: string | undefined,
     @Body() body: BuyFlashSaleDto,
-    @FoldedHit() hit: DeferredHit | undefined,
   ): Promise<AdmissionView> {
     const saleId = parseId(id, 'flash sale');
-    const key = parseIdempotencyKey(rawKey);
-    const view = await this.sales.buy(user.userId, saleId, body.quantity, key, hit);
-    const refusal = await hit?.settle();
-    if (refusal) throw refusal;
-    return view;
+    return this.sales.buy(user.userId, saleId, body.quantity, parseIdempotencyKey(rawKey));
   }
 
   @ApiOperation({ summary: 'Poll a flash-sale ticket' })

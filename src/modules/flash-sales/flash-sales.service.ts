@@ -6,7 +6,6 @@ import { AuditLog } from '../../infra/audit/index.js';
 import { TwoTierCache, type GetOrSetOptions } from '../../infra/cache/index.js';
 import { ConsistencyService } from '../../infra/consistency/index.js';
 import { REDIS, type RedisClient } from '../../infra/redis/index.js';
-import type { DeferredHit } from '../../infra/throttle/index.js';
 import { Transactions } from '../../infra/transactions/index.js';
 import { Product, ProductStock } from '../catalog/index.js';
 import { AdmissionGate } from './admission.gate.js';
@@ -117,22 +116,12 @@ export class FlashSalesService {
     return toView(await this.snapshot(id));
   }
 
-  /**
-   * Admits the buy or throws its 409; the same key always names the same
-   * ticket. `hit`: the buyer's flash throttle hit, counted in the admission's
-   * script when the buy gets that far (AdmissionGate.admit).
-   */
-  async buy(
-    userId: number,
-    saleId: number,
-    quantity: number,
-    key: string,
-    hit?: DeferredHit,
-  ): Promise<AdmissionView> {
+  /** Admits the buy or throws its 409; the same key always names the same ticket. */
+  async buy(userId: number, saleId: number, quantity: number, key: string): Promise<AdmissionView> {
     if (!this.gate.available) throw new AppError('UNAVAILABLE', NO_REDIS);
     const sale = await this.snapshot(saleId);
     const ticket = ticketFor(saleId, userId, key);
-    let outcome = await this.gate.admit(sale, userId, quantity, ticket, key, hit);
+    let outcome = await this.gate.admit(sale, userId, quantity, ticket, key);
     if (outcome === ADMIT.NOT_LOADED) {
       await this.loadFromDatabase(saleId);
       outcome = await this.gate.admit(sale, userId, quantity, ticket, key);
