@@ -14,6 +14,7 @@ import { FlashMetrics } from './flash-metrics.js';
 import { PersistPacer } from './flash-persist-pacer.js';
 import type { SaleSnapshot } from './flash-sale.view.js';
 import { StockBuckets } from './stock-buckets.js';
+import { TicketSet } from './ticket-set.js';
 
 const CHANNEL = 'flash:state';
 /** Set of the ids of sales loaded and not settled: what the workers look after. */
@@ -38,8 +39,9 @@ interface StateMessage {
  */
 interface ClosedSale {
   why: 'sold_out' | 'ended';
-  tickets?: Set<string>;
-  buyers?: Map<string, number>;
+  tickets?: TicketSet;
+  /** User id → units admitted (numbers: no string kept per buyer). */
+  buyers?: Map<number, number>;
 }
 
 export type AdmitOutcome = 'admitted' | 'replayed';
@@ -129,7 +131,7 @@ export class AdmissionGate implements OnModuleInit {
     if (closed?.tickets && closed.buyers) {
       if (closed.tickets.has(ticket)) return this.outcome('replayed');
       if (closed.why === 'ended') return this.refuse('not_live', true);
-      const bought = closed.buyers.get(String(userId)) ?? 0;
+      const bought = closed.buyers.get(userId) ?? 0;
       return this.refuse(bought + quantity > sale.perUserLimit ? 'limit' : 'sold_out', true);
     }
     const bucket = bucketOf(userId, sale.buckets);
@@ -399,15 +401,17 @@ export class AdmissionGate implements OnModuleInit {
   private async readClosed(
     saleId: number,
     buckets: number,
-  ): Promise<{ tickets: Set<string>; buyers: Map<string, number> }> {
-    const tickets = new Set<string>();
-    const buyers = new Map<string, number>();
+  ): Promise<{ tickets: TicketSet; buyers: Map<number, number> }> {
     const redis = this.client();
+    let expected = 0;
+    for (let b = 0; b < buckets; b++) expected += await redis.hlen(saleKeys(saleId, b).tickets);
+    const tickets = new TicketSet(saleId, expected);
+    const buyers = new Map<number, number>();
     // A buyer is counted in one bucket only (bucketOf), so the union is exact.
     for (let b = 0; b < buckets; b++) {
       const k = saleKeys(saleId, b);
       await scanHash(redis, k.tickets, (field) => tickets.add(field));
-      await scanHash(redis, k.buyers, (field, value) => buyers.set(field, Number(value)));
+      await scanHash(redis, k.buyers, (field, value) => buyers.set(Number(field), Number(value)));
     }
     return { tickets, buyers };
   }

@@ -57,7 +57,9 @@ export function shareOf(units: number, buckets: number, b: number): number {
 
 export const CONSUMER_GROUP = 'persist';
 
-const TICKET = /^(\d{1,10})-[A-Za-z0-9_-]{22}$/;
+/** Base64url characters of SHA-256 in a ticket (132 bits). */
+export const TICKET_DIGEST_CHARS = 22;
+const TICKET = new RegExp(`^(\\d{1,10})-[A-Za-z0-9_-]{${TICKET_DIGEST_CHARS}}$`);
 
 /**
  * The ticket of (sale, user, idempotency key): derived, not drawn, so that a
@@ -67,7 +69,7 @@ const TICKET = /^(\d{1,10})-[A-Za-z0-9_-]{22}$/;
  */
 export function ticketFor(saleId: number, userId: number, key: string): string {
   const digest = createHash('sha256').update(`${saleId}:${userId}:${key}`).digest('base64url');
-  return `${saleId}-${digest.slice(0, 22)}`;
+  return `${saleId}-${digest.slice(0, TICKET_DIGEST_CHARS)}`;
 }
 
 /** The sale id inside a well-formed ticket, or undefined. */
