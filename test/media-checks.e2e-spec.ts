@@ -186,7 +186,13 @@ describe('avatar media checks (media_check_async + wxa_media_check)', () => {
     const url = await h.setAvatar(user);
     await until(async () => h.requestsFor(url).length === 1, 30_000);
     expect(stack.wx.counts.mediaCheck - before).toBe(3);
-    expect(await h.checkOf(url)).toMatchObject({ status: 'pending', attempts: 1 });
+    // WeChat has the request; the attempt is written once its answer is back.
+    const check = await until(async () => {
+      const row = await h.checkOf(url);
+      return row?.attempts === 1 && row;
+    }, 10_000);
+    expect(check).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(stack.wx.counts.mediaCheck - before).toBe(3);
   });
 });
 
