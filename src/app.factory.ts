@@ -22,8 +22,9 @@ import {
   installRequestContext,
   requestIdFor,
   routableUrl,
+  toErrorResponse,
 } from './common/http/index.js';
-import { AppError } from './common/errors/index.js';
+import { AppError, validationError } from './common/errors/index.js';
 import { createLogger, lazyChildLogger, PinoNestLogger } from './common/logging/index.js';
 import type { AppConfig } from './config/index.js';
 import { serveConsole } from './infra/console/index.js';
@@ -202,6 +203,8 @@ function securityHeadersFor(url: string): Record<string, string> {
   return API_SECURITY_HEADERS;
 }
 
+const PREFLIGHT_METHOD = 'access-control-request-method';
+
 async function installCompressionAndCors(
   app: NestFastifyApplication,
   config: AppConfig,
@@ -223,6 +226,35 @@ async function installCompressionAndCors(
       route.decompress = false;
     });
   await app.register(compress, { threshold: 2048, encodings: ['gzip', 'deflate'] });
+  if (config.http.corsOrigins.length > 0) {
+    // @fastify/cors answers an OPTIONS that is not a preflight (no Origin or
+    // no Access-Control-Request-Method) with a plain-text 400. This hook, ahead
+    // of the plugin's, refuses it in the envelope; it answers itself because
+    // the plugin's `OPTIONS *` route keeps Fastify's default error handler.
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onRequest', (request, reply, done) => {
+        const { origin } = request.headers;
+        if (request.method !== 'OPTIONS' || (origin && request.headers[PREFLIGHT_METHOD])) {
+          done();
+          return;
+        }
+        const res = toErrorResponse(
+          validationError([
+            {
+              field: origin ? PREFLIGHT_METHOD : 'origin',
+              message:
+                'a CORS preflight needs the Origin and Access-Control-Request-Method headers',
+            },
+          ]),
+        );
+        void reply
+          .code(res.status)
+          .type('application/json; charset=utf-8')
+          .send({ code: res.code, message: res.message, data: res.data, requestId: request.id });
+      });
+  }
   await app.register(cors, {
     origin: config.http.corsOrigins.length > 0 ? config.http.corsOrigins : false,
   });

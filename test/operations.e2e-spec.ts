@@ -70,6 +70,29 @@ describe('CORS and compression', () => {
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 
+  it('refuses an OPTIONS that is not a preflight in the envelope, with the header it lacks', async () => {
+    for (const [headers, field] of [
+      [{ 'Access-Control-Request-Method': 'POST' }, 'origin'],
+      [{ Origin: 'https://admin.example.com' }, 'access-control-request-method'],
+      [{}, 'origin'],
+    ] as const) {
+      const res = await stack.app.http.options('/api/v1/anything').set(headers);
+      expect([res.status, res.headers['content-type']]).toEqual([
+        400,
+        'application/json; charset=utf-8',
+      ]);
+      expect([res.body.code, res.body.data.errors[0].field]).toEqual([40000, field]);
+      expect(res.headers['x-request-id']).toBeTruthy();
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    }
+    // A real preflight still passes.
+    const preflight = await stack.app.http
+      .options('/api/v1/users/me')
+      .set('Origin', 'https://admin.example.com')
+      .set('Access-Control-Request-Method', 'PUT');
+    expect(preflight.status).toBe(204);
+  });
+
   it('compresses large responses for clients that accept gzip, and not small ones', async () => {
     const large = await stack.app.http.get('/docs/json').set('Accept-Encoding', 'gzip');
     expect(large.headers['content-encoding']).toBe('gzip');
