@@ -13,6 +13,8 @@ Page({
     order: null,
     /** @type {import('../../lib/wx-mp-sdk.js').OrderDetail['shipments']} */
     shipments: [],
+    /** The order's latest after-sales request. @type {import('../../lib/wx-mp-sdk.js').AfterSales | null} */
+    afterSales: null,
     total: '',
     error: '',
     paying: false,
@@ -28,9 +30,12 @@ Page({
 
   async reload() {
     try {
-      const order = await client.order(this.orderId);
+      const [order, requests] = await Promise.all([
+        client.order(this.orderId),
+        client.afterSales(this.orderId),
+      ]);
       // The packages come with this read only; the actions below answer the order alone.
-      this.setData({ shipments: order.shipments });
+      this.setData({ shipments: order.shipments, afterSales: requests.items[0] ?? null });
       this.show(order);
     } catch (err) {
       this.setData({ error: describeError(err) });
@@ -85,6 +90,35 @@ Page({
         title: accepted.length > 0 ? 'We will notify you' : 'No notifications',
         icon: 'none',
       });
+    } catch (err) {
+      this.setData({ error: describeError(err) });
+    }
+  },
+
+  // After-sales: a refund of what is left to refund (the backend's default
+  // amount), with the buyer's reason; staff decide in the console.
+  async askRefund() {
+    const { confirm, content } = await wx.showModal({
+      title: 'Ask for a refund',
+      editable: true,
+      placeholderText: 'Why? (up to 80 characters)',
+    });
+    const reason = (content ?? '').trim();
+    if (!confirm || reason === '') return;
+    try {
+      const request = await client.requestAfterSales(this.orderId, { type: 'refund', reason });
+      this.setData({ afterSales: request, error: '' });
+    } catch (err) {
+      this.setData({ error: describeError(err) });
+    }
+  },
+
+  async withdrawRefund() {
+    const open = this.data.afterSales;
+    if (!open) return;
+    try {
+      const request = await client.cancelAfterSales(open.id);
+      this.setData({ afterSales: request, error: '' });
     } catch (err) {
       this.setData({ error: describeError(err) });
     }
