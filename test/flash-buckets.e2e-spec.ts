@@ -12,6 +12,7 @@ import {
   type AppProcess,
 } from './helpers/app-process.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
+import { liveFlashSale } from './helpers/flash-sale.js';
 import { useRedisCluster } from './helpers/redis-topology.js';
 import { useStack } from './helpers/stack.js';
 import { sleep, until } from './helpers/until.js';
@@ -63,25 +64,8 @@ describe('Flash sale split over 4 stock buckets on a 3-master Redis Cluster', ()
     return c;
   }
 
-  async function createSale(stock: number, perUserLimit: number): Promise<number> {
-    const product = await stack.app.http
-      .post(`${API}/admin/products`)
-      .set('Authorization', `Bearer ${admin}`)
-      .send({ name: 'Longjing', priceCents: 3000, stock: 200 });
-    const sale = await stack.app.http
-      .post(`${API}/admin/flash-sales`)
-      .set('Authorization', `Bearer ${admin}`)
-      .send({
-        productId: product.body.data.id,
-        priceCents: 1500,
-        stock,
-        perUserLimit,
-        startsAt: new Date(Date.now() - 1000).toISOString(),
-        endsAt: new Date(Date.now() + 120_000).toISOString(),
-      });
-    expect(sale.status).toBe(201);
-    return sale.body.data.id as number;
-  }
+  const createSale = (stock: number, perUserLimit: number) =>
+    liveFlashSale(stack.app, admin, { stock, perUserLimit, productStock: 200 });
 
   /** One buy with retries on the same key (a client whose replica died retries on another). */
   async function buy(

@@ -11,11 +11,10 @@ import {
   type AppProcess,
 } from './helpers/app-process.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
+import { liveFlashSale } from './helpers/flash-sale.js';
 import { TEST_REDIS_URL } from './helpers/env.js';
 import { useStack } from './helpers/stack.js';
 import { sleep, until } from './helpers/until.js';
-
-const API = '/api/v1';
 
 type Child = AppProcess;
 
@@ -44,23 +43,12 @@ describe('Flash sale: kill -9 of a replica and of a worker mid-sale', () => {
 
   it('loses no admitted ticket, doubles no order, and the reconciliation agrees', async () => {
     const admin = (await loginAs(stack.app, stack.wx, { admin: true })).accessToken;
-    const product = await stack.app.http
-      .post(`${API}/admin/products`)
-      .set('Authorization', `Bearer ${admin}`)
-      .send({ name: 'Tieguanyin', priceCents: 3000, stock: 100 });
     const stock = 60;
-    const sale = await stack.app.http
-      .post(`${API}/admin/flash-sales`)
-      .set('Authorization', `Bearer ${admin}`)
-      .send({
-        productId: product.body.data.id,
-        priceCents: 1500,
-        stock,
-        perUserLimit: 3,
-        startsAt: new Date(Date.now() - 1000).toISOString(),
-        endsAt: new Date(Date.now() + 120_000).toISOString(),
-      });
-    const saleId = sale.body.data.id as number;
+    const saleId = await liveFlashSale(stack.app, admin, {
+      stock,
+      perUserLimit: 3,
+      productStock: 100,
+    });
     const buyers = await Promise.all(
       Array.from({ length: 30 }, () => loginAs(stack.app, stack.wx)),
     );

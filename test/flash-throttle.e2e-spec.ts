@@ -3,6 +3,7 @@ import type { Response } from 'supertest';
 import { REDIS, type RedisClient } from '../src/infra/redis/index.js';
 import { saleKeys } from '../src/modules/flash-sales/flash-keys.js';
 import { loginAs, type LoggedIn } from './helpers/auth.js';
+import { liveFlashSale } from './helpers/flash-sale.js';
 import { useRedisCluster } from './helpers/redis-topology.js';
 import { useStack, type Stack } from './helpers/stack.js';
 
@@ -24,25 +25,8 @@ function throttledBuys(stack: Stack): void {
     redis = stack.app.app.get<RedisClient>(REDIS);
   });
 
-  async function newSale(): Promise<number> {
-    const product = await stack.app.http
-      .post(`${API}/admin/products`)
-      .set('Authorization', `Bearer ${admin}`)
-      .send({ name: 'Longjing', priceCents: 3000, stock: 100 });
-    const sale = await stack.app.http
-      .post(`${API}/admin/flash-sales`)
-      .set('Authorization', `Bearer ${admin}`)
-      .send({
-        productId: product.body.data.id,
-        priceCents: 1500,
-        stock: 50,
-        perUserLimit: 10,
-        startsAt: new Date(Date.now() - 1000).toISOString(),
-        endsAt: new Date(Date.now() + 120_000).toISOString(),
-      });
-    expect(sale.status).toBe(201);
-    return sale.body.data.id as number;
-  }
+  const newSale = () =>
+    liveFlashSale(stack.app, admin, { stock: 50, perUserLimit: 10, productStock: 100 });
 
   const buy = (u: LoggedIn, saleId: number, body: object = { quantity: 1 }, key?: string) =>
     stack.app.http
