@@ -25,6 +25,36 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
   return { data, error, reload };
 }
 
+/**
+ * A keyset-paged list (`{ items, nextCursor }`): the first page on mount and
+ * when `deps` change, `more` appends the next; `loaded` once a page arrived.
+ */
+export function usePages<T>(
+  fetchPage: (cursor: string | null) => Promise<{ items: T[]; nextCursor: string | null }>,
+  deps: unknown[] = [],
+) {
+  const [rows, setRows] = useState<T[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const load = (after: string | null) =>
+    fetchPage(after).then(
+      (page) => {
+        setRows((prev) => (after ? [...prev, ...page.items] : page.items));
+        setCursor(page.nextCursor);
+        setError(null);
+        setLoaded(true);
+      },
+      (err: unknown) => setError(describeError(err)),
+    );
+  const reload = useCallback(() => void load(null), deps);
+  useEffect(reload, [reload]);
+  const more = () => {
+    if (cursor) void load(cursor);
+  };
+  return { rows, cursor, loaded, error, reload, more };
+}
+
 export function ErrorBanner({ error }: { error: string | null }) {
   return error ? (
     <p class="error" role="alert">

@@ -6,7 +6,7 @@ import { call, get, type Data, type Query } from '../api';
 import { t, when, yuan } from '../i18n';
 import { can, type Role } from '../roles';
 import { linkProps } from '../router';
-import { describeError, Empty, ErrorBanner, Section, useAction, useLoad, valueOf } from '../ui';
+import { Empty, ErrorBanner, Section, useAction, usePages, valueOf } from '../ui';
 
 type Request = Data<'/api/v1/admin/after-sales'>['items'][number];
 type Status = NonNullable<Query<'/api/v1/admin/after-sales'>['status']>;
@@ -23,21 +23,13 @@ const STATUSES: Status[] = [
 
 export function AfterSalesPage({ role }: { role: Role }) {
   const [status, setStatus] = useState<Status | ''>('');
-  const [rows, setRows] = useState<Request[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const fetchPage = (after: string | null) =>
-    get('/api/v1/admin/after-sales', {
-      query: { limit: 50, ...(status ? { status } : {}), ...(after ? { cursor: after } : {}) },
-    }).then(
-      (page) => {
-        setRows((prev) => (after ? [...prev, ...page.items] : page.items));
-        setCursor(page.nextCursor);
-        setError(null);
-      },
-      (err: unknown) => setError(describeError(err)),
-    );
-  const { reload } = useLoad(() => fetchPage(null), [status]);
+  const { rows, cursor, error, reload, more } = usePages<Request>(
+    (after) =>
+      get('/api/v1/admin/after-sales', {
+        query: { limit: 50, ...(status ? { status } : {}), ...(after ? { cursor: after } : {}) },
+      }),
+    [status],
+  );
   return (
     <Section title={t('afterSales')}>
       <div class="filters">
@@ -70,7 +62,7 @@ export function AfterSalesPage({ role }: { role: Role }) {
       </table>
       <Empty when={rows.length === 0} />
       {cursor && (
-        <button type="button" onClick={() => void fetchPage(cursor)}>
+        <button type="button" onClick={more}>
           {t('loadMore')}
         </button>
       )}

@@ -1,9 +1,8 @@
 // The admin's operations pages: dead letters (retry), content flags (clear)
 // and the audit log of staff writes.
-import { useState } from 'preact/hooks';
 import { call, get, type Data } from '../api';
 import { t, when } from '../i18n';
-import { Empty, ErrorBanner, Section, useAction, useLoad } from '../ui';
+import { Empty, ErrorBanner, Section, useAction, useLoad, usePages } from '../ui';
 
 export function DeadLettersPage() {
   const queues = useLoad(() => get('/api/v1/admin/queues'));
@@ -108,16 +107,9 @@ export function ContentFlagsPage() {
 type AuditEntry = Data<'/api/v1/admin/audit'>['items'][number];
 
 export function AuditPage() {
-  const [rows, setRows] = useState<AuditEntry[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const more = (after: string | null) =>
-    get('/api/v1/admin/audit', { query: { limit: 50, ...(after ? { cursor: after } : {}) } }).then(
-      (page) => {
-        setRows((prev) => (after ? [...prev, ...page.items] : page.items));
-        setCursor(page.nextCursor);
-      },
-    );
-  const { error } = useLoad(() => more(null));
+  const { rows, cursor, error, more } = usePages<AuditEntry>((after) =>
+    get('/api/v1/admin/audit', { query: { limit: 50, ...(after ? { cursor: after } : {}) } }),
+  );
   return (
     <Section title={t('audit')}>
       <ErrorBanner error={error} />
@@ -142,7 +134,7 @@ export function AuditPage() {
         </tbody>
       </table>
       {cursor && (
-        <button type="button" onClick={() => void more(cursor)}>
+        <button type="button" onClick={more}>
           {t('loadMore')}
         </button>
       )}

@@ -6,7 +6,7 @@ import { call, get, idempotencyKey, urlOf, type Data, type Query } from '../api'
 import { t, when, yuan } from '../i18n';
 import { can, type Role } from '../roles';
 import { linkProps } from '../router';
-import { describeError, Empty, ErrorBanner, Section, useAction, useLoad, valueOf } from '../ui';
+import { Empty, ErrorBanner, Section, useAction, useLoad, usePages, valueOf } from '../ui';
 
 type Summary = Data<'/api/v1/admin/orders'>['items'][number];
 type Filters = Query<'/api/v1/admin/orders'>;
@@ -25,25 +25,13 @@ const PAGE = 100;
 export function OrdersPage({ role }: { role: Role }) {
   const [draft, setDraft] = useState<Filters>({});
   const [filters, setFilters] = useState<Filters>({});
-  const [rows, setRows] = useState<Summary[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [loaded, setLoaded] = useState(false);
-
-  const fetchPage = (f: Filters, after: string | null, append: boolean) =>
-    get('/api/v1/admin/orders', {
-      query: { ...f, limit: PAGE, ...(after ? { cursor: after } : {}) },
-    }).then(
-      (page) => {
-        setRows((prev) => (append ? [...prev, ...page.items] : page.items));
-        setCursor(page.nextCursor);
-        setError(null);
-        setLoaded(true);
-      },
-      (err: unknown) => setError(describeError(err)),
-    );
-
-  useLoad(() => fetchPage(filters, null, false), [filters]);
+  const { rows, cursor, loaded, error, more } = usePages<Summary>(
+    (after) =>
+      get('/api/v1/admin/orders', {
+        query: { ...filters, limit: PAGE, ...(after ? { cursor: after } : {}) },
+      }),
+    [filters],
+  );
 
   const set = (key: keyof Filters) => (e: Event) =>
     setDraft({ ...draft, [key]: valueOf(e) || undefined });
@@ -112,7 +100,7 @@ export function OrdersPage({ role }: { role: Role }) {
       </table>
       <Empty when={loaded && rows.length === 0} />
       {cursor ? (
-        <button type="button" id="load-more" onClick={() => void fetchPage(filters, cursor, true)}>
+        <button type="button" id="load-more" onClick={more}>
           {t('loadMore')}
         </button>
       ) : (
