@@ -22,7 +22,7 @@ import {
   installRequestContext,
   requestIdFor,
   routableUrl,
-  toErrorResponse,
+  sendError,
 } from './common/http/index.js';
 import { AppError, validationError } from './common/errors/index.js';
 import { createLogger, lazyChildLogger, PinoNestLogger } from './common/logging/index.js';
@@ -229,8 +229,9 @@ async function installCompressionAndCors(
   if (config.http.corsOrigins.length > 0) {
     // @fastify/cors answers an OPTIONS that is not a preflight (no Origin or
     // no Access-Control-Request-Method) with a plain-text 400. This hook, ahead
-    // of the plugin's, refuses it in the envelope; it answers itself because
-    // the plugin's `OPTIONS *` route keeps Fastify's default error handler.
+    // of the plugin's, refuses it in the envelope. It answers with the filter's
+    // sendError itself: the plugin's `OPTIONS *` route, registered before Nest
+    // sets its error handler, keeps Fastify's default one.
     app
       .getHttpAdapter()
       .getInstance()
@@ -240,7 +241,7 @@ async function installCompressionAndCors(
           done();
           return;
         }
-        const res = toErrorResponse(
+        sendError(
           validationError([
             {
               field: origin ? PREFLIGHT_METHOD : 'origin',
@@ -248,11 +249,9 @@ async function installCompressionAndCors(
                 'a CORS preflight needs the Origin and Access-Control-Request-Method headers',
             },
           ]),
+          request,
+          reply,
         );
-        void reply
-          .code(res.status)
-          .type('application/json; charset=utf-8')
-          .send({ code: res.code, message: res.message, data: res.data, requestId: request.id });
       });
   }
   await app.register(cors, {

@@ -1,4 +1,4 @@
-export { EnvelopeExceptionFilter } from './exception.filter.js';
+export { EnvelopeExceptionFilter, sendError } from './exception.filter.js';
 export { installEnvelope } from './envelope.hook.js';
 export { acceptWellFormed, createValidationPipe } from './validation.pipe.js';
 export { requestIdFor, REQUEST_ID_PATTERN } from './request-id.js';
