@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { readOutboxBacklog } from './outbox-backlog.js';
 import type { QueueDriver } from './queue-driver.js';
 
 /** Where a failed attempt's line goes (the app's pino logger). */
@@ -11,12 +12,6 @@ export interface JobLogger {
 export type JobOutcome = 'completed' | 'duplicate' | 'retried' | 'dead_lettered';
 
 const STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
-
-/** A raw datetime: mysql2 gives a Date; SQLite gives UTC text without a zone. */
-function utcDate(value: Date | string): Date {
-  if (value instanceof Date) return value;
-  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(' ', 'T')}Z`);
-}
 
 /**
  * Queue series in /metrics: job duration by queue and outcome and retries
@@ -65,17 +60,11 @@ export class QueueMetrics {
     const readOutbox = () => {
       if (!reading || Date.now() - readAt > 500) {
         readAt = Date.now();
-        reading = dataSource
-          .query<{ n: number | string; oldest: Date | string | null }[]>(
-            'SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE published_at IS NULL',
-          )
-          .then(([row]) => {
-            const oldest = row?.oldest ? utcDate(row.oldest) : null;
-            return {
-              backlog: Number(row?.n ?? 0),
-              oldestAgeS: oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0,
-            };
-          })
+        reading = readOutboxBacklog(dataSource)
+          .then(({ unpublished, oldestAt }) => ({
+            backlog: unpublished,
+            oldestAgeS: oldestAt ? Math.max(0, (Date.now() - oldestAt.getTime()) / 1000) : 0,
+          }))
           // A database outage leaves the gauges unset rather than failing the scrape.
           .catch(() => undefined);
       }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, Not } from 'typeorm';
-import { OutboxEvent } from '../../infra/queue/index.js';
+import { readOutboxBacklog } from '../../infra/queue/index.js';
 import { AfterSalesRequest } from '../after-sales/index.js';
 import { FlashSale } from '../flash-sales/index.js';
 import { Order, type OrderStatus } from '../orders/index.js';
@@ -37,13 +37,7 @@ export class DashboardService {
         .where('o.createdAt >= :since', { since, paid: PAID })
         .getRawOne<{ placed: string; paid: string; refunded: string }>(),
       this.dataSource.getRepository(AfterSalesRequest).countBy({ openOrderId: Not(IsNull()) }),
-      this.dataSource
-        .getRepository(OutboxEvent)
-        .createQueryBuilder('e')
-        .select('COUNT(*)', 'unpublished')
-        .addSelect('MIN(e.createdAt)', 'oldest')
-        .where('e.publishedAt IS NULL')
-        .getRawOne<{ unpublished: string; oldest: Date | string | null }>(),
+      readOutboxBacklog(this.dataSource),
       this.dataSource
         .getRepository(WechatPushMessage)
         .createQueryBuilder('m')
@@ -67,8 +61,8 @@ export class DashboardService {
       },
       afterSales: { open: openAfterSales },
       outbox: {
-        unpublished: Number(outbox?.unpublished ?? 0),
-        oldestUnpublishedAt: outbox?.oldest ? asDate(outbox.oldest).toISOString() : null,
+        unpublished: outbox.unpublished,
+        oldestUnpublishedAt: outbox.oldestAt?.toISOString() ?? null,
       },
       shippingReminders: reminders,
       flashSales: sales.map((s) => ({
@@ -81,10 +75,4 @@ export class DashboardService {
       })),
     };
   }
-}
-
-/** A raw MIN() is a Date on MariaDB and a string on SQLite (stored as UTC). */
-function asDate(value: Date | string): Date {
-  if (value instanceof Date) return value;
-  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(' ', 'T')}Z`);
 }
