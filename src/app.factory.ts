@@ -116,6 +116,9 @@ function fastifyAdapter(
 ): FastifyAdapter {
   return new FastifyAdapter({
     loggerInstance: logger,
+    // No Nest middleware anywhere (hooks and guards do that work): without
+    // middie, no request pays for its hook.
+    skipMiddie: true,
     // One access line per request is nginx's job; ours would double the cost.
     logController: new LogController({
       disableRequestLogging: true,
@@ -226,6 +229,9 @@ async function installCompressionAndCors(
       route.decompress = false;
     });
   await app.register(compress, { threshold: 2048, encodings: ['gzip', 'deflate'] });
+  // Without CORS_ORIGINS no browser origin is allowed, and the plugin would
+  // only add a hook to every request that decides nothing. An OPTIONS is then
+  // a method the path does not have: 405 with Allow.
   if (config.http.corsOrigins.length > 0) {
     // @fastify/cors answers an OPTIONS that is not a preflight (no Origin or
     // no Access-Control-Request-Method) with a plain-text 400. This hook, ahead
@@ -253,8 +259,6 @@ async function installCompressionAndCors(
           reply,
         );
       });
+    await app.register(cors, { origin: config.http.corsOrigins });
   }
-  await app.register(cors, {
-    origin: config.http.corsOrigins.length > 0 ? config.http.corsOrigins : false,
-  });
 }

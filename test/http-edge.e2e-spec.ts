@@ -111,6 +111,17 @@ describe('answers given before a route runs are in the envelope', () => {
     expect(login.headers.allow).toBe('POST');
   });
 
+  it('without CORS_ORIGINS, OPTIONS is a method no path has: 405/40500 with Allow, no CORS headers', async () => {
+    const res = await stack.app.http
+      .options('/api/v1/products/7')
+      .set('Origin', 'https://admin.example.com')
+      .set('Access-Control-Request-Method', 'GET');
+    expect(res.status).toBe(405);
+    expect(res.body).toMatchObject({ code: 40500, requestId: res.headers['x-request-id'] });
+    expect(res.headers.allow?.split(', ').sort()).toEqual(['GET', 'HEAD']);
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
   it('an unknown path stays 404/40400', async () => {
     const res = await stack.app.http.delete('/api/v1/no-such-thing');
     expect(res.status).toBe(404);

@@ -210,10 +210,15 @@ describe('HTTP envelope, errors and request ids', () => {
     expect(JSON.stringify(line)).not.toContain('stack');
   });
 
-  it('sets security headers from helmet', async () => {
+  it("sets an API's security headers, and none of those meant for documents", async () => {
     const res = await t.http.get('/health/live');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['x-frame-options']).toBeDefined();
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['content-security-policy']).toBe(
+      "default-src 'none';frame-ancestors 'none'",
+    );
+    expect(res.headers['cross-origin-opener-policy']).toBeUndefined();
+    expect(res.headers['x-xss-protection']).toBeUndefined();
   });
 
   it('serves the OpenAPI document at /docs/json and the UI at /docs', async () => {

@@ -5,12 +5,19 @@ import {
 } from './security-headers.js';
 
 describe('securityHeaders', () => {
-  it("records helmet's headers once, as a plain map", () => {
-    expect(API_SECURITY_HEADERS).toMatchObject({
-      'x-content-type-options': 'nosniff',
-      'x-frame-options': 'SAMEORIGIN',
-      'strict-transport-security': expect.stringContaining('max-age='),
+  it("records helmet's headers once, as a plain map: an API answer gets only those an API needs", () => {
+    expect(API_SECURITY_HEADERS).toEqual({
       'content-security-policy': "default-src 'none';frame-ancestors 'none'",
+      'cross-origin-resource-policy': 'same-origin',
+      'referrer-policy': 'no-referrer',
+      'strict-transport-security': expect.stringContaining('max-age='),
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+    });
+    // A page still gets helmet's document headers.
+    expect(DOCS_SECURITY_HEADERS).toMatchObject({
+      'cross-origin-opener-policy': 'same-origin',
+      'x-frame-options': 'SAMEORIGIN',
     });
   });
 
