@@ -19,6 +19,7 @@ import {
   onUnmetExpectation,
   jsonBodyParser,
   rawXmlBodyParser,
+  installLeanRoutes,
   installRequestContext,
   requestIdFor,
   routableUrl,
@@ -93,6 +94,7 @@ async function build(
     { logger: new PinoNestLogger(logger), abortOnError: false, bodyParser: false },
   );
   installRequestHooks(app, config, stopTracing, responses);
+  installLeanRoutes(app);
   await installCompressionAndCors(app, config);
 
   app.setGlobalPrefix('api/v1', {

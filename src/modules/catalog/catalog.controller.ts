@@ -1,6 +1,12 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiAnswer, Compressed, DEFAULT_PAGE_SIZE, parseId } from '../../common/http/index.js';
+import {
+  ApiAnswer,
+  Compressed,
+  DEFAULT_PAGE_SIZE,
+  Lean,
+  parseId,
+} from '../../common/http/index.js';
 import { CatalogService } from './catalog.service.js';
 import { ListProductsQuery } from './product.dto.js';
 import { productPage, productView, type ProductPage, type ProductView } from './product.view.js';
@@ -21,6 +27,7 @@ export class CatalogController {
 
   @ApiOperation({ summary: 'Get a product' })
   @Get(':id')
+  @Lean()
   @ApiAnswer(productView)
   get(@Param('id') id: string): Promise<ProductView> {
     return this.catalog.getProduct(parseId(id, 'product'));

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
-import { ApiAnswer, parseId } from '../../common/http/index.js';
+import { ApiAnswer, Lean, parseId } from '../../common/http/index.js';
 import { FeatureSwitch } from '../../infra/settings/index.js';
 import { ThrottleAs } from '../../infra/throttle/index.js';
 import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../orders/index.js';
@@ -35,6 +35,7 @@ export class FlashSalesController {
    */
   @ApiOperation({ summary: 'Buy in a flash sale' })
   @Post(':id/orders')
+  @Lean()
   @HttpCode(202)
   @Authenticated()
   @ApiAnswer(admissionView, {

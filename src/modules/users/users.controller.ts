@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Patch, Put } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiAnswer } from '../../common/http/index.js';
+import { ApiAnswer, Lean } from '../../common/http/index.js';
 import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
 import { UpdateMeDto } from './update-me.dto.js';
 import { UsersService } from './users.service.js';
@@ -13,6 +13,7 @@ export class UsersController {
 
   @ApiOperation({ summary: 'Get my profile' })
   @Get('me')
+  @Lean()
   @Authenticated()
   @ApiAnswer(userView)
   me(@CurrentUser() user: AuthUser): Promise<UserView> {
