@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Two (or more) builds of the app side by side on the same fake WeChat, bench
+// database and Redis, measured in alternating short rounds: on a host whose
+// speed drifts by 2x from one minute to the next, only rounds taken close
+// together compare. Prints each round, then per build the median and top-3
+// req/s and CPU µs per request, and the median ratio of the second build to
+// the first within a round. Judges nothing.
+//
+//   node bench/ab.mjs --dirs=/tmp/base,. [--paths=me,product] [--rounds=10] [--seconds=2] [--products=100]
+//
+// Each dir is a checkout with `dist/` built and `node_modules` (a symlink to
+// this one's will do): e.g. `git archive <commit> | tar -x -C /tmp/base`,
+// `cp -r dist /tmp/base/` after building at that commit, `ln -s $PWD/node_modules /tmp/base/`.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createBenchDatabase } from './lib/database.mjs';
+import { BENCH_APPID, BENCH_WECHAT_SECRET, startFakeWechat } from './lib/fake-wechat.mjs';
+import { median } from './lib/report.mjs';
+import { login, startServer } from './lib/server.mjs';
+import { benchArgs, ensureTools } from './lib/tools.mjs';
+import { wrk } from './lib/wrk.mjs';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = benchArgs();
+const dirs = (args.dirs ?? '.').split(',').map((d) => resolve(d));
+const paths = (args.paths ?? 'me,product').split(',');
+const rounds = Number(args.rounds ?? 10);
+const seconds = Number(args.seconds ?? 2);
+const URLS = { me: '/api/v1/users/me', product: '/api/v1/products/7' };
+
+ensureTools();
+process.chdir(repoRoot);
+const wechat = await startFakeWechat({ users: 1000 });
+const db = await createBenchDatabase(
+  process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306',
+  `mp_bench_ab_${process.pid}`,
+);
+const env = {
+  ...process.env,
+  NODE_ENV: 'production',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  DATABASE_URL: db.url,
+  REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0',
+  JWT_SECRET: randomBytes(32).toString('hex'),
+  WECHAT_APPID: BENCH_APPID,
+  WECHAT_SECRET: BENCH_WECHAT_SECRET,
+  WECHAT_API_BASE_URL: wechat.url,
+  SHUTDOWN_DRAIN_MS: '0',
+  THROTTLE_DEFAULT_LIMIT: '1000000000',
+};
+const servers = [];
+try {
+  db.migrate(env);
+  await db.seedProducts(Number(args.products ?? 100));
+  for (const [i, dir] of dirs.entries()) {
+    // startServer runs `dist/src/main.js` of the current directory.
+    process.chdir(dir);
+    const prefix = `ab${process.pid}-${i}:`;
+    servers.push(await startServer({ env: { ...env, REDIS_KEY_PREFIX: prefix }, port: 4400 + i, name: dir }));
+  }
+  process.chdir(repoRoot);
+  const headers = [];
+  for (const s of servers) headers.push({ Authorization: `Bearer ${(await login(s.base, 'warm-0')).accessToken}` });
+  /** User plus system CPU of a process, in µs (clock ticks of 10 ms). */
+  const cpuUs = (pid) => {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10_000;
+  };
+  const runs = new Map();
+  for (let r = 0; r < rounds; r++) {
+    for (const p of paths) {
+      // Alternate which build goes first.
+      const order = r % 2 === 0 ? [...servers.keys()] : [...servers.keys()].reverse();
+      for (const i of order) {
+        const s = servers[i];
+        const before = cpuUs(s.pid);
+        const w = await wrk({ url: `${s.base}${URLS[p]}`, seconds, warmupSeconds: r === 0 ? 2 : 0, headers: headers[i] });
+        const usPerRequest = (cpuUs(s.pid) - before) / w.requests;
+        const key = `${p} ${dirs[i]}`;
+        if (!runs.has(key)) runs.set(key, []);
+        runs.get(key)[r] = { ...w, usPerRequest };
+        console.log(`round ${r + 1}/${rounds} ${key}: ${Math.round(w.rps)} req/s, p99 ${w.p99} ms, ${usPerRequest.toFixed(1)} µs CPU/request`);
+      }
+    }
+  }
+  for (const [key, rs] of runs) {
+    const top3 = rs.map((x) => x.rps).sort((a, b) => b - a).slice(0, 3).map(Math.round);
+    console.log(`${key}: median ${Math.round(median(rs.map((x) => x.rps)))} req/s (top 3: ${top3.join(', ')}), ${median(rs.map((x) => x.usPerRequest)).toFixed(1)} µs CPU/request`);
+  }
+  for (const p of paths) {
+    const [a, b] = [runs.get(`${p} ${dirs[0]}`), runs.get(`${p} ${dirs[1]}`)];
+    if (!a || !b) continue;
+    const ratios = a.map((x, r) => b[r].rps / x.rps);
+    console.log(`${p}: ${dirs[1]} / ${dirs[0]} = ${median(ratios).toFixed(2)} (median of rounds: ${ratios.map((x) => x.toFixed(2)).join(' ')})`);
+  }
+} finally {
+  for (const s of servers) await s.stop();
+  await db.drop();
+  await wechat.close();
+}
