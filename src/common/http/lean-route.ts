@@ -14,7 +14,7 @@ import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { ApplicationConfig } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { InterceptorsConsumer } from '@nestjs/core/interceptors/interceptors-consumer.js';
-import { PipesConsumer } from '@nestjs/core/pipes/pipes-consumer.js';
+import { ParamsTokenFactory } from '@nestjs/core/pipes/params-token-factory.js';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
@@ -162,24 +162,31 @@ function servingOf(app: NestFastifyApplication, target: LeanTarget, args: ArgPla
   const pipes: PipeTransform[] = config.getGlobalPipes();
   const instance: object = app.get(target.controller, { strict: false });
   const handler = target.controller.prototype[target.method] as (...a: unknown[]) => unknown;
-  const pipesConsumer = new PipesConsumer();
   const interceptorsConsumer = new InterceptorsConsumer();
+  // What each pipe is told about the argument, made once: Nest's
+  // PipesConsumer names a type it does not know (a custom decorator's) 'custom'.
+  const tokens = new ParamsTokenFactory();
+  const described = args.map((arg) => ({
+    arg,
+    metadata: {
+      type: tokens.exchangeEnumForString(arg.type as RouteParamtypes),
+      data: arg.data as string | undefined,
+      metatype: arg.metatype as Type | undefined,
+    },
+  }));
 
+  // As Nest's PipesConsumer: a custom decorator's promise is settled first, then each pipe in turn.
   const argumentsOf = async (context: ExecutionContextHost, request: FastifyRequest) => {
     const values: unknown[] = [];
-    for (const arg of args) {
-      let raw: unknown;
-      if (arg.factory) raw = arg.factory(arg.data, context);
+    for (const { arg, metadata } of described) {
+      let value: unknown;
+      if (arg.factory) value = await arg.factory(arg.data, context);
       else {
         const from = request[arg.source!] as Record<string, unknown> | undefined;
-        raw = arg.data === undefined ? from : from?.[arg.data as string];
+        value = arg.data === undefined ? from : from?.[arg.data as string];
       }
-      // PipesConsumer names a type it does not know (a custom decorator's) 'custom', as Nest's router does.
-      values[arg.index] = await pipesConsumer.apply(
-        raw,
-        { type: arg.type, data: arg.data, metatype: arg.metatype } as never,
-        pipes,
-      );
+      for (const pipe of pipes) value = await pipe.transform(value, metadata);
+      values[arg.index] = value;
     }
     return values;
   };
