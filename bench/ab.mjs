@@ -11,14 +11,13 @@
 // Each dir is a checkout with `dist/` built and `node_modules` (a symlink to
 // this one's will do): e.g. `git archive <commit> | tar -x -C /tmp/base`,
 // `cp -r dist /tmp/base/` after building at that commit, `ln -s $PWD/node_modules /tmp/base/`.
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBenchDatabase } from './lib/database.mjs';
-import { BENCH_APPID, BENCH_WECHAT_SECRET, startFakeWechat } from './lib/fake-wechat.mjs';
+import { startFakeWechat } from './lib/fake-wechat.mjs';
 import { median } from './lib/report.mjs';
-import { login, startServer } from './lib/server.mjs';
+import { benchAppEnv, login, startServer } from './lib/server.mjs';
 import { benchArgs, ensureTools } from './lib/tools.mjs';
 import { wrk } from './lib/wrk.mjs';
 
@@ -37,19 +36,11 @@ const db = await createBenchDatabase(
   process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306',
   `mp_bench_ab_${process.pid}`,
 );
-const env = {
-  ...process.env,
-  NODE_ENV: 'production',
-  LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-  DATABASE_URL: db.url,
-  REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0',
-  JWT_SECRET: randomBytes(32).toString('hex'),
-  WECHAT_APPID: BENCH_APPID,
-  WECHAT_SECRET: BENCH_WECHAT_SECRET,
-  WECHAT_API_BASE_URL: wechat.url,
-  SHUTDOWN_DRAIN_MS: '0',
-  THROTTLE_DEFAULT_LIMIT: '1000000000',
-};
+const env = benchAppEnv({
+  databaseUrl: db.url,
+  redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0',
+  wechatUrl: wechat.url,
+});
 const servers = [];
 try {
   db.migrate(env);
@@ -75,8 +66,11 @@ try {
       const order = r % 2 === 0 ? [...servers.keys()] : [...servers.keys()].reverse();
       for (const i of order) {
         const s = servers[i];
+        const url = `${s.base}${URLS[p]}`;
+        // The first round warms each build up (JIT, caches) before its CPU is counted.
+        if (r === 0) await wrk({ url, seconds: 2, warmupSeconds: 0, headers: headers[i] });
         const before = cpuUs(s.pid);
-        const w = await wrk({ url: `${s.base}${URLS[p]}`, seconds, warmupSeconds: r === 0 ? 2 : 0, headers: headers[i] });
+        const w = await wrk({ url, seconds, warmupSeconds: 0, headers: headers[i] });
         const usPerRequest = (cpuUs(s.pid) - before) / w.requests;
         const key = `${p} ${dirs[i]}`;
         if (!runs.has(key)) runs.set(key, []);

@@ -19,10 +19,10 @@ import { createRequire } from 'node:module';
 import { anchorsScript, runAnchors, runOrderTx } from './lib/anchors.mjs';
 import { mintSessions, runFlash } from './lib/flash.mjs';
 import { createBenchDatabase } from './lib/database.mjs';
-import { BENCH_APPID, BENCH_WECHAT_SECRET, startFakeWechat } from './lib/fake-wechat.mjs';
+import { BENCH_APPID, startFakeWechat } from './lib/fake-wechat.mjs';
 import { median, printTable, summarize, writeResults } from './lib/report.mjs';
 import { PUSH_AES_KEY, PUSH_TOKEN, pushRequests, pushScript } from './lib/push.mjs';
-import { login, startServer } from './lib/server.mjs';
+import { benchAppEnv, login, startServer } from './lib/server.mjs';
 import { benchArgs, dropKeys, ensureTools, freePort, pinSelfToCpu0 } from './lib/tools.mjs';
 import { linesScript, postCounterScript, randomPathScript, wrk } from './lib/wrk.mjs';
 
@@ -67,20 +67,12 @@ const db = await createBenchDatabase(mysqlUrl, `mp_bench_${process.pid}`);
 let txDb;
 const prefix = `bench${randomBytes(3).toString('hex')}:`;
 const jwtSecret = randomBytes(32).toString('hex');
-const env = {
-  ...process.env,
-  NODE_ENV: 'production',
-  LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-  DATABASE_URL: db.url,
-  REDIS_URL: redisUrl,
+const env = benchAppEnv({
+  databaseUrl: db.url,
+  redisUrl,
+  wechatUrl: wechat.url,
+  jwtSecret,
   REDIS_KEY_PREFIX: prefix,
-  JWT_SECRET: jwtSecret,
-  WECHAT_APPID: BENCH_APPID,
-  WECHAT_SECRET: BENCH_WECHAT_SECRET,
-  WECHAT_API_BASE_URL: wechat.url,
-  SHUTDOWN_DRAIN_MS: '0',
-  // The limits stay on (one counter per request, as in production) but never refuse.
-  THROTTLE_DEFAULT_LIMIT: '1000000000',
   THROTTLE_LOGIN_LIMIT: '1000000000',
   THROTTLE_ORDERS_LIMIT: '1000000000',
   // The flash scenario creates its sales as this (fake WeChat) user.
@@ -90,7 +82,7 @@ const env = {
   WECHAT_PUSH_AES_KEY: PUSH_AES_KEY,
   WECHAT_SUBSCRIBE_TEMPLATE_ORDER_PAID: 'benchTemplate',
   WECHAT_SUBSCRIBE_FIELDS_ORDER_PAID: 'thing1=productName',
-};
+});
 const redis = new Redis(redisUrl, { keyPrefix: prefix });
 const port = await freePort();
 let server;

@@ -2,8 +2,33 @@
 // until it is ready; stop() sends SIGTERM and waits for the exit (which also
 // writes a --cpu-prof profile when one was asked for).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { BENCH_APPID, BENCH_WECHAT_SECRET } from './fake-wechat.mjs';
 import { sleep } from './tools.mjs';
+
+/**
+ * The app's environment in a bench: production mode, the bench's database,
+ * Redis and fake WeChat, no shutdown drain, and the default rate limit on
+ * (one counter per request, as in production) but never refusing. `extra`
+ * adds or overrides variables.
+ */
+export function benchAppEnv({ databaseUrl, redisUrl, wechatUrl, jwtSecret, ...extra }) {
+  return {
+    ...process.env,
+    NODE_ENV: 'production',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    JWT_SECRET: jwtSecret ?? randomBytes(32).toString('hex'),
+    WECHAT_APPID: BENCH_APPID,
+    WECHAT_SECRET: BENCH_WECHAT_SECRET,
+    WECHAT_API_BASE_URL: wechatUrl,
+    SHUTDOWN_DRAIN_MS: '0',
+    THROTTLE_DEFAULT_LIMIT: '1000000000',
+    ...extra,
+  };
+}
 
 /**
  * The NODE_OPTIONS the image runs with (docker/Dockerfile's `ENV NODE_OPTIONS`,
