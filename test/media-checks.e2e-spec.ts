@@ -82,10 +82,15 @@ describe('avatar media checks (media_check_async + wxa_media_check)', () => {
   it('asks WeChat once per stored avatar: media_type 2, version 2, scene 1, the user\u2019s openid', async () => {
     const url = await h.setAvatar(user, 'patch');
     await h.traceOf(url);
+    // The attempt is recorded after WeChat's answer, which the fake has sent by now.
+    const check = await until(
+      async () => (await h.checkOf(url))?.attempts === 1 && h.checkOf(url),
+      10_000,
+    );
+    expect(check).toMatchObject({ status: 'pending', attempts: 1 });
     expect(h.requestsFor(url).map((r) => r.body)).toEqual([
       { media_url: url, media_type: 2, version: 2, openid: user.openid, scene: 1 },
     ]);
-    expect(await h.checkOf(url)).toMatchObject({ status: 'pending', attempts: 1 });
   });
 
   it('risky: the avatar is removed and flagged for staff, once however often WeChat repeats', async () => {
