@@ -16,8 +16,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConnection } from 'mysql2/promise';
 import { createBenchDatabase } from './lib/database.mjs';
-import { BENCH_APPID, BENCH_WECHAT_SECRET, startFakeWechat } from './lib/fake-wechat.mjs';
-import { login, startServer } from './lib/server.mjs';
+import { startFakeWechat } from './lib/fake-wechat.mjs';
+import { benchAppEnv, login, startServer } from './lib/server.mjs';
 import { benchArgs, freePort } from './lib/tools.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,21 +34,14 @@ const STEP_S = 30;
 
 const wechat = await startFakeWechat({ users: 1000 });
 const db = await createBenchDatabase(mysqlUrl, `mp_bench_backoffice_${process.pid}`);
-const env = {
-  ...process.env,
-  NODE_ENV: 'production',
+const env = benchAppEnv({
+  databaseUrl: db.url,
+  redisUrl,
+  wechatUrl: wechat.url,
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  DATABASE_URL: db.url,
-  REDIS_URL: redisUrl,
   REDIS_KEY_PREFIX: `bench${randomBytes(3).toString('hex')}:`,
-  JWT_SECRET: randomBytes(32).toString('hex'),
-  WECHAT_APPID: BENCH_APPID,
-  WECHAT_SECRET: BENCH_WECHAT_SECRET,
-  WECHAT_API_BASE_URL: wechat.url,
-  SHUTDOWN_DRAIN_MS: '0',
-  THROTTLE_DEFAULT_LIMIT: '1000000000',
   ADMIN_OPENIDS: 'bench-user-0',
-};
+});
 const percentile = (xs, p) => {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

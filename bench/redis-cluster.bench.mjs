@@ -14,9 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createBenchDatabase } from './lib/database.mjs';
-import { BENCH_APPID, BENCH_WECHAT_SECRET, startFakeWechat } from './lib/fake-wechat.mjs';
+import { startFakeWechat } from './lib/fake-wechat.mjs';
 import { printTable } from './lib/report.mjs';
-import { startServer } from './lib/server.mjs';
+import { benchAppEnv, startServer } from './lib/server.mjs';
 import { benchArgs, ensureTools, freePort, pinSelfToCpu0, sleep } from './lib/tools.mjs';
 import { wrk } from './lib/wrk.mjs';
 
@@ -88,21 +88,13 @@ pinSelfToCpu0();
 const wechat = await startFakeWechat({ users: 1000 });
 const db = await createBenchDatabase(mysqlUrl, `mp_bench_rc_${process.pid}`);
 const cluster = await startCluster();
-const base = {
-  ...process.env,
-  NODE_ENV: 'production',
+const base = benchAppEnv({
+  databaseUrl: db.url,
+  redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0',
+  wechatUrl: wechat.url,
   LOG_LEVEL: 'warn',
-  DATABASE_URL: db.url,
-  REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0',
-  JWT_SECRET: randomBytes(32).toString('hex'),
-  WECHAT_APPID: BENCH_APPID,
-  WECHAT_SECRET: BENCH_WECHAT_SECRET,
-  WECHAT_API_BASE_URL: wechat.url,
-  SHUTDOWN_DRAIN_MS: '0',
-  // The limits stay on (one counter per request, as in production) but never refuse.
-  THROTTLE_DEFAULT_LIMIT: '1000000000',
   THROTTLE_LOGIN_LIMIT: '1000000000',
-};
+});
 const topologies = [
   { name: 'one Redis', env: {} },
   { name: '3-master cluster', env: { REDIS_CLUSTER_NODES: cluster.nodes } },

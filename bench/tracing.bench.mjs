@@ -16,9 +16,9 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBenchDatabase } from './lib/database.mjs';
-import { BENCH_APPID, BENCH_WECHAT_SECRET, startFakeWechat } from './lib/fake-wechat.mjs';
+import { startFakeWechat } from './lib/fake-wechat.mjs';
 import { median, printTable, summarize } from './lib/report.mjs';
-import { login, startServer } from './lib/server.mjs';
+import { benchAppEnv, login, startServer } from './lib/server.mjs';
 import { benchArgs, dropKeys, ensureTools, freePort, pinSelfToCpu0 } from './lib/tools.mjs';
 import { wrk } from './lib/wrk.mjs';
 
@@ -53,21 +53,14 @@ await new Promise((r) => sink.listen(0, '127.0.0.1', r));
 const wechat = await startFakeWechat({ users: 10 });
 const db = await createBenchDatabase(mysqlUrl, `mp_bench_tracing_${process.pid}`);
 const prefix = `bench${randomBytes(3).toString('hex')}:`;
-const env = {
-  ...process.env,
-  NODE_ENV: 'production',
+const env = benchAppEnv({
+  databaseUrl: db.url,
+  redisUrl,
+  wechatUrl: wechat.url,
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  DATABASE_URL: db.url,
-  REDIS_URL: redisUrl,
   REDIS_KEY_PREFIX: prefix,
-  JWT_SECRET: randomBytes(32).toString('hex'),
-  WECHAT_APPID: BENCH_APPID,
-  WECHAT_SECRET: BENCH_WECHAT_SECRET,
-  WECHAT_API_BASE_URL: wechat.url,
-  SHUTDOWN_DRAIN_MS: '0',
-  THROTTLE_DEFAULT_LIMIT: '1000000000',
   OTEL_EXPORTER_OTLP_ENDPOINT: '',
-};
+});
 const traced = {
   ...env,
   OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.address().port}`,
