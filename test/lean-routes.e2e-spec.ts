@@ -18,9 +18,9 @@ import { AppError } from '../src/common/errors/index.js';
 import { Lean, parseId } from '../src/common/http/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { baseEnv, testRedisPrefix } from './helpers/env.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { startTestApp } from './helpers/app.js';
 import { loginAs } from './helpers/auth.js';
-import { startFakeWechat, type FakeWechat } from './helpers/fake-wechat.js';
+import { useStack } from './helpers/stack.js';
 
 /** Whether Nest's router called the handler: its frames are on the stack only then. */
 function viaNestRouter(): boolean {
@@ -95,33 +95,14 @@ class LeanProbeController {
 class LeanProbeModule {}
 
 describe("@Lean() routes: Nest's semantics without Nest's router", () => {
-  let db: TestDatabase;
-  let wx: FakeWechat;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    wx = await startFakeWechat();
-    await db.dataSource.query('DELETE FROM runtime_settings');
-    t = await startTestApp(
-      {
-        ...baseEnv(db.url, testRedisPrefix()),
-        WECHAT_API_BASE_URL: wx.url,
-        // Per user; the anonymous probes of this file share one IP's 30.
-        THROTTLE_DEFAULT_LIMIT: '30',
-        THROTTLE_DEFAULT_TTL: '60',
-      },
-      { imports: [LeanProbeModule] },
-    );
-  });
-  afterAll(async () => {
-    await t?.close();
-    await wx?.close();
-    await db?.drop();
+  const stack = useStack({
+    // Per user; the anonymous probes of this file share one IP's 30.
+    env: { THROTTLE_DEFAULT_LIMIT: '30', THROTTLE_DEFAULT_TTL: '60' },
+    imports: [LeanProbeModule],
   });
 
   it("answers in the envelope without passing through Nest's router; an unmarked route still does", async () => {
-    const lean = await t.http.get('/api/v1/lean-probe/items/7');
+    const lean = await stack.app.http.get('/api/v1/lean-probe/items/7');
     expect(lean.status).toBe(200);
     expect(lean.body).toEqual({
       code: 0,
@@ -130,37 +111,39 @@ describe("@Lean() routes: Nest's semantics without Nest's router", () => {
       requestId: lean.headers['x-request-id'],
     });
     expect(lean.headers['x-content-type-options']).toBe('nosniff');
-    const classic = await t.http.get('/api/v1/lean-probe/classic/7');
+    const classic = await stack.app.http.get('/api/v1/lean-probe/classic/7');
     expect(classic.body.data).toEqual({ id: 7, viaNestRouter: true });
     // The real hot reads are lean too.
-    const product = await t.http.get('/api/v1/products/999999');
+    const product = await stack.app.http.get('/api/v1/products/999999');
     expect([product.status, product.body.code]).toEqual([404, 40400]);
   });
 
   it('runs the global guards: no token 401, a live session admitted, an ended one 401/40102', async () => {
-    const anonymous = await t.http.get('/api/v1/lean-probe/mine');
+    const anonymous = await stack.app.http.get('/api/v1/lean-probe/mine');
     expect([anonymous.status, anonymous.body.code]).toEqual([401, 40100]);
-    const user = await loginAs(t, wx);
+    const user = await loginAs(stack.app, stack.wx);
     const bearer = `Bearer ${user.accessToken}`;
-    const mine = await t.http.get('/api/v1/lean-probe/mine').set('Authorization', bearer);
+    const mine = await stack.app.http.get('/api/v1/lean-probe/mine').set('Authorization', bearer);
     expect(mine.body.data).toEqual({ userId: user.user.id, viaNestRouter: false });
-    const me = await t.http.get('/api/v1/users/me').set('Authorization', bearer);
+    const me = await stack.app.http.get('/api/v1/users/me').set('Authorization', bearer);
     expect([me.status, me.body.data.id]).toEqual([200, user.user.id]);
-    expect((await t.http.post('/api/v1/auth/logout').set('Authorization', bearer)).status).toBe(
-      200,
-    );
+    expect(
+      (await stack.app.http.post('/api/v1/auth/logout').set('Authorization', bearer)).status,
+    ).toBe(200);
     for (const path of ['/api/v1/lean-probe/mine', '/api/v1/users/me']) {
-      const ended = await t.http.get(path).set('Authorization', bearer);
+      const ended = await stack.app.http.get(path).set('Authorization', bearer);
       expect([path, ended.status, ended.body.code]).toEqual([path, 401, 40102]);
     }
   });
 
   it('counts the throttle: X-RateLimit-* on each answer, 429/42900 with Retry-After past the limit', async () => {
-    const user = await loginAs(t, wx);
+    const user = await loginAs(stack.app, stack.wx);
     const bearer = `Bearer ${user.accessToken}`;
     const answers = [];
     for (let i = 0; i < 31; i++) {
-      answers.push(await t.http.get('/api/v1/lean-probe/mine').set('Authorization', bearer));
+      answers.push(
+        await stack.app.http.get('/api/v1/lean-probe/mine').set('Authorization', bearer),
+      );
     }
     expect(answers.map((r) => r.status)).toEqual([...Array(30).fill(200), 429]);
     expect(answers[0].headers['x-ratelimit-limit']).toBe('30');
@@ -169,31 +152,33 @@ describe("@Lean() routes: Nest's semantics without Nest's router", () => {
     expect(answers[30].body.code).toBe(42900);
     expect(Number(answers[30].headers['retry-after'])).toBeGreaterThan(0);
     // Another client is not affected.
-    const other = await loginAs(t, wx);
-    const res = await t.http
+    const other = await loginAs(stack.app, stack.wx);
+    const res = await stack.app.http
       .get('/api/v1/lean-probe/mine')
       .set('Authorization', `Bearer ${other.accessToken}`);
     expect(res.status).toBe(200);
   });
 
   it("leaves through the exception filter: the app's codes, a bare 500 for a crash, 400 for a bad id", async () => {
-    const conflict = await t.http.get('/api/v1/lean-probe/conflict');
+    const conflict = await stack.app.http.get('/api/v1/lean-probe/conflict');
     expect([conflict.status, conflict.body.code, conflict.body.message]).toEqual([
       409,
       40900,
       'insufficient stock',
     ]);
-    const crash = await t.http.get('/api/v1/lean-probe/crash').set('X-Request-Id', 'lean-crash-1');
+    const crash = await stack.app.http
+      .get('/api/v1/lean-probe/crash')
+      .set('X-Request-Id', 'lean-crash-1');
     expect([crash.status, crash.body.code]).toEqual([500, 50000]);
     expect(JSON.stringify(crash.body)).not.toContain('kaboom');
-    const line = t.logs.find((l) => l.requestId === 'lean-crash-1');
+    const line = stack.app.logs.find((l) => l.requestId === 'lean-crash-1');
     expect(line).toMatchObject({ level: 50, message: 'unexpected error' });
-    const bad = await t.http.get('/api/v1/lean-probe/items/abc');
+    const bad = await stack.app.http.get('/api/v1/lean-probe/items/abc');
     expect([bad.status, bad.body.code]).toEqual([400, 40000]);
   });
 
   it('takes @Body() through the global validation pipe, @Headers(), @Query() and @HttpCode()', async () => {
-    const ok = await t.http
+    const ok = await stack.app.http
       .post('/api/v1/lean-probe/echo/5?q=tea')
       .set('X-Probe', 'yes')
       .send({ quantity: 2 });
@@ -201,18 +186,20 @@ describe("@Lean() routes: Nest's semantics without Nest's router", () => {
       202,
       { id: '5', probe: 'yes', q: 'tea', quantity: 2, dto: true, viaNestRouter: false },
     ]);
-    const invalid = await t.http.post('/api/v1/lean-probe/echo/5').send({ quantity: 9, extra: 1 });
+    const invalid = await stack.app.http
+      .post('/api/v1/lean-probe/echo/5')
+      .send({ quantity: 9, extra: 1 });
     expect([invalid.status, invalid.body.code]).toEqual([400, 40000]);
     expect(invalid.body.data.errors.map((e: { field: string }) => e.field).sort()).toEqual([
       'extra',
       'quantity',
     ]);
-    const nobody = await t.http.post('/api/v1/lean-probe/echo/5');
+    const nobody = await stack.app.http.post('/api/v1/lean-probe/echo/5');
     expect([nobody.status, nobody.body.code]).toEqual([400, 40000]);
   });
 
   it('answers HEAD like GET, without a body', async () => {
-    const res = await t.http.head('/api/v1/lean-probe/items/7');
+    const res = await stack.app.http.head('/api/v1/lean-probe/items/7');
     expect(res.status).toBe(200);
     expect(res.text ?? '').toBe('');
     expect(res.headers['x-request-id']).toBeTruthy();

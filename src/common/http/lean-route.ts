@@ -13,8 +13,10 @@ import {
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { ApplicationConfig } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { GuardsConsumer } from '@nestjs/core/guards/guards-consumer.js';
 import { InterceptorsConsumer } from '@nestjs/core/interceptors/interceptors-consumer.js';
 import { ParamsTokenFactory } from '@nestjs/core/pipes/params-token-factory.js';
+import { PipesConsumer } from '@nestjs/core/pipes/pipes-consumer.js';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
@@ -162,9 +164,13 @@ function servingOf(app: NestFastifyApplication, target: LeanTarget, args: ArgPla
   const pipes: PipeTransform[] = config.getGlobalPipes();
   const instance: object = app.get(target.controller, { strict: false });
   const handler = target.controller.prototype[target.method] as (...a: unknown[]) => unknown;
+  // Nest's own consumers, so guards, pipes and interceptors run exactly as on its routes.
+  const guardsConsumer = new GuardsConsumer();
+  const pipesConsumer = new PipesConsumer();
   const interceptorsConsumer = new InterceptorsConsumer();
-  // What each pipe is told about the argument, made once: Nest's
-  // PipesConsumer names a type it does not know (a custom decorator's) 'custom'.
+  // What each pipe is told about the argument, made once rather than per
+  // request (PipesConsumer.apply would): a type Nest does not know (a custom
+  // decorator's) is 'custom'.
   const tokens = new ParamsTokenFactory();
   const described = args.map((arg) => ({
     arg,
@@ -175,40 +181,36 @@ function servingOf(app: NestFastifyApplication, target: LeanTarget, args: ArgPla
     },
   }));
 
-  // As Nest's PipesConsumer: a custom decorator's promise is settled first, then each pipe in turn.
-  const argumentsOf = async (context: ExecutionContextHost, request: FastifyRequest) => {
-    const values: unknown[] = [];
-    for (const { arg, metadata } of described) {
-      let value: unknown;
-      if (arg.factory) value = await arg.factory(arg.data, context);
-      else {
-        const from = request[arg.source!] as Record<string, unknown> | undefined;
-        value = arg.data === undefined ? from : from?.[arg.data as string];
-      }
-      for (const pipe of pipes) value = await pipe.transform(value, metadata);
-      values[arg.index] = value;
-    }
-    return values;
-  };
-
-  return async (request, reply) => {
+  const argumentsOf = async (request: FastifyRequest, reply: FastifyReply) => {
     const context = new ExecutionContextHost(
       [request, reply, undefined],
       target.controller,
       handler,
     );
     context.setType('http');
-    // As Nest's GuardsConsumer: in order, the first refusal wins.
-    for (const guard of guards) {
-      const allowed = guard.canActivate(context);
-      if (allowed === true || (allowed !== false && (await allowed) === true)) continue;
+    const values: unknown[] = [];
+    for (const { arg, metadata } of described) {
+      let value: unknown;
+      if (arg.factory) value = arg.factory(arg.data, context);
+      else {
+        const from = request[arg.source!] as Record<string, unknown> | undefined;
+        value = arg.data === undefined ? from : from?.[arg.data as string];
+      }
+      values[arg.index] = await pipesConsumer.applyPipes(value, metadata, pipes);
+    }
+    return values;
+  };
+
+  return async (request, reply) => {
+    const args = [request, reply, undefined];
+    if (!(await guardsConsumer.tryActivate(guards, args, instance, handler, 'http'))) {
       throw new AppError('FORBIDDEN');
     }
-    const call = async () => handler.apply(instance, await argumentsOf(context, request));
+    const call = async () => handler.apply(instance, await argumentsOf(request, reply));
     if (interceptors.length === 0) return call();
     const result: unknown = await interceptorsConsumer.intercept(
       interceptors,
-      [request, reply, undefined],
+      args,
       instance,
       handler,
       call,
