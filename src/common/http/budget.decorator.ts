@@ -1,4 +1,4 @@
-import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
+import { routeConfig } from './route-config.js';
 
 /** Route config key read by the request context: which budget the route gets. */
 export const BUDGET_ROUTE = 'budget';
@@ -16,15 +16,5 @@ export type BudgetName = 'default' | 'orders' | 'wechat';
  * the route's Fastify config, so it combines with @Compressed() and
  * @RawBody() in either order.
  */
-export const Budget =
-  (name: Exclude<BudgetName, 'default'>): MethodDecorator =>
-  (_target, _key, descriptor) => {
-    const handler = descriptor.value as object;
-    const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) ?? {}) as object;
-    Reflect.defineMetadata(
-      FASTIFY_ROUTE_CONFIG_METADATA,
-      { ...config, [BUDGET_ROUTE]: name },
-      handler,
-    );
-    return descriptor;
-  };
+export const Budget = (name: Exclude<BudgetName, 'default'>): MethodDecorator =>
+  routeConfig({ [BUDGET_ROUTE]: name });

@@ -1,4 +1,4 @@
-import { RouteConfig } from '@nestjs/platform-fastify';
+import { routeConfig } from './route-config.js';
 
 /** Route config flag read by the app factory: this route's responses may be compressed. */
 export const COMPRESSED_ROUTE = 'compressResponse';
@@ -8,4 +8,4 @@ export const COMPRESSED_ROUTE = 'compressResponse';
  * threshold). Only routes whose answers can be large pay for it: for a small
  * JSON answer the compression hook costs more than the bytes it could save.
  */
-export const Compressed = (): MethodDecorator => RouteConfig({ [COMPRESSED_ROUTE]: true });
+export const Compressed = (): MethodDecorator => routeConfig({ [COMPRESSED_ROUTE]: true });

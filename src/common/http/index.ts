@@ -15,7 +15,7 @@ export {
 export { Budget, BUDGET_ROUTE, type BudgetName } from './budget.decorator.js';
 export { toErrorResponse } from './error-response.js';
 export { Compressed, COMPRESSED_ROUTE } from './compressed.decorator.js';
-export { installLeanRoutes, Lean, LEAN_ROUTE } from './lean-route.js';
+export { installLeanRoutes, Lean } from './lean-route.js';
 export {
   API_SECURITY_HEADERS,
   CONSOLE_SECURITY_HEADERS,

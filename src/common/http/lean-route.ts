@@ -18,14 +18,14 @@ import { InterceptorsConsumer } from '@nestjs/core/interceptors/interceptors-con
 import { ParamsTokenFactory } from '@nestjs/core/pipes/params-token-factory.js';
 import { PipesConsumer } from '@nestjs/core/pipes/pipes-consumer.js';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { AppError } from '../errors/app-error.js';
 import { sendError } from './exception.filter.js';
+import { routeConfig } from './route-config.js';
 
 /** Route config key read by installLeanRoutes. */
-export const LEAN_ROUTE = 'leanRoute';
+const LEAN_ROUTE = 'leanRoute';
 
 interface LeanTarget {
   controller: Type;
@@ -47,12 +47,8 @@ interface LeanTarget {
  * the app refuses to boot otherwise.
  */
 export const Lean = (): MethodDecorator => (target, key, descriptor) => {
-  // Merged into the route's Fastify config, as @Budget() is.
-  const handler = descriptor.value as object;
-  const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) ?? {}) as object;
   const lean: LeanTarget = { controller: target.constructor as Type, method: String(key) };
-  Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...config, [LEAN_ROUTE]: lean }, handler);
-  return descriptor;
+  return routeConfig({ [LEAN_ROUTE]: lean })(target, key, descriptor);
 };
 
 /** Where Nest's own parameter decorators read from (RouteParamsFactory). */
