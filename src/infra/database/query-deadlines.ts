@@ -2,10 +2,12 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DeadlineExceededError } from '../../common/errors/index.js';
 import { remainingBudgetMs } from '../../common/http/index.js';
+import { reusePromiseWrapper } from './promise-wrapper.js';
 
 /** The part of a mysql2 pool connection this file touches. */
 interface PoolConnection {
   query(sql: unknown, values?: unknown, cb?: unknown): unknown;
+  promise(promiseImpl?: PromiseConstructor): unknown;
   release(): void;
 }
 
@@ -56,7 +58,10 @@ export function installQueryDeadlines(dataSource: DataSource): void {
   const driver = dataSource.driver as unknown as ConnectionSource;
   for (const name of ['obtainMasterConnection', 'obtainSlaveConnection'] as const) {
     const obtain = driver[name].bind(driver);
-    driver[name] = async () => bindQueries(await acquireWithinBudget(obtain), interrupt);
+    // Every connection a query runner gets passes here: also where it is
+    // made to keep its promise wrapper (promise-wrapper.ts).
+    driver[name] = async () =>
+      bindQueries(reusePromiseWrapper(await acquireWithinBudget(obtain)), interrupt);
   }
 }
 
