@@ -16,7 +16,6 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import { GuardsConsumer } from '@nestjs/core/guards/guards-consumer.js';
 import { InterceptorsConsumer } from '@nestjs/core/interceptors/interceptors-consumer.js';
 import { ParamsTokenFactory } from '@nestjs/core/pipes/params-token-factory.js';
-import { PipesConsumer } from '@nestjs/core/pipes/pipes-consumer.js';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { isObservable, lastValueFrom } from 'rxjs';
@@ -68,6 +67,9 @@ interface ArgPlan {
   metatype: unknown;
   factory?: (data: unknown, context: ExecutionContextHost) => unknown;
 }
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 
 /** The answer of one lean request, or a rejection that sendError turns into its envelope. */
 type Serve = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -160,9 +162,8 @@ function servingOf(app: NestFastifyApplication, target: LeanTarget, args: ArgPla
   const pipes: PipeTransform[] = config.getGlobalPipes();
   const instance: object = app.get(target.controller, { strict: false });
   const handler = target.controller.prototype[target.method] as (...a: unknown[]) => unknown;
-  // Nest's own consumers, so guards, pipes and interceptors run exactly as on its routes.
+  // Nest's own consumers, so guards and interceptors run exactly as on its routes.
   const guardsConsumer = new GuardsConsumer();
-  const pipesConsumer = new PipesConsumer();
   const interceptorsConsumer = new InterceptorsConsumer();
   // What each pipe is told about the argument, made once rather than per
   // request (PipesConsumer.apply would): a type Nest does not know (a custom
@@ -192,7 +193,14 @@ function servingOf(app: NestFastifyApplication, target: LeanTarget, args: ArgPla
         const from = request[arg.source!] as Record<string, unknown> | undefined;
         value = arg.data === undefined ? from : from?.[arg.data as string];
       }
-      values[arg.index] = await pipesConsumer.applyPipes(value, metadata, pipes);
+      // Each global pipe in turn, as Nest's PipesConsumer runs them, but
+      // awaited only when it answers with a promise: the app's validation
+      // answers most arguments at once (validation.pipe.ts).
+      for (const pipe of pipes) {
+        const out: unknown = pipe.transform(value, metadata);
+        value = isThenable(out) ? await out : out;
+      }
+      values[arg.index] = value;
     }
     return values;
   };
