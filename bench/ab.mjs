@@ -6,19 +6,27 @@
 // req/s and CPU µs per request, and the median ratio of the second build to
 // the first within a round. Judges nothing.
 //
-//   node bench/ab.mjs --dirs=/tmp/base,. [--paths=me,product] [--rounds=10] [--seconds=2] [--products=100]
+//   node bench/ab.mjs --dirs=/tmp/base,. [--paths=me,product,flash] [--rounds=10] [--seconds=2] [--products=100]
+//
+// `flash` is the buy of a flash sale (POST /flash-sales/:id/orders, c64), one
+// sale per build with 50 M units and 2000 signed-in buyers of its own.
 //
 // Each dir is a checkout with `dist/` built and `node_modules` (a symlink to
 // this one's will do): e.g. `git archive <commit> | tar -x -C /tmp/base`,
 // `cp -r dist /tmp/base/` after building at that commit, `ln -s $PWD/node_modules /tmp/base/`.
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { createConnection } from 'mysql2/promise';
 import { createBenchDatabase } from './lib/database.mjs';
 import { startFakeWechat } from './lib/fake-wechat.mjs';
+import { buyScript, createSale, mintSessions } from './lib/flash.mjs';
 import { median } from './lib/report.mjs';
 import { benchAppEnv, login, startServer } from './lib/server.mjs';
-import { benchArgs, ensureTools } from './lib/tools.mjs';
+import { benchArgs, dropKeys, ensureTools } from './lib/tools.mjs';
 import { wrk } from './lib/wrk.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,24 +44,54 @@ const db = await createBenchDatabase(
   process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306',
   `mp_bench_ab_${process.pid}`,
 );
+const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const jwtSecret = randomBytes(32).toString('hex');
 const env = benchAppEnv({
   databaseUrl: db.url,
-  redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0',
+  redisUrl,
   wechatUrl: wechat.url,
+  jwtSecret,
+  // The fake WeChat answers the code bench-admin-999 with this openid.
+  ADMIN_OPENIDS: 'bench-user-999',
+  // API replicas, as deployed: a flash sale's admissions are not written meanwhile.
+  WORKER_MODE: process.env.AB_WORKER_MODE ?? 'http',
 });
+const prefixes = dirs.map((_, i) => `ab${process.pid}-${i}:`);
 const servers = [];
+// Script calls Redis has served (the commands a script runs count apart):
+// how well a build batches its throttle and admission calls.
+const stats = new Redis(redisUrl);
 try {
   db.migrate(env);
   await db.seedProducts(Number(args.products ?? 100));
   for (const [i, dir] of dirs.entries()) {
     // startServer runs `dist/src/main.js` of the current directory.
     process.chdir(dir);
-    const prefix = `ab${process.pid}-${i}:`;
-    servers.push(await startServer({ env: { ...env, REDIS_KEY_PREFIX: prefix }, port: 4400 + i, name: dir }));
+    servers.push(await startServer({ env: { ...env, REDIS_KEY_PREFIX: prefixes[i] }, port: 4400 + i, name: dir }));
   }
   process.chdir(repoRoot);
   const headers = [];
   for (const s of servers) headers.push({ Authorization: `Bearer ${(await login(s.base, 'warm-0')).accessToken}` });
+  /** Per build, what wrk is given for each path. */
+  const targets = servers.map((s, i) => Object.fromEntries(Object.entries(URLS).map(([p, path]) => [p, { url: `${s.base}${path}`, headers: headers[i] }])));
+  if (paths.includes('flash')) {
+    const c = await createConnection(db.url);
+    const [product] = await c.query("INSERT INTO products (name, description, price_cents, stock) VALUES ('Flash ab tea', '', 5000, 2000000000)");
+    await c.end();
+    for (const [i, s] of servers.entries()) {
+      const redis = new Redis(redisUrl, { keyPrefix: prefixes[i] });
+      const tokens = await mintSessions({ db, redis, jwtSecret, count: 2000, offset: 500_000 + i * 2000 });
+      redis.disconnect();
+      const file = join(tmpdir(), `ab-flash-${process.pid}-${i}.txt`);
+      writeFileSync(file, tokens.join('\n'));
+      const sale = await createSale(s.base, (await login(s.base, 'bench-admin-999')).accessToken, product.insertId, 50_000_000, 1000);
+      targets[i].flash = { url: `${s.base}/api/v1/flash-sales/${sale}/orders`, script: buyScript(file) };
+    }
+  }
+  const redisCalls = async () =>
+    [...(await stats.info('commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)]
+      .filter(([, name]) => name.startsWith('eval'))
+      .reduce((sum, m) => sum + Number(m[2]), 0);
   /** User plus system CPU of a process, in µs (clock ticks of 10 ms). */
   const cpuUs = (pid) => {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -66,22 +104,25 @@ try {
       const order = r % 2 === 0 ? [...servers.keys()] : [...servers.keys()].reverse();
       for (const i of order) {
         const s = servers[i];
-        const url = `${s.base}${URLS[p]}`;
+        const target = targets[i][p];
         // The first round warms each build up (JIT, caches) before its CPU is counted.
-        if (r === 0) await wrk({ url, seconds: 2, warmupSeconds: 0, headers: headers[i] });
+        if (r === 0) await wrk({ ...target, seconds: 2, warmupSeconds: 0 });
         const before = cpuUs(s.pid);
-        const w = await wrk({ url, seconds, warmupSeconds: 0, headers: headers[i] });
+        const redisBefore = await redisCalls();
+        const w = await wrk({ ...target, seconds, warmupSeconds: 0 });
         const usPerRequest = (cpuUs(s.pid) - before) / w.requests;
+        // Only this build is under load: the calls Redis served meanwhile are its own.
+        const redisPerRequest = ((await redisCalls()) - redisBefore) / w.requests;
         const key = `${p} ${dirs[i]}`;
         if (!runs.has(key)) runs.set(key, []);
-        runs.get(key)[r] = { ...w, usPerRequest };
-        console.log(`round ${r + 1}/${rounds} ${key}: ${Math.round(w.rps)} req/s, p99 ${w.p99} ms, ${usPerRequest.toFixed(1)} µs CPU/request`);
+        runs.get(key)[r] = { ...w, usPerRequest, redisPerRequest };
+        console.log(`round ${r + 1}/${rounds} ${key}: ${Math.round(w.rps)} req/s, p99 ${w.p99} ms, ${usPerRequest.toFixed(1)} µs CPU/request, ${redisPerRequest.toFixed(2)} script calls/request`);
       }
     }
   }
   for (const [key, rs] of runs) {
     const top3 = rs.map((x) => x.rps).sort((a, b) => b - a).slice(0, 3).map(Math.round);
-    console.log(`${key}: median ${Math.round(median(rs.map((x) => x.rps)))} req/s (top 3: ${top3.join(', ')}), ${median(rs.map((x) => x.usPerRequest)).toFixed(1)} µs CPU/request`);
+    console.log(`${key}: median ${Math.round(median(rs.map((x) => x.rps)))} req/s (top 3: ${top3.join(', ')}), ${median(rs.map((x) => x.usPerRequest)).toFixed(1)} µs CPU/request, ${median(rs.map((x) => x.redisPerRequest)).toFixed(2)} script calls/request`);
   }
   for (const p of paths) {
     const [a, b] = [runs.get(`${p} ${dirs[0]}`), runs.get(`${p} ${dirs[1]}`)];
@@ -91,6 +132,12 @@ try {
   }
 } finally {
   for (const s of servers) await s.stop();
+  stats.disconnect();
+  for (const prefix of prefixes) {
+    const redis = new Redis(redisUrl, { keyPrefix: prefix });
+    await dropKeys(redis, prefix);
+    redis.disconnect();
+  }
   await db.drop();
   await wechat.close();
 }

@@ -35,7 +35,7 @@ export async function mintSessions({ db, redis, jwtSecret, count, offset }) {
 }
 
 /** Lua: POST {"quantity":1} as the next user of a token file, with a new Idempotency-Key each time. */
-function buyScript(tokensFile) {
+export function buyScript(tokensFile) {
   return `local tokens = {}
 local n = 0
 local run
@@ -56,7 +56,8 @@ end
 `;
 }
 
-async function createSale(base, adminToken, productId, stock, perUserLimit) {
+/** A sale of the product on `base`, open from a second ago for an hour; resolves with its id. */
+export async function createSale(base, adminToken, productId, stock, perUserLimit) {
   const res = await fetch(`${base}${API}/admin/flash-sales`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
