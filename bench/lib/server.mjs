@@ -1,4 +1,4 @@
-// Starts the BUILT app (`node dist/src/main.js`) pinned to CPU 1 and waits
+// Starts the BUILT app (`node <the image's CMD flags> dist/src/main.js`) pinned to CPU 1 and waits
 // until it is ready; stop() sends SIGTERM and waits for the exit (which also
 // writes a --cpu-prof profile when one was asked for).
 import { spawn } from 'node:child_process';
@@ -32,7 +32,8 @@ export function benchAppEnv({ databaseUrl, redisUrl, wechatUrl, jwtSecret, ...ex
 
 /**
  * The NODE_OPTIONS the image runs with (docker/Dockerfile's `ENV NODE_OPTIONS`,
- * the heap limits), so the figures are those of what ships;
+ * the heap limits), so the figures are those of what ships (with its CMD's
+ * flags, productionNodeFlags);
  * BENCH_NODE_OPTIONS overrides it for experiments.
  */
 export function productionNodeOptions() {
@@ -41,9 +42,24 @@ export function productionNodeOptions() {
   return line?.[1] ?? '';
 }
 
+/**
+ * The node flags of the image's CMD (docker/Dockerfile: those before the
+ * script, e.g. --single-threaded-gc); BENCH_NODE_FLAGS (space-separated)
+ * overrides them for experiments.
+ */
+export function productionNodeFlags() {
+  if (process.env.BENCH_NODE_FLAGS !== undefined) return process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean);
+  const line = /^CMD (\[.*\])$/m.exec(readFileSync('docker/Dockerfile', 'utf8'));
+  return line ? JSON.parse(line[1]).filter((arg) => arg.startsWith('--')) : [];
+}
+
 export async function startServer({ env, port, profileDir, name = 'server' }) {
   if (!existsSync('dist/src/main.js')) throw new Error('build first: npx nest build');
-  const node = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), 'dist/src/main.js'];
+  const node = [
+    ...productionNodeFlags(),
+    ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+    'dist/src/main.js',
+  ];
   // taskset execs node in place: the child's pid is the server's.
   const child = spawn('taskset', ['-c', '1', process.execPath, ...node], {
     env: { ...env, NODE_OPTIONS: productionNodeOptions(), PORT: String(port), HOST: '127.0.0.1' },
