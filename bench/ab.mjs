@@ -15,15 +15,14 @@
 // this one's will do): e.g. `git archive <commit> | tar -x -C /tmp/base`,
 // `cp -r dist /tmp/base/` after building at that commit, `ln -s $PWD/node_modules /tmp/base/`.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { createBenchDatabase } from './lib/database.mjs';
-import { startFakeWechat } from './lib/fake-wechat.mjs';
-import { buyScript, createSale, mintSessions } from './lib/flash.mjs';
+import { BENCH_ADMIN_CODE, BENCH_ADMIN_OPENID, startFakeWechat } from './lib/fake-wechat.mjs';
+import { buyersScript, createSale } from './lib/flash.mjs';
 import { median } from './lib/report.mjs';
 import { benchAppEnv, login, startServer } from './lib/server.mjs';
 import { benchArgs, dropKeys, ensureTools } from './lib/tools.mjs';
@@ -51,8 +50,8 @@ const env = benchAppEnv({
   redisUrl,
   wechatUrl: wechat.url,
   jwtSecret,
-  // The fake WeChat answers the code bench-admin-999 with this openid.
-  ADMIN_OPENIDS: 'bench-user-999',
+  // Each build's flash sale is created as this (fake WeChat) user.
+  ADMIN_OPENIDS: BENCH_ADMIN_OPENID,
   // API replicas, as deployed: a flash sale's admissions are not written meanwhile.
   WORKER_MODE: process.env.AB_WORKER_MODE ?? 'http',
 });
@@ -80,12 +79,10 @@ try {
     await c.end();
     for (const [i, s] of servers.entries()) {
       const redis = new Redis(redisUrl, { keyPrefix: prefixes[i] });
-      const tokens = await mintSessions({ db, redis, jwtSecret, count: 2000, offset: 500_000 + i * 2000 });
+      const script = await buyersScript({ db, redis, jwtSecret, count: 2000, offset: 500_000 + i * 2000, name: `ab-flash-${i}` });
       redis.disconnect();
-      const file = join(tmpdir(), `ab-flash-${process.pid}-${i}.txt`);
-      writeFileSync(file, tokens.join('\n'));
-      const sale = await createSale(s.base, (await login(s.base, 'bench-admin-999')).accessToken, product.insertId, 50_000_000, 1000);
-      targets[i].flash = { url: `${s.base}/api/v1/flash-sales/${sale}/orders`, script: buyScript(file) };
+      const sale = await createSale(s.base, (await login(s.base, BENCH_ADMIN_CODE)).accessToken, product.insertId, 50_000_000, 1000);
+      targets[i].flash = { url: `${s.base}/api/v1/flash-sales/${sale}/orders`, script };
     }
   }
   const redisCalls = async () =>

@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import { anchorsScript, runAnchors, runOrderTx } from './lib/anchors.mjs';
 import { mintSessions, runFlash } from './lib/flash.mjs';
 import { createBenchDatabase } from './lib/database.mjs';
-import { BENCH_APPID, startFakeWechat } from './lib/fake-wechat.mjs';
+import { BENCH_ADMIN_CODE, BENCH_ADMIN_OPENID, BENCH_APPID, startFakeWechat } from './lib/fake-wechat.mjs';
 import { median, printTable, summarize, writeResults } from './lib/report.mjs';
 import { PUSH_AES_KEY, PUSH_TOKEN, pushRequests, pushScript } from './lib/push.mjs';
 import { benchAppEnv, login, startServer } from './lib/server.mjs';
@@ -76,7 +76,7 @@ const env = benchAppEnv({
   THROTTLE_LOGIN_LIMIT: '1000000000',
   THROTTLE_ORDERS_LIMIT: '1000000000',
   // The flash scenario creates its sales as this (fake WeChat) user.
-  ADMIN_OPENIDS: 'bench-user-999',
+  ADMIN_OPENIDS: BENCH_ADMIN_OPENID,
   // The push scenario's message-push server (safe mode).
   WECHAT_PUSH_TOKEN: PUSH_TOKEN,
   WECHAT_PUSH_AES_KEY: PUSH_AES_KEY,
@@ -245,7 +245,7 @@ end
       saleUnits: flashSaleUnits,
       parts: args['flash-parts']?.split(','),
       startServer: (opts) => startServer({ ...opts, profileDir: args.profile }),
-      adminToken: async (b) => (await login(b, 'bench-admin-999')).accessToken,
+      adminToken: async (b) => (await login(b, BENCH_ADMIN_CODE)).accessToken,
       recordFlash(runs, anchorRuns) {
         const flashAnchors = {};
         for (const name of Object.keys(anchorRuns[0] ?? {})) {

@@ -7,6 +7,9 @@ import { createServer } from 'node:http';
 
 export const BENCH_APPID = 'wx-bench-appid';
 export const BENCH_WECHAT_SECRET = 'bench-wechat-secret';
+/** The login code of the benches' admin, and the openid this server answers it with (ADMIN_OPENIDS). */
+export const BENCH_ADMIN_CODE = 'bench-admin-999';
+export const BENCH_ADMIN_OPENID = 'bench-user-999';
 
 export async function startFakeWechat({ users = 1000 } = {}) {
   const server = createServer((req, res) => {

@@ -35,7 +35,7 @@ export async function mintSessions({ db, redis, jwtSecret, count, offset }) {
 }
 
 /** Lua: POST {"quantity":1} as the next user of a token file, with a new Idempotency-Key each time. */
-export function buyScript(tokensFile) {
+function buyScript(tokensFile) {
   return `local tokens = {}
 local n = 0
 local run
@@ -54,6 +54,17 @@ request = function()
   return wrk.format("POST", nil, headers, '{"quantity":1}')
 end
 `;
+}
+
+/**
+ * `count` signed-in buyers (mintSessions) and the wrk script that buys as
+ * each in turn (buyScript; their tokens in a temporary file named `name`).
+ */
+export async function buyersScript({ db, redis, jwtSecret, count, offset, name }) {
+  const tokens = await mintSessions({ db, redis, jwtSecret, count, offset });
+  const file = join(tmpdir(), `${name}-${process.pid}.txt`);
+  writeFileSync(file, tokens.join('\n'));
+  return buyScript(file);
 }
 
 /** A sale of the product on `base`, open from a second ago for an hour; resolves with its id. */
@@ -157,10 +168,7 @@ export async function runFlash(o) {
       "INSERT INTO products (name, description, price_cents, stock) VALUES ('Flash bench tea', '', 5000, 2000000000)",
     );
     const productId = product.insertId;
-    const tokens = await mintSessions({ db: o.db, redis: o.redis, jwtSecret: o.jwtSecret, count: 2000, offset: 500_000 });
-    const tokensFile = join(tmpdir(), `bench-flash-tokens-${process.pid}.txt`);
-    writeFileSync(tokensFile, tokens.join('\n'));
-    const script = buyScript(tokensFile);
+    const script = await buyersScript({ db: o.db, redis: o.redis, jwtSecret: o.jwtSecret, count: 2000, offset: 500_000, name: 'bench-flash-tokens' });
 
     const anchorRuns = [];
     const anchorRound = async (round, label) => {
