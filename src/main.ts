@@ -1,3 +1,5 @@
+// First: Nest's modules load with Intl.DateTimeFormat deferred (see the file).
+import { restoreDateTimeFormat } from './deferred-intl.js';
 import 'reflect-metadata';
 import { createApp } from './app.factory.js';
 import {
@@ -10,6 +12,7 @@ import {
 import { installGracefulShutdown } from './infra/lifecycle/index.js';
 
 async function bootstrap(): Promise<void> {
+  restoreDateTimeFormat();
   let config: AppConfig;
   try {
     config = withDevJwtSecret(loadConfig());
