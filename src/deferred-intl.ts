@@ -5,7 +5,7 @@
  * console logger; this app logs through pino (common/logging) and never
  * formats with them. Building one makes ICU read its locale and time-zone
  * data out of the node binary: about 5 MB of every replica's RSS, against a
- * budget of 200 MB (docs/benchmarks.md, "RSS of an all replica"). Until
+ * budget of 200 MB (docs/benchmarks.md, "Code that ran once"). Until
  * `restoreDateTimeFormat()`, a formatter built is a stand-in that builds the
  * real one the first time it is used, so nothing changes for code that does
  * format (Nest's console logger before pino takes over, if it ever runs).
