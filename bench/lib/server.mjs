@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { parseDockerfile, parseEnv } from '../../scripts/dockerfile-steps.mjs';
 import { BENCH_APPID, BENCH_WECHAT_SECRET } from './fake-wechat.mjs';
 import { sleep } from './tools.mjs';
 
@@ -31,6 +32,13 @@ export function benchAppEnv({ databaseUrl, redisUrl, wechatUrl, jwtSecret, ...ex
 }
 
 /**
+ * The instructions of the image in the current directory's checkout
+ * (bench/ab.mjs moves into each build's), parsed as scripts/dockerfile-steps.mjs
+ * parses them to carry out its steps.
+ */
+const imageInstructions = () => parseDockerfile(readFileSync('docker/Dockerfile', 'utf8'));
+
+/**
  * The NODE_OPTIONS the image runs with (docker/Dockerfile's `ENV NODE_OPTIONS`,
  * the heap limits), so the figures are those of what ships (with its CMD's
  * flags, productionNodeFlags);
@@ -38,8 +46,11 @@ export function benchAppEnv({ databaseUrl, redisUrl, wechatUrl, jwtSecret, ...ex
  */
 export function productionNodeOptions() {
   if (process.env.BENCH_NODE_OPTIONS !== undefined) return process.env.BENCH_NODE_OPTIONS;
-  const line = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync('docker/Dockerfile', 'utf8'));
-  return line?.[1] ?? '';
+  const set = imageInstructions()
+    .filter((i) => i.op === 'ENV')
+    .map((i) => parseEnv(i.args).NODE_OPTIONS)
+    .filter((value) => value !== undefined);
+  return set.at(-1) ?? '';
 }
 
 /**
@@ -49,8 +60,10 @@ export function productionNodeOptions() {
  */
 export function productionNodeFlags() {
   if (process.env.BENCH_NODE_FLAGS !== undefined) return process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean);
-  const line = /^CMD (\[.*\])$/m.exec(readFileSync('docker/Dockerfile', 'utf8'));
-  return line ? JSON.parse(line[1]).filter((arg) => arg.startsWith('--')) : [];
+  const cmd = imageInstructions()
+    .filter((i) => i.op === 'CMD')
+    .at(-1);
+  return cmd ? JSON.parse(cmd.args).filter((arg) => arg.startsWith('--')) : [];
 }
 
 export async function startServer({ env, port, profileDir, name = 'server' }) {
