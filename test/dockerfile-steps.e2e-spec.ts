@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingImports, runDockerfile } from '../scripts/dockerfile-steps.mjs';
@@ -40,6 +40,13 @@ describe('docker/Dockerfile, step by step', () => {
     // The ignore file keeps specs and everything else out of the context.
     expect(existsSync(join(out, 'build/app/test'))).toBe(false);
     expect(existsSync(join(out, 'build/app/src/config/app-config.spec.ts'))).toBe(false);
+  });
+
+  it('`npm run start:prod` runs what the image runs (its CMD, V8 flags included)', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts['start:prod']).toBe(image.cmd.join(' '));
   });
 
   it('a context without a folder the sources import is caught', () => {
