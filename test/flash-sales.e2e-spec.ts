@@ -369,14 +369,19 @@ describe('Flash sales on two replicas sharing MariaDB and Redis', () => {
     // Both replicas' sweepers race these two direct calls: the units go back once.
     await Promise.all([settlements[0].settle(sale.id), settlements[1].settle(sale.id)]);
     // A replica's sweeper may have won the race: the direct calls then find
-    // the sale settled while the winner is still returning the stock, and it
-    // logs last.
+    // the sale settled while the winner, past its commit, still announces the
+    // stock, retires the Redis keys and drops the cached sale; it logs last.
     const settledLines = () =>
       a.logs
         .concat(b.logs)
         .filter((l) => String(l.message).startsWith(`flash sale ${sale.id} settled`));
     await until(async () => settledLines().length > 0, 15_000);
     expect(settledLines()).toHaveLength(1);
+    const [settled] = await query<{ settled_at: Date | null }[]>(
+      'SELECT settled_at FROM flash_sales WHERE id = ?',
+      [sale.id],
+    );
+    expect(settled.settled_at).not.toBeNull();
     const [product] = await query<{ stock: number }[]>('SELECT stock FROM products WHERE id = ?', [
       sale.productId,
     ]);
