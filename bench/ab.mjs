@@ -6,10 +6,12 @@
 // req/s and CPU µs per request, and the median ratio of the second build to
 // the first within a round. Judges nothing.
 //
-//   node bench/ab.mjs --dirs=/tmp/base,. [--paths=me,product,flash] [--rounds=10] [--seconds=2] [--products=100]
+//   node bench/ab.mjs --dirs=/tmp/base,. [--paths=me,product,flash,orders] [--rounds=10] [--seconds=2] [--products=100]
 //
 // `flash` is the buy of a flash sale (POST /flash-sales/:id/orders, c64), one
 // sale per build with 50 M units and 2000 signed-in buyers of its own.
+// `orders` is POST /orders (c16), one user, one-line orders of the first 100
+// products, a new Idempotency-Key each (as `bench/run.mjs --scenarios=orders`).
 //
 // Each dir is a checkout with `dist/` built and `node_modules` (a symlink to
 // this one's will do): e.g. `git archive <commit> | tar -x -C /tmp/base`,
@@ -26,7 +28,7 @@ import { buyersScript, createSale } from './lib/flash.mjs';
 import { median } from './lib/report.mjs';
 import { benchAppEnv, login, startServer } from './lib/server.mjs';
 import { benchArgs, dropKeys, ensureTools } from './lib/tools.mjs';
-import { wrk } from './lib/wrk.mjs';
+import { ordersScript, wrk } from './lib/wrk.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = benchArgs();
@@ -52,6 +54,7 @@ const env = benchAppEnv({
   jwtSecret,
   // Each build's flash sale is created as this (fake WeChat) user.
   ADMIN_OPENIDS: BENCH_ADMIN_OPENID,
+  THROTTLE_ORDERS_LIMIT: '1000000000',
   // API replicas, as deployed: a flash sale's admissions are not written meanwhile.
   WORKER_MODE: process.env.AB_WORKER_MODE ?? 'http',
 });
@@ -83,6 +86,11 @@ try {
       redis.disconnect();
       const sale = await createSale(s.base, (await login(s.base, BENCH_ADMIN_CODE)).accessToken, product.insertId, 50_000_000, 1000);
       targets[i].flash = { url: `${s.base}/api/v1/flash-sales/${sale}/orders`, script };
+    }
+  }
+  if (paths.includes('orders')) {
+    for (const [i, s] of servers.entries()) {
+      targets[i].orders = { url: `${s.base}/api/v1/orders`, connections: 16, script: ordersScript(headers[i].Authorization.slice('Bearer '.length)) };
     }
   }
   const redisCalls = async () =>

@@ -24,7 +24,7 @@ import { median, printTable, summarize, writeResults } from './lib/report.mjs';
 import { PUSH_AES_KEY, PUSH_TOKEN, pushRequests, pushScript } from './lib/push.mjs';
 import { benchAppEnv, login, startServer } from './lib/server.mjs';
 import { benchArgs, dropKeys, ensureTools, freePort, pinSelfToCpu0 } from './lib/tools.mjs';
-import { linesScript, postCounterScript, randomPathScript, wrk } from './lib/wrk.mjs';
+import { linesScript, ordersScript, postCounterScript, randomPathScript, wrk } from './lib/wrk.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(repoRoot);
@@ -152,23 +152,7 @@ try {
     extra.sessionBytes = await sessionBytes();
   }
   if (scenarios.has('orders')) {
-    // The warm-up and the measured run are two wrk processes with this one
-    // script: each draws its own key prefix, or the measured run would
-    // replay the warm-up's keys with other bodies (409s).
-    const script = `local n = 0
-local urandom = io.open("/dev/urandom", "rb")
-local run = urandom:read(6):gsub(".", function(c) return string.format("%02x", c:byte()) end)
-urandom:close()
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer ${accessToken}"
-math.randomseed(os.time())
-request = function()
-  n = n + 1
-  wrk.headers["Idempotency-Key"] = "bench-" .. run .. "-" .. n
-  return wrk.format(nil, nil, nil, '{"items":[{"productId":' .. math.random(1, 100) .. ',"quantity":1}]}')
-end
-`;
+    const script = ordersScript(accessToken);
     // MariaDB's own limit for these statements (the order-tx anchor, the
     // same SQL from 16 raw connections) in alternating rounds with the
     // endpoint: the ratio is the median of each round's ratio. It writes to
