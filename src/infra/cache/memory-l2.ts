@@ -40,12 +40,8 @@ export class MemoryL2 implements L2Driver {
     return Promise.resolve();
   }
 
-  delete(keys: readonly string[]): Promise<void> {
+  invalidate(keys: readonly string[], tags: readonly string[]): Promise<void> {
     for (const key of keys) this.entries.delete(key);
-    return Promise.resolve();
-  }
-
-  invalidateTags(tags: readonly string[]): Promise<void> {
     for (const tag of tags) {
       for (const key of this.tags.get(tag) ?? []) this.entries.delete(key);
       this.tags.delete(tag);

@@ -12,14 +12,16 @@ for i = 2, #KEYS do
 end
 return 1`;
 
-const INVALIDATE_TAGS = `
-local n = 0
-for i = 1, #KEYS do
+// KEYS: the values to delete (ARGV[1] of them), then the tag sets to empty.
+const INVALIDATE = `
+local values = tonumber(ARGV[1])
+for i = 1, values do redis.call('DEL', KEYS[i]) end
+for i = values + 1, #KEYS do
   local members = redis.call('SMEMBERS', KEYS[i])
-  for j = 1, #members do n = n + redis.call('DEL', members[j]) end
+  for j = 1, #members do redis.call('DEL', members[j]) end
   redis.call('DEL', KEYS[i])
 end
-return n`;
+return 1`;
 
 // Redis Cluster: a value and its tag sets are in different slots, which no
 // script may span. Each tag set is updated on its own (this script), before
@@ -32,7 +34,7 @@ return 1`;
 
 interface CacheCommands {
   cacheSetTagged(numKeys: number, ...args: (string | number)[]): Promise<number>;
-  cacheInvalidateTags(numKeys: number, ...keys: string[]): Promise<number>;
+  cacheInvalidate(numKeys: number, ...args: (string | number)[]): Promise<number>;
   cacheAddToTag(numKeys: number, ...args: (string | number)[]): Promise<number>;
 }
 
@@ -59,8 +61,7 @@ export class RedisL2 implements L2Driver {
     this.prefix = redis.options.keyPrefix ?? '';
     const commands = redis as unknown as Partial<CacheCommands>;
     if (!commands.cacheSetTagged) redis.defineCommand('cacheSetTagged', { lua: SET_TAGGED });
-    if (!commands.cacheInvalidateTags)
-      redis.defineCommand('cacheInvalidateTags', { lua: INVALIDATE_TAGS });
+    if (!commands.cacheInvalidate) redis.defineCommand('cacheInvalidate', { lua: INVALIDATE });
     if (!commands.cacheAddToTag)
       redis.defineCommand('cacheAddToTag', { lua: ADD_TO_TAG, numberOfKeys: 1 });
     this.commands = redis as unknown as CacheCommands;
@@ -90,27 +91,31 @@ export class RedisL2 implements L2Driver {
     await this.redis.set(`c:${key}`, value, 'PX', ttl);
   }
 
-  async delete(keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
+  async invalidate(keys: readonly string[], tags: readonly string[]): Promise<void> {
+    if (keys.length === 0 && tags.length === 0) return;
     const names = keys.map((k) => `c:${k}`);
-    await this.gate.run(() => this.del(names));
-  }
-
-  async invalidateTags(tags: readonly string[]): Promise<void> {
-    if (tags.length === 0) return;
-    const keys = tags.map((t) => `ct:${t}`);
+    const tagKeys = tags.map((t) => `ct:${t}`);
     if (!this.cluster) {
-      await this.gate.run(() => this.commands.cacheInvalidateTags(tags.length, ...keys));
+      // One round trip for a whole turn's invalidations (see TwoTierCache.invalidate).
+      await this.gate.run(() =>
+        this.commands.cacheInvalidate(
+          names.length + tagKeys.length,
+          ...names,
+          ...tagKeys,
+          names.length,
+        ),
+      );
       return;
     }
     await this.gate.run(() =>
-      Promise.all(
-        keys.map(async (tag) => {
+      Promise.all([
+        this.del(names),
+        ...tagKeys.map(async (tag) => {
           const members = await this.redis.smembers(tag);
           await this.del(members.map((m) => m.slice(this.prefix.length)));
           await this.redis.del(tag);
         }),
-      ),
+      ]),
     );
   }
 

@@ -312,6 +312,49 @@ describe('TwoTierCache across replicas on one Redis', () => {
     expect(b.cache.stats.invalidationsReceived).toBe(2);
   });
 
+  it("sends one turn's invalidations together: one message, every key and tag gone from L2 and the other L1s", async () => {
+    const prefix = testRedisPrefix();
+    const a = await replica(prefix);
+    const b = await replica(prefix);
+    const tagged = { ttlMs: 60_000, tags: ['list'] };
+    for (const key of ['item:1', 'item:2', 'item:3'])
+      await b.cache.getOrSet(key, counter('old'), TTL);
+    await b.cache.getOrSet('list:1', counter('old'), tagged);
+    // Three writers of one turn (three orders answered by one poll of the sockets).
+    await Promise.all([
+      a.cache.invalidate(['item:1'], ['list']),
+      a.cache.invalidate(['item:2'], ['list']),
+      a.cache.delete('item:3'),
+    ]);
+    expect(await a.redis.exists('c:item:1', 'c:item:2', 'c:item:3', 'c:list:1')).toBe(0);
+    await until(() => b.cache.stats.invalidationsReceived === 1);
+    for (const key of ['item:1', 'item:2', 'item:3']) {
+      expect(await b.cache.getOrSet(key, counter('new'), TTL)).toBe('new');
+    }
+    expect(await b.cache.getOrSet('list:1', counter('new'), tagged)).toBe('new');
+    expect(a.cache.stats.invalidationsSent).toBe(1);
+    // The next turn's invalidation is a message of its own.
+    await a.cache.delete('item:1');
+    await until(() => b.cache.stats.invalidationsReceived === 2);
+  });
+
+  it('reads L2 only after an invalidation of the key gathered in the same turn is sent', async () => {
+    const prefix = testRedisPrefix();
+    const a = await replica(prefix);
+    const tagged = { ttlMs: 60_000, tags: ['list'] };
+    await a.cache.getOrSet('item:1', counter('old'), TTL);
+    await a.cache.getOrSet('list:1', counter('old'), tagged);
+    // The write committed; a reader of the same turn must not find the old
+    // value in L2 and keep it in this replica's L1.
+    const [, item, list] = await Promise.all([
+      a.cache.invalidate(['item:1'], ['list']),
+      a.cache.getOrSet('item:1', counter('new'), TTL),
+      a.cache.getOrSet('list:1', counter('new'), tagged),
+    ]);
+    expect([item, list]).toEqual(['new', 'new']);
+    expect(await a.cache.getOrSet('item:1', counter('later'), TTL)).toBe('new');
+  });
+
   it('bounds staleness by the L1 max TTL when an invalidation is lost', async () => {
     const prefix = testRedisPrefix();
     // Separate in-process buses: no message crosses between the two.

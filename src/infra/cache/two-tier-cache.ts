@@ -73,6 +73,13 @@ interface Invalidation {
   t?: string[];
 }
 
+/** What one event-loop turn invalidated, sent together once the turn ends. */
+interface Gathered {
+  keys: Set<string>;
+  tags: Set<string>;
+  sent: Promise<void>;
+}
+
 const CHANNEL = 'cache:invalidate';
 const L2_FAILED = Symbol('L2_FAILED');
 const MAX_PENDING = 10_000;
@@ -103,6 +110,8 @@ export class TwoTierCache implements OnModuleInit {
   private readonly lockPollMs: number;
   private l2DownUntil = 0;
   private flushing = false;
+  /** This turn's invalidations, until they are sent. */
+  private turn: Gathered | undefined;
 
   constructor(options: TwoTierCacheOptions) {
     this.l2 = options.l2;
@@ -146,37 +155,52 @@ export class TwoTierCache implements OnModuleInit {
   }
 
   /** Removes keys from both tiers on every replica. */
-  async delete(...keys: string[]): Promise<void> {
-    this.dropLocal(keys);
-    if ((await this.l2Call(() => this.l2.delete(keys))) === undefined) {
-      this.remember(this.pendingKeys, keys);
-    }
-    await this.publish({ o: this.instanceId, k: keys });
+  delete(...keys: string[]): Promise<void> {
+    return this.invalidate(keys, []);
   }
 
   /** Removes every entry written with one of these tags, on every replica. */
-  async invalidateTags(...tags: string[]): Promise<void> {
-    this.dropLocalTags(tags);
-    if ((await this.l2Call(() => this.l2.invalidateTags(tags))) === undefined) {
-      this.remember(this.pendingTags, tags);
-    }
-    await this.publish({ o: this.instanceId, t: tags });
+  invalidateTags(...tags: string[]): Promise<void> {
+    return this.invalidate([], tags);
   }
 
   /**
-   * `delete(...keys)` and `invalidateTags(...tags)` at once, with one bus
-   * message for both (a write that changes an item and its lists).
+   * `delete(...keys)` and `invalidateTags(...tags)` at once (a write that
+   * changes an item and its lists). This replica's L1 drops them at once;
+   * L2 and the other replicas hear of them with the rest of this event-loop
+   * turn's invalidations, in one L2 call and one bus message for all of
+   * them, and the promise settles once those are sent.
+   * Every order changes its products' stock: sent one by one, their three
+   * Redis round trips each were a sixth of POST /orders' CPU.
    */
-  async invalidate(keys: readonly string[], tags: readonly string[]): Promise<void> {
+  invalidate(keys: readonly string[], tags: readonly string[]): Promise<void> {
     this.dropLocal(keys);
     this.dropLocalTags(tags);
-    const [deleted, untagged] = await Promise.all([
-      this.l2Call(() => this.l2.delete(keys)),
-      this.l2Call(() => this.l2.invalidateTags(tags)),
-    ]);
-    if (deleted === undefined) this.remember(this.pendingKeys, keys);
-    if (untagged === undefined) this.remember(this.pendingTags, tags);
-    await this.publish({ o: this.instanceId, k: [...keys], t: [...tags] });
+    let turn = this.turn;
+    if (!turn) {
+      const next: Gathered = { keys: new Set(), tags: new Set(), sent: Promise.resolve() };
+      next.sent = new Promise<void>((resolve) =>
+        setImmediate(() => {
+          this.turn = undefined;
+          resolve(this.sendInvalidation([...next.keys], [...next.tags]));
+        }),
+      );
+      this.turn = turn = next;
+    }
+    for (const key of keys) turn.keys.add(key);
+    for (const tag of tags) turn.tags.add(tag);
+    return turn.sent;
+  }
+
+  private async sendInvalidation(keys: string[], tags: string[]): Promise<void> {
+    if ((await this.l2Call(() => this.l2.invalidate(keys, tags))) === undefined) {
+      this.remember(this.pendingKeys, keys);
+      this.remember(this.pendingTags, tags);
+    }
+    const message: Invalidation = { o: this.instanceId };
+    if (keys.length > 0) message.k = keys;
+    if (tags.length > 0) message.t = tags;
+    await this.publish(message);
   }
 
   /**
@@ -191,8 +215,7 @@ export class TwoTierCache implements OnModuleInit {
     this.pendingKeys.clear();
     this.pendingTags.clear();
     try {
-      await this.l2.delete(keys);
-      await this.l2.invalidateTags(tags);
+      await this.l2.invalidate(keys, tags);
       this.logger.log(`replayed ${keys.length} key and ${tags.length} tag invalidation(s) to L2`);
       await this.publish({ o: this.instanceId, k: keys, t: tags });
     } catch {
@@ -258,6 +281,12 @@ export class TwoTierCache implements OnModuleInit {
     flight: Flight,
   ): Promise<unknown> {
     let stale = localStale;
+    // An invalidation of this key gathered this turn has not reached L2 yet:
+    // read before it is sent and this replica would keep the old value in L1.
+    const pending = this.turn;
+    if (pending && (pending.keys.has(key) || options.tags?.some((t) => pending.tags.has(t)))) {
+      await pending.sent;
+    }
     const fromL2 = await this.l2Read(key);
     let now = Date.now();
     if (fromL2 !== L2_FAILED && fromL2 !== undefined) {
