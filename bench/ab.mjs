@@ -28,7 +28,7 @@ import { buyersScript, createSale } from './lib/flash.mjs';
 import { median } from './lib/report.mjs';
 import { benchAppEnv, login, startServer } from './lib/server.mjs';
 import { benchArgs, dropKeys, ensureTools } from './lib/tools.mjs';
-import { ordersScript, wrk } from './lib/wrk.mjs';
+import { ORDERS_WARMUP_S, ordersScript, wrk } from './lib/wrk.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = benchArgs();
@@ -111,7 +111,7 @@ try {
         const s = servers[i];
         const target = targets[i][p];
         // The first round warms each build up (JIT, caches) before its CPU is counted.
-        if (r === 0) await wrk({ ...target, seconds: 2, warmupSeconds: 0 });
+        if (r === 0) await wrk({ ...target, seconds: p === 'orders' ? ORDERS_WARMUP_S : 2, warmupSeconds: 0 });
         const before = cpuUs(s.pid);
         const redisBefore = await redisCalls();
         const w = await wrk({ ...target, seconds, warmupSeconds: 0 });

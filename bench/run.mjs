@@ -24,7 +24,7 @@ import { median, printTable, summarize, writeResults } from './lib/report.mjs';
 import { PUSH_AES_KEY, PUSH_TOKEN, pushRequests, pushScript } from './lib/push.mjs';
 import { benchAppEnv, login, startServer } from './lib/server.mjs';
 import { benchArgs, dropKeys, ensureTools, freePort, pinSelfToCpu0 } from './lib/tools.mjs';
-import { linesScript, ordersScript, postCounterScript, randomPathScript, wrk } from './lib/wrk.mjs';
+import { linesScript, ORDERS_WARMUP_S, ordersScript, postCounterScript, randomPathScript, wrk } from './lib/wrk.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(repoRoot);
@@ -162,6 +162,8 @@ try {
     // the measured runs.
     txDb = await createBenchDatabase(mysqlUrl, `mp_bench_${process.pid}_tx`);
     txDb.migrate(env);
+    console.log(`warming POST /orders up (${ORDERS_WARMUP_S} s)`);
+    await wrk({ url: `${base}${API}/orders`, seconds: ORDERS_WARMUP_S, connections: 16, script, warmupSeconds: 0 });
     const runs = [];
     const limits = [];
     for (let round = 0; round < rounds; round++) {

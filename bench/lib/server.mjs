@@ -80,7 +80,12 @@ export async function startServer({ env, port, profileDir, name = 'server' }) {
   });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  let stopping = false;
   const exited = new Promise((r) => child.once('exit', r));
+  // A server that dies under load would otherwise show only as wrk's refused connections.
+  child.once('exit', (code, signal) => {
+    if (!stopping) console.error(`${name} exited during the run (code ${code}, signal ${signal}): ${stderr.trim()}`);
+  });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`${name} exited at boot: ${stderr.trim()}`);
@@ -101,6 +106,7 @@ export async function startServer({ env, port, profileDir, name = 'server' }) {
       return kb / 1024;
     },
     async stop() {
+      stopping = true;
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
     },
