@@ -170,8 +170,8 @@ export class TwoTierCache implements OnModuleInit {
    * L2 and the other replicas hear of them with the rest of this event-loop
    * turn's invalidations, in one L2 call and one bus message for all of
    * them, and the promise settles once those are sent.
-   * Every order changes its products' stock: sent one by one, their three
-   * Redis round trips each were a sixth of POST /orders' CPU.
+   * Every order changes its products' stock: sent one by one, an order's
+   * three Redis round trips were a sixth of its CPU (docs/benchmarks.md).
    */
   invalidate(keys: readonly string[], tags: readonly string[]): Promise<void> {
     this.dropLocal(keys);

@@ -57,14 +57,20 @@ function seeded(seed: number): () => number {
 }
 
 describe("POST /orders' well-formed body", () => {
-  it('is exactly what the validators accept, for bodies without a remark', async () => {
+  it('accepts only what the validators accept, and all of it for bodies without a remark', async () => {
     const rnd = seeded(27);
     let accepted = 0;
     for (let i = 0; i < 2000; i++) {
       const value = randomBody(rnd);
       const valid = await validates(value);
-      expect({ value, shortcut: isWellFormedOrder(value) }).toEqual({ value, shortcut: valid });
-      if (valid) accepted++;
+      const shortcut = isWellFormedOrder(value);
+      // ValidateNested passes a line that is an empty array (it validates the
+      // array's elements, none); the shortcut leaves such a body to them.
+      const arrayLine =
+        Array.isArray((value as { items?: unknown } | null)?.items) &&
+        (value as { items: unknown[] }).items.some(Array.isArray);
+      expect({ value, shortcut }).toEqual({ value, shortcut: valid && !arrayLine });
+      if (shortcut) accepted++;
     }
     // Both kinds were drawn often enough for the comparison to mean something.
     expect(accepted).toBeGreaterThan(500);

@@ -6,7 +6,6 @@ import {
   ArrayUnique,
   IsArray,
   IsInt,
-  IsObject,
   IsOptional,
   IsString,
   Max,
@@ -40,8 +39,6 @@ export class CreateOrderDto {
   @ArrayUnique((line: OrderLineDto) => line?.productId, {
     message: 'each product may appear on one line only',
   })
-  // ValidateNested alone passes a line that is an array (it validates its elements).
-  @IsObject({ each: true, message: 'each line must be an object' })
   @ValidateNested({ each: true })
   @Type(() => OrderLineDto)
   items: OrderLineDto[];
