@@ -1,6 +1,6 @@
 export { EnvelopeExceptionFilter, sendError } from './exception.filter.js';
 export { installEnvelope } from './envelope.hook.js';
-export { acceptWellFormed, createValidationPipe } from './validation.pipe.js';
+export { acceptWellFormed, createValidationPipe, isIntUpTo } from './validation.pipe.js';
 export { requestIdFor, REQUEST_ID_PATTERN } from './request-id.js';
 export {
   callTimeout,

@@ -28,6 +28,14 @@ export function acceptWellFormed<T extends object>(
 }
 
 /**
+ * An integer from 1 to `max`, as `@IsInt() @Min(1) @Max(max)` accept it: the
+ * check of a count or an id in the shapes given to acceptWellFormed.
+ */
+export function isIntUpTo(value: unknown, max: number): value is number {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= max;
+}
+
+/**
  * class-validator's ValidationPipe that also reports every null in the body
  * (null-fields.ts).
  */

@@ -1,3 +1,4 @@
+import { isIntUpTo } from '../../common/http/index.js';
 import type { AppConfig, ThrottleName } from '../../config/index.js';
 
 /** The named limits an operator can change at run time (the throttle guard's names). */
@@ -62,9 +63,6 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-const isLimitField = (v: unknown, max: number): v is number =>
-  Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
-
 /**
  * Settings as stored (JSON), field by field: what is missing or invalid takes
  * the fallback, so a name added by a later release starts at its env value
@@ -83,7 +81,7 @@ export function decodeSettings(json: string, fallback: Settings): Settings {
   const settings = applyPatch(fallback, {});
   for (const name of THROTTLE_NAMES) {
     const entry = stored?.throttle?.[name];
-    if (isLimitField(entry?.limit, MAX_LIMIT) && isLimitField(entry?.ttl, MAX_TTL_S)) {
+    if (isIntUpTo(entry?.limit, MAX_LIMIT) && isIntUpTo(entry?.ttl, MAX_TTL_S)) {
       settings.throttle[name] = { limit: entry.limit, ttl: entry.ttl };
     }
   }

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsISO8601, IsInt, Max, Min } from 'class-validator';
-import { acceptWellFormed, MAX_INT } from '../../common/http/index.js';
+import { acceptWellFormed, isIntUpTo, MAX_INT } from '../../common/http/index.js';
 
 /** A buyer's quantity is also bounded by the sale's per-user limit (40911). */
 export const MAX_FLASH_QUANTITY = 1000;
@@ -54,6 +54,5 @@ acceptWellFormed(BuyFlashSaleDto, (value): value is BuyFlashSaleDto => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const keys = Object.keys(value);
   if (keys.length !== 1 || keys[0] !== 'quantity') return false;
-  const q = (value as { quantity: unknown }).quantity;
-  return Number.isInteger(q) && (q as number) >= 1 && (q as number) <= MAX_FLASH_QUANTITY;
+  return isIntUpTo((value as { quantity: unknown }).quantity, MAX_FLASH_QUANTITY);
 });

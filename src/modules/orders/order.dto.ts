@@ -13,7 +13,13 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { acceptWellFormed, IsSendableText, MAX_INT, PageQuery } from '../../common/http/index.js';
+import {
+  acceptWellFormed,
+  isIntUpTo,
+  IsSendableText,
+  MAX_INT,
+  PageQuery,
+} from '../../common/http/index.js';
 import { AddressFieldsDto } from '../users/index.js';
 
 export const MAX_LINES = 50;
@@ -62,9 +68,6 @@ export class CreateOrderDto {
   addressId?: number;
 }
 
-const isCount = (v: unknown, max: number): boolean =>
-  Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
-
 /**
  * POST /orders' usual body: `items` of `{ productId, quantity }` within
  * their limits, each product once, and maybe an `addressId`. It needs no
@@ -75,7 +78,7 @@ export function isWellFormedOrder(value: unknown): value is CreateOrderDto {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const body = value as Record<string, unknown>;
   for (const key in body) if (key !== 'items' && key !== 'addressId') return false;
-  if (body.addressId !== undefined && !isCount(body.addressId, MAX_INT)) return false;
+  if (body.addressId !== undefined && !isIntUpTo(body.addressId, MAX_INT)) return false;
   const items = body.items;
   if (!Array.isArray(items) || items.length < 1 || items.length > MAX_LINES) return false;
   const seen = new Set<unknown>();
@@ -83,7 +86,7 @@ export function isWellFormedOrder(value: unknown): value is CreateOrderDto {
     if (typeof line !== 'object' || line === null || Array.isArray(line)) return false;
     const l = line as Record<string, unknown>;
     if (Object.keys(l).length !== 2) return false;
-    if (!isCount(l.productId, MAX_INT) || !isCount(l.quantity, MAX_QUANTITY)) return false;
+    if (!isIntUpTo(l.productId, MAX_INT) || !isIntUpTo(l.quantity, MAX_QUANTITY)) return false;
     if (seen.has(l.productId)) return false;
     seen.add(l.productId);
   }
