@@ -176,20 +176,23 @@ export class TwoTierCache implements OnModuleInit {
   invalidate(keys: readonly string[], tags: readonly string[]): Promise<void> {
     this.dropLocal(keys);
     this.dropLocalTags(tags);
-    let turn = this.turn;
-    if (!turn) {
-      const next: Gathered = { keys: new Set(), tags: new Set(), sent: Promise.resolve() };
-      next.sent = new Promise<void>((resolve) =>
-        setImmediate(() => {
-          this.turn = undefined;
-          resolve(this.sendInvalidation([...next.keys], [...next.tags]));
-        }),
-      );
-      this.turn = turn = next;
-    }
+    const turn = (this.turn ??= this.gather());
     for (const key of keys) turn.keys.add(key);
     for (const tag of tags) turn.tags.add(tag);
     return turn.sent;
+  }
+
+  /** A new turn's gathering, sent once the turn's I/O callbacks have run. */
+  private gather(): Gathered {
+    const keys = new Set<string>();
+    const tags = new Set<string>();
+    const sent = new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.turn = undefined;
+        resolve(this.sendInvalidation([...keys], [...tags]));
+      }),
+    );
+    return { keys, tags, sent };
   }
 
   private async sendInvalidation(keys: string[], tags: string[]): Promise<void> {
