@@ -74,18 +74,18 @@ end
 }
 
 /**
- * Lua: POST /orders as one signed-in user, a one-line order of a random
- * product among the first `products`, a new Idempotency-Key each. Every wrk
- * process draws its own key prefix: a warm-up and the measured run given this
- * one script would otherwise replay each other's keys with other bodies (409s).
- */
-/**
  * Seconds of POST /orders before its measured rounds: its first 5,000 or so
  * orders run at half the later rate while V8 compiles the path (every first
  * round after a 2 s warm-up was), and the rounds measure a warm replica.
  */
 export const ORDERS_WARMUP_S = 10;
 
+/**
+ * Lua: POST /orders as one signed-in user, a one-line order of a random
+ * product among the first `products`, a new Idempotency-Key each. Every wrk
+ * process draws its own key prefix: a warm-up and the measured run given this
+ * one script would otherwise replay each other's keys with other bodies (409s).
+ */
 export function ordersScript(accessToken, products = 100) {
   return `local n = 0
 local urandom = io.open("/dev/urandom", "rb")
